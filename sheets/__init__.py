@@ -1,0 +1,1 @@
+"""Everything about spreadsheets: the sink interface, its local and Google implementations, the syncer."""
