@@ -1,1 +1,1 @@
-"""Everything about spreadsheets: the sink interface, its local and Google implementations, the syncer."""
+"""Everything about spreadsheets: the sink interface, local and Google sinks, the syncer."""

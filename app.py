@@ -1,0 +1,119 @@
+"""The application factory: `flask --app app run`, `gunicorn 'app:create_app()'`."""
+
+from __future__ import annotations
+
+import atexit
+import secrets
+import threading
+from pathlib import Path
+
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from config.events import load_events
+from config.services import EXTENSION_KEY, Clock, Services, services, system_clock
+from config.settings import Settings
+from forms import api, formatting, views
+from forms.blueprint import bp as forms_bp
+import sheets.commands as sheets_commands
+from sheets import health
+from sheets.factory import make_sink, make_worker
+from sheets.sink import Sink
+from store import Store
+from store import commands as store_commands
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, sink: Sink | None = None
+) -> Flask:
+    """Build the app; tests hand in settings, a clock and a sink instead of patching."""
+    settings = settings or Settings()
+    app = Flask(__name__, instance_path=_absolute(settings.instance_path))
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SECRET_KEY=_secret_key(settings, instance),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    events = load_events(settings.events_dir)
+    store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
+    store.create_schema(events)
+    svc = Services(
+        settings=settings,
+        events=events,
+        store=store,
+        sink=sink or make_sink(settings, instance),
+        clock=clock or system_clock,
+        instance_path=instance,
+    )
+    svc.worker = make_worker(svc, app.logger)
+    app.extensions[EXTENSION_KEY] = svc
+
+    formatting.init_app(app)
+    app.register_blueprint(forms_bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    store_commands.init_app(app)
+    sheets_commands.init_app(app)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    if settings.run_worker:
+        _start_worker_on_first_request(app)
+    return app
+
+
+def start_worker(app: Flask) -> None:
+    """Start the background syncer of this process (gunicorn.conf.py calls it per worker)."""
+    worker = services(app).worker
+    if worker is not None and services(app).settings.run_worker:
+        worker.start()
+        atexit.register(worker.stop)
+
+
+def _start_worker_on_first_request(app: Flask) -> None:
+    started = threading.Event()
+    lock = threading.Lock()
+
+    @app.before_request
+    def _start_once() -> None:
+        if not started.is_set():
+            with lock:
+                if not started.is_set():
+                    start_worker(app)
+                    started.set()
+
+
+def _absolute(path: Path | None) -> str | None:
+    return str(path.resolve()) if path is not None else None
+
+
+def _secret_key(settings: Settings, instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    return api.http_error(exc) if request.path.startswith("/api/") else views.error_page(exc)
+
+
+def _unexpected_error(exc: Exception) -> ResponseReturnValue:
+    """Log the bug with its traceback; the participant gets a plain 500 page or JSON."""
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return _http_error(InternalServerError())

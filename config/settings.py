@@ -1,0 +1,63 @@
+"""Environment settings, validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EVENTS_DIR = Path(__file__).parent / "events"
+
+
+class Settings(BaseSettings):
+    """Everything an operator sets; tests pass values to the constructor instead of patching."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs sessions and CSRF tokens; generated in instance/ if unset."
+    )
+    instance_path: Path | None = Field(
+        default=None, description="Folder for the SQLite store, local workbooks and mail files."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; SQLite in the instance folder when unset."
+    )
+    events_dir: Path = DEFAULT_EVENTS_DIR
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+
+    google_application_credentials: Path | None = None
+    sheets_spreadsheet_id: str | None = None
+    sheets_emulator_host: str | None = Field(
+        default=None, description="host:port of a local Sheets API emulator; no credentials."
+    )
+    sheets_timeout_seconds: float = Field(default=20.0, gt=0)
+    sheets_max_attempts: int = Field(default=6, ge=1)
+    sheets_backoff_max_seconds: float = Field(default=30.0, ge=0)
+
+    sync_batch_size: int = Field(default=200, ge=1, le=5000)
+    sync_interval_seconds: float = Field(default=5.0, gt=0)
+    run_worker: bool = Field(
+        default=True, description="Run the background syncer thread in this process."
+    )
+    worker_lease_seconds: float = Field(default=60.0, gt=0)
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = Field(default="starttls", pattern="^(starttls|ssl|none)$")
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "OWES Zielona Góra <rejestracja@localhost>"
+    staff_email: str | None = Field(
+        default=None, description="Where close-off summaries go; the event contact when unset."
+    )
+
+    @property
+    def google_configured(self) -> bool:
+        """Whether rows go to Google Sheets (or its emulator) rather than the local workbook."""
+        return bool(
+            self.sheets_spreadsheet_id
+            or self.sheets_emulator_host
+            or self.google_application_credentials
+        )

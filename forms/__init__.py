@@ -1,0 +1,1 @@
+"""What a participant meets: the registration schema, its rules, the pages and the JSON API."""

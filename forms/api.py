@@ -1,0 +1,89 @@
+"""The JSON API: the same submission path as the form, answered in JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from config.services import services
+from forms.intake import Invalid, RegistrationClosed, submit
+from forms.operations import RegistrationRefused
+from forms.views import REFUSALS
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+STATUS_MESSAGES = {
+    "confirmed": "Zgłoszenie przyjęte – miejsce potwierdzone.",
+    "waitlisted": "Brak wolnych miejsc – zgłoszenie trafiło na listę rezerwową.",
+}
+
+
+@bp.get("/events")
+def list_events() -> ResponseReturnValue:
+    svc = services()
+    now = svc.now()
+    return jsonify(
+        [
+            {
+                "slug": event.slug,
+                "title": event.title,
+                "starts_on": event.starts_on.isoformat(),
+                "ends_on": event.ends_on.isoformat(),
+                "registration_deadline": event.registration_deadline.isoformat(),
+                "registration": event.registration_state(now).value,
+                "url": url_for("api.create_registration", slug=event.slug),
+            }
+            for event in svc.events.values()
+        ]
+    )
+
+
+@bp.post("/events/<slug>/registrations")
+def create_registration(slug: str) -> ResponseReturnValue:
+    svc = services()
+    event = svc.event(slug)
+    if not request.is_json:
+        return _error(415, "unsupported_media_type", "Wyślij zgłoszenie jako JSON.")
+    payload: Any = request.get_json(silent=True)
+    if payload is None:
+        return _error(400, "invalid_json", "Treść żądania nie jest poprawnym JSON-em.")
+    if not isinstance(payload, dict):
+        return jsonify(errors={"__all__": "Zgłoszenie musi być obiektem JSON."}), 422
+    try:
+        outcome = submit(svc.store, event, payload, source="api", now=svc.now())
+    except RegistrationClosed as closed:
+        return _error(
+            403,
+            "registration_closed",
+            f"Rejestracja na to wydarzenie jest zamknięta ({closed.state.value}).",
+            state=closed.state.value,
+            contact=event.contact.model_dump(mode="json"),
+        )
+    except Invalid as invalid:
+        return jsonify(errors=invalid.errors), 422
+    except RegistrationRefused as refused:
+        return _error(409, refused.code, REFUSALS[type(refused)])
+    if svc.worker is not None:
+        svc.worker.wake()
+    registration = outcome.registration
+    body = {
+        "id": registration.id,
+        "status": registration.status,
+        "message": STATUS_MESSAGES[registration.status],
+        "event": event.slug,
+        "received_at": registration.received_at.isoformat(),
+    }
+    return jsonify(body), 201
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> ResponseReturnValue:
+    return jsonify(error=code, message=message, **extra), status
+
+
+def http_error(exc: HTTPException) -> ResponseReturnValue:
+    """An HTTP error under /api in JSON (404, 405, 413 … raised by Flask itself too)."""
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return _error(exc.code or 500, code, exc.description or "")

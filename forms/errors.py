@@ -1,0 +1,53 @@
+"""Pydantic validation errors turned into one clear Polish message per field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from forms.schema import DIET_LABELS, FieldError
+
+_MESSAGES: dict[str, str] = {
+    "missing": "To pole jest wymagane.",
+    "extra_forbidden": "Nieznane pole – usuń je ze zgłoszenia.",
+    "string_type": "Oczekiwano tekstu.",
+    "bool_type": "Oczekiwano wartości true albo false.",
+    "bool_parsing": "Oczekiwano wartości true albo false.",
+    "string_too_long": "Tekst jest za długi (najwyżej {max_length} znaków).",
+    "too_long": "Tekst jest za długi (najwyżej {max_length} znaków).",
+    "date_type": "Podaj datę w formacie RRRR-MM-DD.",
+    "date_parsing": "Podaj datę w formacie RRRR-MM-DD.",
+    "date_from_datetime_parsing": "Podaj datę w formacie RRRR-MM-DD.",
+    "date_from_datetime_inexact": "Podaj datę w formacie RRRR-MM-DD.",
+    "enum": "Wybierz jedną z wartości: " + ", ".join(DIET_LABELS.values()) + ".",
+}
+_FALLBACK = "Niepoprawna wartość."
+GENERAL = "__all__"
+
+
+def _message(error: ErrorDetails) -> str:
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if error["type"] == "value_error" and isinstance(ctx.get("error"), ValueError):
+        return str(ctx["error"])
+    template = _MESSAGES.get(error["type"], _FALLBACK)
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return _FALLBACK
+
+
+def _field(error: ErrorDetails) -> str:
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldError):
+        return cause.field
+    return str(error["loc"][0]) if error["loc"] else GENERAL
+
+
+def polish_errors(exc: ValidationError) -> dict[str, str]:
+    """The first problem of each field, keyed by field name, in Polish."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        errors.setdefault(_field(error), _message(error))
+    return errors

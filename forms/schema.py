@@ -1,0 +1,162 @@
+"""The one registration model shared by the HTML form and the JSON API."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from config.events import Event
+from forms.powiaty import POWIATY, describe_area, find_powiat
+from forms.validators import (
+    clean_multiline,
+    clean_text,
+    normalise_email,
+    normalise_phone,
+    pesel_birth_date,
+    plausible_birth_date,
+)
+
+
+class Diet(StrEnum):
+    STANDARD = "standard"
+    VEGETARIAN = "vegetarian"
+    VEGAN = "vegan"
+    GLUTEN_FREE = "gluten_free"
+    OTHER = "other"
+
+
+DIET_LABELS: dict[Diet, str] = {
+    Diet.STANDARD: "standardowa",
+    Diet.VEGETARIAN: "wegetariańska",
+    Diet.VEGAN: "wegańska",
+    Diet.GLUTEN_FREE: "bezglutenowa",
+    Diet.OTHER: "inna",
+}
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _required(value: str) -> str:
+    if not value:
+        raise ValueError("To pole jest wymagane.")
+    return value
+
+
+Name = Annotated[
+    StrictStr, Field(max_length=60), AfterValidator(clean_text), AfterValidator(_required)
+]
+
+
+class FieldError(ValueError):
+    """A cross-field rule broken, attributed to the field the participant should correct."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RegistrationIn(BaseModel):
+    """What a participant submits; validated with the event in the context (`{"event": …}`)."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=2000)
+
+    first_name: Name
+    last_name: Name
+    enterprise_name: Annotated[
+        StrictStr, Field(max_length=200), AfterValidator(clean_text), AfterValidator(_required)
+    ]
+    powiat: StrictStr = Field(max_length=60, description="TERYT code or name; stored as the code.")
+    role: Annotated[StrictStr, Field(max_length=100), AfterValidator(clean_text)] | None = None
+    email: Annotated[StrictStr, Field(max_length=254), AfterValidator(normalise_email)]
+    phone: Annotated[StrictStr, Field(max_length=30), AfterValidator(normalise_phone)]
+    pesel: Annotated[StrictStr, Field(max_length=20), AfterValidator(str.strip)] | None = None
+    birth_date: date | None = None
+    accommodation: StrictBool = False
+    diet: Diet = Diet.STANDARD
+    diet_other: Annotated[StrictStr, Field(max_length=200), AfterValidator(clean_text)] | None = (
+        None
+    )
+    special_needs: (
+        Annotated[StrictStr, Field(max_length=1000), AfterValidator(clean_multiline)] | None
+    ) = None
+    consent_personal_data: StrictBool
+    consent_image: StrictBool = False
+
+    @field_validator("role", "pesel", "birth_date", "diet_other", "special_needs", mode="before")
+    @classmethod
+    def _optional_blank(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+    @field_validator("powiat")
+    @classmethod
+    def _eligible_powiat(cls, value: str, info: ValidationInfo) -> str:
+        powiat = find_powiat(value)
+        if powiat is None:
+            raise ValueError("Wybierz powiat województwa lubuskiego z listy.")
+        event: Event | None = (info.context or {}).get("event")
+        if event is not None and powiat.code not in event.eligible_powiaty:
+            raise ValueError(
+                f"{powiat.label.capitalize()} nie należy do obszaru wsparcia OWES Zielona Góra "
+                f"({describe_area(event.eligible_powiaty)}). Zgłosić się mogą tylko "
+                "przedsiębiorstwa społeczne z tego obszaru."
+            )
+        return powiat.code
+
+    @field_validator("pesel")
+    @classmethod
+    def _valid_pesel(cls, value: str | None) -> str | None:
+        if value is not None:
+            pesel_birth_date(value)
+        return value
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth_date(cls, value: date | None, info: ValidationInfo) -> date | None:
+        today: date | None = (info.context or {}).get("today")
+        if value is not None and today is not None:
+            plausible_birth_date(value, today)
+        return value
+
+    @field_validator("consent_personal_data")
+    @classmethod
+    def _consent_given(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("Zgoda na przetwarzanie danych osobowych jest wymagana do zgłoszenia.")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> RegistrationIn:
+        if self.pesel is None and self.birth_date is None:
+            raise FieldError("pesel", "Podaj PESEL albo, jeśli go nie masz, datę urodzenia.")
+        if self.pesel is not None and self.birth_date is not None:
+            if pesel_birth_date(self.pesel) != self.birth_date:
+                raise FieldError("birth_date", "Data urodzenia nie zgadza się z numerem PESEL.")
+        if self.diet is Diet.OTHER and not self.diet_other:
+            raise FieldError("diet_other", "Opisz dietę, jeśli wybierasz „inna”.")
+        if self.diet is not Diet.OTHER:
+            object.__setattr__(self, "diet_other", None)
+        return self
+
+    @property
+    def powiat_label(self) -> str:
+        return POWIATY[self.powiat].label
+
+    @property
+    def email_key(self) -> str:
+        """The form of the e-mail that identifies a participant within an event."""
+        return self.email.casefold()

@@ -1,0 +1,141 @@
+"""The pages a participant sees: the events, the form, the confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from wtforms import ValidationError as CsrfError
+
+from config.events import Event, RegistrationState
+from config.services import services
+from forms.errors import GENERAL
+from forms.intake import Invalid, RegistrationClosed, submit
+from forms.operations import AlreadyRegistered, EnterpriseLimitReached, RegistrationRefused
+from forms.powiaty import POWIATY
+from forms.schema import DIET_LABELS
+
+HONEYPOT = "website"
+HONEYPOT_FILLED = "Pozostaw puste pole „Strona WWW”."
+EXPIRED_FORM = "Formularz wygasł lub został otwarty w innej karcie. Sprawdź dane i wyślij ponownie."
+TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "enterprise_name",
+    "powiat",
+    "role",
+    "email",
+    "phone",
+    "pesel",
+    "birth_date",
+    "diet",
+    "diet_other",
+    "special_needs",
+)
+CHECKBOXES = ("consent_personal_data", "consent_image")
+REFUSALS: dict[type[RegistrationRefused], str] = {
+    AlreadyRegistered: "Ten adres e-mail jest już zgłoszony na to wydarzenie. "
+    "Jeśli chcesz coś zmienić, skontaktuj się z organizatorem.",
+    EnterpriseLimitReached: "Z tego przedsiębiorstwa zgłosiła się już maksymalna liczba osób.",
+}
+
+
+def form_payload(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The form's strings as the JSON API would send them: checkboxes and yes/no as booleans."""
+    payload: dict[str, Any] = {name: form.get(name, "") for name in TEXT_FIELDS}
+    payload.update({name: form.get(name) == "tak" for name in CHECKBOXES})
+    payload["accommodation"] = form.get("accommodation") == "tak"
+    return payload
+
+
+def index() -> ResponseReturnValue:
+    svc = services()
+    now = svc.now()
+    events = [(event, event.registration_state(now)) for event in svc.events.values()]
+    return render_template("index.html", events=events, States=RegistrationState)
+
+
+def registration_form(slug: str) -> ResponseReturnValue:
+    svc = services()
+    event = svc.event(slug)
+    state = event.registration_state(svc.now())
+    if state is not RegistrationState.OPEN:
+        return _closed(event, state)
+    if request.method == "GET":
+        return _form(event, values={"diet": "standard", "accommodation": "nie"})
+    values = request.form.to_dict()
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except CsrfError:
+        return _form(event, values, errors={GENERAL: EXPIRED_FORM}, status=400)
+    if request.form.get(HONEYPOT):
+        return _form(event, values, errors={GENERAL: HONEYPOT_FILLED}, status=400)
+    try:
+        outcome = submit(svc.store, event, form_payload(request.form), source="form", now=svc.now())
+    except RegistrationClosed as closed:
+        return _closed(event, closed.state)
+    except Invalid as invalid:
+        return _form(event, values, errors=invalid.errors, status=422)
+    except RegistrationRefused as refused:
+        return _form(event, values, errors={GENERAL: REFUSALS[type(refused)]}, status=409)
+    if svc.worker is not None:
+        svc.worker.wake()
+    registration = outcome.registration
+    session["confirmation"] = {
+        "slug": slug,
+        "id": registration.id,
+        "status": registration.status,
+        "name": registration.full_name,
+        "email": registration.email,
+    }
+    return redirect(url_for("forms.confirmation", slug=slug), code=303)
+
+
+def confirmation(slug: str) -> ResponseReturnValue:
+    event = services().event(slug)
+    shown = session.get("confirmation")
+    if not shown or shown.get("slug") != slug:
+        return redirect(url_for("forms.registration_form", slug=slug))
+    return render_template("confirmation.html", event=event, registration=shown)
+
+
+ERROR_PAGES = {
+    404: "Nie ma takiej strony ani wydarzenia.",
+    405: "Ta strona nie obsługuje takiego żądania.",
+    413: "Przesłane dane są zbyt duże.",
+}
+
+
+def error_page(exc: HTTPException) -> ResponseReturnValue:
+    """An HTTP error as a page in Polish, never a traceback."""
+    status = exc.code or 500
+    message = ERROR_PAGES.get(status, "Coś poszło nie tak. Spróbuj ponownie za chwilę.")
+    return render_template("error.html", status=status, message=message), status
+
+
+def _form(
+    event: Event,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    context = {
+        "event": event,
+        "values": values,
+        "errors": errors or {},
+        "powiaty": list(POWIATY.values()),
+        "diets": DIET_LABELS,
+        "csrf_token": generate_csrf(),
+        "honeypot": HONEYPOT,
+    }
+    return render_template("form.html", **context), status
+
+
+def _closed(event: Event, state: RegistrationState) -> ResponseReturnValue:
+    status = 403 if request.method == "POST" else 200
+    page = render_template("closed.html", event=event, state=state, States=RegistrationState)
+    return page, status

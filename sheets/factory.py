@@ -1,0 +1,51 @@
+"""Which sink and worker this deployment uses, from the settings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from config.services import Services
+from config.settings import Settings
+from sheets.local import LocalWorkbookSink
+from sheets.sink import Sink
+from sheets.syncer import Syncer
+from sheets.worker import Worker
+
+
+def make_sink(settings: Settings, instance: Path) -> Sink:
+    """Google Sheets when any Google setting is given, else the local workbook in `instance`."""
+    if settings.google_configured:
+        from sheets.google import GoogleSheetsSink
+
+        return GoogleSheetsSink.from_settings(settings)
+    return LocalWorkbookSink(instance)
+
+
+def make_syncer(svc: Services, logger: logging.Logger) -> Syncer:
+    settings = svc.settings
+    return Syncer(
+        svc.store,
+        svc.sink,
+        svc.clock,
+        logger,
+        batch_size=settings.sync_batch_size,
+        max_attempts=settings.sheets_max_attempts,
+        backoff_max_seconds=settings.sheets_backoff_max_seconds,
+    )
+
+
+def make_worker(svc: Services, logger: logging.Logger) -> Worker:
+    syncer = make_syncer(svc, logger)
+
+    def sync_all() -> None:
+        syncer.sync(list(svc.events.values()))
+
+    return Worker(
+        svc.store,
+        [sync_all],
+        svc.clock,
+        logger,
+        interval_seconds=svc.settings.sync_interval_seconds,
+        lease_seconds=svc.settings.worker_lease_seconds,
+    )

@@ -1,0 +1,270 @@
+"""The Google Sheets sink: gspread over a service account, or over the local emulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import gspread
+import requests
+from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
+from google.oauth2.service_account import Credentials
+from gspread.http_client import ParamsType
+from gspread.utils import absolute_range_name, rowcol_to_a1
+
+from config.events import Event
+from config.settings import Settings
+from sheets.rows import HEADERS
+from sheets.sink import OpenedSheet, SinkError
+from sheets.transport import emulator_session
+
+SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
+RAW: ParamsType = {"valueInputOption": "RAW"}
+_TRANSIENT_STATUSES = {HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT}
+
+
+def column_letter(index: int) -> str:
+    """`0` → `A`, `27` → `AB`."""
+    return rowcol_to_a1(1, index + 1)[:-1]
+
+
+def load_credentials(path: Path) -> Credentials:
+    """The service account key named by GOOGLE_APPLICATION_CREDENTIALS; never echoes its content."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return Credentials.from_service_account_info(info, scopes=SCOPES)  # type: ignore[no-untyped-call,no-any-return]
+    except FileNotFoundError:
+        problem = "does not exist"
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = f"cannot be read ({exc.__class__.__name__})"
+    except (ValueError, KeyError, TypeError):
+        problem = "is not a Google service-account key (JSON with client_email and private_key)"
+    raise SinkError(
+        f"GOOGLE_APPLICATION_CREDENTIALS={path} {problem}: download a key for the service "
+        "account from Google Cloud console and point the variable at it",
+        permanent=True,
+    )
+
+
+def _translate(exc: Exception, what: str, account: str | None) -> SinkError:
+    """Library failures become SinkError, with what to fix for the permanent ones."""
+    if isinstance(exc, gspread.exceptions.APIError):
+        code = exc.response.status_code
+        if code in _TRANSIENT_STATUSES or code >= 500:
+            return SinkError(f"Google answered {code} to {what}", permanent=False)
+        if code == HTTPStatus.FORBIDDEN:
+            who = f" ({account})" if account else ""
+            return SinkError(
+                f"no access to {what}: share the spreadsheet with the service account{who} "
+                "as Editor",
+                permanent=True,
+            )
+        if code == HTTPStatus.NOT_FOUND:
+            return SinkError(
+                f"{what} does not exist: check SHEETS_SPREADSHEET_ID (or sheets.spreadsheet_id "
+                "in the event file)",
+                permanent=True,
+            )
+        if code == HTTPStatus.BAD_REQUEST and "Unable to parse range" in str(exc):
+            # The worksheet vanished between two calls: opening it again recreates it.
+            return SinkError(f"worksheet gone during {what}", permanent=False)
+        return SinkError(f"Google refused {what} ({code})", permanent=True)
+    if isinstance(exc, gspread.exceptions.SpreadsheetNotFound):
+        return SinkError(f"{what} does not exist: check SHEETS_SPREADSHEET_ID", permanent=True)
+    if isinstance(exc, RefreshError):
+        return SinkError(
+            "Google refused the service-account credentials: create a new key", permanent=True
+        )
+    return SinkError(f"{what} failed: {exc.__class__.__name__}", permanent=False)
+
+
+_LIBRARY_ERRORS = (
+    gspread.exceptions.GSpreadException,
+    requests.RequestException,
+    GoogleAuthError,
+    TransportError,
+    PermissionError,
+)
+
+
+class GoogleSheet:
+    """One worksheet, addressed by title in every call (staff may move it around)."""
+
+    def __init__(
+        self, sink: GoogleSheetsSink, spreadsheet: gspread.Spreadsheet, title: str
+    ) -> None:
+        self._sink = sink
+        self._spreadsheet = spreadsheet
+        self._title = title
+
+    def _range(self, a1: str) -> str:
+        return absolute_range_name(self._title, a1)
+
+    def header(self) -> list[str]:
+        with self._sink.errors("reading the header row"):
+            answer = self._spreadsheet.values_get(self._range("1:1"))
+        rows = answer.get("values", [])
+        return [str(cell) for cell in rows[0]] if rows else []
+
+    def add_headers(self, names: list[str], at_column: int) -> None:
+        with self._sink.errors("adding header cells"):
+            worksheet = self._spreadsheet.worksheet(self._title)
+            needed = at_column + len(names) - worksheet.col_count
+            if needed > 0:
+                worksheet.add_cols(needed)
+            self._spreadsheet.values_update(
+                self._range(f"{column_letter(at_column)}1"), params=RAW, body={"values": [names]}
+            )
+
+    def column(self, index: int) -> list[str]:
+        letter = column_letter(index)
+        with self._sink.errors("reading the ID column"):
+            answer = self._spreadsheet.values_get(
+                self._range(f"{letter}2:{letter}"), params={"majorDimension": "COLUMNS"}
+            )
+        columns = answer.get("values", [])
+        return [str(cell) for cell in columns[0]] if columns else []
+
+    def append_rows(self, rows: list[list[str]]) -> None:
+        # The table range A1 pins Google's table detection to the header's table; INSERT_ROWS
+        # never overwrites a cell staff typed below it; RAW keeps every value as typed.
+        with self._sink.errors("appending rows"):
+            self._spreadsheet.values_append(
+                self._range("A1"),
+                params={**RAW, "insertDataOption": "INSERT_ROWS"},
+                body={"values": rows, "majorDimension": "ROWS"},
+            )
+
+
+class GoogleSheetsSink:
+    """Each event's rows go to a worksheet of the staff's spreadsheet."""
+
+    def __init__(
+        self,
+        make_client: Callable[[], gspread.Client],
+        spreadsheet_id: str | None,
+        *,
+        account: str | None = None,
+    ) -> None:
+        self._make_client = make_client
+        self._client: gspread.Client | None = None
+        self.spreadsheet_id = spreadsheet_id
+        self.account = account
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GoogleSheetsSink:
+        timeout = (5.0, settings.sheets_timeout_seconds)
+        emulator = settings.sheets_emulator_host
+        credentials_path = settings.google_application_credentials
+
+        def make_client() -> gspread.Client:
+            if emulator:
+                client = gspread.Client(auth=None, session=emulator_session(emulator))  # type: ignore[arg-type]
+            elif credentials_path is None:
+                raise SinkError(
+                    "GOOGLE_APPLICATION_CREDENTIALS is not set: point it at the service "
+                    "account's JSON key (or set SHEETS_EMULATOR_HOST for the local emulator)",
+                    permanent=True,
+                )
+            else:
+                client = gspread.Client(auth=load_credentials(credentials_path))
+            client.set_timeout(timeout)
+            return client
+
+        account = None
+        if credentials_path is not None and not emulator:
+            account = _service_account_email(credentials_path)
+        return cls(make_client, settings.sheets_spreadsheet_id, account=account)
+
+    def spreadsheet_key(self, event: Event) -> str:
+        key = event.sheets.spreadsheet_id or self.spreadsheet_id
+        if not key:
+            raise SinkError(
+                f"no spreadsheet for {event.slug}: set SHEETS_SPREADSHEET_ID "
+                "(or sheets.spreadsheet_id in the event file)",
+                permanent=True,
+            )
+        return key
+
+    def target(self, event: Event) -> str:
+        key = event.sheets.spreadsheet_id or self.spreadsheet_id or "?"
+        return f"gsheets:{key}:{event.worksheet_title}"
+
+    @contextmanager
+    def errors(self, what: str) -> Iterator[None]:
+        """Turn gspread, requests and google-auth failures into SinkError."""
+        try:
+            yield
+        except SinkError:
+            raise
+        except _LIBRARY_ERRORS as exc:
+            if isinstance(exc, RefreshError):
+                self._client = None
+            raise _translate(exc, what, self.account) from exc
+
+    def client(self) -> gspread.Client:
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def open_spreadsheet(self, event: Event) -> gspread.Spreadsheet:
+        key = self.spreadsheet_key(event)
+        with self.errors(f"spreadsheet {key}"):
+            return self.client().open_by_key(key)
+
+    def open(self, event: Event) -> OpenedSheet:
+        spreadsheet = self.open_spreadsheet(event)
+        title = event.worksheet_title
+        with self.errors(f"worksheet {title!r}"):
+            try:
+                spreadsheet.worksheet(title)
+                created = False
+            except gspread.exceptions.WorksheetNotFound:
+                self._create_worksheet(spreadsheet, title)
+                created = True
+        return OpenedSheet(GoogleSheet(self, spreadsheet, title), created)
+
+    def _create_worksheet(self, spreadsheet: gspread.Spreadsheet, title: str) -> None:
+        worksheet = spreadsheet.add_worksheet(title, rows=1000, cols=max(26, len(HEADERS)))
+        spreadsheet.values_update(
+            absolute_range_name(title, "A1"), params=RAW, body={"values": [HEADERS]}
+        )
+        body: dict[str, Any] = {
+            "requests": [
+                {
+                    "updateSheetProperties": {
+                        "properties": {
+                            "sheetId": worksheet.id,
+                            "gridProperties": {"frozenRowCount": 1},
+                        },
+                        "fields": "gridProperties.frozenRowCount",
+                    }
+                },
+                {
+                    "repeatCell": {
+                        "range": {"sheetId": worksheet.id, "startRowIndex": 0, "endRowIndex": 1},
+                        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                        "fields": "userEnteredFormat.textFormat.bold",
+                    }
+                },
+            ]
+        }
+        spreadsheet.batch_update(body)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.http_client.session.close()
+            self._client = None
+
+
+def _service_account_email(path: Path) -> str | None:
+    """The address staff must share the spreadsheet with (shown in errors; not a secret)."""
+    try:
+        email = json.loads(path.read_text(encoding="utf-8")).get("client_email")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return email if isinstance(email, str) else None

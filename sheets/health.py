@@ -1,0 +1,51 @@
+"""`GET /healthz`: is the store up and the spreadsheet keeping up (no secrets, no personal data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
+
+from config.services import services
+from store import sync
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    svc = services()
+    now = svc.now()
+    if not svc.store.reachable():
+        return jsonify(status="down", store={"reachable": False}), 503
+    targets = {slug: svc.sink.target(event) for slug, event in svc.events.items()}
+    try:
+        with svc.store.transaction() as session:
+            pending, oldest = sync.pending_stats(session, targets)
+            known = sync.statuses(session, targets.values())
+    except SQLAlchemyError:
+        return jsonify(status="down", store={"reachable": False}), 503
+    successes = [s.last_success_at for s in known if s.last_success_at]
+    errors = sorted((s for s in known if s.last_error), key=lambda s: s.last_error_at or now)
+    last_error: dict[str, Any] | None = None
+    if errors:
+        latest = errors[-1]
+        last_error = {"message": latest.last_error, "at": _iso(latest.last_error_at)}
+    body = {
+        "status": "degraded" if last_error else "ok",
+        "store": {"reachable": True},
+        "sync": {
+            "sink": type(svc.sink).__name__,
+            "pending": pending,
+            "oldest_pending_age_seconds": round((now - oldest).total_seconds()) if oldest else None,
+            "last_success_at": _iso(max(successes)) if successes else None,
+            "last_error": last_error,
+        },
+    }
+    return jsonify(body)
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None

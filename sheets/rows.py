@@ -1,0 +1,97 @@
+"""How a registration reads in a spreadsheet: Polish headers, text values, header-name placement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from config.events import Event
+from forms.powiaty import POWIATY
+from forms.schema import DIET_LABELS, Diet
+from store import Registration
+
+ID_HEADER = "ID zgłoszenia"
+STATUS_LABELS = {"confirmed": "potwierdzone", "waitlisted": "lista rezerwowa"}
+SOURCE_LABELS = {"form": "formularz", "api": "API"}
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """Text no spreadsheet will run: a leading formula character gets an apostrophe before it."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def yes_no(value: bool) -> str:
+    return "tak" if value else "nie"
+
+
+def timestamp(registration: Registration, event: Event) -> str:
+    """When it arrived, in the event's time zone, as staff read it: `2018-08-21 14:03`."""
+    return event.local(registration.received_at).strftime("%Y-%m-%d %H:%M")
+
+
+def diet_text(registration: Registration) -> str:
+    label = DIET_LABELS[Diet(registration.diet)]
+    return f"{label}: {registration.diet_other}" if registration.diet_other else label
+
+
+Getter = Callable[[Registration, Event], str]
+
+# Header → value. Free text a participant typed is neutralised; validated values (ID, phone in
+# `+48 …` form, PESEL digits, dates) are safe as they are and must keep their exact form.
+COLUMNS: dict[str, Getter] = {
+    ID_HEADER: lambda r, e: r.id,
+    "Data zgłoszenia": timestamp,
+    "Status": lambda r, e: STATUS_LABELS[r.status],
+    "Imię": lambda r, e: neutralise(r.first_name),
+    "Nazwisko": lambda r, e: neutralise(r.last_name),
+    "Przedsiębiorstwo społeczne": lambda r, e: neutralise(r.enterprise_name),
+    "Powiat": lambda r, e: POWIATY[r.powiat].label,
+    "Funkcja w przedsiębiorstwie": lambda r, e: neutralise(r.role or ""),
+    "E-mail": lambda r, e: neutralise(r.email),
+    "Telefon": lambda r, e: r.phone,
+    "PESEL": lambda r, e: r.pesel or "",
+    "Data urodzenia": lambda r, e: r.birth_date.isoformat() if r.birth_date else "",
+    "Nocleg": lambda r, e: yes_no(r.accommodation),
+    "Dieta": lambda r, e: neutralise(diet_text(r)),
+    "Potrzeby szczególne": lambda r, e: neutralise(r.special_needs or ""),
+    "Zgoda na przetwarzanie danych": lambda r, e: yes_no(r.consent_personal_data),
+    "Zgoda na wizerunek": lambda r, e: yes_no(r.consent_image),
+    "Wersja klauzuli": lambda r, e: r.consent_version,
+    "Źródło": lambda r, e: SOURCE_LABELS.get(r.source, r.source),
+}
+HEADERS: list[str] = list(COLUMNS)
+
+
+def registration_row(registration: Registration, event: Event) -> dict[str, str]:
+    """The registration as header → text."""
+    return {header: get(registration, event) for header, get in COLUMNS.items()}
+
+
+def _key(header: str) -> str:
+    return " ".join(header.split()).casefold()
+
+
+def missing_headers(header_row: Sequence[str]) -> list[str]:
+    """Our headers that staff's header row lacks (to be added at its end, never dropped)."""
+    present = {_key(cell) for cell in header_row}
+    return [name for name in HEADERS if _key(name) not in present]
+
+
+def header_index(header_row: Sequence[str], name: str) -> int | None:
+    """The column of `name` in the header row (first match; spacing and case ignored)."""
+    wanted = _key(name)
+    return next((i for i, cell in enumerate(header_row) if _key(cell) == wanted), None)
+
+
+def place(header_row: Sequence[str], values: Mapping[str, str]) -> list[str]:
+    """One row laid out under staff's current headers; their own columns stay empty."""
+    by_key = {_key(name): value for name, value in values.items()}
+    cells: list[str] = []
+    seen: set[str] = set()
+    for cell in header_row:
+        key = _key(cell)
+        cells.append(by_key.get(key, "") if key not in seen else "")
+        seen.add(key)
+    while cells and cells[-1] == "":
+        cells.pop()
+    return cells

@@ -1,0 +1,58 @@
+"""What the syncer needs of a spreadsheet; the local workbook and Google Sheets both provide it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from config.events import Event
+
+
+class RegistrationSheet(Protocol):
+    """One event's registrations worksheet: a header row, then one row per registration."""
+
+    def header(self) -> list[str]:
+        """The first row as staff have it now."""
+        ...
+
+    def add_headers(self, names: list[str], at_column: int) -> None:
+        """Write `names` into the header row from column `at_column` (0-based) on."""
+        ...
+
+    def column(self, index: int) -> list[str]:
+        """The values under the header in column `index` (0-based)."""
+        ...
+
+    def append_rows(self, rows: list[list[str]]) -> None:
+        """Insert `rows` after the table that starts at A1, as plain text."""
+        ...
+
+
+@dataclass(frozen=True)
+class OpenedSheet:
+    sheet: RegistrationSheet
+    created: bool  # a new (or recreated) worksheet: every registration belongs in it again
+
+
+class Sink(Protocol):
+    """Where rows go."""
+
+    def target(self, event: Event) -> str:
+        """Names the destination; registrations synced elsewhere are pending for a new one."""
+        ...
+
+    def open(self, event: Event) -> OpenedSheet:
+        """The event's worksheet, created with its header row when missing."""
+        ...
+
+
+class SinkError(Exception):
+    """The spreadsheet cannot take rows now.
+
+    `permanent` problems need a person (not shared, wrong ID, bad credentials); the message says
+    what to fix and contains no secrets. Others are worth retrying.
+    """
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent

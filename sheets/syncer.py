@@ -1,0 +1,128 @@
+"""Takes committed registrations to the spreadsheet: batched, retried, never twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from config.events import Event
+from sheets.rows import ID_HEADER, header_index, missing_headers, place, registration_row
+from sheets.sink import Sink, SinkError
+from store import Registration, Store, sync
+
+Clock = Callable[[], datetime]
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, SinkError) and not exc.permanent
+
+
+class Syncer:
+    """Appends each event's pending registrations to its worksheet.
+
+    Before every append it reads the worksheet's ID column and appends only the rows that are
+    not there: an append whose answer was lost (timeout, dropped connection, 5xx after Google
+    applied it) or a process killed before it recorded success never leads to a duplicate row.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        sink: Sink,
+        clock: Clock,
+        logger: logging.Logger,
+        *,
+        batch_size: int = 200,
+        max_attempts: int = 6,
+        backoff_max_seconds: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.sink = sink
+        self.clock = clock
+        self.logger = logger
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.backoff_max_seconds = backoff_max_seconds
+
+    def sync(self, events: list[Event]) -> bool:
+        """Sync every event; True when all of them are complete."""
+        return all([self.sync_event(event) for event in events])
+
+    def sync_event(self, event: Event) -> bool:
+        """Sync one event until nothing is pending; False (rows wait) when the sheet fails."""
+        target = self.sink.target(event)
+        try:
+            appended = 0
+            for attempt in self._retrying():
+                with attempt:
+                    appended += self._sync_pending(event, target)
+        except SinkError as exc:
+            self._record_error(event, target, exc)
+            return False
+        with self.store.transaction() as session:
+            sync.record_success(session, target, self.clock())
+        if appended:
+            self.logger.info("synced %d registration(s) of %s to %s", appended, event.slug, target)
+        return True
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_random_exponential(multiplier=0.5, max=self.backoff_max_seconds),
+            retry=retry_if_exception(_transient),
+            reraise=True,
+        )
+
+    def _sync_pending(self, event: Event, target: str) -> int:
+        appended = 0
+        while batch := self._pending(event, target):
+            opened = self.sink.open(event)
+            if opened.created:
+                self._forget(event, target)
+                batch = self._pending(event, target)
+            sheet = opened.sheet
+            header = sheet.header()
+            if missing := missing_headers(header):
+                sheet.add_headers(missing, len(header))
+                header = header + missing
+            id_column = header_index(header, ID_HEADER)
+            assert id_column is not None  # added above when missing
+            present = set(sheet.column(id_column))
+            rows = [
+                place(header, registration_row(registration, event))
+                for registration in batch
+                if registration.id not in present
+            ]
+            if rows:
+                sheet.append_rows(rows)
+                appended += len(rows)
+            with self.store.transaction() as session:
+                sync.mark_synced(session, [r.id for r in batch], target, self.clock())
+        return appended
+
+    def _pending(self, event: Event, target: str) -> list[Registration]:
+        with self.store.transaction() as session:
+            return sync.pending(session, event.slug, target, self.batch_size)
+
+    def _forget(self, event: Event, target: str) -> None:
+        with self.store.transaction() as session:
+            forgotten = sync.forget_synced(session, event.slug, target)
+        if forgotten:
+            self.logger.warning(
+                "worksheet %r of %s was missing: recreated it, refilling %d row(s) from the store",
+                event.worksheet_title,
+                event.slug,
+                forgotten,
+            )
+
+    def _record_error(self, event: Event, target: str, exc: SinkError) -> None:
+        with self.store.transaction() as session:
+            is_new = sync.record_error(session, target, str(exc), self.clock())
+        if is_new:
+            kind = "needs fixing" if exc.permanent else "failed after retries"
+            self.logger.error(
+                "sync of %s %s, registrations wait in the store: %s", event.slug, kind, exc
+            )

@@ -1,0 +1,81 @@
+"""The store's side of spreadsheet sync: what is pending, what was done, how it went."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from store.models import Registration, SyncStatus
+
+
+def _not_in(target: str) -> ColumnElement[bool]:
+    return or_(Registration.synced_to.is_(None), Registration.synced_to != target)
+
+
+def pending(session: Session, slug: str, target: str, limit: int) -> list[Registration]:
+    """The oldest registrations of an event not yet in `target`."""
+    query = (
+        select(Registration)
+        .where(Registration.event_slug == slug, _not_in(target))
+        .order_by(Registration.seq)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def pending_stats(session: Session, targets: dict[str, str]) -> tuple[int, datetime | None]:
+    """How many registrations wait for their event's target, and since when the oldest."""
+    count, oldest = 0, None
+    for slug, target in targets.items():
+        query = select(func.count(), func.min(Registration.received_at)).where(
+            Registration.event_slug == slug, _not_in(target)
+        )
+        n, first = session.execute(query).one()
+        count += n
+        if first is not None and (oldest is None or first < oldest):
+            oldest = first
+    return count, oldest
+
+
+def mark_synced(session: Session, ids: Iterable[str], target: str, now: datetime) -> None:
+    session.execute(
+        update(Registration)
+        .where(Registration.id.in_(list(ids)))
+        .values(synced_to=target, synced_at=now)
+    )
+
+
+def forget_synced(session: Session, slug: str, target: str) -> int:
+    """Everything in `target` is pending again (its worksheet was recreated empty)."""
+    result = session.execute(
+        update(Registration)
+        .where(Registration.event_slug == slug, Registration.synced_to == target)
+        .values(synced_to=None, synced_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def record_success(session: Session, target: str, now: datetime) -> None:
+    status = session.get(SyncStatus, target) or SyncStatus(target=target)
+    status.last_success_at = now
+    status.last_error = None
+    status.last_error_at = None
+    session.add(status)
+
+
+def record_error(session: Session, target: str, message: str, now: datetime) -> bool:
+    """Remember the problem; True when it is new (so it is logged once, not every minute)."""
+    status = session.get(SyncStatus, target) or SyncStatus(target=target)
+    is_new = status.last_error != message
+    status.last_error = message
+    status.last_error_at = now
+    session.add(status)
+    return is_new
+
+
+def statuses(session: Session, targets: Iterable[str]) -> list[SyncStatus]:
+    return list(session.scalars(select(SyncStatus).where(SyncStatus.target.in_(list(targets)))))
