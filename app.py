@@ -11,12 +11,12 @@ from flask import Flask, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+import sheets.commands as sheets_commands
 from config.events import load_events
 from config.services import EXTENSION_KEY, Clock, Services, services, system_clock
 from config.settings import Settings
 from forms import api, formatting, views
 from forms.blueprint import bp as forms_bp
-import sheets.commands as sheets_commands
 from sheets import health
 from sheets.factory import make_sink, make_worker
 from sheets.sink import Sink
