@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from config.services import services
 from forms.intake import Invalid, RegistrationClosed, submit
@@ -47,8 +47,9 @@ def create_registration(slug: str) -> ResponseReturnValue:
     event = svc.event(slug)
     if not request.is_json:
         return _error(415, "unsupported_media_type", "Wyślij zgłoszenie jako JSON.")
-    payload: Any = request.get_json(silent=True)
-    if payload is None:
+    try:
+        payload: Any = request.get_json()
+    except BadRequest:
         return _error(400, "invalid_json", "Treść żądania nie jest poprawnym JSON-em.")
     if not isinstance(payload, dict):
         return jsonify(errors={"__all__": "Zgłoszenie musi być obiektem JSON."}), 422

@@ -1,0 +1,178 @@
+"""Fixtures: app, client, runner, a settable clock, the store on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from app import create_app
+from config.settings import DEFAULT_EVENTS_DIR, Settings
+from store import Base, Store
+
+KLASTER = "klaster-2018"
+EXAMPLE = "przyklad-otwarte"
+POSTGRES_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+class FakeClock:
+    """The app's clock, set by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, iso: str) -> None:
+        self.now = datetime.fromisoformat(iso).astimezone(UTC)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def valid_payload(**overrides: Any) -> dict[str, Any]:
+    """A registration every rule accepts for the seed event."""
+    payload: dict[str, Any] = {
+        "first_name": "Anna",
+        "last_name": "Nowak",
+        "enterprise_name": "Spółdzielnia Socjalna Nasze Zaodrze",
+        "powiat": "zielonogórski",
+        "role": "prezeska",
+        "email": "anna.nowak@example.pl",
+        "phone": "533 316 283",
+        "pesel": "02270803624",
+        "accommodation": True,
+        "diet": "vegetarian",
+        "special_needs": "",
+        "consent_personal_data": True,
+        "consent_image": False,
+    }
+    payload.update(overrides)
+    return payload
+
+
+def write_event(folder: Path, slug: str, **changes: Any) -> Path:
+    """A copy of the seed event under another slug, with some keys changed (TOML literals)."""
+    source = (DEFAULT_EVENTS_DIR / f"{KLASTER}.toml").read_text(encoding="utf-8")
+    for key, literal in changes.items():
+        pattern = re.compile(rf"^{key} = .*$", re.MULTILINE)
+        line = f"{key} = {literal}"
+        source = pattern.sub(line, source) if pattern.search(source) else f"{line}\n{source}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{slug}.toml"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else the reason to skip."""
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.orig}"
+    finally:
+        engine.dispose()
+    return None
+
+
+def reset_postgres() -> None:
+    engine = create_engine(POSTGRES_URL)
+    try:
+        Base.metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Two days before the seed event's deadline, Polish afternoon."""
+    return FakeClock(datetime(2018, 8, 20, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The store on SQLite (a file, WAL) and on the PostgreSQL server of the machine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    reset_postgres()
+    yield POSTGRES_URL
+    reset_postgres()
+
+
+@pytest.fixture
+def events_dir() -> Path:
+    return DEFAULT_EVENTS_DIR
+
+
+@pytest.fixture
+def settings(tmp_path: Path, events_dir: Path) -> Settings:
+    return Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=events_dir,
+        secret_key="test-secret",  # type: ignore[arg-type]
+        run_worker=False,
+        sheets_backoff_max_seconds=0.01,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock) -> Iterator[Flask]:
+    app = create_app(settings, clock=clock)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["owes"].store.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def store(app: Flask) -> Store:
+    found: Store = app.extensions["owes"].store
+    return found
+
+
+@dataclass
+class LiveServer:
+    url: str
+    server: BaseWSGIServer
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """The app over real HTTP on loopback, many requests at once."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", server)
+    server.shutdown()
+    server.server_close()
+    thread.join(5)

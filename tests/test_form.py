@@ -1,0 +1,221 @@
+"""The HTML form: Polish pages, accessible fields, values kept on errors, CSRF and honeypot."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from store import Registration, Store
+from tests.conftest import EXAMPLE, KLASTER, FakeClock
+
+FORM_URL = f"/wydarzenia/{KLASTER}/"
+
+
+def page(html: bytes | str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
+
+
+def csrf_token(client: FlaskClient, url: str = FORM_URL) -> str:
+    token = page(client.get(url).data).find("input", {"name": "csrf_token"})
+    assert token is not None
+    return str(token["value"])
+
+
+def form_data(**overrides: str) -> dict[str, str]:
+    data = {
+        "first_name": "Jan",
+        "last_name": "Kowalski",
+        "enterprise_name": "Spółdzielnia Socjalna My",
+        "powiat": "0809",
+        "role": "",
+        "email": "jan.kowalski@example.pl",
+        "phone": "+48 533 316 283",
+        "pesel": "44051401359",
+        "birth_date": "",
+        "accommodation": "tak",
+        "diet": "standard",
+        "diet_other": "",
+        "special_needs": "",
+        "consent_personal_data": "tak",
+    }
+    data.update(overrides)
+    return data
+
+
+def submit(client: FlaskClient, url: str = FORM_URL, **overrides: str):
+    return client.post(url, data={"csrf_token": csrf_token(client, url), **form_data(**overrides)})
+
+
+def rows(store: Store) -> list[Registration]:
+    with store.transaction() as session:
+        return list(session.scalars(select(Registration)))
+
+
+def test_index_lists_events_with_their_state_and_dates_in_polish(
+    client: FlaskClient, clock: FakeClock
+) -> None:
+    clock.set("2026-11-27T10:00:00+00:00")
+
+    html = client.get("/").text
+
+    assert "Zapisy zakończone 22 sierpnia 2018 r." in html
+    assert "27–28 sierpnia 2018" in html
+    assert "Zapisy otwarte do 10 czerwca 2030 r." in html
+
+
+def test_every_form_field_has_a_label_and_the_page_fits_a_phone(client: FlaskClient) -> None:
+    html = client.get(FORM_URL)
+    soup = page(html.data)
+
+    assert html.status_code == 200
+    assert soup.html is not None and soup.html["lang"] == "pl"
+    assert soup.find("meta", {"name": "viewport"}) is not None
+    fields = soup.select("form input:not([type=hidden]), form select, form textarea")
+    assert len(fields) >= 15
+    for field in fields:
+        assert soup.find("label", {"for": field["id"]}) is not None, field
+
+
+def test_form_shows_the_event_what_is_provided_the_consent_clause_and_the_contact(
+    client: FlaskClient,
+) -> None:
+    html = client.get(FORM_URL).text
+
+    assert "Świebodzin, Pniewo, Lubniewice, Nietkowice" in html
+    assert "wyżywienie, ubezpieczenie, nocleg w Lubniewicach" in html
+    assert "art. 6 ust. 1 lit. a RODO" in html
+    assert "Adam Szulczewski" in html and "533 316 283" in html
+
+
+def test_a_valid_submission_redirects_to_a_confirmation_with_id_and_status(
+    client: FlaskClient, store: Store
+) -> None:
+    response = submit(client)
+
+    assert response.status_code == 303
+    confirmation = client.get(response.headers["Location"])
+    [row] = rows(store)
+    assert row.source == "form"
+    assert row.accommodation is True and row.consent_image is False
+    assert row.id in confirmation.text
+    assert "Miejsce jest potwierdzone" in confirmation.text
+
+
+def test_errors_rerender_the_form_with_values_kept_and_messages_tied_to_fields(
+    client: FlaskClient, store: Store
+) -> None:
+    response = submit(
+        client, email="zły-adres", pesel="12345678901", special_needs="rampa\npodjazd"
+    )
+
+    soup = page(response.data)
+    assert response.status_code == 422
+    assert rows(store) == []
+    email = soup.find("input", {"id": "email"})
+    assert email is not None and email["value"] == "zły-adres"
+    assert email["aria-invalid"] == "true"
+    assert "email-error" in str(email["aria-describedby"])
+    error = soup.find(id="email-error")
+    assert error is not None and "adres e-mail" in error.text
+    assert soup.find(id="pesel-error") is not None
+    assert soup.find("input", {"id": "first_name"})["value"] == "Jan"  # type: ignore[index]
+    assert soup.find("textarea", {"id": "special_needs"}).text == "rampa\npodjazd"  # type: ignore[union-attr]
+    assert soup.find("option", {"value": "0809", "selected": True}) is not None
+    assert soup.find("input", {"id": "accommodation-tak", "checked": True}) is not None
+    summary = soup.find(class_="error-summary")
+    assert summary is not None and summary.find("a", href="#email") is not None
+
+
+def test_ineligible_powiat_in_the_form_gets_the_same_message_as_the_api(
+    client: FlaskClient,
+) -> None:
+    from tests.conftest import valid_payload
+
+    api = client.post(f"/api/events/{KLASTER}/registrations", json=valid_payload(powiat="0801"))
+    html = submit(client, powiat="0801")
+
+    assert html.status_code == 422
+    assert api.get_json()["errors"]["powiat"] in page(html.data).find(id="powiat-error").text  # type: ignore[union-attr]
+
+
+def test_a_stale_csrf_token_keeps_what_was_typed_and_asks_to_send_again(
+    client: FlaskClient, store: Store
+) -> None:
+    client.get(FORM_URL)
+
+    response = client.post(FORM_URL, data={"csrf_token": "stale", **form_data()})
+
+    assert response.status_code == 400
+    soup = page(response.data)
+    assert "Sprawdź dane i wyślij ponownie" in response.text
+    assert soup.find("input", {"id": "last_name"})["value"] == "Kowalski"  # type: ignore[index]
+    assert rows(store) == []
+    token = soup.find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]
+    again = client.post(FORM_URL, data={"csrf_token": token, **form_data()})
+    assert again.status_code == 303
+
+
+def test_a_filled_honeypot_stores_nothing(client: FlaskClient, store: Store) -> None:
+    response = submit(client, website="http://spam.example")
+
+    assert response.status_code == 400
+    assert rows(store) == []
+
+
+def test_the_same_email_twice_in_the_form_is_explained(client: FlaskClient) -> None:
+    submit(client)
+    response = submit(client)
+
+    assert response.status_code == 409
+    assert "już zgłoszony" in response.text
+
+
+def test_closed_event_says_when_registration_closed_and_whom_to_contact(
+    client: FlaskClient, clock: FakeClock, store: Store
+) -> None:
+    token = csrf_token(client)
+    clock.set("2018-08-22T22:00:00+00:00")
+
+    page_get = client.get(FORM_URL)
+    late = client.post(FORM_URL, data={"csrf_token": token, **form_data()})
+
+    assert page_get.status_code == 200
+    assert "Rejestracja zakończyła się 22 sierpnia 2018 r." in page_get.text
+    assert "a.szulczewski@fundacjacp.org" in page_get.text
+    assert page(page_get.data).find("form") is None
+    assert late.status_code == 403
+    assert rows(store) == []
+
+
+def test_a_waitlisted_participant_is_told_so(client: FlaskClient) -> None:
+    url = f"/wydarzenia/{EXAMPLE}/"
+    for i in range(3):  # the example event has 3 seats
+        submit(client, url, email=f"o{i}@example.pl", enterprise_name=f"Firma {i}")
+
+    response = submit(client, url, email="late@example.pl", enterprise_name="Inna")
+    confirmation = client.get(response.headers["Location"])
+
+    assert "listę rezerwową" in confirmation.text
+
+
+def test_confirmation_without_a_submission_goes_back_to_the_form(client: FlaskClient) -> None:
+    response = client.get(f"/wydarzenia/{KLASTER}/potwierdzenie")
+
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/wydarzenia/nie-ma/", "/nie-ma-takiej-strony"])
+def test_unknown_pages_are_a_polish_404(client: FlaskClient, url: str) -> None:
+    response = client.get(url)
+
+    assert response.status_code == 404
+    assert "Nie ma takiej strony" in response.text
+
+
+def test_an_oversized_form_post_is_a_413_page(client: FlaskClient) -> None:
+    response = client.post(FORM_URL, data={"special_needs": "x" * 70_000})
+
+    assert response.status_code == 413
+    assert "zbyt duże" in response.text
