@@ -176,3 +176,19 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def _emulator_server() -> Iterator[Any]:
+    from sheets.emulator import EmulatorServer
+
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sheets_emulator(_emulator_server: Any) -> Iterator[Any]:
+    """The local Sheets API emulator over HTTP, emptied for each test."""
+    _emulator_server.reset()
+    yield _emulator_server
+    _emulator_server.reset()

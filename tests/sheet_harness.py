@@ -1,0 +1,165 @@
+"""Read a sink's spreadsheet back and act on it as staff would, for the local and Google sinks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import gspread
+from openpyxl import load_workbook
+
+from config.events import Event
+from sheets.local import excel_title, save_atomically, set_text
+from sheets.transport import emulator_session
+
+
+class StaffSheet(Protocol):
+    def grid(self, event: Event) -> list[list[str]]: ...
+    def has_formulas(self, event: Event) -> bool: ...
+    def move_column(self, event: Event, source: int, destination: int) -> None: ...
+    def insert_column(self, event: Event, index: int, header: str) -> None: ...
+    def set_cell(self, event: Event, row: int, column: int, value: str) -> None: ...
+    def clear_cell(self, event: Event, row: int, column: int) -> None: ...
+    def delete_worksheet(self, event: Event) -> None: ...
+
+
+def _trim(rows: list[list[Any]]) -> list[list[str]]:
+    grid = [["" if v is None else str(v) for v in row] for row in rows]
+    for row in grid:
+        while row and row[-1] == "":
+            row.pop()
+    while grid and not grid[-1]:
+        grid.pop()
+    return grid
+
+
+class WorkbookStaff:
+    """Staff editing `instance/<slug>.xlsx` (openpyxl stands in for Excel or LibreOffice)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _open(self, event: Event) -> tuple[Any, Any, Path]:
+        path = self.folder / f"{event.slug}.xlsx"
+        workbook = load_workbook(path)
+        return workbook, workbook[excel_title(event.worksheet_title)], path
+
+    def grid(self, event: Event) -> list[list[str]]:
+        _, sheet, _ = self._open(event)
+        return _trim([list(row) for row in sheet.iter_rows(values_only=True)])
+
+    def has_formulas(self, event: Event) -> bool:
+        _, sheet, _ = self._open(event)
+        return any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
+
+    def cell_types(self, event: Event) -> set[str]:
+        _, sheet, _ = self._open(event)
+        return {cell.data_type for row in sheet.iter_rows() for cell in row if cell.value}
+
+    def move_column(self, event: Event, source: int, destination: int) -> None:
+        workbook, sheet, path = self._open(event)
+        grid = [list(row) for row in sheet.iter_rows(values_only=True)]
+        width = max(len(row) for row in grid)
+        for row in grid:
+            row.extend([None] * (width - len(row)))
+            row.insert(destination, row.pop(source))
+        for r, row in enumerate(grid, start=1):
+            for c, value in enumerate(row, start=1):
+                sheet.cell(row=r, column=c).value = value
+        save_atomically(workbook, path)
+
+    def insert_column(self, event: Event, index: int, header: str) -> None:
+        workbook, sheet, path = self._open(event)
+        sheet.insert_cols(index + 1)
+        set_text(sheet.cell(row=1, column=index + 1), header)
+        save_atomically(workbook, path)
+
+    def set_cell(self, event: Event, row: int, column: int, value: str) -> None:
+        workbook, sheet, path = self._open(event)
+        set_text(sheet.cell(row=row + 1, column=column + 1), value)
+        save_atomically(workbook, path)
+
+    def clear_cell(self, event: Event, row: int, column: int) -> None:
+        workbook, sheet, path = self._open(event)
+        sheet.cell(row=row + 1, column=column + 1).value = None
+        save_atomically(workbook, path)
+
+    def delete_worksheet(self, event: Event) -> None:
+        workbook, sheet, path = self._open(event)
+        workbook.remove(sheet)
+        workbook.create_sheet("Arkusz1")
+        save_atomically(workbook, path)
+
+
+class GoogleStaff:
+    """Staff in the Google Sheets UI, as its requests reach the API (here: the emulator)."""
+
+    def __init__(self, server: Any, spreadsheet_id: str) -> None:
+        self.server = server
+        self.spreadsheet_id = spreadsheet_id
+        self.session = emulator_session(server.host_port)
+        self.client = gspread.Client(auth=None, session=self.session)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _worksheet(self, event: Event) -> gspread.Worksheet:
+        return self.client.open_by_key(self.spreadsheet_id).worksheet(event.worksheet_title)
+
+    def grid(self, event: Event) -> list[list[str]]:
+        return _trim(self.server.values(self.spreadsheet_id, event.worksheet_title))
+
+    def has_formulas(self, event: Event) -> bool:
+        rows = self.server.formulas(self.spreadsheet_id, event.worksheet_title)
+        return any(cell for row in rows for cell in row)
+
+    def typed_values(self, event: Event) -> list[list[Any]]:
+        return list(self.server.effective_values(self.spreadsheet_id, event.worksheet_title))
+
+    def _batch(self, request: dict[str, Any]) -> None:
+        self.client.open_by_key(self.spreadsheet_id).batch_update({"requests": [request]})
+
+    def move_column(self, event: Event, source: int, destination: int) -> None:
+        sheet_id = self._worksheet(event).id
+        # The API's destinationIndex counts positions before the move (UI drag semantics).
+        target = destination + 1 if destination > source else destination
+        self._batch(
+            {
+                "moveDimension": {
+                    "source": {
+                        "sheetId": sheet_id,
+                        "dimension": "COLUMNS",
+                        "startIndex": source,
+                        "endIndex": source + 1,
+                    },
+                    "destinationIndex": target,
+                }
+            }
+        )
+
+    def insert_column(self, event: Event, index: int, header: str) -> None:
+        worksheet = self._worksheet(event)
+        self._batch(
+            {
+                "insertDimension": {
+                    "range": {
+                        "sheetId": worksheet.id,
+                        "dimension": "COLUMNS",
+                        "startIndex": index,
+                        "endIndex": index + 1,
+                    },
+                    "inheritFromBefore": index > 0,
+                }
+            }
+        )
+        worksheet.update_cell(1, index + 1, header)
+
+    def set_cell(self, event: Event, row: int, column: int, value: str) -> None:
+        self._worksheet(event).update_cell(row + 1, column + 1, value)
+
+    def clear_cell(self, event: Event, row: int, column: int) -> None:
+        self._worksheet(event).update_cell(row + 1, column + 1, "")
+
+    def delete_worksheet(self, event: Event) -> None:
+        spreadsheet = self.client.open_by_key(self.spreadsheet_id)
+        spreadsheet.del_worksheet(spreadsheet.worksheet(event.worksheet_title))
