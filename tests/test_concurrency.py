@@ -1,0 +1,153 @@
+"""Seats are never oversold, on SQLite and on PostgreSQL, under many simultaneous submissions."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from app import create_app
+from config.settings import Settings
+from store import Registration, Store
+from tests.conftest import FakeClock, LiveServer, valid_payload, write_event
+
+CAPACITY = 5
+SUBMISSIONS = 40
+
+
+@pytest.fixture
+def small_event_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "events"
+    write_event(
+        folder,
+        "male",
+        capacity=CAPACITY,
+        starts_on="2099-06-01",
+        ends_on="2099-06-02",
+        registration_deadline="2099-05-20",
+    )
+    return folder
+
+
+@pytest.fixture
+def live_app(
+    tmp_path: Path, small_event_dir: Path, database_url: str, clock: FakeClock
+) -> Iterator[LiveServer]:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=small_event_dir,
+        database_url=database_url,
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+    )
+    app = create_app(settings, clock=clock)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", server)
+    server.shutdown()
+    server.server_close()
+    app.extensions["owes"].store.dispose()
+
+
+def post_all(base_url: str, emails: list[str]) -> list[requests.Response]:
+    url = f"{base_url}/api/events/male/registrations"
+    with requests.Session() as session, ThreadPoolExecutor(max_workers=16) as pool:
+        session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=16))
+        return list(
+            pool.map(lambda e: session.post(url, json=valid_payload(email=e), timeout=60), emails)
+        )
+
+
+def count_by_status(database_url: str) -> Counter[str]:
+    store = Store(database_url)
+    try:
+        with store.transaction() as session:
+            query = select(Registration.status, func.count()).group_by(Registration.status)
+            return Counter({status: n for status, n in session.execute(query)})
+    finally:
+        store.dispose()
+
+
+def test_many_threads_at_once_never_oversell(live_app: LiveServer, database_url: str) -> None:
+    answers = post_all(live_app.url, [f"p{i}@example.pl" for i in range(SUBMISSIONS)])
+
+    statuses = Counter(a.json()["status"] for a in answers)
+    assert [a.status_code for a in answers] == [201] * SUBMISSIONS
+    assert statuses == {"confirmed": CAPACITY, "waitlisted": SUBMISSIONS - CAPACITY}
+    assert count_by_status(database_url) == statuses
+
+
+def test_the_same_email_sent_many_times_at_once_is_registered_once(
+    live_app: LiveServer, database_url: str
+) -> None:
+    answers = post_all(live_app.url, ["retry@example.pl"] * 20)
+
+    codes = Counter(a.status_code for a in answers)
+    assert codes == {201: 1, 409: 19}
+    assert sum(count_by_status(database_url).values()) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_several_gunicorn_worker_processes_never_oversell(
+    tmp_path: Path, small_event_dir: Path, database_url: str
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "EVENTS_DIR": str(small_event_dir),
+        "RUN_WORKER": "false",
+        "SECRET_KEY": "t",
+    }
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(
+        [*gunicorn, "app:create_app()"],
+        env=env,
+        cwd=Path(__file__).parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+
+        answers = post_all(base, [f"g{i}@example.pl" for i in range(SUBMISSIONS)])
+    finally:
+        process.terminate()
+        process.wait(15)
+        process.stderr.close()  # type: ignore[union-attr]
+
+    assert [a.status_code for a in answers] == [201] * SUBMISSIONS
+    assert count_by_status(database_url) == {
+        "confirmed": CAPACITY,
+        "waitlisted": SUBMISSIONS - CAPACITY,
+    }
