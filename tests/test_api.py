@@ -94,7 +94,9 @@ def test_refuses_a_name_that_is_no_lubuskie_powiat(client: FlaskClient) -> None:
     response = client.post(URL, json=valid_payload(powiat="powiat poznański"))
 
     assert response.status_code == 422
-    assert response.get_json()["errors"]["powiat"] == "Wybierz powiat województwa lubuskiego z listy."
+    assert (
+        response.get_json()["errors"]["powiat"] == "Wybierz powiat województwa lubuskiego z listy."
+    )
 
 
 @pytest.mark.parametrize(
@@ -133,13 +135,9 @@ def test_refuses_registration_before_it_opens(
     )
     app = create_app(settings, clock=clock)
     try:
-        early = app.test_client().post(
-            "/api/events/wkrotce/registrations", json=valid_payload()
-        )
+        early = app.test_client().post("/api/events/wkrotce/registrations", json=valid_payload())
         clock.set("2018-08-21T07:00:00+00:00")  # 09:00 in Warsaw
-        on_time = app.test_client().post(
-            "/api/events/wkrotce/registrations", json=valid_payload()
-        )
+        on_time = app.test_client().post("/api/events/wkrotce/registrations", json=valid_payload())
     finally:
         app.extensions["owes"].store.dispose()
 
@@ -261,7 +259,9 @@ def test_missing_required_fields_are_listed_in_polish(client: FlaskClient) -> No
         assert errors[field] == "To pole jest wymagane."
 
 
-@pytest.mark.parametrize("phone", ["533316283", "+48 533 316 283", "+48533316283", "0048 533-316-283"])
+@pytest.mark.parametrize(
+    "phone", ["533316283", "+48 533 316 283", "+48533316283", "0048 533-316-283"]
+)
 def test_polish_phone_numbers_are_kept_in_one_normalised_form(
     client: FlaskClient, store: Store, phone: str
 ) -> None:

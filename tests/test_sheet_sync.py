@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from app import create_app
@@ -114,7 +113,7 @@ def test_hostile_values_are_stored_as_inert_text(setup: Setup) -> None:
 
     header, row = setup.grid()
     values = dict(zip(header, row, strict=False))
-    assert values["Imię"] == "'=IMPORTXML(\"http://x\",\"//a\")"
+    assert values["Imię"] == '\'=IMPORTXML("http://x","//a")'
     assert values["Nazwisko"] == "'@SUM(A1)"
     assert values["Przedsiębiorstwo społeczne"] == "'-1"
     assert values["Funkcja w przedsiębiorstwie"] == "'+48 533 316 283"

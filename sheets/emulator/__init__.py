@@ -1,0 +1,13 @@
+"""A local, in-memory Google Sheets API v4 emulator the real gspread client can talk to.
+
+Built to prove our Sheets sync against Google's actual behaviour (table detection on append,
+RAW vs USER_ENTERED parsing, column moves) and against failures (quota, revoked shares, lost
+answers, dropped connections) without a Google account.
+"""
+
+from .api import create_emulator_app
+from .faults import FaultRule
+from .server import EmulatorServer
+from .state import EmulatorState, LoggedRequest
+
+__all__ = ["EmulatorServer", "EmulatorState", "FaultRule", "LoggedRequest", "create_emulator_app"]
