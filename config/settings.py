@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     sheets_timeout_seconds: float = Field(default=20.0, gt=0)
     sheets_max_attempts: int = Field(default=6, ge=1)
     sheets_backoff_max_seconds: float = Field(default=30.0, ge=0)
+    sheets_in_flight_settle_seconds: float = Field(
+        default=30.0, ge=0, description="Wait after a timed-out write before checking what landed."
+    )
 
     sync_batch_size: int = Field(default=200, ge=1, le=5000)
     sync_interval_seconds: float = Field(default=5.0, gt=0)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -12,7 +10,6 @@ from config.services import Services, services
 from sheets.factory import make_syncer
 from sheets.rows import missing_headers
 from sheets.sink import SinkError
-from sheets.worker import LEASE_NAME
 
 sheets_cli = AppGroup("sheets", help="The spreadsheet the registrations are synced to.")
 
@@ -82,22 +79,18 @@ def sync_command(loop: bool) -> None:
     if loop:
         click.echo(f"Syncing every {svc.settings.sync_interval_seconds:g} s; Ctrl+C stops.")
         try:
-            while True:
-                worker.run_once()
-                time.sleep(svc.settings.sync_interval_seconds)
+            worker.run_forever()
         except KeyboardInterrupt:
             worker.stop()
         return
-    syncer = make_syncer(svc, current_app.logger)
-    from store import lease
-
-    if not lease.acquire(svc.store, LEASE_NAME, worker.holder, svc.now(), worker.lease_ttl):
+    syncer = make_syncer(svc, current_app.logger, still_leader=worker.renew_lease)
+    if not worker.renew_lease():
         click.echo("Another process holds the sync lease and is syncing; nothing to do.")
         return
     try:
         complete = syncer.sync(list(svc.events.values()))
     finally:
-        lease.release(svc.store, LEASE_NAME, worker.holder)
+        worker.stop()
     if not complete:
         raise click.ClickException("some registrations could not be synced; see the log above")
     click.echo("All registrations are in the spreadsheet.")

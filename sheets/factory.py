@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from config.services import Services
@@ -22,7 +23,9 @@ def make_sink(settings: Settings, instance: Path) -> Sink:
     return LocalWorkbookSink(instance)
 
 
-def make_syncer(svc: Services, logger: logging.Logger) -> Syncer:
+def make_syncer(
+    svc: Services, logger: logging.Logger, still_leader: Callable[[], bool] = lambda: True
+) -> Syncer:
     settings = svc.settings
     return Syncer(
         svc.store,
@@ -32,20 +35,25 @@ def make_syncer(svc: Services, logger: logging.Logger) -> Syncer:
         batch_size=settings.sync_batch_size,
         max_attempts=settings.sheets_max_attempts,
         backoff_max_seconds=settings.sheets_backoff_max_seconds,
+        in_flight_settle_seconds=settings.sheets_in_flight_settle_seconds,
+        still_leader=still_leader,
     )
 
 
 def make_worker(svc: Services, logger: logging.Logger) -> Worker:
-    syncer = make_syncer(svc, logger)
-
-    def sync_all() -> None:
-        syncer.sync(list(svc.events.values()))
-
-    return Worker(
+    """The background worker; its syncer appends only while this process holds the lease."""
+    worker = Worker(
         svc.store,
-        [sync_all],
+        [],
         svc.clock,
         logger,
         interval_seconds=svc.settings.sync_interval_seconds,
         lease_seconds=svc.settings.worker_lease_seconds,
     )
+    syncer = make_syncer(svc, logger, still_leader=worker.renew_lease)
+
+    def sync_all() -> None:
+        syncer.sync(list(svc.events.values()))
+
+    worker.jobs.append(sync_all)
+    return worker

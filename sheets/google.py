@@ -50,6 +50,14 @@ def load_credentials(path: Path) -> Credentials:
     )
 
 
+def _no_access(what: str, account: str | None) -> SinkError:
+    who = f" ({account})" if account else ""
+    return SinkError(
+        f"no access to {what}: share the spreadsheet with the service account{who} as Editor",
+        permanent=True,
+    )
+
+
 def _translate(exc: Exception, what: str, account: str | None) -> SinkError:
     """Library failures become SinkError, with what to fix for the permanent ones."""
     if isinstance(exc, gspread.exceptions.APIError):
@@ -57,12 +65,7 @@ def _translate(exc: Exception, what: str, account: str | None) -> SinkError:
         if code in _TRANSIENT_STATUSES or code >= 500:
             return SinkError(f"Google answered {code} to {what}", permanent=False)
         if code == HTTPStatus.FORBIDDEN:
-            who = f" ({account})" if account else ""
-            return SinkError(
-                f"no access to {what}: share the spreadsheet with the service account{who} "
-                "as Editor",
-                permanent=True,
-            )
+            return _no_access(what, account)
         if code == HTTPStatus.NOT_FOUND:
             return SinkError(
                 f"{what} does not exist: check SHEETS_SPREADSHEET_ID (or sheets.spreadsheet_id "
@@ -73,13 +76,18 @@ def _translate(exc: Exception, what: str, account: str | None) -> SinkError:
             # The worksheet vanished between two calls: opening it again recreates it.
             return SinkError(f"worksheet gone during {what}", permanent=False)
         return SinkError(f"Google refused {what} ({code})", permanent=True)
+    if isinstance(exc, PermissionError):  # gspread's answer to a 403 on open_by_key
+        return _no_access(what, account)
     if isinstance(exc, gspread.exceptions.SpreadsheetNotFound):
         return SinkError(f"{what} does not exist: check SHEETS_SPREADSHEET_ID", permanent=True)
     if isinstance(exc, RefreshError):
         return SinkError(
             "Google refused the service-account credentials: create a new key", permanent=True
         )
-    return SinkError(f"{what} failed: {exc.__class__.__name__}", permanent=False)
+    in_flight = isinstance(exc, requests.Timeout)
+    return SinkError(
+        f"{what} failed: {exc.__class__.__name__}", permanent=False, in_flight=in_flight
+    )
 
 
 _LIBRARY_ERRORS = (

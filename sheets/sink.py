@@ -50,9 +50,11 @@ class SinkError(Exception):
     """The spreadsheet cannot take rows now.
 
     `permanent` problems need a person (not shared, wrong ID, bad credentials); the message says
-    what to fix and contains no secrets. Others are worth retrying.
+    what to fix and contains no secrets. Others are worth retrying; `in_flight` ones (a timeout)
+    may still be applied by Google after the client gave up.
     """
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, in_flight: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.in_flight = in_flight  # the request may still be applied: let it land first

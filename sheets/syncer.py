@@ -6,7 +6,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from config.events import Event
 from sheets.rows import ID_HEADER, header_index, missing_headers, place, registration_row
@@ -18,6 +24,10 @@ Clock = Callable[[], datetime]
 
 def _transient(exc: BaseException) -> bool:
     return isinstance(exc, SinkError) and not exc.permanent
+
+
+class LeaseLost(Exception):
+    """Another process took over syncing; this one must not append."""
 
 
 class Syncer:
@@ -38,6 +48,8 @@ class Syncer:
         batch_size: int = 200,
         max_attempts: int = 6,
         backoff_max_seconds: float = 30.0,
+        in_flight_settle_seconds: float = 30.0,
+        still_leader: Callable[[], bool] = lambda: True,
     ) -> None:
         self.store = store
         self.sink = sink
@@ -46,6 +58,8 @@ class Syncer:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.backoff_max_seconds = backoff_max_seconds
+        self.in_flight_settle_seconds = in_flight_settle_seconds
+        self.still_leader = still_leader
 
     def sync(self, events: list[Event]) -> bool:
         """Sync every event; True when all of them are complete."""
@@ -62,6 +76,9 @@ class Syncer:
         except SinkError as exc:
             self._record_error(event, target, exc)
             return False
+        except LeaseLost:
+            self.logger.warning("sync of %s stopped: another process took over", event.slug)
+            return False
         with self.store.transaction() as session:
             sync.record_success(session, target, self.clock())
         if appended:
@@ -69,9 +86,18 @@ class Syncer:
         return True
 
     def _retrying(self) -> Retrying:
+        backoff = wait_random_exponential(multiplier=0.5, max=self.backoff_max_seconds)
+
+        def wait(state: RetryCallState) -> float:
+            # After a timeout Google may still apply the request: give it time to land before
+            # the ID column is read again, or the retry would append the same rows twice.
+            failure = state.outcome.exception() if state.outcome else None
+            settle = self.in_flight_settle_seconds if getattr(failure, "in_flight", False) else 0
+            return max(backoff(state), settle)
+
         return Retrying(
             stop=stop_after_attempt(self.max_attempts),
-            wait=wait_random_exponential(multiplier=0.5, max=self.backoff_max_seconds),
+            wait=wait,
             retry=retry_if_exception(_transient),
             reraise=True,
         )
@@ -97,6 +123,8 @@ class Syncer:
                 if registration.id not in present
             ]
             if rows:
+                if not self.still_leader():
+                    raise LeaseLost()
                 sheet.append_rows(rows)
                 appended += len(rows)
             with self.store.transaction() as session:

@@ -44,9 +44,13 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def renew_lease(self) -> bool:
+        """Take or extend the lease; False while another process holds it."""
+        return lease.acquire(self.store, LEASE_NAME, self.holder, self.clock(), self.lease_ttl)
+
     def run_once(self) -> bool:
         """Do one round of every job if this process holds the lease; False if another does."""
-        if not lease.acquire(self.store, LEASE_NAME, self.holder, self.clock(), self.lease_ttl):
+        if not self.renew_lease():
             return False
         for job in self.jobs:
             try:
@@ -61,7 +65,9 @@ class Worker:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="sheets-worker", daemon=True)
+            self._thread = threading.Thread(
+                target=self.run_forever, name="sheets-worker", daemon=True
+            )
             self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -75,7 +81,8 @@ class Worker:
         except Exception:
             self.logger.exception("could not release the worker lease")
 
-    def _loop(self) -> None:
+    def run_forever(self) -> None:
+        """Rounds until `stop()`: the thread's body, or a foreground service."""
         while not self._stop.is_set():
             try:
                 self.run_once()

@@ -1,0 +1,347 @@
+"""The Google path, with the real gspread client over HTTP against the Sheets API emulator."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from config.settings import Settings
+from sheets.factory import make_syncer
+from sheets.rows import ID_HEADER
+from sheets.syncer import Syncer
+from tests.conftest import KLASTER, FakeClock, valid_payload
+
+URL = f"/api/events/{KLASTER}/registrations"
+TITLE = "Zgłoszenia – Klaster PS 2018"
+PROJECT = Path(__file__).parents[1]
+
+
+class Google:
+    """An app whose sink is the emulator's spreadsheet, and ways to look at that sheet."""
+
+    def __init__(self, emulator: Any, tmp_path: Path, clock: FakeClock, **extra: Any) -> None:
+        self.emulator = emulator
+        self.spreadsheet_id = extra.pop("spreadsheet_id", None) or emulator.create_spreadsheet(
+            "Zgłoszenia OWES"
+        )
+        options: dict[str, Any] = {
+            "sheets_backoff_max_seconds": 0.05,
+            "sheets_in_flight_settle_seconds": 0.0,
+            **extra,
+        }
+        self.settings = Settings(
+            instance_path=tmp_path / "instance",
+            run_worker=False,
+            secret_key="t",  # type: ignore[arg-type]
+            sheets_emulator_host=emulator.host_port,
+            sheets_spreadsheet_id=self.spreadsheet_id,
+            **options,
+        )
+        self.app: Flask = create_app(self.settings, clock=clock)
+        self.client = self.app.test_client()
+        self.services = self.app.extensions["owes"]
+        self.event = self.services.events[KLASTER]
+        self.syncer: Syncer = make_syncer(self.services, logging.getLogger("test.sync"))
+
+    def register(self, n: int, start: int = 0) -> list[str]:
+        ids = []
+        for i in range(start, start + n):
+            response = self.client.post(URL, json=valid_payload(email=f"u{i}@example.pl"))
+            assert response.status_code == 201
+            ids.append(response.get_json()["id"])
+        return ids
+
+    def sheet_ids(self) -> list[str]:
+        grid = self.emulator.values(self.spreadsheet_id, TITLE)
+        column = grid[0].index(ID_HEADER)
+        return [row[column] for row in grid[1:] if row[column]]
+
+    def appends(self) -> int:
+        return sum(":append" in r.path for r in self.emulator.requests_log)
+
+    def close(self) -> None:
+        self.services.sink.close()
+        self.services.store.dispose()
+
+
+@pytest.fixture
+def google(sheets_emulator: Any, tmp_path: Path, clock: FakeClock) -> Iterator[Google]:
+    setup = Google(sheets_emulator, tmp_path, clock)
+    yield setup
+    setup.close()
+
+
+def test_a_burst_goes_in_one_append_call_written_raw(google: Google) -> None:
+    ids = google.register(30)
+    google.emulator.clear_requests_log()
+
+    assert google.syncer.sync_event(google.event)
+
+    assert google.sheet_ids() == ids
+    appends = [r for r in google.emulator.requests_log if ":append" in r.path]
+    assert len(appends) == 1
+    assert "valueInputOption=RAW" in appends[0].query
+    assert "insertDataOption=INSERT_ROWS" in appends[0].query
+
+
+def test_values_keep_their_type_in_google(google: Google) -> None:
+    google.client.post(
+        URL, json=valid_payload(pesel="02270803624", first_name='=IMPORTXML("http://x","//a")')
+    )
+    google.syncer.sync_event(google.event)
+
+    header, row = google.emulator.effective_values(google.spreadsheet_id, TITLE)[:2]
+    values = dict(zip(header, row, strict=False))
+    assert values["PESEL"] == "02270803624"  # a string, leading zero kept, not 2270803624
+    assert values["Telefon"] == "+48 533 316 283"
+    assert values["Imię"] == '\'=IMPORTXML("http://x","//a")'
+    assert not any(any(r) for r in google.emulator.formulas(google.spreadsheet_id, TITLE))
+
+
+def test_a_429_storm_during_a_burst_loses_and_duplicates_nothing(google: Google) -> None:
+    ids = google.register(25)
+    google.emulator.inject("status", status=429, path_contains=":append", times=3)
+    google.emulator.inject("status", status=429, method="GET", times=2)
+
+    assert google.syncer.sync_event(google.event)
+
+    assert google.sheet_ids() == ids
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"action": "apply_then_drop"},
+        {"action": "apply_then_status", "status": 500},
+        {"action": "apply_then_status", "status": 503},
+        {"action": "drop"},
+        {"action": "status", "status": 502},
+    ],
+    ids=["applied-then-dropped", "applied-then-500", "applied-then-503", "dropped", "502"],
+)
+def test_an_append_with_an_uncertain_outcome_is_never_duplicated(
+    google: Google, fault: dict[str, Any]
+) -> None:
+    ids = google.register(5)
+    google.emulator.inject(path_contains=":append", times=1, **fault)
+
+    assert google.syncer.sync_event(google.event)
+
+    assert google.sheet_ids() == ids
+    assert Counter(google.sheet_ids()).most_common(1)[0][1] == 1
+
+
+def test_a_slow_answer_times_out_and_the_late_append_is_not_repeated(
+    sheets_emulator: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    setup = Google(
+        sheets_emulator,
+        tmp_path,
+        clock,
+        sheets_timeout_seconds=0.3,
+        sheets_in_flight_settle_seconds=1.0,
+    )
+    try:
+        ids = setup.register(4)
+        sheets_emulator.inject("delay", seconds=0.8, path_contains=":append", times=1)
+
+        assert setup.syncer.sync_event(setup.event)
+
+        assert setup.sheet_ids() == ids
+    finally:
+        setup.close()
+
+
+def test_a_revoked_share_is_reported_once_rows_wait_and_sync_resumes(
+    google: Google, caplog: pytest.LogCaptureFixture
+) -> None:
+    google.register(1)
+    google.syncer.sync_event(google.event)
+    google.emulator.set_permission(google.spreadsheet_id, False)
+    waiting = google.register(2, start=1)
+
+    with caplog.at_level(logging.ERROR):
+        assert not google.syncer.sync_event(google.event)
+        assert not google.syncer.sync_event(google.event)
+    health = google.client.get("/healthz").get_json()
+
+    assert len([r for r in caplog.records if "share the spreadsheet" in r.getMessage()]) == 1
+    assert health["status"] == "degraded"
+    assert health["sync"]["pending"] == 2
+    assert (
+        "share the spreadsheet with the service account" in health["sync"]["last_error"]["message"]
+    )
+
+    google.emulator.set_permission(google.spreadsheet_id, True)
+    assert google.syncer.sync_event(google.event)
+    assert google.sheet_ids()[1:] == waiting
+    health = google.client.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["sync"]["pending"] == 0
+
+
+def test_a_wrong_spreadsheet_key_says_what_to_fix(
+    sheets_emulator: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    setup = Google(sheets_emulator, tmp_path, clock, spreadsheet_id="nie-ma-takiego")
+    try:
+        setup.register(1)
+        assert not setup.syncer.sync_event(setup.event)
+        message = setup.client.get("/healthz").get_json()["sync"]["last_error"]["message"]
+    finally:
+        setup.close()
+
+    assert "check SHEETS_SPREADSHEET_ID" in message
+
+
+def test_a_worksheet_deleted_by_staff_mid_sync_is_recreated_and_refilled(google: Google) -> None:
+    ids = google.register(3)
+    google.syncer.sync_event(google.event)
+    spreadsheet = google.services.sink.open_spreadsheet(google.event)
+    spreadsheet.del_worksheet(spreadsheet.worksheet(TITLE))
+    more = google.register(2, start=3)
+
+    assert google.syncer.sync_event(google.event)
+
+    assert sorted(google.sheet_ids()) == sorted(ids + more)
+
+
+def test_missing_credentials_never_stop_registrations(tmp_path: Path, clock: FakeClock) -> None:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+        google_application_credentials=tmp_path / "nie-ma.json",
+        sheets_spreadsheet_id="abc",
+    )
+    app = create_app(settings, clock=clock)
+    try:
+        client = app.test_client()
+        assert client.post(URL, json=valid_payload()).status_code == 201
+        app.extensions["owes"].worker.run_once()
+        health = client.get("/healthz").get_json()
+    finally:
+        app.extensions["owes"].store.dispose()
+
+    assert health["sync"]["pending"] == 1
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in health["sync"]["last_error"]["message"]
+    assert "does not exist" in health["sync"]["last_error"]["message"]
+
+
+def test_a_broken_credentials_file_is_reported_without_its_content(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    key = tmp_path / "key.json"
+    key.write_text(json.dumps({"type": "service_account", "private_key": "TAJNE-123"}))
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+        google_application_credentials=key,
+        sheets_spreadsheet_id="abc",
+    )
+    app = create_app(settings, clock=clock)
+    try:
+        result = app.test_cli_runner().invoke(args=["sheets", "check"])
+    finally:
+        app.extensions["owes"].store.dispose()
+
+    assert result.exit_code == 1
+    assert "is not a Google service-account key" in result.output
+    assert "TAJNE-123" not in result.output
+
+
+def test_sheets_check_passes_on_a_prepared_spreadsheet_and_explains_a_missing_worksheet(
+    google: Google,
+) -> None:
+    runner = google.app.test_cli_runner()
+
+    missing = runner.invoke(args=["sheets", "check"])
+    created = runner.invoke(args=["sheets", "check", "--create"])
+    fine = runner.invoke(args=["sheets", "check"])
+
+    assert missing.exit_code == 1
+    assert "worksheet 'Zgłoszenia – Klaster PS 2018' is missing" in missing.output
+    assert created.exit_code == 0, created.output
+    assert fine.exit_code == 0, fine.output
+    assert "Everything is in order." in fine.output
+
+
+def test_sheets_check_names_a_revoked_share(google: Google) -> None:
+    google.emulator.set_permission(google.spreadsheet_id, False)
+
+    result = google.app.test_cli_runner().invoke(args=["sheets", "check"])
+
+    assert result.exit_code == 1
+    assert "share the spreadsheet" in result.output
+
+
+def _sync_process(google: Google, tmp_path: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(google.settings.instance_path),
+        "SHEETS_EMULATOR_HOST": google.emulator.host_port,
+        "SHEETS_SPREADSHEET_ID": google.spreadsheet_id,
+        "SECRET_KEY": "t",
+        "SYNC_BATCH_SIZE": "10",
+        "WORKER_LEASE_SECONDS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "sheets", "sync"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.slow
+def test_a_syncer_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
+    sheets_emulator: Any, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    clock = FakeClock(datetime.now(UTC))
+    setup = Google(sheets_emulator, tmp_path, clock)
+    try:
+        setup.event = setup.services.events["przyklad-otwarte"]
+        for i in range(25):
+            payload = valid_payload(email=f"k{i}@example.pl", enterprise_name=f"E{i}")
+            setup.client.post("/api/events/przyklad-otwarte/registrations", json=payload)
+        # The second batch's append is applied late, after the process is already dead.
+        sheets_emulator.inject("delay", seconds=1.5, path_contains=":append", times=2)
+
+        process = _sync_process(setup, tmp_path)
+        deadline = time.monotonic() + 20
+        while setup.appends() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        process.stdout.close()  # type: ignore[union-attr]
+        time.sleep(2.0)  # the delayed appends land; the lease of the dead process expires
+
+        rerun = _sync_process(setup, tmp_path)
+        output, _ = rerun.communicate(timeout=60)
+
+        title = "Zgłoszenia – Przykład"
+        grid = sheets_emulator.values(setup.spreadsheet_id, title)
+        column = grid[0].index(ID_HEADER)
+        ids = [row[column] for row in grid[1:]]
+    finally:
+        setup.close()
+
+    assert rerun.returncode == 0, output.decode()
+    assert len(ids) == 25
+    assert len(set(ids)) == 25
