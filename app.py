@@ -20,6 +20,8 @@ from forms.blueprint import bp as forms_bp
 from sheets import health
 from sheets.factory import make_sink, make_worker
 from sheets.sink import Sink
+from staff import commands as staff_commands
+from staff.closeoff import make_closeoff
 from store import Store
 from store import commands as store_commands
 
@@ -54,6 +56,8 @@ def create_app(
         instance_path=instance,
     )
     svc.worker = make_worker(svc, app.logger)
+    closeoff = make_closeoff(svc, app.logger)
+    svc.worker.jobs.append(lambda: closeoff.run_due(list(events.values())))
     app.extensions[EXTENSION_KEY] = svc
 
     formatting.init_app(app)
@@ -62,6 +66,7 @@ def create_app(
     app.register_blueprint(health.bp)
     store_commands.init_app(app)
     sheets_commands.init_app(app)
+    staff_commands.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     if settings.run_worker:

@@ -122,6 +122,11 @@ class Event(BaseModel):
         """The staff's worksheet for this event's registrations."""
         return self.sheets.worksheet or f"Zgłoszenia – {self.short_title or self.slug}"[:100]
 
+    @property
+    def summary_worksheet_title(self) -> str:
+        """The staff's close-off summary for this event."""
+        return f"Podsumowanie – {self.short_title or self.slug}"[:100]
+
     def registration_state(self, now: datetime) -> RegistrationState:
         """Whether registrations are accepted at `now` (an aware datetime), to the second."""
         if self.registration_opens_at is not None and now < self.registration_opens_at:

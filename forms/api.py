@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from config.services import services
-from forms.intake import Invalid, RegistrationClosed, submit
+from forms.intake import Invalid, RegistrationClosed, current_state, submit
 from forms.operations import RegistrationRefused
 from forms.views import REFUSALS
 
@@ -33,7 +33,7 @@ def list_events() -> ResponseReturnValue:
                 "starts_on": event.starts_on.isoformat(),
                 "ends_on": event.ends_on.isoformat(),
                 "registration_deadline": event.registration_deadline.isoformat(),
-                "registration": event.registration_state(now).value,
+                "registration": current_state(svc.store, event, now).value,
                 "url": url_for("api.create_registration", slug=event.slug),
             }
             for event in svc.events.values()

@@ -9,9 +9,9 @@ from pydantic import ValidationError
 
 from config.events import Event, RegistrationState
 from forms.errors import polish_errors
-from forms.operations import Outcome, register
+from forms.operations import ClosedOff, Outcome, register
 from forms.schema import RegistrationIn
-from store import Store
+from store import EventState, Store
 
 
 class Invalid(Exception):
@@ -30,11 +30,22 @@ class RegistrationClosed(Exception):
         self.state = state
 
 
+def current_state(store: Store, event: Event, now: datetime) -> RegistrationState:
+    """What the clock says, unless staff have already closed the event off early."""
+    state = event.registration_state(now)
+    if state is RegistrationState.OPEN:
+        with store.transaction() as session:
+            row = session.get(EventState, event.slug)
+            if row is not None and row.closed_off_at is not None:
+                return RegistrationState.CLOSED
+    return state
+
+
 def submit(
     store: Store, event: Event, payload: dict[str, Any], *, source: str, now: datetime
 ) -> Outcome:
     """Check the moment, validate every field, then commit: the answer follows the commit."""
-    state = event.registration_state(now)
+    state = current_state(store, event, now)
     if state is not RegistrationState.OPEN:
         raise RegistrationClosed(state)
     try:
@@ -43,4 +54,7 @@ def submit(
         )
     except ValidationError as exc:
         raise Invalid(polish_errors(exc)) from None
-    return register(store, event, data, source=source, now=now)
+    try:
+        return register(store, event, data, source=source, now=now)
+    except ClosedOff:
+        raise RegistrationClosed(RegistrationState.CLOSED) from None

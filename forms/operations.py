@@ -26,6 +26,12 @@ class RegistrationRefused(Exception):
     code = "refused"
 
 
+class ClosedOff(RegistrationRefused):
+    """Staff closed the event off (possibly before its deadline)."""
+
+    code = "registration_closed"
+
+
 class AlreadyRegistered(RegistrationRefused):
     code = "already_registered"
 
@@ -64,9 +70,11 @@ def register(
     """
     try:
         with store.transaction() as session:
-            session.execute(
+            state = session.scalars(
                 select(EventState).where(EventState.slug == event.slug).with_for_update()
-            )
+            ).one()
+            if state.closed_off_at is not None:
+                raise ClosedOff()
             _check_unique(session, event, data)
             confirmed = _count(session, event, status=CONFIRMED)
             registration = _new_row(event, data, source=source, now=now)

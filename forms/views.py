@@ -14,7 +14,7 @@ from wtforms import ValidationError as CsrfError
 from config.events import Event, RegistrationState
 from config.services import services
 from forms.errors import GENERAL
-from forms.intake import Invalid, RegistrationClosed, submit
+from forms.intake import Invalid, RegistrationClosed, current_state, submit
 from forms.operations import AlreadyRegistered, EnterpriseLimitReached, RegistrationRefused
 from forms.powiaty import POWIATY
 from forms.schema import DIET_LABELS
@@ -55,14 +55,14 @@ def form_payload(form: MultiDict[str, str]) -> dict[str, Any]:
 def index() -> ResponseReturnValue:
     svc = services()
     now = svc.now()
-    events = [(event, event.registration_state(now)) for event in svc.events.values()]
+    events = [(event, current_state(svc.store, event, now)) for event in svc.events.values()]
     return render_template("index.html", events=events, States=RegistrationState)
 
 
 def registration_form(slug: str) -> ResponseReturnValue:
     svc = services()
     event = svc.event(slug)
-    state = event.registration_state(svc.now())
+    state = current_state(svc.store, event, svc.now())
     if state is not RegistrationState.OPEN:
         return _closed(event, state)
     if request.method == "GET":

@@ -24,6 +24,7 @@ from sheets.transport import emulator_session
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 RAW: ParamsType = {"valueInputOption": "RAW"}
+PROTECTION_DESCRIPTION = "Zapisy zamknięte – zmiany tylko po namyśle"
 _TRANSIENT_STATUSES = {HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT}
 
 
@@ -263,10 +264,80 @@ class GoogleSheetsSink:
         }
         spreadsheet.batch_update(body)
 
+    def write_summary(self, event: Event, table: list[list[str]]) -> None:
+        spreadsheet = self.open_spreadsheet(event)
+        title = event.summary_worksheet_title
+        width = max((len(row) for row in table), default=1)
+        rows = max(len(table), 100)
+        with self.errors(f"worksheet {title!r}"):
+            try:
+                sheet_id = spreadsheet.worksheet(title).id
+            except gspread.exceptions.WorksheetNotFound:
+                sheet_id = spreadsheet.add_worksheet(title, rows=rows, cols=max(width, 2)).id
+            # One call: size the grid, then write every cell of it (cells the rows leave out are
+            # cleared, so the previous summary never shows through).
+            spreadsheet.batch_update(
+                {
+                    "requests": [
+                        {
+                            "updateSheetProperties": {
+                                "properties": {
+                                    "sheetId": sheet_id,
+                                    "gridProperties": {"rowCount": rows, "columnCount": width},
+                                },
+                                "fields": "gridProperties.rowCount,gridProperties.columnCount",
+                            }
+                        },
+                        {
+                            "updateCells": {
+                                "range": {"sheetId": sheet_id},
+                                "rows": [
+                                    {"values": [_text_cell(value) for value in row]}
+                                    for row in table
+                                ],
+                                "fields": "userEnteredValue",
+                            }
+                        },
+                    ]
+                }
+            )
+
+    def protect(self, event: Event) -> None:
+        spreadsheet = self.open_spreadsheet(event)
+        title = event.worksheet_title
+        with self.errors(f"protecting {title!r}"):
+            worksheet = spreadsheet.worksheet(title)
+            metadata = spreadsheet.fetch_sheet_metadata()
+            for sheet in metadata.get("sheets", []):
+                if sheet["properties"]["sheetId"] != worksheet.id:
+                    continue
+                for protected in sheet.get("protectedRanges", []):
+                    if protected.get("description") == PROTECTION_DESCRIPTION:
+                        return
+            spreadsheet.batch_update(
+                {
+                    "requests": [
+                        {
+                            "addProtectedRange": {
+                                "protectedRange": {
+                                    "range": {"sheetId": worksheet.id},
+                                    "description": PROTECTION_DESCRIPTION,
+                                    "warningOnly": True,
+                                }
+                            }
+                        }
+                    ]
+                }
+            )
+
     def close(self) -> None:
         if self._client is not None:
             self._client.http_client.session.close()
             self._client = None
+
+
+def _text_cell(value: str) -> dict[str, Any]:
+    return {"userEnteredValue": {"stringValue": value}} if value else {}
 
 
 def _service_account_email(path: Path) -> str | None:

@@ -100,6 +100,9 @@ class LocalSheet:
         return 0
 
 
+SUMMARY_TITLE = "Podsumowanie"
+
+
 class LocalWorkbookSink:
     """Rows for each event go to `<folder>/<slug>.xlsx`, a worksheet named like the Google one."""
 
@@ -124,3 +127,26 @@ class LocalWorkbookSink:
             worksheet.freeze_panes = "A2"
             save_atomically(workbook, path)
         return OpenedSheet(LocalSheet(workbook, workbook[title], path), created)
+
+    def write_summary(self, event: Event, table: list[list[str]]) -> None:
+        path = self.path(event)
+        workbook = load_or_create(path)
+        if SUMMARY_TITLE in workbook.sheetnames:
+            workbook.remove(workbook[SUMMARY_TITLE])
+        worksheet = workbook.create_sheet(SUMMARY_TITLE, 1)
+        for r, row in enumerate(table, start=1):
+            for c, value in enumerate(row, start=1):
+                set_text(worksheet.cell(row=r, column=c), value)
+        worksheet.column_dimensions["A"].width = 45
+        worksheet.column_dimensions["B"].width = 60
+        save_atomically(workbook, path)
+
+    def protect(self, event: Event) -> None:
+        # Excel has no warning-only protection: a sheet protected without a password is the
+        # nearest thing (Review → Unprotect Sheet, no password asked).
+        path = self.path(event)
+        workbook = load_or_create(path)
+        title = excel_title(event.worksheet_title)
+        if title in workbook.sheetnames and not workbook[title].protection.sheet:
+            workbook[title].protection.sheet = True
+            save_atomically(workbook, path)

@@ -45,6 +45,14 @@ class Sink(Protocol):
         """The event's worksheet, created with its header row when missing."""
         ...
 
+    def write_summary(self, event: Event, table: list[list[str]]) -> None:
+        """Replace the event's summary worksheet with `table` (plain text cells)."""
+        ...
+
+    def protect(self, event: Event) -> None:
+        """Make later edits of the registrations worksheet ask staff to confirm (idempotent)."""
+        ...
+
 
 class SinkError(Exception):
     """The spreadsheet cannot take rows now.

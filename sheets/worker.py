@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -19,8 +20,9 @@ LEASE_NAME = "sheets-worker"
 class Worker:
     """Runs `jobs` (sync, close-off) every `interval` seconds, or sooner when woken.
 
-    With several processes (gunicorn -w 4, or a separate `flask sheets sync`), only the one
-    holding the lease in the database does the work; the others wait for it to expire.
+    With several processes (gunicorn -w 4, or a separate `flask sheets sync`), one round runs
+    at a time: the lease in the database is taken for a round and let go after it. Should a
+    process die mid-round, its lease expires after `lease_seconds`.
     """
 
     def __init__(
@@ -49,15 +51,34 @@ class Worker:
         return lease.acquire(self.store, LEASE_NAME, self.holder, self.clock(), self.lease_ttl)
 
     def run_once(self) -> bool:
-        """Do one round of every job if this process holds the lease; False if another does."""
+        """Do one round of every job under the lease; False if another process holds it.
+
+        The lease is let go after the round, so a command run by an operator (close-off, sync)
+        gets its turn between rounds instead of waiting for this process to exit.
+        """
         if not self.renew_lease():
             return False
-        for job in self.jobs:
-            try:
-                job()
-            except Exception:  # one failing job must not stop the others or the thread
-                self.logger.exception("background job %s failed", getattr(job, "__name__", job))
+        try:
+            for job in self.jobs:
+                try:
+                    job()
+                except Exception:  # one failing job must not stop the others or the thread
+                    self.logger.exception("background job %s failed", getattr(job, "__name__", job))
+        finally:
+            self.release_lease()
         return True
+
+    def wait_for_lease(self, seconds: float, poll: float = 0.2) -> bool:
+        """Take the lease, waiting up to `seconds` for another holder's round to end."""
+        deadline = time.monotonic() + seconds
+        while not self.renew_lease():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)
+        return True
+
+    def release_lease(self) -> None:
+        lease.release(self.store, LEASE_NAME, self.holder)
 
     def wake(self) -> None:
         """Ask for a round now (a registration was just committed)."""
@@ -77,7 +98,7 @@ class Worker:
             self._thread.join(timeout)
             self._thread = None
         try:
-            lease.release(self.store, LEASE_NAME, self.holder)
+            self.release_lease()
         except Exception:
             self.logger.exception("could not release the worker lease")
 

@@ -317,7 +317,11 @@ def _overlaps(a: GridRange, b: GridRange) -> bool:
 
 
 def _update_cells(context: Context, payload: dict[str, Any]) -> None:
-    """Formats are ignored; values are written when `fields` covers userEnteredValue."""
+    """Formats are ignored; values are written when `fields` covers userEnteredValue.
+
+    With `range` (not `start`), cells of the range that `rows` does not cover are cleared, as
+    Google documents for UpdateCellsRequest.
+    """
     fields = payload.get("fields")
     if not fields:
         raise invalid("'fields' is required")
@@ -332,7 +336,17 @@ def _update_cells(context: Context, payload: dict[str, Any]) -> None:
     mask = fieldmask.parse(fields)
     if not fieldmask.mentions(mask, "userEnteredValue"):
         return
-    for r, row in enumerate(payload.get("rows") or []):
+    rows = payload.get("rows") or []
+    if "range" in payload:
+        bottom = grid.end_row if grid.end_row is not None else sheet.row_count
+        right = grid.end_col if grid.end_col is not None else sheet.column_count
+        for row_index, col_index in list(sheet.cells):
+            r, c = row_index - top, col_index - left
+            inside = 0 <= r < bottom - top and 0 <= c < right - left
+            covered = r < len(rows) and c < len(rows[r].get("values") or [])
+            if inside and not covered:
+                del sheet.cells[(row_index, col_index)]
+    for r, row in enumerate(rows):
         for c, data in enumerate(row.get("values") or []):
             position = (top + r, left + c)
             if position[0] >= sheet.row_count or position[1] >= sheet.column_count:

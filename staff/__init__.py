@@ -1,0 +1,1 @@
+"""What staff get: the close-off at the deadline, the summary, the lists they organise with."""

@@ -1,0 +1,200 @@
+"""The close-off at the deadline: last rows synced, summary written, sheet protected, staff told.
+
+Each step is recorded in the event's state row, so a close-off interrupted by Google or SMTP
+trouble resumes where it stopped and every step happens once.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from enum import StrEnum
+
+from markupsafe import escape
+from sqlalchemy import select
+
+from config.events import Event
+from config.services import Services
+from forms.formatting import date_pl
+from mail import Outbox, compose, make_outbox
+from sheets.factory import make_syncer
+from sheets.rows import neutralise
+from sheets.sink import Sink, SinkError
+from sheets.syncer import Syncer
+from staff.summary import Summary, summarise, summary_table, summary_text
+from store import EventState, Registration, Store
+
+LATE_AFTER = timedelta(minutes=5)
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    NOT_DUE = "not_due"
+
+
+class CloseOffFailed(Exception):
+    """The close-off could not finish now; it resumes on the next run."""
+
+
+class CloseOff:
+    def __init__(
+        self,
+        store: Store,
+        sink: Sink,
+        syncer: Syncer,
+        outbox: Outbox,
+        clock: Callable[[], datetime],
+        logger: logging.Logger,
+        *,
+        sender: str,
+        staff_email: str | None,
+    ) -> None:
+        self.store = store
+        self.sink = sink
+        self.syncer = syncer
+        self.outbox = outbox
+        self.clock = clock
+        self.logger = logger
+        self.sender = sender
+        self.staff_email = staff_email
+
+    def due(self, events: Sequence[Event]) -> list[Event]:
+        """Events past their deadline whose close-off has not completed."""
+        now = self.clock()
+        past = [e for e in events if now >= e.closes_at]
+        if not past:
+            return []
+        with self.store.transaction() as session:
+            done = set(
+                session.scalars(
+                    select(EventState.slug).where(
+                        EventState.slug.in_([e.slug for e in past]),
+                        EventState.closed_off_at.is_not(None),
+                    )
+                )
+            )
+        return [e for e in past if e.slug not in done]
+
+    def run_due(self, events: Sequence[Event]) -> None:
+        """The background job: close off whatever is due; failures wait for the next round."""
+        for event in self.due(events):
+            try:
+                self.run(event)
+            except CloseOffFailed:
+                pass  # recorded and logged in run(); retried next round
+
+    def run(self, event: Event, *, force: bool = False) -> Outcome:
+        now = self.clock()
+        state = self._state(event)
+        if state.closed_off_at is not None:
+            return Outcome.ALREADY_DONE
+        if now < event.closes_at and not force:
+            return Outcome.NOT_DUE
+        try:
+            summary = self._complete(event, state, now)
+        except (SinkError, CloseOffFailed, smtplib.SMTPException, OSError) as exc:
+            self._record_failure(event, str(exc) or exc.__class__.__name__)
+            raise CloseOffFailed(f"close-off of {event.slug} not finished: {exc}") from exc
+        self.logger.info(
+            "closed off %s: %d confirmed, %d waitlisted",
+            event.slug,
+            summary.confirmed,
+            summary.waitlisted,
+        )
+        return Outcome.DONE
+
+    def _complete(self, event: Event, state: EventState, now: datetime) -> Summary:
+        if not self.syncer.sync_event(event):
+            raise CloseOffFailed("registrations could not be synced to the spreadsheet")
+        summary = summarise(event, self._registrations(event), now)
+        table = [[neutralise(cell) for cell in row] for row in summary_table(summary)]
+        self.sink.write_summary(event, table)
+        self._mark(event, summary_written_at=now)
+        if state.protected_at is None:
+            self.sink.protect(event)
+            self._mark(event, protected_at=now)
+        if state.mail_sent_at is None:
+            where = self.outbox.send(self._message(event, summary, state.close_off_error))
+            self._mark(event, mail_sent_at=now)
+            self.logger.info("close-off summary of %s sent to %s", event.slug, where)
+        self._mark(event, closed_off_at=now, close_off_error=None)
+        return summary
+
+    def _message(self, event: Event, summary: Summary, earlier_error: str | None) -> EmailMessage:
+        done = event.local(summary.made_at)
+        late = summary.made_at - event.closes_at > LATE_AFTER
+        intro = (
+            f"Zapisy na „{event.title}” przyjmowaliśmy do {date_pl(event.registration_deadline)}"
+            " r. (do końca dnia). Wszystkie zgłoszenia są w arkuszu, a zakładka podsumowania"
+            " jest gotowa."
+        )
+        if late:
+            intro += f" Zamknięcie dokończono z opóźnieniem: {done:%Y-%m-%d %H:%M}" + (
+                f" (wcześniej: {earlier_error})." if earlier_error else "."
+            )
+        text = f"{intro}\n\n{summary_text(summary)}\n"
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
+            if row
+            else '<tr><td colspan="2">&nbsp;</td></tr>'
+            for row in summary_table(summary)
+        )
+        html = f"<p>{escape(intro)}</p><table>{rows}</table>"
+        return compose(
+            sender=self.sender,
+            to=[self.staff_email or str(event.contact.email)],
+            subject=f"Zapisy zamknięte: {event.short_title or event.title} – "
+            f"{summary.confirmed} potwierdzonych, {summary.waitlisted} na liście rezerwowej",
+            text=text,
+            html=html,
+            reply_to=str(event.contact.email),
+        )
+
+    def _state(self, event: Event) -> EventState:
+        with self.store.transaction() as session:
+            state = session.get(EventState, event.slug)
+            if state is None:
+                state = EventState(slug=event.slug)
+                session.add(state)
+            return state
+
+    def _registrations(self, event: Event) -> list[Registration]:
+        with self.store.transaction() as session:
+            query = select(Registration).where(Registration.event_slug == event.slug)
+            return list(session.scalars(query.order_by(Registration.seq)))
+
+    def _mark(self, event: Event, **facts: object) -> None:
+        with self.store.transaction() as session:
+            state = session.get(EventState, event.slug, with_for_update=True)
+            assert state is not None
+            for name, value in facts.items():
+                setattr(state, name, value)
+
+    def _record_failure(self, event: Event, message: str) -> None:
+        with self.store.transaction() as session:
+            state = session.get(EventState, event.slug, with_for_update=True)
+            assert state is not None
+            is_new = state.close_off_error != message
+            state.close_off_error = message
+        if is_new:
+            self.logger.error("close-off of %s failed, will retry: %s", event.slug, message)
+
+
+def make_closeoff(svc: Services, logger: logging.Logger) -> CloseOff:
+    """The close-off, syncing under the background worker's lease."""
+    assert svc.worker is not None
+    syncer = make_syncer(svc, logger, still_leader=svc.worker.renew_lease)
+    return CloseOff(
+        svc.store,
+        svc.sink,
+        syncer,
+        make_outbox(svc.settings, svc.instance_path, logger),
+        svc.clock,
+        logger,
+        sender=svc.settings.mail_from,
+        staff_email=svc.settings.staff_email,
+    )

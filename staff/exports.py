@@ -1,0 +1,149 @@
+"""The lists staff organise the trip with, from the store at any time, as CSV or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from config.events import Event
+from forms.operations import CONFIRMED
+from forms.powiaty import POWIATY
+from forms.schema import DIET_LABELS, Diet
+from forms.validators import pesel_birth_date
+from sheets.local import excel_title, save_atomically, set_text
+from sheets.rows import STATUS_LABELS, diet_text, neutralise, yes_no
+from store import Registration
+
+Table = list[list[str]]
+
+
+def participants(event: Event, registrations: Sequence[Registration]) -> Table:
+    """Everyone, confirmed first, with what the organisers need to reach them."""
+    header = [
+        "Lp.",
+        "Imię",
+        "Nazwisko",
+        "Przedsiębiorstwo społeczne",
+        "Powiat",
+        "Funkcja",
+        "E-mail",
+        "Telefon",
+        "Status",
+        "Nocleg",
+        "Dieta",
+        "Szczególne potrzeby",
+    ]
+    ordered = sorted(registrations, key=lambda r: (r.status != CONFIRMED, r.seq))
+    return [header] + [
+        [
+            str(n),
+            r.first_name,
+            r.last_name,
+            r.enterprise_name,
+            POWIATY[r.powiat].label,
+            r.role or "",
+            r.email,
+            r.phone,
+            STATUS_LABELS[r.status],
+            yes_no(r.accommodation),
+            diet_text(r),
+            r.special_needs or "",
+        ]
+        for n, r in enumerate(ordered, start=1)
+    ]
+
+
+def insurance(event: Event, registrations: Sequence[Registration]) -> Table:
+    """Confirmed participants as the insurer needs them: name and PESEL or date of birth."""
+    header = ["Lp.", "Imię", "Nazwisko", "PESEL", "Data urodzenia"]
+    rows = []
+    for n, r in enumerate(_confirmed(registrations), start=1):
+        born = r.birth_date or (pesel_birth_date(r.pesel) if r.pesel else None)
+        rows.append(
+            [str(n), r.first_name, r.last_name, r.pesel or "", born.isoformat() if born else ""]
+        )
+    return [header, *rows]
+
+
+def catering(event: Event, registrations: Sequence[Registration]) -> Table:
+    """Portions per meal and diet for confirmed participants, then the 'other' diets by name."""
+    confirmed = _confirmed(registrations)
+    counts = Counter(Diet(r.diet) for r in confirmed)
+    header = ["Posiłek", *DIET_LABELS.values(), "Razem"]
+    per_diet = [str(counts[d]) for d in Diet]
+    meals = event.meals or ["Każdy posiłek"]
+    table = [header] + [[meal, *per_diet, str(len(confirmed))] for meal in meals]
+    others = [[r.full_name, r.diet_other or ""] for r in confirmed if r.diet == Diet.OTHER]
+    if others:
+        table += [[], ["Dieta „inna”", "Opis"], *others]
+    return table
+
+
+def rooming(event: Event, registrations: Sequence[Registration]) -> Table:
+    """Confirmed participants who stay the night, by enterprise (to share rooms sensibly)."""
+    header = [
+        "Lp.",
+        "Imię",
+        "Nazwisko",
+        "Przedsiębiorstwo społeczne",
+        "Telefon",
+        "Szczególne potrzeby",
+    ]
+    staying = sorted(
+        (r for r in _confirmed(registrations) if r.accommodation),
+        key=lambda r: (r.enterprise_key, r.last_name.casefold(), r.first_name.casefold()),
+    )
+    return [header] + [
+        [str(n), r.first_name, r.last_name, r.enterprise_name, r.phone, r.special_needs or ""]
+        for n, r in enumerate(staying, start=1)
+    ]
+
+
+LISTS: dict[str, Callable[[Event, Sequence[Registration]], Table]] = {
+    "participants": participants,
+    "insurance": insurance,
+    "catering": catering,
+    "rooming": rooming,
+}
+TITLES = {
+    "participants": "Lista uczestników",
+    "insurance": "Ubezpieczenie",
+    "catering": "Wyżywienie",
+    "rooming": "Noclegi",
+}
+
+
+def _confirmed(registrations: Sequence[Registration]) -> list[Registration]:
+    return [r for r in registrations if r.status == CONFIRMED]
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with BOM (Excel shows Polish letters), every cell safe from formula injection."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([[neutralise(cell) for cell in row] for row in table])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(table: Table, title: str, path: Path) -> None:
+    """An XLSX whose every cell is text: PESEL keeps its leading zero, nothing runs."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = excel_title(title)
+    for r, row in enumerate(table, start=1):
+        for c, value in enumerate(row, start=1):
+            set_text(sheet.cell(row=r, column=c), value)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for column in sheet.columns:
+        width = max(len(str(cell.value or "")) for cell in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 6), 60)
+    save_atomically(workbook, path)
