@@ -65,8 +65,12 @@ class Syncer:
         """Sync every event; True when all of them are complete."""
         return all([self.sync_event(event) for event in events])
 
-    def sync_event(self, event: Event) -> bool:
-        """Sync one event until nothing is pending; False (rows wait) when the sheet fails."""
+    def sync_event(self, event: Event, *, raise_errors: bool = False) -> bool:
+        """Sync one event until nothing is pending; False (rows wait) when the sheet fails.
+
+        With `raise_errors`, the SinkError is raised after being recorded, for callers that
+        must report what went wrong.
+        """
         target = self.sink.target(event)
         try:
             appended = 0
@@ -75,6 +79,8 @@ class Syncer:
                     appended += self._sync_pending(event, target)
         except SinkError as exc:
             self._record_error(event, target, exc)
+            if raise_errors:
+                raise
             return False
         except LeaseLost:
             self.logger.warning("sync of %s stopped: another process took over", event.slug)

@@ -108,8 +108,8 @@ class CloseOff:
         return Outcome.DONE
 
     def _complete(self, event: Event, state: EventState, now: datetime) -> Summary:
-        if not self.syncer.sync_event(event):
-            raise CloseOffFailed("registrations could not be synced to the spreadsheet")
+        if not self.syncer.sync_event(event, raise_errors=True):
+            raise CloseOffFailed("another process took over syncing")
         summary = summarise(event, self._registrations(event), now)
         table = [[neutralise(cell) for cell in row] for row in summary_table(summary)]
         self.sink.write_summary(event, table)

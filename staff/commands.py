@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from config.services import services
@@ -16,6 +17,7 @@ from store import Registration
 
 
 @click.command("close-off")
+@with_appcontext
 @click.option("--event", "slug", help="Only this event (default: every event that is due).")
 @click.option("--force", is_flag=True, help="Close off even before the deadline.")
 @click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for the worker.")
@@ -62,6 +64,7 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
 
 
 @click.command("export")
+@with_appcontext
 @click.option("--event", "slug", required=True, help="The event's slug.")
 @click.option("--list", "kind", required=True, type=click.Choice(sorted(exports.LISTS)))
 @click.option(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from config.services import services
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create missing tables and event rows in the configured database."""
     svc = services()

@@ -192,3 +192,36 @@ def sheets_emulator(_emulator_server: Any) -> Iterator[Any]:
     _emulator_server.reset()
     yield _emulator_server
     _emulator_server.reset()
+
+
+@dataclass
+class Mailbox:
+    """Messages a real SMTP server on loopback received."""
+
+    host: str
+    port: int
+    messages: list[Any]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Mailbox]:
+    """aiosmtpd on 127.0.0.1, keeping every message it is sent."""
+    import socket
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    received: list[Any] = []
+
+    class Keep:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(message_from_bytes(envelope.original_content, policy=policy.default))
+            return "250 OK"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield Mailbox("127.0.0.1", port, received)
+    controller.stop()

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Protocol
 
 import gspread
+from flask import Flask
 from openpyxl import load_workbook
 
+from app import create_app
 from config.events import Event
+from config.settings import Settings
+from sheets.factory import make_syncer
 from sheets.local import excel_title, save_atomically, set_text
+from sheets.rows import ID_HEADER
+from sheets.syncer import Syncer
 from sheets.transport import emulator_session
+from tests.conftest import KLASTER, FakeClock, valid_payload
+
+URL = f"/api/events/{KLASTER}/registrations"
+TITLE = "Zgłoszenia – Klaster PS 2018"
 
 
 class StaffSheet(Protocol):
@@ -163,3 +174,52 @@ class GoogleStaff:
     def delete_worksheet(self, event: Event) -> None:
         spreadsheet = self.client.open_by_key(self.spreadsheet_id)
         spreadsheet.del_worksheet(spreadsheet.worksheet(event.worksheet_title))
+
+
+class Google:
+    """An app whose sink is the emulator's spreadsheet, and ways to look at that sheet."""
+
+    def __init__(self, emulator: Any, tmp_path: Path, clock: FakeClock, **extra: Any) -> None:
+        self.emulator = emulator
+        self.clock = clock
+        self.spreadsheet_id = extra.pop("spreadsheet_id", None) or emulator.create_spreadsheet(
+            "Zgłoszenia OWES"
+        )
+        options: dict[str, Any] = {
+            "sheets_backoff_max_seconds": 0.05,
+            "sheets_in_flight_settle_seconds": 0.0,
+            **extra,
+        }
+        self.settings = Settings(
+            instance_path=tmp_path / "instance",
+            run_worker=False,
+            secret_key="t",  # type: ignore[arg-type]
+            sheets_emulator_host=emulator.host_port,
+            sheets_spreadsheet_id=self.spreadsheet_id,
+            **options,
+        )
+        self.app: Flask = create_app(self.settings, clock=clock)
+        self.client = self.app.test_client()
+        self.services = self.app.extensions["owes"]
+        self.event = self.services.events[KLASTER]
+        self.syncer: Syncer = make_syncer(self.services, logging.getLogger("test.sync"))
+
+    def register(self, n: int, start: int = 0) -> list[str]:
+        ids = []
+        for i in range(start, start + n):
+            response = self.client.post(URL, json=valid_payload(email=f"u{i}@example.pl"))
+            assert response.status_code == 201
+            ids.append(response.get_json()["id"])
+        return ids
+
+    def sheet_ids(self) -> list[str]:
+        grid = self.emulator.values(self.spreadsheet_id, TITLE)
+        column = grid[0].index(ID_HEADER)
+        return [row[column] for row in grid[1:] if row[column]]
+
+    def appends(self) -> int:
+        return sum(":append" in r.path for r in self.emulator.requests_log)
+
+    def close(self) -> None:
+        self.services.sink.close()
+        self.services.store.dispose()

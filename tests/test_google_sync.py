@@ -15,66 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from app import create_app
 from config.settings import Settings
-from sheets.factory import make_syncer
 from sheets.rows import ID_HEADER
-from sheets.syncer import Syncer
-from tests.conftest import KLASTER, FakeClock, valid_payload
+from tests.conftest import FakeClock, valid_payload
+from tests.sheet_harness import TITLE, URL, Google
 
-URL = f"/api/events/{KLASTER}/registrations"
-TITLE = "Zgłoszenia – Klaster PS 2018"
 PROJECT = Path(__file__).parents[1]
-
-
-class Google:
-    """An app whose sink is the emulator's spreadsheet, and ways to look at that sheet."""
-
-    def __init__(self, emulator: Any, tmp_path: Path, clock: FakeClock, **extra: Any) -> None:
-        self.emulator = emulator
-        self.spreadsheet_id = extra.pop("spreadsheet_id", None) or emulator.create_spreadsheet(
-            "Zgłoszenia OWES"
-        )
-        options: dict[str, Any] = {
-            "sheets_backoff_max_seconds": 0.05,
-            "sheets_in_flight_settle_seconds": 0.0,
-            **extra,
-        }
-        self.settings = Settings(
-            instance_path=tmp_path / "instance",
-            run_worker=False,
-            secret_key="t",  # type: ignore[arg-type]
-            sheets_emulator_host=emulator.host_port,
-            sheets_spreadsheet_id=self.spreadsheet_id,
-            **options,
-        )
-        self.app: Flask = create_app(self.settings, clock=clock)
-        self.client = self.app.test_client()
-        self.services = self.app.extensions["owes"]
-        self.event = self.services.events[KLASTER]
-        self.syncer: Syncer = make_syncer(self.services, logging.getLogger("test.sync"))
-
-    def register(self, n: int, start: int = 0) -> list[str]:
-        ids = []
-        for i in range(start, start + n):
-            response = self.client.post(URL, json=valid_payload(email=f"u{i}@example.pl"))
-            assert response.status_code == 201
-            ids.append(response.get_json()["id"])
-        return ids
-
-    def sheet_ids(self) -> list[str]:
-        grid = self.emulator.values(self.spreadsheet_id, TITLE)
-        column = grid[0].index(ID_HEADER)
-        return [row[column] for row in grid[1:] if row[column]]
-
-    def appends(self) -> int:
-        return sum(":append" in r.path for r in self.emulator.requests_log)
-
-    def close(self) -> None:
-        self.services.sink.close()
-        self.services.store.dispose()
 
 
 @pytest.fixture

@@ -1,0 +1,271 @@
+"""The close-off at the deadline: once, complete, resumable, with the staff e-mail."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from openpyxl import load_workbook
+
+from app import create_app
+from config.settings import Settings
+from staff.closeoff import CloseOff, CloseOffFailed, Outcome, make_closeoff
+from store import EventState
+from tests.conftest import KLASTER, FakeClock, Mailbox, valid_payload
+
+URL = f"/api/events/{KLASTER}/registrations"
+PROJECT = Path(__file__).parents[1]
+JUST_BEFORE = "2018-08-22T21:59:59+00:00"
+AT_DEADLINE = "2018-08-22T22:00:00+00:00"
+
+
+class Office:
+    """An app with registrations, its close-off, and the staff's mailbox."""
+
+    def __init__(self, settings: Settings, clock: FakeClock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.app: Flask = create_app(settings, clock=clock)
+        self.services = self.app.extensions["owes"]
+        self.event = self.services.events[KLASTER]
+        self.closeoff: CloseOff = make_closeoff(self.services, logging.getLogger("test.closeoff"))
+
+    def register(self, **overrides: Any) -> None:
+        response = self.app.test_client().post(URL, json=valid_payload(**overrides))
+        assert response.status_code == 201, response.get_json()
+
+    def register_many(self) -> None:
+        self.register(email="a@example.pl", diet="vegan", special_needs="wózek")
+        self.register(
+            email="b@example.pl",
+            first_name="Zofia",
+            powiat="Zielona Góra",
+            enterprise_name="Spółdzielnia „My”",
+            accommodation=False,
+        )
+        self.register(
+            email="c@example.pl",
+            first_name="Ewa",
+            diet="other",
+            diet_other="bez laktozy",
+            pesel=None,
+            birth_date="1970-01-02",
+            special_needs="=2+2",
+        )
+
+    def state(self) -> EventState:
+        with self.services.store.transaction() as session:
+            state = session.get(EventState, KLASTER)
+            assert state is not None
+            return state
+
+    def close(self) -> None:
+        getattr(self.services.sink, "close", lambda: None)()
+        self.services.store.dispose()
+
+
+@pytest.fixture
+def office(tmp_path: Path, clock: FakeClock, smtp_server: Mailbox) -> Iterator[Office]:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_security="none",
+        staff_email="biuro@owes.example.pl",
+    )
+    office = Office(settings, clock)
+    yield office
+    office.close()
+
+
+def test_close_off_does_nothing_before_the_deadline(office: Office, smtp_server: Mailbox) -> None:
+    office.register_many()
+    office.clock.set(JUST_BEFORE)
+
+    assert office.closeoff.due([office.event]) == []
+    assert office.closeoff.run(office.event) is Outcome.NOT_DUE
+    assert office.state().closed_off_at is None
+    assert smtp_server.messages == []
+
+
+def test_at_the_deadline_the_worker_closes_off_syncs_summarises_protects_and_mails(
+    office: Office, smtp_server: Mailbox
+) -> None:
+    office.register_many()
+    office.clock.set(AT_DEADLINE)
+
+    office.services.worker.run_once()  # the background round, nobody acting
+
+    state = office.state()
+    assert state.closed_off_at == office.clock.now
+    assert state.protected_at and state.mail_sent_at and state.summary_written_at
+    workbook = load_workbook(office.settings.instance_path / f"{KLASTER}.xlsx")  # type: ignore[operator]
+    registrations = workbook["Zgłoszenia – Klaster PS 2018"]
+    assert registrations.max_row == 4
+    assert registrations.protection.sheet
+    summary = {
+        row[0]: row[1] for row in workbook["Podsumowanie"].iter_rows(values_only=True) if row[0]
+    }
+    assert summary["Zamknięcie zapisów"] == "2018-08-23 00:00"
+    assert summary["Uczestnicy potwierdzeni"] == "3"
+    assert summary["Wolne miejsca"] == "27"
+    assert summary["Nocleg: Nocleg w Lubniewicach z 27 na 28 sierpnia 2018"] == "2"
+    assert summary["wegańska"] == "1" and summary["inna"] == "1"
+    assert summary["miasto Zielona Góra"] == "1"
+    assert summary["Spółdzielnia „My”"] == "1"
+    assert summary["Anna Nowak"] == "wózek"
+    assert summary["Ewa Nowak"] == "'=2+2"  # typed by a participant: inert text in the sheet
+    [mail] = smtp_server.messages
+    assert mail["To"] == "biuro@owes.example.pl"
+    assert mail["Reply-To"] == "a.szulczewski@fundacjacp.org"
+    assert mail["Subject"].startswith("Zapisy zamknięte: Klaster PS 2018 – 3 potwierdzonych")
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "22 sierpnia 2018" in text and "Uczestnicy potwierdzeni: 3" in text
+    assert "<td>Anna Nowak</td><td>wózek</td>" in html
+
+
+def test_registrations_are_refused_from_the_deadline_second_on(office: Office) -> None:
+    office.clock.set(AT_DEADLINE)
+
+    response = office.app.test_client().post(URL, json=valid_payload())
+
+    assert response.status_code == 403
+
+
+def test_two_runs_give_one_summary_one_protection_one_email(
+    office: Office, smtp_server: Mailbox
+) -> None:
+    office.register_many()
+    office.clock.set(AT_DEADLINE)
+    assert office.closeoff.run(office.event) is Outcome.DONE
+    office.clock.advance(30)
+
+    assert office.closeoff.run(office.event) is Outcome.ALREADY_DONE
+    office.services.worker.run_once()
+
+    assert len(smtp_server.messages) == 1
+    assert office.state().closed_off_at == datetime.fromisoformat(AT_DEADLINE)
+
+
+def test_a_close_off_that_fails_on_mail_resumes_without_redoing_done_steps(
+    office: Office, smtp_server: Mailbox
+) -> None:
+    office.register_many()
+    office.clock.set(AT_DEADLINE)
+    port = office.closeoff.outbox.port  # type: ignore[attr-defined]
+    office.closeoff.outbox.port = 1  # type: ignore[attr-defined]  # SMTP unreachable
+
+    with pytest.raises(CloseOffFailed):
+        office.closeoff.run(office.event)
+    failed = office.state()
+    office.closeoff.outbox.port = port  # type: ignore[attr-defined]
+    office.clock.advance(3600)
+    assert office.closeoff.run(office.event) is Outcome.DONE
+
+    assert failed.protected_at is not None and failed.mail_sent_at is None
+    assert failed.close_off_error
+    done = office.state()
+    assert done.protected_at == failed.protected_at
+    assert done.close_off_error is None
+    [mail] = smtp_server.messages
+    assert "z opóźnieniem: 2018-08-23 01:00" in mail.get_body(("plain",)).get_content()
+
+
+def test_forced_close_off_before_the_deadline_also_closes_the_form(office: Office) -> None:
+    office.register_many()
+    office.clock.set("2018-08-21T10:00:00+00:00")
+
+    result = office.app.test_cli_runner().invoke(args=["close-off", "--event", KLASTER])
+    forced = office.app.test_cli_runner().invoke(args=["close-off", "--event", KLASTER, "--force"])
+    late = office.app.test_client().post(URL, json=valid_payload(email="late@example.pl"))
+
+    assert result.exit_code == 1
+    assert "registration is open until 2018-08-23 00:00 CEST" in result.output
+    assert "use --force" in result.output
+    assert forced.exit_code == 0, forced.output
+    assert "closed off" in forced.output
+    assert late.status_code == 403
+
+
+def test_close_off_command_is_a_quick_no_op_when_nothing_is_due(office: Office) -> None:
+    result = office.app.test_cli_runner().invoke(args=["close-off"])
+
+    assert result.exit_code == 0
+    assert "Nothing is due." in result.output
+
+
+def test_close_off_command_rejects_an_unknown_event(office: Office) -> None:
+    result = office.app.test_cli_runner().invoke(args=["close-off", "--event", "nie-ma"])
+
+    assert result.exit_code == 2
+    assert "no event 'nie-ma'" in result.output
+
+
+def test_without_smtp_the_staff_email_is_kept_as_an_eml_file(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+    )
+    office = Office(settings, clock)
+    try:
+        office.register()
+        office.clock.set(AT_DEADLINE)
+        assert office.closeoff.run(office.event) is Outcome.DONE
+    finally:
+        office.close()
+
+    [eml] = (tmp_path / "instance" / "mail").glob("*.eml")
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith("Zapisy zamknięte: Klaster PS 2018")
+    assert message["Reply-To"] == "a.szulczewski@fundacjacp.org"
+
+
+def _close_off_process(settings: Settings, **env: str) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "INSTANCE_PATH": str(settings.instance_path),
+        "SECRET_KEY": "t",
+        "SMTP_HOST": settings.smtp_host or "",
+        "SMTP_PORT": str(settings.smtp_port),
+        "SMTP_SECURITY": "none",
+        "STAFF_EMAIL": "biuro@owes.example.pl",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "close-off"],
+        cwd=PROJECT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.slow
+def test_two_close_off_processes_at_once_do_everything_once(
+    office: Office, smtp_server: Mailbox
+) -> None:
+    """The real clock is long past 2018: both processes find the seed event due."""
+    office.register_many()
+
+    processes = [_close_off_process(office.settings) for _ in range(2)]
+    outputs = [p.communicate(timeout=60)[0].decode() for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert sum("klaster-2018: closed off." in out for out in outputs) == 1
+    assert len(smtp_server.messages) == 1
+    assert office.state().closed_off_at is not None

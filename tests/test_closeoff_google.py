@@ -1,0 +1,135 @@
+"""The close-off on the Google path: summary and protection in the staff's spreadsheet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
+from tests.conftest import FakeClock, Mailbox
+from tests.sheet_harness import TITLE, Google
+
+AT_DEADLINE = "2018-08-22T22:00:00+00:00"
+SUMMARY = "Podsumowanie – Klaster PS 2018"
+
+
+@pytest.fixture
+def google(
+    sheets_emulator: Any, tmp_path: Path, clock: FakeClock, smtp_server: Mailbox
+) -> Iterator[Google]:
+    setup = Google(
+        sheets_emulator,
+        tmp_path,
+        clock,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_security="none",
+        sheets_max_attempts=2,
+    )
+    yield setup
+    setup.close()
+
+
+def summary_of(google: Google) -> dict[str, str]:
+    grid = google.emulator.values(google.spreadsheet_id, SUMMARY)
+    return {row[0]: row[1] for row in grid if row and row[0]}
+
+
+def test_close_off_writes_the_summary_in_one_batch_and_protects_with_a_warning(
+    google: Google, smtp_server: Mailbox
+) -> None:
+    ids = google.register(4)
+    google.clock.set(AT_DEADLINE)
+    closeoff = make_closeoff(google.services, google.syncer.logger)
+    google.emulator.clear_requests_log()
+
+    assert closeoff.run(google.event) is Outcome.DONE
+
+    assert google.sheet_ids() == ids
+    summary = summary_of(google)
+    assert summary["Uczestnicy potwierdzeni"] == "4"
+    assert summary["Zamknięcie zapisów"] == "2018-08-23 00:00"
+    assert summary["powiat zielonogórski"] == "4"
+    batch_writes = [r for r in google.emulator.requests_log if r.path.endswith(":batchUpdate")]
+    summary_writes = [r for r in batch_writes if "values" not in r.path]
+    assert len(summary_writes) >= 2  # the sheet's creation and one rewrite; the protection
+    dump = google.emulator.dump(google.spreadsheet_id)
+    [sheet] = [s for s in dump["sheets"] if s["title"] == TITLE]
+    [protection] = sheet["protectedRanges"]
+    assert protection["warningOnly"] is True
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_second_summary_replaces_the_first_entirely(google: Google) -> None:
+    google.register(2)
+    google.clock.set(AT_DEADLINE)
+    google.services.sink.write_summary(google.event, [["stare"] * 2 for _ in range(40)])
+
+    make_closeoff(google.services, google.syncer.logger).run(google.event)
+
+    grid = google.emulator.values(google.spreadsheet_id, SUMMARY)
+    assert not any("stare" in cell for row in grid for cell in row)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"action": "status", "status": 429},
+        {"action": "status", "status": 500},
+        {"action": "drop"},
+    ],
+    ids=["429", "500", "unreachable"],
+)
+def test_google_down_at_the_deadline_is_retried_until_the_close_off_completes(
+    google: Google, smtp_server: Mailbox, fault: dict[str, Any]
+) -> None:
+    ids = google.register(3)
+    google.clock.set(AT_DEADLINE)
+    google.emulator.inject(times=None, **fault)
+
+    google.services.worker.run_once()  # the round at the deadline fails, nothing is lost
+    google.clock.advance(600)
+    google.services.worker.run_once()
+
+    with google.services.store.transaction() as session:
+        from store import EventState
+
+        state = session.get(EventState, google.event.slug)
+        assert state is not None and state.closed_off_at is None and state.close_off_error
+    assert smtp_server.messages == []
+
+    google.emulator.clear_faults()
+    google.clock.advance(600)
+    google.services.worker.run_once()
+
+    assert google.sheet_ids() == ids
+    assert summary_of(google)["Zamknięcie zapisów"] == "2018-08-23 00:20"
+    [mail] = smtp_server.messages
+    assert "z opóźnieniem: 2018-08-23 00:20" in mail.get_body(("plain",)).get_content()
+
+
+def test_the_close_off_command_exits_non_zero_while_google_fails(google: Google) -> None:
+    google.register(1)
+    google.clock.set(AT_DEADLINE)
+    google.emulator.inject("status", status=503, times=None)
+
+    result = google.app.test_cli_runner().invoke(args=["close-off"])
+
+    assert result.exit_code == 1
+    assert "resumes on the next run" in result.output
+    google.emulator.clear_faults()
+    again = google.app.test_cli_runner().invoke(args=["close-off"])
+    assert again.exit_code == 0, again.output
+    assert "klaster-2018: closed off." in again.output
+
+
+def test_close_off_failure_is_raised_to_callers(google: Google) -> None:
+    google.register(1)
+    google.clock.set(AT_DEADLINE)
+    google.emulator.set_permission(google.spreadsheet_id, False)
+
+    with pytest.raises(CloseOffFailed, match="share the spreadsheet"):
+        make_closeoff(google.services, google.syncer.logger).run(google.event)

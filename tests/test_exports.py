@@ -1,0 +1,151 @@
+"""Staff lists from the store: content, Polish letters, hostile values, CSV and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskCliRunner, FlaskClient
+from openpyxl import load_workbook
+
+from tests.conftest import KLASTER, valid_payload
+
+URL = f"/api/events/{KLASTER}/registrations"
+
+
+@pytest.fixture
+def registered(client: FlaskClient) -> None:
+    people = [
+        valid_payload(
+            email="a@example.pl",
+            first_name="Żaneta",
+            last_name="Łęcka",
+            enterprise_name="Spółdzielnia Socjalna „Źródło”",
+            diet="vegan",
+        ),
+        valid_payload(
+            email="b@example.pl",
+            first_name='=IMPORTXML("http://x","//a")',
+            last_name="@SUM(A1)",
+            enterprise_name="-1",
+            accommodation=False,
+            pesel=None,
+            birth_date="1980-05-06",
+            diet="other",
+            diet_other="+bez cukru",
+        ),
+        valid_payload(email="c@example.pl", first_name="Jan", pesel="02270803624"),
+    ]
+    for payload in people:
+        assert client.post(URL, json=payload).status_code == 201
+
+
+def export(runner: FlaskCliRunner, kind: str, fmt: str, output: Path | None = None):
+    args = ["export", "--event", KLASTER, "--list", kind, "--format", fmt]
+    if output is not None:
+        args += ["--output", str(output)]
+    return runner.invoke(args=args)
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel shows Polish letters
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def read_xlsx(path: Path) -> list[list[str]]:
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row if cell.value)
+    return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+def test_participant_list_in_csv_is_utf8_with_bom_and_safe(
+    runner: FlaskCliRunner, registered: None, tmp_path: Path
+) -> None:
+    result = export(runner, "participants", "csv", tmp_path / "p.csv")
+
+    rows = read_csv(tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    assert rows[0][:4] == ["Lp.", "Imię", "Nazwisko", "Przedsiębiorstwo społeczne"]
+    assert rows[1][1:4] == ["Żaneta", "Łęcka", "Spółdzielnia Socjalna „Źródło”"]
+    assert rows[2][1:4] == ['\'=IMPORTXML("http://x","//a")', "'@SUM(A1)", "'-1"]
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_participant_list_in_xlsx_is_text_cells(
+    runner: FlaskCliRunner, registered: None, tmp_path: Path
+) -> None:
+    export(runner, "participants", "xlsx", tmp_path / "p.xlsx")
+
+    rows = read_xlsx(tmp_path / "p.xlsx")
+    assert rows[1][1] == "Żaneta"
+    assert rows[2][1] == '=IMPORTXML("http://x","//a")'  # a text cell: shown, never run
+    assert rows[3][7] == "+48 533 316 283"
+
+
+def test_insurance_list_has_pesel_with_leading_zero_or_the_date_of_birth(
+    runner: FlaskCliRunner, registered: None, tmp_path: Path
+) -> None:
+    export(runner, "insurance", "xlsx", tmp_path / "i.xlsx")
+
+    rows = read_xlsx(tmp_path / "i.xlsx")
+    assert rows[0] == ["Lp.", "Imię", "Nazwisko", "PESEL", "Data urodzenia"]
+    assert rows[1][3:] == ["02270803624", "2002-07-08"]
+    assert rows[2][3:] == ["", "1980-05-06"]
+    assert rows[3][1:] == ["Jan", "Nowak", "02270803624", "2002-07-08"]
+
+
+def test_catering_counts_each_meal_by_diet(
+    runner: FlaskCliRunner, registered: None, tmp_path: Path
+) -> None:
+    export(runner, "catering", "csv", tmp_path / "c.csv")
+
+    rows = read_csv(tmp_path / "c.csv")
+    assert rows[0] == [
+        "Posiłek",
+        "standardowa",
+        "wegetariańska",
+        "wegańska",
+        "bezglutenowa",
+        "inna",
+        "Razem",
+    ]
+    assert rows[1] == ["27.08 obiad", "0", "1", "1", "0", "1", "3"]
+    assert [r[0] for r in rows[1:5]] == [
+        "27.08 obiad",
+        "27.08 kolacja",
+        "28.08 śniadanie",
+        "28.08 obiad",
+    ]
+    assert ['\'=IMPORTXML("http://x","//a") @SUM(A1)', "'+bez cukru"] in rows
+
+
+def test_rooming_list_has_only_those_staying_the_night(
+    runner: FlaskCliRunner, registered: None, tmp_path: Path
+) -> None:
+    export(runner, "rooming", "xlsx", tmp_path / "r.xlsx")
+
+    rows = read_xlsx(tmp_path / "r.xlsx")
+    assert [r[1] for r in rows[1:]] == ["Jan", "Żaneta"]  # grouped by enterprise for rooms
+
+
+def test_csv_goes_to_standard_output_without_a_file(
+    runner: FlaskCliRunner, registered: None
+) -> None:
+    result = export(runner, "insurance", "csv")
+
+    assert result.exit_code == 0
+    assert "02270803624" in result.output
+
+
+def test_export_of_an_unknown_event_or_list_is_a_usage_error(runner: FlaskCliRunner) -> None:
+    unknown_event = runner.invoke(
+        args=["export", "--event", "nie-ma", "--list", "participants", "--format", "csv"]
+    )
+    unknown_list = runner.invoke(args=["export", "--event", KLASTER, "--list", "goście"])
+
+    assert unknown_event.exit_code == 2 and "no event 'nie-ma'" in unknown_event.output
+    assert unknown_list.exit_code == 2
