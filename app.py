@@ -76,10 +76,10 @@ def create_app(
 
 def start_worker(app: Flask) -> None:
     """Start the background syncer of this process (gunicorn.conf.py calls it per worker)."""
-    worker = services(app).worker
-    if worker is not None and services(app).settings.run_worker:
-        worker.start()
-        atexit.register(worker.stop)
+    svc = services(app)
+    if svc.settings.run_worker:
+        svc.worker.start()
+        atexit.register(svc.worker.stop)
 
 
 def _start_worker_on_first_request(app: Flask) -> None:

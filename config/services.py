@@ -34,7 +34,7 @@ class Services:
     sink: Sink
     clock: Clock
     instance_path: Path
-    worker: Worker | None = field(default=None)
+    worker: Worker = field(init=False)  # built from the other services
 
     def event(self, slug: str) -> Event:
         """The event, or a 404 for an unknown slug."""

@@ -67,8 +67,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
         return jsonify(errors=invalid.errors), 422
     except RegistrationRefused as refused:
         return _error(409, refused.code, REFUSALS[type(refused)])
-    if svc.worker is not None:
-        svc.worker.wake()
+    svc.worker.wake()
     registration = outcome.registration
     body = {
         "id": registration.id,

@@ -82,8 +82,7 @@ def registration_form(slug: str) -> ResponseReturnValue:
         return _form(event, values, errors=invalid.errors, status=422)
     except RegistrationRefused as refused:
         return _form(event, values, errors={GENERAL: REFUSALS[type(refused)]}, status=409)
-    if svc.worker is not None:
-        svc.worker.wake()
+    svc.worker.wake()
     registration = outcome.registration
     session["confirmation"] = {
         "slug": slug,

@@ -75,7 +75,6 @@ def sync_command(loop: bool) -> None:
     """Append pending registrations to the spreadsheet now (cron, or a service with --loop)."""
     svc = services()
     worker = svc.worker
-    assert worker is not None
     if loop:
         click.echo(f"Syncing every {svc.settings.sync_interval_seconds:g} s; Ctrl+C stops.")
         try:

@@ -186,7 +186,6 @@ class CloseOff:
 
 def make_closeoff(svc: Services, logger: logging.Logger) -> CloseOff:
     """The close-off, syncing under the background worker's lease."""
-    assert svc.worker is not None
     syncer = make_syncer(svc, logger, still_leader=svc.worker.renew_lease)
     return CloseOff(
         svc.store,

@@ -32,7 +32,6 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
         raise click.BadParameter(
             f"no event {slug!r}; known: {', '.join(svc.events)}", param_hint="--event"
         )
-    assert svc.worker is not None
     closeoff = make_closeoff(svc, current_app.logger)
     if slug is None:
         events = closeoff.due(list(svc.events.values()))

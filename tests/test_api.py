@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import unicodedata
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -238,7 +239,7 @@ def test_json_that_is_not_an_object_is_422(client: FlaskClient, body: object) ->
     ],
 )
 def test_each_invalid_field_gets_a_clear_polish_422(
-    client: FlaskClient, store: Store, overrides: dict, field: str, fragment: str
+    client: FlaskClient, store: Store, overrides: dict[str, Any], field: str, fragment: str
 ) -> None:
     payload = valid_payload(**overrides)
 
@@ -276,6 +277,7 @@ def test_a_participant_without_pesel_gives_a_date_of_birth(
 
     assert response.status_code == 201
     row = stored(store)[0]
+    assert row.birth_date is not None
     assert (row.pesel, row.birth_date.isoformat()) == (None, "1975-03-14")
 
 

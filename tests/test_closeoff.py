@@ -17,6 +17,7 @@ from flask import Flask
 from openpyxl import load_workbook
 
 from app import create_app
+from config.services import Services
 from config.settings import Settings
 from staff.closeoff import CloseOff, CloseOffFailed, Outcome, make_closeoff
 from store import EventState
@@ -35,7 +36,7 @@ class Office:
         self.settings = settings
         self.clock = clock
         self.app: Flask = create_app(settings, clock=clock)
-        self.services = self.app.extensions["owes"]
+        self.services: Services = self.app.extensions["owes"]
         self.event = self.services.events[KLASTER]
         self.closeoff: CloseOff = make_closeoff(self.services, logging.getLogger("test.closeoff"))
 

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from openpyxl import load_workbook
 
 from tests.conftest import KLASTER, valid_payload

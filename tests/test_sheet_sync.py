@@ -21,7 +21,7 @@ from tests.conftest import KLASTER, FakeClock, valid_payload
 from tests.sheet_harness import GoogleStaff, StaffSheet, WorkbookStaff
 
 URL = f"/api/events/{KLASTER}/registrations"
-HOSTILE = {
+HOSTILE: dict[str, Any] = {
     "first_name": '=IMPORTXML("http://x","//a")',
     "last_name": "@SUM(A1)",
     "enterprise_name": "-1",
