@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import os
 import secrets
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask, request
@@ -104,10 +106,18 @@ def _secret_key(settings: Settings, instance: Path) -> str:
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
     key_file = instance / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
-        key_file.chmod(0o600)
-    return key_file.read_text(encoding="utf-8").strip()
+    try:  # exclusive create: gunicorn workers starting together agree on one key
+        with open(key_file, "x", encoding="utf-8") as new:
+            os.chmod(key_file, 0o600)
+            new.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    for _ in range(50):  # another worker may be writing it this instant
+        key = key_file.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{key_file} is empty: delete it or set SECRET_KEY")
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:

@@ -1,0 +1,105 @@
+"""Event files: the seed event as announced, validation that names file and key, DST-safe deadlines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from config.events import EventFileError, RegistrationState, load_events
+from config.settings import DEFAULT_EVENTS_DIR, Settings
+from forms.powiaty import POWIATY
+from tests.conftest import KLASTER, write_event
+
+
+def test_the_seed_event_is_the_announced_one() -> None:
+    event = load_events(DEFAULT_EVENTS_DIR)[KLASTER]
+
+    assert (event.starts_on.isoformat(), event.ends_on.isoformat()) == ("2018-08-27", "2018-08-28")
+    assert event.registration_deadline.isoformat() == "2018-08-22"
+    labels = {POWIATY[code].label for code in event.eligible_powiaty}
+    assert labels == {
+        "miasto Zielona Góra",
+        "powiat krośnieński",
+        "powiat słubicki",
+        "powiat sulęciński",
+        "powiat wschowski",
+        "powiat zielonogórski",
+        "powiat żarski",
+    }
+    assert event.contact.name == "Adam Szulczewski"
+    assert "nocleg w Lubniewicach" in event.provided
+    assert "ASSUMPTION" in (DEFAULT_EVENTS_DIR / f"{KLASTER}.toml").read_text()
+
+
+def test_the_seed_event_is_closed_today_and_the_example_is_open() -> None:
+    events = load_events(DEFAULT_EVENTS_DIR)
+    today = datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+    assert events[KLASTER].registration_state(today) is RegistrationState.CLOSED
+    assert events["przyklad-otwarte"].registration_state(today) is RegistrationState.OPEN
+    assert events["przyklad-otwarte"].example
+
+
+@pytest.mark.parametrize(
+    ("deadline", "last_second", "first_refused"),
+    [
+        ("2018-08-22", "2018-08-22T21:59:59", "2018-08-22T22:00:00"),  # summer time, UTC+2
+        ("2018-12-10", "2018-12-10T22:59:59", "2018-12-10T23:00:00"),  # winter time, UTC+1
+        ("2018-10-27", "2018-10-27T21:59:59", "2018-10-27T22:00:00"),  # the night clocks go back
+        ("2019-03-30", "2019-03-30T22:59:59", "2019-03-30T23:00:00"),  # the night they go forward
+    ],
+)
+def test_the_deadline_is_the_end_of_the_local_day_across_dst(
+    tmp_path: Path, deadline: str, last_second: str, first_refused: str
+) -> None:
+    write_event(
+        tmp_path, "x", registration_deadline=deadline, starts_on="2019-12-30", ends_on="2019-12-31"
+    )
+    event = load_events(tmp_path)["x"]
+
+    def at(moment: str) -> RegistrationState:
+        return event.registration_state(datetime.fromisoformat(moment).replace(tzinfo=UTC))
+
+    assert at(last_second) is RegistrationState.OPEN
+    assert at(first_refused) is RegistrationState.CLOSED
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"capacity": "0"}, "capacity"),
+        ({"timezone": '"Europe/Zielona"'}, "timezone"),
+        ({"eligible_powiaty": '["0899"]'}, "eligible_powiaty.0"),
+        ({"starts_on": '"jutro"'}, "starts_on"),
+        ({"colour": '"red"'}, "colour"),
+        ({"registration_deadline": "2018-09-30"}, "registration_deadline is after the event"),
+    ],
+)
+def test_a_broken_event_file_stops_start_up_naming_file_and_key(
+    tmp_path: Path, change: dict[str, str], named: str
+) -> None:
+    path = write_event(tmp_path / "events", "zepsute", **change)
+    settings = Settings(
+        instance_path=tmp_path / "i", events_dir=tmp_path / "events", run_worker=False
+    )
+
+    with pytest.raises(EventFileError) as error:
+        create_app(settings)
+
+    assert str(path) in str(error.value)
+    assert named in str(error.value)
+
+
+def test_an_events_folder_that_does_not_exist_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(EventFileError, match="events folder does not exist"):
+        load_events(tmp_path / "nie-ma")
+
+
+def test_invalid_toml_is_explained(tmp_path: Path) -> None:
+    (tmp_path / "zle.toml").write_text("title = \n", encoding="utf-8")
+
+    with pytest.raises(EventFileError, match="zle.toml: cannot read event file"):
+        load_events(tmp_path)
