@@ -33,7 +33,8 @@ def create_app(
 ) -> Flask:
     """Build the app; tests hand in settings, a clock and a sink instead of patching."""
     settings = settings or Settings()
-    app = Flask(__name__, instance_path=_absolute(settings.instance_path))
+    # No app-level static folder: the forms blueprint serves /static/ (style.css).
+    app = Flask(__name__, static_folder=None, instance_path=_absolute(settings.instance_path))
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.update(

@@ -16,7 +16,7 @@ from config.services import services
 from forms.errors import GENERAL
 from forms.intake import Invalid, RegistrationClosed, current_state, submit
 from forms.operations import AlreadyRegistered, EnterpriseLimitReached, RegistrationRefused
-from forms.powiaty import POWIATY
+from forms.powiaty import POWIATY, describe_area
 from forms.schema import DIET_LABELS
 
 HONEYPOT = "website"
@@ -37,6 +37,24 @@ TEXT_FIELDS = (
     "special_needs",
 )
 CHECKBOXES = ("consent_personal_data", "consent_image")
+# As the form shows them, so the error summary reads top to bottom (general problems first).
+FIELD_ORDER = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "enterprise_name",
+    "powiat",
+    "role",
+    "pesel",
+    "birth_date",
+    "accommodation",
+    "diet",
+    "diet_other",
+    "special_needs",
+    "consent_personal_data",
+    "consent_image",
+)
 REFUSALS: dict[type[RegistrationRefused], str] = {
     AlreadyRegistered: "Ten adres e-mail jest już zgłoszony na to wydarzenie. "
     "Jeśli chcesz coś zmienić, skontaktuj się z organizatorem.",
@@ -122,11 +140,14 @@ def _form(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
+    order = {name: i for i, name in enumerate(FIELD_ORDER)}
+    ordered = sorted((errors or {}).items(), key=lambda item: order.get(item[0], -1))
     context = {
         "event": event,
         "values": values,
-        "errors": errors or {},
+        "errors": dict(ordered),
         "powiaty": list(POWIATY.values()),
+        "area": describe_area(event.eligible_powiaty),
         "diets": DIET_LABELS,
         "csrf_token": generate_csrf(),
         "honeypot": HONEYPOT,

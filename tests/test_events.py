@@ -1,4 +1,4 @@
-"""Event files: the seed event as announced, validation that names file and key, DST-safe deadlines."""
+"""Event files: the seed event as announced, errors naming file and key, DST-safe deadlines."""
 
 from __future__ import annotations
 

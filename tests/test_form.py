@@ -65,6 +65,29 @@ def test_index_lists_events_with_their_state_and_dates_in_polish(
     assert "Zapisy otwarte do 10 czerwca 2030 r." in html
 
 
+def test_the_stylesheet_every_page_links_is_served(client: FlaskClient) -> None:
+    href = page(client.get(FORM_URL).data).find("link", rel="stylesheet")["href"]  # type: ignore[index]
+
+    response = client.get(str(href))
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/css"
+    response.close()
+
+
+def test_every_error_summary_link_points_at_a_field(client: FlaskClient) -> None:
+    response = client.post(
+        FORM_URL,
+        data={"csrf_token": csrf_token(client), "diet": "paleo", "accommodation": "tak"},
+    )
+
+    soup = page(response.data)
+    links = soup.select(".error-summary a")
+    assert len(links) >= 8
+    for link in links:
+        assert soup.find(id=str(link["href"])[1:]) is not None, link
+
+
 def test_every_form_field_has_a_label_and_the_page_fits_a_phone(client: FlaskClient) -> None:
     html = client.get(FORM_URL)
     soup = page(html.data)
@@ -86,6 +109,7 @@ def test_form_shows_the_event_what_is_provided_the_consent_clause_and_the_contac
     assert "Świebodzin, Pniewo, Lubniewice, Nietkowice" in html
     assert "wyżywienie, ubezpieczenie, nocleg w Lubniewicach" in html
     assert "art. 6 ust. 1 lit. a RODO" in html
+    assert "powiaty krośnieński, słubicki, sulęciński, wschowski, zielonogórski, żarski" in html
     assert "Adam Szulczewski" in html and "533 316 283" in html
 
 
