@@ -8,7 +8,9 @@ from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from config.events import RegistrationState
 from config.services import services
+from forms.formatting import date_pl
 from forms.intake import Invalid, RegistrationClosed, current_state, submit
 from forms.operations import RegistrationRefused
 from forms.views import REFUSALS
@@ -56,10 +58,17 @@ def create_registration(slug: str) -> ResponseReturnValue:
     try:
         outcome = submit(svc.store, event, payload, source="api", now=svc.now())
     except RegistrationClosed as closed:
+        if closed.state is RegistrationState.NOT_YET_OPEN:
+            message = "Rejestracja na to wydarzenie jeszcze się nie rozpoczęła."
+        else:
+            message = (
+                f"Rejestracja zakończyła się {date_pl(event.registration_deadline)} r. "
+                f"Informacji udziela {event.contact.name}, tel. {event.contact.phone}."
+            )
         return _error(
             403,
             "registration_closed",
-            f"Rejestracja na to wydarzenie jest zamknięta ({closed.state.value}).",
+            message,
             state=closed.state.value,
             contact=event.contact.model_dump(mode="json"),
         )

@@ -121,6 +121,7 @@ def test_deadline_is_the_end_of_22_august_2018_polish_time_to_the_second(
         body = response.get_json()
         assert body["error"] == "registration_closed"
         assert body["contact"]["email"] == "a.szulczewski@fundacjacp.org"
+        assert body["message"].startswith("Rejestracja zakończyła się 22 sierpnia 2018 r.")
 
 
 def test_refuses_registration_before_it_opens(
