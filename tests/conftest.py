@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from app import create_app
 from config.settings import DEFAULT_EVENTS_DIR, Settings
 from store import Base, Store
 
+PROJECT = Path(__file__).parents[1]
 KLASTER = "klaster-2018"
 EXAMPLE = "przyklad-otwarte"
 POSTGRES_URL = os.environ.get(
@@ -77,6 +80,17 @@ def write_event(folder: Path, slug: str, **changes: Any) -> Path:
     path = folder / f"{slug}.toml"
     path.write_text(source, encoding="utf-8")
     return path
+
+
+def flask_process(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`flask --app app ARGS` in its own process, as cron or an operator would run it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=PROJECT,
+        env={**os.environ, "SECRET_KEY": "t", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def postgres_available() -> str | None:

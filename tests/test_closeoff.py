@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -21,7 +19,7 @@ from config.services import Services
 from config.settings import Settings
 from staff.closeoff import CloseOff, CloseOffFailed, Outcome, make_closeoff
 from store import EventState
-from tests.conftest import KLASTER, FakeClock, Mailbox, valid_payload
+from tests.conftest import KLASTER, FakeClock, Mailbox, flask_process, valid_payload
 
 URL = f"/api/events/{KLASTER}/registrations"
 PROJECT = Path(__file__).parents[1]
@@ -236,24 +234,15 @@ def test_without_smtp_the_staff_email_is_kept_as_an_eml_file(
     assert message["Reply-To"] == "a.szulczewski@fundacjacp.org"
 
 
-def _close_off_process(settings: Settings, **env: str) -> subprocess.Popen[bytes]:
-    environment = {
-        **os.environ,
+def _close_off_process(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {
         "INSTANCE_PATH": str(settings.instance_path),
-        "SECRET_KEY": "t",
         "SMTP_HOST": settings.smtp_host or "",
         "SMTP_PORT": str(settings.smtp_port),
         "SMTP_SECURITY": "none",
         "STAFF_EMAIL": "biuro@owes.example.pl",
-        **env,
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "close-off"],
-        cwd=PROJECT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return flask_process("close-off", env=env)
 
 
 @pytest.mark.slow

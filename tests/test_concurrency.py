@@ -6,29 +6,26 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
-from app import create_app
 from config.settings import Settings
 from store import Registration, Store
-from tests.conftest import FakeClock, LiveServer, valid_payload, write_event
+from tests.conftest import LiveServer, valid_payload, write_event
 
 CAPACITY = 5
 SUBMISSIONS = 40
 
 
 @pytest.fixture
-def small_event_dir(tmp_path: Path) -> Path:
+def events_dir(tmp_path: Path) -> Path:
+    """One small event, open at any time the tests run."""
     folder = tmp_path / "events"
     write_event(
         folder,
@@ -42,24 +39,14 @@ def small_event_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def live_app(
-    tmp_path: Path, small_event_dir: Path, database_url: str, clock: FakeClock
-) -> Iterator[LiveServer]:
-    settings = Settings(
+def settings(tmp_path: Path, events_dir: Path, database_url: str) -> Settings:
+    return Settings(
         instance_path=tmp_path / "instance",
-        events_dir=small_event_dir,
+        events_dir=events_dir,
         database_url=database_url,
         run_worker=False,
         secret_key="t",  # type: ignore[arg-type]
     )
-    app = create_app(settings, clock=clock)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", server)
-    server.shutdown()
-    server.server_close()
-    app.extensions["owes"].store.dispose()
 
 
 def post_all(base_url: str, emails: list[str]) -> list[requests.Response]:
@@ -81,8 +68,8 @@ def count_by_status(database_url: str) -> Counter[str]:
         store.dispose()
 
 
-def test_many_threads_at_once_never_oversell(live_app: LiveServer, database_url: str) -> None:
-    answers = post_all(live_app.url, [f"p{i}@example.pl" for i in range(SUBMISSIONS)])
+def test_many_threads_at_once_never_oversell(live_server: LiveServer, database_url: str) -> None:
+    answers = post_all(live_server.url, [f"p{i}@example.pl" for i in range(SUBMISSIONS)])
 
     statuses = Counter(a.json()["status"] for a in answers)
     assert [a.status_code for a in answers] == [201] * SUBMISSIONS
@@ -91,9 +78,9 @@ def test_many_threads_at_once_never_oversell(live_app: LiveServer, database_url:
 
 
 def test_the_same_email_sent_many_times_at_once_is_registered_once(
-    live_app: LiveServer, database_url: str
+    live_server: LiveServer, database_url: str
 ) -> None:
-    answers = post_all(live_app.url, ["retry@example.pl"] * 20)
+    answers = post_all(live_server.url, ["retry@example.pl"] * 20)
 
     codes = Counter(a.status_code for a in answers)
     assert codes == {201: 1, 409: 19}
@@ -108,14 +95,14 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_several_gunicorn_worker_processes_never_oversell(
-    tmp_path: Path, small_event_dir: Path, database_url: str
+    tmp_path: Path, events_dir: Path, database_url: str
 ) -> None:
     port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
-        "EVENTS_DIR": str(small_event_dir),
+        "EVENTS_DIR": str(events_dir),
         "RUN_WORKER": "false",
         "SECRET_KEY": "t",
     }

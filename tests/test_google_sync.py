@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +17,7 @@ import pytest
 from app import create_app
 from config.settings import Settings
 from sheets.rows import ID_HEADER
-from tests.conftest import FakeClock, valid_payload
+from tests.conftest import FakeClock, flask_process, valid_payload
 from tests.sheet_harness import TITLE, URL, Google
 
 PROJECT = Path(__file__).parents[1]
@@ -236,23 +234,15 @@ def test_sheets_check_names_a_revoked_share(google: Google) -> None:
     assert "share the spreadsheet" in result.output
 
 
-def _sync_process(google: Google, tmp_path: Path) -> subprocess.Popen[bytes]:
+def _sync_process(google: Google) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "INSTANCE_PATH": str(google.settings.instance_path),
         "SHEETS_EMULATOR_HOST": google.emulator.host_port,
         "SHEETS_SPREADSHEET_ID": google.spreadsheet_id,
-        "SECRET_KEY": "t",
         "SYNC_BATCH_SIZE": "10",
         "WORKER_LEASE_SECONDS": "1",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "sheets", "sync"],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return flask_process("sheets", "sync", env=env)
 
 
 @pytest.mark.slow
@@ -271,7 +261,7 @@ def test_a_syncer_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
         # The second batch's append is applied late, after the process is already dead.
         sheets_emulator.inject("delay", seconds=1.5, path_contains=":append", times=2)
 
-        process = _sync_process(setup, tmp_path)
+        process = _sync_process(setup)
         deadline = time.monotonic() + 20
         while setup.appends() < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -280,7 +270,7 @@ def test_a_syncer_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
         process.stdout.close()  # type: ignore[union-attr]
         time.sleep(2.0)  # the delayed appends land; the lease of the dead process expires
 
-        rerun = _sync_process(setup, tmp_path)
+        rerun = _sync_process(setup)
         output, _ = rerun.communicate(timeout=60)
 
         title = "Zgłoszenia – Przykład"
