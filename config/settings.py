@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     )
     worker_lease_seconds: float = Field(default=60.0, gt=0)
 
+    close_off_window_days: int = Field(
+        default=14, ge=1, description="Deadlines older than this are not closed off by themselves."
+    )
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_security: str = Field(default="starttls", pattern="^(starttls|ssl|none)$")

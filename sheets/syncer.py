@@ -65,17 +65,22 @@ class Syncer:
         """Sync every event; True when all of them are complete."""
         return all([self.sync_event(event) for event in events])
 
-    def sync_event(self, event: Event, *, raise_errors: bool = False) -> bool:
+    def sync_event(
+        self, event: Event, *, raise_errors: bool = False, check_sheet: bool = False
+    ) -> bool:
         """Sync one event until nothing is pending; False (rows wait) when the sheet fails.
 
         With `raise_errors`, the SinkError is raised after being recorded, for callers that
-        must report what went wrong.
+        must report what went wrong. With `check_sheet`, the worksheet is opened (and, if staff
+        deleted it, recreated and refilled) even when nothing is pending.
         """
         target = self.sink.target(event)
         try:
             appended = 0
             for attempt in self._retrying():
                 with attempt:
+                    if check_sheet and self.sink.open(event).created:
+                        self._forget(event, target)
                     appended += self._sync_pending(event, target)
         except SinkError as exc:
             self._record_error(event, target, exc)

@@ -52,6 +52,7 @@ class CloseOff:
         *,
         sender: str,
         staff_email: str | None,
+        window: timedelta = timedelta(days=14),
     ) -> None:
         self.store = store
         self.sink = sink
@@ -61,11 +62,16 @@ class CloseOff:
         self.logger = logger
         self.sender = sender
         self.staff_email = staff_email
+        self.window = window
 
     def due(self, events: Sequence[Event]) -> list[Event]:
-        """Events past their deadline whose close-off has not completed."""
+        """Events whose deadline passed within the window and whose close-off is not complete.
+
+        An event that closed longer ago (a past event in a fresh installation) is left alone:
+        staff close it off by hand with `flask close-off --event SLUG` if they want to.
+        """
         now = self.clock()
-        past = [e for e in events if now >= e.closes_at]
+        past = [e for e in events if e.closes_at <= now < e.closes_at + self.window]
         if not past:
             return []
         with self.store.transaction() as session:
@@ -108,7 +114,7 @@ class CloseOff:
         return Outcome.DONE
 
     def _complete(self, event: Event, state: EventState, now: datetime) -> Summary:
-        if not self.syncer.sync_event(event, raise_errors=True):
+        if not self.syncer.sync_event(event, raise_errors=True, check_sheet=True):
             raise CloseOffFailed("another process took over syncing")
         summary = summarise(event, self._registrations(event), now)
         table = [[neutralise(cell) for cell in row] for row in summary_table(summary)]
@@ -196,4 +202,5 @@ def make_closeoff(svc: Services, logger: logging.Logger) -> CloseOff:
         logger,
         sender=svc.settings.mail_from,
         staff_email=svc.settings.staff_email,
+        window=timedelta(days=svc.settings.close_off_window_days),
     )

@@ -242,14 +242,14 @@ def _close_off_process(settings: Settings) -> subprocess.Popen[bytes]:
         "SMTP_SECURITY": "none",
         "STAFF_EMAIL": "biuro@owes.example.pl",
     }
-    return flask_process("close-off", env=env)
+    return flask_process("close-off", "--event", KLASTER, env=env)
 
 
 @pytest.mark.slow
 def test_two_close_off_processes_at_once_do_everything_once(
     office: Office, smtp_server: Mailbox
 ) -> None:
-    """The real clock is long past 2018: both processes find the seed event due."""
+    """Both processes, on the real clock (long past 2018), close off the seed event."""
     office.register_many()
 
     processes = [_close_off_process(office.settings) for _ in range(2)]
@@ -259,3 +259,28 @@ def test_two_close_off_processes_at_once_do_everything_once(
     assert sum("klaster-2018: closed off." in out for out in outputs) == 1
     assert len(smtp_server.messages) == 1
     assert office.state().closed_off_at is not None
+
+
+def test_an_event_that_closed_long_ago_is_not_closed_off_by_itself(
+    office: Office, smtp_server: Mailbox
+) -> None:
+    office.clock.set("2018-09-10T12:00:00+00:00")  # 19 days after the deadline
+
+    office.services.worker.run_once()
+    result = office.app.test_cli_runner().invoke(args=["close-off"])
+
+    assert office.state().closed_off_at is None
+    assert "Nothing is due." in result.output
+    assert smtp_server.messages == []
+
+
+def test_close_off_of_an_event_without_registrations_still_creates_and_protects_the_sheet(
+    office: Office, smtp_server: Mailbox
+) -> None:
+    office.clock.set(AT_DEADLINE)
+
+    assert office.closeoff.run(office.event) is Outcome.DONE
+
+    workbook = load_workbook(office.settings.instance_path / f"{KLASTER}.xlsx")  # type: ignore[operator]
+    assert workbook["Zgłoszenia – Klaster PS 2018"].protection.sheet
+    assert len(smtp_server.messages) == 1

@@ -133,3 +133,15 @@ def test_close_off_failure_is_raised_to_callers(google: Google) -> None:
 
     with pytest.raises(CloseOffFailed, match="share the spreadsheet"):
         make_closeoff(google.services, google.syncer.logger).run(google.event)
+
+
+def test_close_off_refills_a_worksheet_staff_deleted_after_the_last_sync(google: Google) -> None:
+    ids = google.register(3)
+    assert google.syncer.sync_event(google.event)
+    spreadsheet = google.services.sink.open_spreadsheet(google.event)
+    spreadsheet.del_worksheet(spreadsheet.worksheet(TITLE))
+    google.clock.set(AT_DEADLINE)
+
+    assert make_closeoff(google.services, google.syncer.logger).run(google.event) is Outcome.DONE
+
+    assert google.sheet_ids() == ids
