@@ -25,6 +25,7 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; SQLite in the instance folder when unset."
     )
     events_dir: Path = DEFAULT_EVENTS_DIR
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
 
     google_application_credentials: Path | None = None
