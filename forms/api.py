@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from config.events import RegistrationState
 from config.services import services
 from forms.formatting import date_pl
-from forms.intake import Invalid, RegistrationClosed, current_state, submit
+from forms.intake import (
+    Invalid,
+    RegistrationClosed,
+    StoreUnavailable,
+    current_state,
+    submit,
+)
 from forms.operations import RegistrationRefused
-from forms.views import REFUSALS
+from forms.views import ERROR_PAGES, REFUSALS, STORE_UNAVAILABLE
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -51,7 +57,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
         return _error(415, "unsupported_media_type", "Wyślij zgłoszenie jako JSON.")
     try:
         payload: Any = request.get_json()
-    except BadRequest:
+    except (BadRequest, RecursionError):  # RecursionError: absurdly deep nesting
         return _error(400, "invalid_json", "Treść żądania nie jest poprawnym JSON-em.")
     if not isinstance(payload, dict):
         return jsonify(errors={"__all__": "Zgłoszenie musi być obiektem JSON."}), 422
@@ -76,6 +82,9 @@ def create_registration(slug: str) -> ResponseReturnValue:
         return jsonify(errors=invalid.errors), 422
     except RegistrationRefused as refused:
         return _error(409, refused.code, REFUSALS[type(refused)])
+    except StoreUnavailable:
+        current_app.logger.exception("registration for %s not stored", event.slug)
+        return _error(503, "unavailable", STORE_UNAVAILABLE)
     svc.worker.wake()
     registration = outcome.registration
     body = {
@@ -94,5 +103,6 @@ def _error(status: int, code: str, message: str, **extra: Any) -> ResponseReturn
 
 def http_error(exc: HTTPException) -> ResponseReturnValue:
     """An HTTP error under /api in JSON (404, 405, 413 … raised by Flask itself too)."""
+    status = exc.code or 500
     code = (exc.name or "error").lower().replace(" ", "_")
-    return _error(exc.code or 500, code, exc.description or "")
+    return _error(status, code, ERROR_PAGES.get(status, ERROR_PAGES[500]))

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.events import Event, RegistrationState
 from forms.errors import polish_errors
@@ -20,6 +21,10 @@ class Invalid(Exception):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(errors)
         self.errors = errors
+
+
+class StoreUnavailable(Exception):
+    """The database could not take the registration; nothing was stored, try again."""
 
 
 class RegistrationClosed(Exception):
@@ -58,3 +63,5 @@ def submit(
         return register(store, event, data, source=source, now=now)
     except ClosedOff:
         raise RegistrationClosed(RegistrationState.CLOSED) from None
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(str(exc)) from None  # statement only: parameters are hidden

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -19,7 +20,7 @@ from pydantic import (
 )
 
 from config.events import Event
-from forms.powiaty import POWIATY, describe_area, find_powiat
+from forms.powiaty import describe_area, find_powiat
 from forms.validators import (
     clean_multiline,
     clean_text,
@@ -57,8 +58,36 @@ def _required(value: str) -> str:
     return value
 
 
+def _has_letter(value: str) -> str:
+    if value and not any(ch.isalpha() for ch in value):
+        raise ValueError("Wpisz tekst zawierający litery.")
+    return value
+
+
+def _fits(limit: int) -> AfterValidator:
+    """The length limit, checked on the normalised value that is stored (NFC may lengthen it)."""
+
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"Tekst jest za długi (najwyżej {limit} znaków).")
+        return value
+
+    return AfterValidator(check)
+
+
+def _strict_date(value: Any) -> Any:
+    """Dates only as `RRRR-MM-DD` text (or a date): no numbers read as Unix timestamps."""
+    if value is not None and not isinstance(value, str | date):
+        raise ValueError("Podaj datę w formacie RRRR-MM-DD.")
+    return value
+
+
 Name = Annotated[
-    StrictStr, Field(max_length=60), AfterValidator(clean_text), AfterValidator(_required)
+    StrictStr,
+    AfterValidator(clean_text),
+    _fits(60),
+    AfterValidator(_required),
+    AfterValidator(_has_letter),
 ]
 
 
@@ -78,22 +107,22 @@ class RegistrationIn(BaseModel):
     first_name: Name
     last_name: Name
     enterprise_name: Annotated[
-        StrictStr, Field(max_length=200), AfterValidator(clean_text), AfterValidator(_required)
+        StrictStr,
+        AfterValidator(clean_text),
+        _fits(200),
+        AfterValidator(_required),
+        AfterValidator(_has_letter),
     ]
     powiat: StrictStr = Field(max_length=60, description="TERYT code or name; stored as the code.")
-    role: Annotated[StrictStr, Field(max_length=100), AfterValidator(clean_text)] | None = None
-    email: Annotated[StrictStr, Field(max_length=254), AfterValidator(normalise_email)]
-    phone: Annotated[StrictStr, Field(max_length=30), AfterValidator(normalise_phone)]
+    role: Annotated[StrictStr, AfterValidator(clean_text), _fits(100)] | None = None
+    email: Annotated[StrictStr, Field(max_length=320), AfterValidator(normalise_email), _fits(254)]
+    phone: Annotated[StrictStr, Field(max_length=40), AfterValidator(normalise_phone), _fits(30)]
     pesel: Annotated[StrictStr, Field(max_length=20), AfterValidator(str.strip)] | None = None
-    birth_date: date | None = None
+    birth_date: Annotated[date | None, BeforeValidator(_strict_date)] = None
     accommodation: StrictBool = False
     diet: Diet = Diet.STANDARD
-    diet_other: Annotated[StrictStr, Field(max_length=200), AfterValidator(clean_text)] | None = (
-        None
-    )
-    special_needs: (
-        Annotated[StrictStr, Field(max_length=1000), AfterValidator(clean_multiline)] | None
-    ) = None
+    diet_other: Annotated[StrictStr, AfterValidator(clean_text), _fits(200)] | None = None
+    special_needs: Annotated[StrictStr, AfterValidator(clean_multiline), _fits(1000)] | None = None
     consent_personal_data: StrictBool
     consent_image: StrictBool = False
 
@@ -119,9 +148,12 @@ class RegistrationIn(BaseModel):
 
     @field_validator("pesel")
     @classmethod
-    def _valid_pesel(cls, value: str | None) -> str | None:
+    def _valid_pesel(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None:
-            pesel_birth_date(value)
+            born = pesel_birth_date(value)
+            today: date | None = (info.context or {}).get("today")
+            if today is not None and (born >= today or born.year < today.year - 120):
+                raise ValueError("Numer PESEL jest niepoprawny (błędna data urodzenia).")
         return value
 
     @field_validator("birth_date")
@@ -151,10 +183,6 @@ class RegistrationIn(BaseModel):
         if self.diet is not Diet.OTHER:
             object.__setattr__(self, "diet_other", None)
         return self
-
-    @property
-    def powiat_label(self) -> str:
-        return POWIATY[self.powiat].label
 
     @property
     def email_key(self) -> str:

@@ -45,6 +45,8 @@ def normalise_phone(value: str) -> str:
         raise ValueError("Podaj poprawny numer telefonu, np. 533 316 283.") from exc
     if not phonenumbers.is_valid_number(number):
         raise ValueError("Podaj poprawny numer telefonu, np. 533 316 283.")
+    if number.extension:
+        raise ValueError("Podaj numer telefonu bez numeru wewnętrznego.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfError
@@ -14,10 +15,17 @@ from wtforms import ValidationError as CsrfError
 from config.events import Event, RegistrationState
 from config.services import services
 from forms.errors import GENERAL
-from forms.intake import Invalid, RegistrationClosed, current_state, submit
+from forms.intake import (
+    Invalid,
+    RegistrationClosed,
+    StoreUnavailable,
+    current_state,
+    submit,
+)
 from forms.operations import AlreadyRegistered, EnterpriseLimitReached, RegistrationRefused
 from forms.powiaty import POWIATY, describe_area
 from forms.schema import DIET_LABELS
+from store import Registration
 
 HONEYPOT = "website"
 HONEYPOT_FILLED = "Pozostaw puste pole „Strona WWW”."
@@ -100,37 +108,46 @@ def registration_form(slug: str) -> ResponseReturnValue:
         return _form(event, values, errors=invalid.errors, status=422)
     except RegistrationRefused as refused:
         return _form(event, values, errors={GENERAL: REFUSALS[type(refused)]}, status=409)
+    except StoreUnavailable:
+        current_app.logger.exception("registration for %s not stored", event.slug)
+        return _form(event, values, errors={GENERAL: STORE_UNAVAILABLE}, status=503)
     svc.worker.wake()
-    registration = outcome.registration
-    session["confirmation"] = {
-        "slug": slug,
-        "id": registration.id,
-        "status": registration.status,
-        "name": registration.full_name,
-        "email": registration.email,
-    }
+    # Only the ID goes into the (signed, readable) session cookie, no personal data.
+    session["confirmation"] = {"slug": slug, "id": outcome.registration.id}
     return redirect(url_for("forms.confirmation", slug=slug), code=303)
 
 
 def confirmation(slug: str) -> ResponseReturnValue:
-    event = services().event(slug)
-    shown = session.get("confirmation")
-    if not shown or shown.get("slug") != slug:
+    svc = services()
+    event = svc.event(slug)
+    shown = session.get("confirmation") or {}
+    registration = None
+    if shown.get("slug") == slug:
+        with svc.store.transaction() as db:
+            registration = db.scalar(select(Registration).where(Registration.id == shown["id"]))
+    if registration is None:
         return redirect(url_for("forms.registration_form", slug=slug))
-    return render_template("confirmation.html", event=event, registration=shown)
+    return render_template("confirmation.html", event=event, registration=registration)
 
 
 ERROR_PAGES = {
+    400: "Niepoprawne żądanie.",
     404: "Nie ma takiej strony ani wydarzenia.",
     405: "Ta strona nie obsługuje takiego żądania.",
     413: "Przesłane dane są zbyt duże.",
+    415: "Nieobsługiwany format danych.",
+    500: "Coś poszło nie tak. Spróbuj ponownie za chwilę.",
 }
+STORE_UNAVAILABLE = (
+    "Nie udało się zapisać zgłoszenia z powodu chwilowej awarii. Nic nie zostało zapisane – "
+    "spróbuj ponownie za chwilę."
+)
 
 
 def error_page(exc: HTTPException) -> ResponseReturnValue:
     """An HTTP error as a page in Polish, never a traceback."""
     status = exc.code or 500
-    message = ERROR_PAGES.get(status, "Coś poszło nie tak. Spróbuj ponownie za chwilę.")
+    message = ERROR_PAGES.get(status, ERROR_PAGES[500])
     return render_template("error.html", status=status, message=message), status
 
 

@@ -14,9 +14,11 @@ from store.models import Base, EventState
 
 
 def _make_engine(url: str) -> Engine:
+    # hide_parameters: a failed statement's error never carries a participant's PESEL or e-mail
+    # into the log.
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

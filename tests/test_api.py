@@ -171,6 +171,7 @@ def test_unknown_event_is_a_json_404(client: FlaskClient) -> None:
 
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
+    assert response.get_json()["message"] == "Nie ma takiej strony ani wydarzenia."
 
 
 def test_unknown_api_path_and_wrong_method_answer_in_json(client: FlaskClient) -> None:
@@ -192,6 +193,32 @@ def test_body_that_is_not_json_is_415(client: FlaskClient) -> None:
 
     assert response.status_code == 415
     assert response.get_json()["error"] == "unsupported_media_type"
+
+
+def test_absurdly_nested_json_is_400_not_a_crash(client: FlaskClient) -> None:
+    response = client.post(URL, data="[" * 60_000, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_json"
+
+
+def test_a_database_failure_is_a_503_without_personal_data_in_the_log(
+    client: FlaskClient, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE registrations")
+    caplog.set_level(logging.DEBUG)
+
+    response = client.post(URL, json=valid_payload())
+
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "unavailable"
+    logged = "\n".join(
+        f"{record.getMessage()}\n{record.exc_text or ''}" for record in caplog.records
+    )
+    assert "not stored" in logged
+    for secret in ("02270803624", "anna.nowak@example.pl", "+48 533 316 283"):
+        assert secret not in logged
 
 
 def test_malformed_json_is_400(client: FlaskClient) -> None:
@@ -237,6 +264,14 @@ def test_json_that_is_not_an_object_is_422(client: FlaskClient, body: object) ->
         ({"diet": "other"}, "diet_other", "Opisz dietę"),
         ({"consent_personal_data": False}, "consent_personal_data", "jest wymagana"),
         ({"first_name": None}, "first_name", "Oczekiwano tekstu"),
+        ({"first_name": "\ufb2c" * 60}, "first_name", "najwyżej 60 znaków"),  # NFC: 3× longer
+        ({"first_name": "\u0301" * 10}, "first_name", "litery"),
+        ({"enterprise_name": "1234"}, "enterprise_name", "litery"),
+        ({"phone": "533316283;ext=12345678901234"}, "phone", "wewnętrznego"),
+        ({"pesel": "", "birth_date": 0}, "birth_date", "RRRR-MM-DD"),
+        ({"pesel": "30420101238"}, "pesel", "data urodzenia"),  # born in 2130
+        ({"powiat": ["0811"]}, "powiat", "Oczekiwano tekstu"),
+        ({"diet": {"a": 1}}, "diet", "wegetariańska"),
     ],
 )
 def test_each_invalid_field_gets_a_clear_polish_422(
@@ -323,7 +358,9 @@ def test_no_personal_number_email_or_phone_reaches_the_log(
     client.post(URL, json=valid_payload())  # a refusal is logged nowhere with the e-mail either
     app.extensions["owes"].worker.run_once()
 
-    logged = "\n".join(record.getMessage() for record in caplog.records)
+    logged = "\n".join(
+        f"{record.getMessage()}\n{record.exc_text or ''}" for record in caplog.records
+    )
     for secret in ("02270803624", "anna.nowak@example.pl", "533 316 283", "533316283"):
         assert secret not in logged
 
