@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EVENTS_DIR = Path(__file__).parent / "events"
@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="Wait after a timed-out write before checking what landed."
     )
 
+    sheets_check_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often the worksheet is looked at when idle."
+    )
+
     sync_batch_size: int = Field(default=200, ge=1, le=5000)
     sync_interval_seconds: float = Field(default=5.0, gt=0)
     run_worker: bool = Field(
@@ -60,6 +64,14 @@ class Settings(BaseSettings):
     staff_email: str | None = Field(
         default=None, description="Where close-off summaries go; the event contact when unset."
     )
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_batch(self) -> Settings:
+        # The syncer renews the lease, then reads the header and the ID column before it
+        # renews again and appends: the lease must outlast those two reads.
+        if self.worker_lease_seconds <= 2 * self.sheets_timeout_seconds:
+            raise ValueError("WORKER_LEASE_SECONDS must be more than 2 × SHEETS_TIMEOUT_SECONDS")
+        return self
 
     @property
     def google_configured(self) -> bool:

@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from config.events import Event
 from config.services import Services, services
 from sheets.factory import make_syncer
 from sheets.rows import missing_headers
@@ -19,54 +20,52 @@ sheets_cli = AppGroup("sheets", help="The spreadsheet the registrations are sync
 def check_command(create: bool) -> None:
     """Verify the whole chain to the spreadsheet and say what to fix."""
     svc = services()
-    problems = 0
     click.echo(f"Sink: {type(svc.sink).__name__}")
-    for event in svc.events.values():
-        target = svc.sink.target(event)
-        try:
-            problems += _check_event(svc, event.slug, create)
-        except SinkError as exc:
-            click.secho(f"✗ {event.slug} → {target}: {exc}", fg="red", err=True)
-            problems += 1
+    if create and not svc.worker.wait_for_lease(60):
+        raise click.ClickException("another process keeps the spreadsheet lease; try again")
+    problems = 0
+    try:
+        for event in svc.events.values():
+            try:
+                problems += _check_event(svc, event, create)
+            except SinkError as exc:
+                click.secho(f"✗ {event.slug} → {svc.sink.target(event)}: {exc}", fg="red", err=True)
+                problems += 1
+    finally:
+        if create:
+            svc.worker.release_lease()
     if problems:
         raise click.ClickException(f"{problems} problem(s) found; fix them and run again")
     click.secho("Everything is in order.", fg="green")
 
 
-def _check_event(svc: Services, slug: str, create: bool) -> int:
-    from sheets.google import GoogleSheetsSink
-
-    event = svc.events[slug]
-    sink = svc.sink
-    if isinstance(sink, GoogleSheetsSink) and not create:
-        spreadsheet = sink.open_spreadsheet(event)
-        with sink.errors(f"spreadsheet {spreadsheet.id}"):
-            titles = [ws.title for ws in spreadsheet.worksheets()]
-        if event.worksheet_title not in titles:
-            click.secho(
-                f"✗ {slug}: worksheet {event.worksheet_title!r} is missing in spreadsheet "
-                f"{spreadsheet.title!r}; run `flask --app app sheets check --create`",
-                fg="red",
-                err=True,
-            )
-            return 1
-    opened = sink.open(event)
-    header = opened.sheet.header()
-    missing = missing_headers(header)
-    if missing and create:
-        opened.sheet.add_headers(missing, len(header))
-        missing = []
-    if missing:
-        click.secho(
-            f"✗ {slug}: header row lacks {', '.join(missing)}; they are added on the next sync "
-            "or now with --create",
-            fg="red",
-            err=True,
+def _check_event(svc: Services, event: Event, create: bool) -> int:
+    """0 when the event's worksheet and header are in order; --create repairs them first."""
+    if create:  # through the syncer: a recreated worksheet is refilled from the store
+        syncer = make_syncer(svc, current_app.logger, still_leader=svc.worker.renew_lease)
+        syncer.sync_event(event, raise_errors=True, check_sheet=True)
+    target = svc.sink.target(event)
+    sheet = svc.sink.find(event)
+    if sheet is None:
+        return _problem(
+            f"{event.slug} → {target}: worksheet {event.worksheet_title!r} is missing; the next "
+            "sync creates it, or run `flask --app app sheets check --create` now"
         )
-        return 1
-    state = "created" if opened.created else "present"
-    click.echo(f"✓ {slug} → {sink.target(event)}: worksheet {state}, header complete")
+    header = sheet.header()
+    if header and not header[0].strip():
+        return _problem(f"{event.slug} → {target}: header cell A1 is empty; name that column")
+    if missing := missing_headers(header):
+        return _problem(
+            f"{event.slug} → {target}: header row lacks {', '.join(missing)}; the next sync "
+            "adds them at its end, or run with --create"
+        )
+    click.echo(f"✓ {event.slug} → {target}: worksheet and header in order")
     return 0
+
+
+def _problem(message: str) -> int:
+    click.secho(f"✗ {message}", fg="red", err=True)
+    return 1
 
 
 @sheets_cli.command("sync")

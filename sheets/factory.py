@@ -36,6 +36,7 @@ def make_syncer(
         max_attempts=settings.sheets_max_attempts,
         backoff_max_seconds=settings.sheets_backoff_max_seconds,
         in_flight_settle_seconds=settings.sheets_in_flight_settle_seconds,
+        sheet_check_seconds=settings.sheets_check_interval_seconds,
         still_leader=still_leader,
     )
 

@@ -15,11 +15,12 @@ from google.auth.exceptions import GoogleAuthError, RefreshError, TransportError
 from google.oauth2.service_account import Credentials
 from gspread.http_client import ParamsType
 from gspread.utils import absolute_range_name, rowcol_to_a1
+from urllib3.exceptions import NewConnectionError
 
 from config.events import Event
 from config.settings import Settings
 from sheets.rows import HEADERS
-from sheets.sink import OpenedSheet, SinkError
+from sheets.sink import SinkError
 from sheets.transport import emulator_session
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -48,6 +49,7 @@ def load_credentials(path: Path) -> Credentials:
         f"GOOGLE_APPLICATION_CREDENTIALS={path} {problem}: download a key for the service "
         "account from Google Cloud console and point the variable at it",
         permanent=True,
+        code="credentials",
     )
 
 
@@ -56,38 +58,59 @@ def _no_access(what: str, account: str | None) -> SinkError:
     return SinkError(
         f"no access to {what}: share the spreadsheet with the service account{who} as Editor",
         permanent=True,
+        code="no_access",
     )
 
 
-def _translate(exc: Exception, what: str, account: str | None) -> SinkError:
-    """Library failures become SinkError, with what to fix for the permanent ones."""
+def _never_sent(exc: Exception) -> bool:
+    """A failure before the request left: Google cannot have applied it."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectTimeout) or isinstance(reason, NewConnectionError)
+
+
+def _translate(exc: Exception, what: str, account: str | None, *, write: bool) -> SinkError:
+    """Library failures become SinkError, with what to fix for the permanent ones.
+
+    A failed write is `in_flight` unless Google's answer says it was not applied (429) or it
+    never left this machine: a 5xx, a timeout or a dropped connection may hide an applied write.
+    """
     if isinstance(exc, gspread.exceptions.APIError):
         code = exc.response.status_code
         if code in _TRANSIENT_STATUSES or code >= 500:
-            return SinkError(f"Google answered {code} to {what}", permanent=False)
+            in_flight = write and code != HTTPStatus.TOO_MANY_REQUESTS
+            return SinkError(
+                f"Google answered {code} to {what}", permanent=False, in_flight=in_flight
+            )
         if code == HTTPStatus.FORBIDDEN:
             return _no_access(what, account)
         if code == HTTPStatus.NOT_FOUND:
-            return SinkError(
-                f"{what} does not exist: check SHEETS_SPREADSHEET_ID (or sheets.spreadsheet_id "
-                "in the event file)",
-                permanent=True,
-            )
+            return _not_found(what)
         if code == HTTPStatus.BAD_REQUEST and "Unable to parse range" in str(exc):
             # The worksheet vanished between two calls: opening it again recreates it.
             return SinkError(f"worksheet gone during {what}", permanent=False)
-        return SinkError(f"Google refused {what} ({code})", permanent=True)
+        return SinkError(f"Google refused {what} ({code})", permanent=True, code="refused")
     if isinstance(exc, PermissionError):  # gspread's answer to a 403 on open_by_key
         return _no_access(what, account)
     if isinstance(exc, gspread.exceptions.SpreadsheetNotFound):
-        return SinkError(f"{what} does not exist: check SHEETS_SPREADSHEET_ID", permanent=True)
+        return _not_found(what)
     if isinstance(exc, RefreshError):
         return SinkError(
-            "Google refused the service-account credentials: create a new key", permanent=True
+            "Google refused the service-account credentials: create a new key",
+            permanent=True,
+            code="credentials",
         )
-    in_flight = isinstance(exc, requests.Timeout)
+    in_flight = write and not _never_sent(exc)
     return SinkError(
         f"{what} failed: {exc.__class__.__name__}", permanent=False, in_flight=in_flight
+    )
+
+
+def _not_found(what: str) -> SinkError:
+    return SinkError(
+        f"{what} does not exist: check SHEETS_SPREADSHEET_ID (or sheets.spreadsheet_id in the "
+        "event file)",
+        permanent=True,
+        code="not_found",
     )
 
 
@@ -141,7 +164,7 @@ class GoogleSheet:
     def append_rows(self, rows: list[list[str]]) -> None:
         # The table range A1 pins Google's table detection to the header's table; INSERT_ROWS
         # never overwrites a cell staff typed below it; RAW keeps every value as typed.
-        with self._sink.errors("appending rows"):
+        with self._sink.errors("appending rows", write=True):
             self._spreadsheet.values_append(
                 self._range("A1"),
                 params={**RAW, "insertDataOption": "INSERT_ROWS"},
@@ -178,6 +201,7 @@ class GoogleSheetsSink:
                     "GOOGLE_APPLICATION_CREDENTIALS is not set: point it at the service "
                     "account's JSON key (or set SHEETS_EMULATOR_HOST for the local emulator)",
                     permanent=True,
+                    code="credentials",
                 )
             else:
                 client = gspread.Client(auth=load_credentials(credentials_path))
@@ -196,6 +220,7 @@ class GoogleSheetsSink:
                 f"no spreadsheet for {event.slug}: set SHEETS_SPREADSHEET_ID "
                 "(or sheets.spreadsheet_id in the event file)",
                 permanent=True,
+                code="not_found",
             )
         return key
 
@@ -204,7 +229,7 @@ class GoogleSheetsSink:
         return f"gsheets:{key}:{event.worksheet_title}"
 
     @contextmanager
-    def errors(self, what: str) -> Iterator[None]:
+    def errors(self, what: str, *, write: bool = False) -> Iterator[None]:
         """Turn gspread, requests and google-auth failures into SinkError."""
         try:
             yield
@@ -213,7 +238,7 @@ class GoogleSheetsSink:
         except _LIBRARY_ERRORS as exc:
             if isinstance(exc, RefreshError):
                 self._client = None
-            raise _translate(exc, what, self.account) from exc
+            raise _translate(exc, what, self.account, write=write) from exc
 
     def client(self) -> gspread.Client:
         if self._client is None:
@@ -225,17 +250,22 @@ class GoogleSheetsSink:
         with self.errors(f"spreadsheet {key}"):
             return self.client().open_by_key(key)
 
-    def open(self, event: Event) -> OpenedSheet:
+    def find(self, event: Event) -> GoogleSheet | None:
         spreadsheet = self.open_spreadsheet(event)
         title = event.worksheet_title
         with self.errors(f"worksheet {title!r}"):
             try:
                 spreadsheet.worksheet(title)
-                created = False
             except gspread.exceptions.WorksheetNotFound:
-                self._create_worksheet(spreadsheet, title)
-                created = True
-        return OpenedSheet(GoogleSheet(self, spreadsheet, title), created)
+                return None
+        return GoogleSheet(self, spreadsheet, title)
+
+    def create(self, event: Event) -> GoogleSheet:
+        spreadsheet = self.open_spreadsheet(event)
+        title = event.worksheet_title
+        with self.errors(f"creating worksheet {title!r}"):
+            self._create_worksheet(spreadsheet, title)
+        return GoogleSheet(self, spreadsheet, title)
 
     def _create_worksheet(self, spreadsheet: gspread.Spreadsheet, title: str) -> None:
         worksheet = spreadsheet.add_worksheet(title, rows=1000, cols=max(26, len(HEADERS)))

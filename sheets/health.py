@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.services import services
+from sheets.sink import ERROR_HINTS
 from store import sync
 
 bp = Blueprint("health", __name__)
@@ -32,7 +33,12 @@ def healthz() -> ResponseReturnValue:
     last_error: dict[str, Any] | None = None
     if errors:
         latest = errors[-1]
-        last_error = {"message": latest.last_error, "at": _iso(latest.last_error_at)}
+        code = latest.last_error_code or "unavailable"
+        last_error = {
+            "code": code,
+            "message": ERROR_HINTS.get(code, ERROR_HINTS["unavailable"]),
+            "at": _iso(latest.last_error_at),
+        }
     body = {
         "status": "degraded" if last_error else "ok",
         "store": {"reachable": True},

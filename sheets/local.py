@@ -6,6 +6,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
@@ -15,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from config.events import Event
 from sheets.rows import HEADERS
-from sheets.sink import OpenedSheet, SinkError
+from sheets.sink import SinkError
 
 _EXCEL_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
@@ -34,15 +35,22 @@ def set_text(cell: Cell, value: str) -> None:
 
 def save_atomically(workbook: Workbook, path: Path) -> None:
     """Write to a temporary file and rename, so a crash never leaves half a workbook."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx")
-    os.close(fd)
     try:
-        workbook.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".xlsx")
+        os.close(fd)
+        try:
+            workbook.save(tmp)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        raise SinkError(
+            f"{path}: cannot save the workbook ({exc.strerror or exc})",
+            permanent=False,
+            code="workbook",
+        ) from exc
 
 
 def load_or_create(path: Path) -> Workbook:
@@ -53,8 +61,13 @@ def load_or_create(path: Path) -> Workbook:
         return workbook
     try:
         return load_workbook(path)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise SinkError(f"{path}: cannot open the workbook ({exc})", permanent=True) from exc
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise SinkError(
+            f"{path}: cannot open the workbook ({exc.__class__.__name__}); move the broken file "
+            "away and the next sync writes a new one from the store",
+            permanent=True,
+            code="workbook",
+        ) from exc
 
 
 class LocalSheet:
@@ -115,18 +128,24 @@ class LocalWorkbookSink:
     def target(self, event: Event) -> str:
         return f"xlsx:{self.path(event)}"
 
-    def open(self, event: Event) -> OpenedSheet:
+    def find(self, event: Event) -> LocalSheet | None:
         path = self.path(event)
+        if not path.exists():
+            return None
         workbook = load_or_create(path)
         title = excel_title(event.worksheet_title)
-        created = title not in workbook.sheetnames
-        if created:
-            worksheet = workbook.create_sheet(title, 0)
-            sheet = LocalSheet(workbook, worksheet, path)
-            sheet.add_headers(HEADERS, 0)
-            worksheet.freeze_panes = "A2"
-            save_atomically(workbook, path)
-        return OpenedSheet(LocalSheet(workbook, workbook[title], path), created)
+        if title not in workbook.sheetnames:
+            return None
+        return LocalSheet(workbook, workbook[title], path)
+
+    def create(self, event: Event) -> LocalSheet:
+        path = self.path(event)
+        workbook = load_or_create(path)
+        worksheet = workbook.create_sheet(excel_title(event.worksheet_title), 0)
+        worksheet.freeze_panes = "A2"
+        sheet = LocalSheet(workbook, worksheet, path)
+        sheet.add_headers(HEADERS, 0)  # saves the workbook
+        return sheet
 
     def write_summary(self, event: Event, table: list[list[str]]) -> None:
         path = self.path(event)

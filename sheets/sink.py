@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 from config.events import Event
@@ -28,12 +27,6 @@ class RegistrationSheet(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class OpenedSheet:
-    sheet: RegistrationSheet
-    created: bool  # a new (or recreated) worksheet: every registration belongs in it again
-
-
 class Sink(Protocol):
     """Where rows go."""
 
@@ -41,8 +34,12 @@ class Sink(Protocol):
         """Names the destination; registrations synced elsewhere are pending for a new one."""
         ...
 
-    def open(self, event: Event) -> OpenedSheet:
-        """The event's worksheet, created with its header row when missing."""
+    def find(self, event: Event) -> RegistrationSheet | None:
+        """The event's worksheet, or None when there is none (never creates anything)."""
+        ...
+
+    def create(self, event: Event) -> RegistrationSheet:
+        """A new worksheet for the event, with its header row."""
         ...
 
     def write_summary(self, event: Event, table: list[list[str]]) -> None:
@@ -58,11 +55,27 @@ class SinkError(Exception):
     """The spreadsheet cannot take rows now.
 
     `permanent` problems need a person (not shared, wrong ID, bad credentials); the message says
-    what to fix and contains no secrets. Others are worth retrying; `in_flight` ones (a timeout)
-    may still be applied by Google after the client gave up.
+    what to fix and contains no secrets. Others are worth retrying; `in_flight` ones (a write
+    whose answer was lost) may still be applied by Google after the client gave up. `code`
+    names the kind of problem for /healthz, which shows no spreadsheet keys or paths.
     """
 
-    def __init__(self, message: str, *, permanent: bool, in_flight: bool = False) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool, code: str = "unavailable", in_flight: bool = False
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.code = code
         self.in_flight = in_flight  # the request may still be applied: let it land first
+
+
+# What /healthz says for each `SinkError.code`: the kind of problem, never its particulars.
+ERROR_HINTS = {
+    "credentials": "Google credentials missing or invalid (see `flask sheets check`).",
+    "no_access": "The spreadsheet is not shared with the service account.",
+    "not_found": "The spreadsheet does not exist (check SHEETS_SPREADSHEET_ID).",
+    "header": "The worksheet's header row needs attention (see the log).",
+    "workbook": "The local workbook cannot be read or written (see the log).",
+    "unavailable": "Google Sheets did not answer; retrying.",
+    "refused": "Google refused a request (see the log).",
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from tenacity import (
 
 from config.events import Event
 from sheets.rows import ID_HEADER, header_index, missing_headers, place, registration_row
-from sheets.sink import Sink, SinkError
+from sheets.sink import RegistrationSheet, Sink, SinkError
 from store import Registration, Store, sync
 
 Clock = Callable[[], datetime]
@@ -36,6 +37,8 @@ class Syncer:
     Before every append it reads the worksheet's ID column and appends only the rows that are
     not there: an append whose answer was lost (timeout, dropped connection, 5xx after Google
     applied it) or a process killed before it recorded success never leads to a duplicate row.
+    The lease is renewed before that read and again before the append, so no other process can
+    append in between.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class Syncer:
         max_attempts: int = 6,
         backoff_max_seconds: float = 30.0,
         in_flight_settle_seconds: float = 30.0,
+        sheet_check_seconds: float = 60.0,
         still_leader: Callable[[], bool] = lambda: True,
     ) -> None:
         self.store = store
@@ -59,7 +63,9 @@ class Syncer:
         self.max_attempts = max_attempts
         self.backoff_max_seconds = backoff_max_seconds
         self.in_flight_settle_seconds = in_flight_settle_seconds
+        self.sheet_check_seconds = sheet_check_seconds
         self.still_leader = still_leader
+        self._sheet_checked: dict[str, float] = {}
 
     def sync(self, events: list[Event]) -> bool:
         """Sync every event; True when all of them are complete."""
@@ -70,17 +76,19 @@ class Syncer:
     ) -> bool:
         """Sync one event until nothing is pending; False (rows wait) when the sheet fails.
 
-        With `raise_errors`, the SinkError is raised after being recorded, for callers that
-        must report what went wrong. With `check_sheet`, the worksheet is opened (and, if staff
-        deleted it, recreated and refilled) even when nothing is pending.
+        The worksheet is also looked at when nothing is pending, with `check_sheet` or once a
+        `sheet_check_seconds`, so one staff deleted is recreated and refilled promptly. With
+        `raise_errors`, the SinkError is raised after being recorded, for callers that must
+        report what went wrong.
         """
         target = self.sink.target(event)
+        check_sheet = check_sheet or self._sheet_check_due(event, target)
         try:
             appended = 0
             for attempt in self._retrying():
                 with attempt:
-                    if check_sheet and self.sink.open(event).created:
-                        self._forget(event, target)
+                    if check_sheet:
+                        self.open(event, target)
                     appended += self._sync_pending(event, target)
         except SinkError as exc:
             self._record_error(event, target, exc)
@@ -90,18 +98,48 @@ class Syncer:
         except LeaseLost:
             self.logger.warning("sync of %s stopped: another process took over", event.slug)
             return False
+        if check_sheet:
+            self._sheet_checked[event.slug] = time.monotonic()
         with self.store.transaction() as session:
             sync.record_success(session, target, self.clock())
         if appended:
             self.logger.info("synced %d registration(s) of %s to %s", appended, event.slug, target)
         return True
 
+    def open(self, event: Event, target: str) -> RegistrationSheet:
+        """The event's worksheet; a missing one is recreated and every registration re-queued.
+
+        The re-queueing is committed before the worksheet is created, so a creation that fails
+        half-way (Google answers 503 after adding the sheet) cannot strand any row.
+        """
+        sheet = self.sink.find(event)
+        if sheet is not None:
+            return sheet
+        with self.store.transaction() as session:
+            requeued = sync.forget_synced(session, event.slug, target)
+        if requeued:
+            self.logger.warning(
+                "worksheet %r of %s is missing: recreating it and refilling %d row(s)",
+                event.worksheet_title,
+                event.slug,
+                requeued,
+            )
+        return self.sink.create(event)
+
+    def _sheet_check_due(self, event: Event, target: str) -> bool:
+        """Time to look whether staff deleted a worksheet that holds rows of the event."""
+        last = self._sheet_checked.get(event.slug)
+        if last is not None and time.monotonic() - last < self.sheet_check_seconds:
+            return False
+        with self.store.transaction() as session:
+            return sync.any_synced(session, event.slug, target)
+
     def _retrying(self) -> Retrying:
         backoff = wait_random_exponential(multiplier=0.5, max=self.backoff_max_seconds)
 
         def wait(state: RetryCallState) -> float:
-            # After a timeout Google may still apply the request: give it time to land before
-            # the ID column is read again, or the retry would append the same rows twice.
+            # After a write whose answer was lost, Google may still apply it: give it time to
+            # land before the ID column is read again, or the retry would append rows twice.
             failure = state.outcome.exception() if state.outcome else None
             settle = self.in_flight_settle_seconds if getattr(failure, "in_flight", False) else 0
             return max(backoff(state), settle)
@@ -116,17 +154,12 @@ class Syncer:
     def _sync_pending(self, event: Event, target: str) -> int:
         appended = 0
         while batch := self._pending(event, target):
-            opened = self.sink.open(event)
-            if opened.created:
-                self._forget(event, target)
-                batch = self._pending(event, target)
-            sheet = opened.sheet
-            header = sheet.header()
-            if missing := missing_headers(header):
-                sheet.add_headers(missing, len(header))
-                header = header + missing
+            self._ensure_leader()
+            sheet = self.open(event, target)
+            batch = self._pending(event, target)  # the worksheet may have been recreated
+            header = self._header(sheet, event)
             id_column = header_index(header, ID_HEADER)
-            assert id_column is not None  # added above when missing
+            assert id_column is not None  # added by _header when missing
             present = set(sheet.column(id_column))
             rows = [
                 place(header, registration_row(registration, event))
@@ -134,32 +167,41 @@ class Syncer:
                 if registration.id not in present
             ]
             if rows:
-                if not self.still_leader():
-                    raise LeaseLost()
+                self._ensure_leader()
                 sheet.append_rows(rows)
                 appended += len(rows)
             with self.store.transaction() as session:
                 sync.mark_synced(session, [r.id for r in batch], target, self.clock())
         return appended
 
+    def _header(self, sheet: RegistrationSheet, event: Event) -> list[str]:
+        """Staff's header row, completed with our missing headers at its end."""
+        header = sheet.header()
+        if header and not header[0].strip():
+            # Rows are appended after the table that starts at A1: with A1 empty, Google would
+            # put them above the header.
+            raise SinkError(
+                f"the header cell A1 of worksheet {event.worksheet_title!r} is empty: give that "
+                "column a name (rows are appended after the table that starts at A1)",
+                permanent=True,
+                code="header",
+            )
+        if missing := missing_headers(header):
+            sheet.add_headers(missing, len(header))
+            header = header + missing
+        return header
+
+    def _ensure_leader(self) -> None:
+        if not self.still_leader():
+            raise LeaseLost()
+
     def _pending(self, event: Event, target: str) -> list[Registration]:
         with self.store.transaction() as session:
             return sync.pending(session, event.slug, target, self.batch_size)
 
-    def _forget(self, event: Event, target: str) -> None:
-        with self.store.transaction() as session:
-            forgotten = sync.forget_synced(session, event.slug, target)
-        if forgotten:
-            self.logger.warning(
-                "worksheet %r of %s was missing: recreated it, refilling %d row(s) from the store",
-                event.worksheet_title,
-                event.slug,
-                forgotten,
-            )
-
     def _record_error(self, event: Event, target: str, exc: SinkError) -> None:
         with self.store.transaction() as session:
-            is_new = sync.record_error(session, target, str(exc), self.clock())
+            is_new = sync.record_error(session, target, str(exc), exc.code, self.clock())
         if is_new:
             kind = "needs fixing" if exc.permanent else "failed after retries"
             self.logger.error(

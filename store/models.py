@@ -109,6 +109,7 @@ class SyncStatus(Base):
     target: Mapped[str] = mapped_column(String(300), primary_key=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[str | None] = mapped_column(String(32))
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -41,6 +41,14 @@ def pending_stats(session: Session, targets: dict[str, str]) -> tuple[int, datet
     return count, oldest
 
 
+def any_synced(session: Session, slug: str, target: str) -> bool:
+    """Whether `target` should already hold rows of the event."""
+    query = select(Registration.id).where(
+        Registration.event_slug == slug, Registration.synced_to == target
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
 def mark_synced(session: Session, ids: Iterable[str], target: str, now: datetime) -> None:
     session.execute(
         update(Registration)
@@ -63,15 +71,17 @@ def record_success(session: Session, target: str, now: datetime) -> None:
     status = session.get(SyncStatus, target) or SyncStatus(target=target)
     status.last_success_at = now
     status.last_error = None
+    status.last_error_code = None
     status.last_error_at = None
     session.add(status)
 
 
-def record_error(session: Session, target: str, message: str, now: datetime) -> bool:
+def record_error(session: Session, target: str, message: str, code: str, now: datetime) -> bool:
     """Remember the problem; True when it is new (so it is logged once, not every minute)."""
     status = session.get(SyncStatus, target) or SyncStatus(target=target)
     is_new = status.last_error != message
     status.last_error = message
+    status.last_error_code = code
     status.last_error_at = now
     session.add(status)
     return is_new

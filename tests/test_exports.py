@@ -29,7 +29,7 @@ def registered(client: FlaskClient) -> None:
             email="b@example.pl",
             first_name='=IMPORTXML("http://x","//a")',
             last_name="@SUM(A1)",
-            enterprise_name="-1",
+            enterprise_name="-1 Spółdzielnia",
             accommodation=False,
             pesel=None,
             birth_date="1980-05-06",
@@ -71,7 +71,7 @@ def test_participant_list_in_csv_is_utf8_with_bom_and_safe(
     assert result.exit_code == 0, result.output
     assert rows[0][:4] == ["Lp.", "Imię", "Nazwisko", "Przedsiębiorstwo społeczne"]
     assert rows[1][1:4] == ["Żaneta", "Łęcka", "Spółdzielnia Socjalna „Źródło”"]
-    assert rows[2][1:4] == ['\'=IMPORTXML("http://x","//a")', "'@SUM(A1)", "'-1"]
+    assert rows[2][1:4] == ['\'=IMPORTXML("http://x","//a")', "'@SUM(A1)", "'-1 Spółdzielnia"]
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from app import create_app
 from config.settings import Settings
 from sheets.rows import ID_HEADER
 from tests.conftest import FakeClock, flask_process, valid_payload
-from tests.sheet_harness import TITLE, URL, Google
+from tests.sheet_harness import TITLE, URL, Google, GoogleStaff
 
 PROJECT = Path(__file__).parents[1]
 
@@ -127,9 +128,11 @@ def test_a_revoked_share_is_reported_once_rows_wait_and_sync_resumes(
     assert len([r for r in caplog.records if "share the spreadsheet" in r.getMessage()]) == 1
     assert health["status"] == "degraded"
     assert health["sync"]["pending"] == 2
-    assert (
-        "share the spreadsheet with the service account" in health["sync"]["last_error"]["message"]
+    assert health["sync"]["last_error"]["code"] == "no_access"
+    assert health["sync"]["last_error"]["message"] == (
+        "The spreadsheet is not shared with the service account."
     )
+    assert google.spreadsheet_id not in str(health)  # no spreadsheet key on a public endpoint
 
     google.emulator.set_permission(google.spreadsheet_id, True)
     assert google.syncer.sync_event(google.event)
@@ -145,11 +148,15 @@ def test_a_wrong_spreadsheet_key_says_what_to_fix(
     try:
         setup.register(1)
         assert not setup.syncer.sync_event(setup.event)
-        message = setup.client.get("/healthz").get_json()["sync"]["last_error"]["message"]
+        error = setup.client.get("/healthz").get_json()["sync"]["last_error"]
+        check = setup.app.test_cli_runner().invoke(args=["sheets", "check"])
     finally:
         setup.close()
 
-    assert "check SHEETS_SPREADSHEET_ID" in message
+    assert error["code"] == "not_found"
+    assert "check SHEETS_SPREADSHEET_ID" in error["message"]
+    assert check.exit_code == 1
+    assert "spreadsheet nie-ma-takiego does not exist: check SHEETS_SPREADSHEET_ID" in check.output
 
 
 def test_a_worksheet_deleted_by_staff_mid_sync_is_recreated_and_refilled(google: Google) -> None:
@@ -164,7 +171,9 @@ def test_a_worksheet_deleted_by_staff_mid_sync_is_recreated_and_refilled(google:
     assert sorted(google.sheet_ids()) == sorted(ids + more)
 
 
-def test_missing_credentials_never_stop_registrations(tmp_path: Path, clock: FakeClock) -> None:
+def test_missing_credentials_never_stop_registrations(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = Settings(
         instance_path=tmp_path / "instance",
         run_worker=False,
@@ -182,8 +191,9 @@ def test_missing_credentials_never_stop_registrations(tmp_path: Path, clock: Fak
         app.extensions["owes"].store.dispose()
 
     assert health["sync"]["pending"] == 1
-    assert "GOOGLE_APPLICATION_CREDENTIALS" in health["sync"]["last_error"]["message"]
-    assert "does not exist" in health["sync"]["last_error"]["message"]
+    assert health["sync"]["last_error"]["code"] == "credentials"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"GOOGLE_APPLICATION_CREDENTIALS={tmp_path / 'nie-ma.json'} does not exist" in logged
 
 
 def test_a_broken_credentials_file_is_reported_without_its_content(
@@ -240,7 +250,8 @@ def _sync_process(google: Google) -> subprocess.Popen[bytes]:
         "SHEETS_EMULATOR_HOST": google.emulator.host_port,
         "SHEETS_SPREADSHEET_ID": google.spreadsheet_id,
         "SYNC_BATCH_SIZE": "10",
-        "WORKER_LEASE_SECONDS": "1",
+        "SHEETS_TIMEOUT_SECONDS": "2",  # longer than the emulator's delay: no timeouts
+        "WORKER_LEASE_SECONDS": "5",
     }
     return flask_process("sheets", "sync", env=env)
 
@@ -268,7 +279,7 @@ def test_a_syncer_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         process.stdout.close()  # type: ignore[union-attr]
-        time.sleep(2.0)  # the delayed appends land; the lease of the dead process expires
+        time.sleep(5.5)  # the delayed append lands; the lease of the dead process expires
 
         rerun = _sync_process(setup)
         output, _ = rerun.communicate(timeout=60)
@@ -283,3 +294,83 @@ def test_a_syncer_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
     assert rerun.returncode == 0, output.decode()
     assert len(ids) == 25
     assert len(set(ids)) == 25
+
+
+def test_a_failure_while_recreating_a_worksheet_strands_no_row(google: Google) -> None:
+    ids = google.register(3)
+    google.syncer.sync_event(google.event)
+    spreadsheet = google.services.sink.open_spreadsheet(google.event)
+    spreadsheet.del_worksheet(spreadsheet.worksheet(TITLE))
+    more = google.register(1, start=3)
+    # Google adds the new worksheet, then fails the header write that follows.
+    google.emulator.inject("status", status=503, method="PUT", path_contains="/values/", times=1)
+
+    assert google.syncer.sync_event(google.event)
+
+    assert sorted(google.sheet_ids()) == sorted(ids + more)
+    assert google.emulator.values(google.spreadsheet_id, TITLE)[0][0] == ID_HEADER
+
+
+def test_a_worksheet_deleted_while_nothing_is_pending_is_refilled_by_the_next_round(
+    google: Google,
+) -> None:
+    ids = google.register(2)
+    google.syncer.sync_event(google.event)
+    spreadsheet = google.services.sink.open_spreadsheet(google.event)
+    spreadsheet.del_worksheet(spreadsheet.worksheet(TITLE))
+    google.syncer.sheet_check_seconds = 0  # the worker looks again once a minute
+
+    assert google.syncer.sync_event(google.event)
+
+    assert google.sheet_ids() == ids
+
+
+def test_sheets_check_create_refills_a_deleted_worksheet(google: Google) -> None:
+    ids = google.register(2)
+    google.syncer.sync_event(google.event)
+    spreadsheet = google.services.sink.open_spreadsheet(google.event)
+    spreadsheet.del_worksheet(spreadsheet.worksheet(TITLE))
+
+    result = google.app.test_cli_runner().invoke(args=["sheets", "check", "--create"])
+
+    assert result.exit_code == 0, result.output
+    assert google.sheet_ids() == ids
+
+
+def test_an_empty_header_in_column_a_stops_appends_with_a_clear_message(
+    google: Google,
+) -> None:
+    google.register(1)
+    google.syncer.sync_event(google.event)
+    staff = GoogleStaff(google.emulator, google.spreadsheet_id)
+    staff.insert_column(google.event, 0, "")
+    staff.close()
+    google.register(1, start=1)
+    before = google.emulator.values(google.spreadsheet_id, TITLE)
+
+    assert not google.syncer.sync_event(google.event)
+
+    assert google.emulator.values(google.spreadsheet_id, TITLE) == before
+    health = google.client.get("/healthz").get_json()
+    assert health["sync"]["last_error"]["code"] == "header"
+    assert health["sync"]["pending"] == 1
+
+
+@pytest.mark.parametrize(
+    ("failure", "write", "in_flight"),
+    [
+        (requests.ReadTimeout("slow"), True, True),
+        (requests.ConnectionError("reset"), True, True),
+        (requests.ConnectTimeout("no route"), True, False),
+        (requests.ReadTimeout("slow"), False, False),
+    ],
+)
+def test_only_writes_that_may_have_landed_wait_before_the_retry(
+    failure: Exception, write: bool, in_flight: bool
+) -> None:
+    from sheets.google import _translate
+
+    error = _translate(failure, "appending rows", None, write=write)
+
+    assert not error.permanent
+    assert error.in_flight is in_flight

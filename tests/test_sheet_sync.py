@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from app import create_app
@@ -24,7 +25,7 @@ URL = f"/api/events/{KLASTER}/registrations"
 HOSTILE: dict[str, Any] = {
     "first_name": '=IMPORTXML("http://x","//a")',
     "last_name": "@SUM(A1)",
-    "enterprise_name": "-1",
+    "enterprise_name": "-1 Spółdzielnia",
     "role": "+48 533 316 283",
     "special_needs": "\tukryte",
 }
@@ -115,7 +116,7 @@ def test_hostile_values_are_stored_as_inert_text(setup: Setup) -> None:
     values = dict(zip(header, row, strict=False))
     assert values["Imię"] == '\'=IMPORTXML("http://x","//a")'
     assert values["Nazwisko"] == "'@SUM(A1)"
-    assert values["Przedsiębiorstwo społeczne"] == "'-1"
+    assert values["Przedsiębiorstwo społeczne"] == "'-1 Spółdzielnia"
     assert values["Funkcja w przedsiębiorstwie"] == "'+48 533 316 283"
     assert values["Potrzeby szczególne"] == "ukryte"  # whitespace is trimmed on intake
     assert not setup.staff.has_formulas(setup.event)
@@ -222,3 +223,32 @@ def test_a_deleted_worksheet_is_recreated_with_its_header_and_refilled(setup: Se
     grid = setup.grid()
     assert grid[0] == HEADERS
     assert sorted(setup.column(ID_HEADER)) == sorted([*ids, new_id])
+
+
+def test_sheets_check_on_the_local_workbook_reads_and_creates_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    svc = app.extensions["owes"]
+    client.post(URL, json=valid_payload())
+
+    result = app.test_cli_runner().invoke(args=["sheets", "check"])
+
+    assert result.exit_code == 1
+    assert "worksheet 'Zgłoszenia – Klaster PS 2018' is missing" in result.output
+    assert not (svc.instance_path / f"{KLASTER}.xlsx").exists()
+    created = app.test_cli_runner().invoke(args=["sheets", "check", "--create"])
+    assert created.exit_code == 0, created.output
+    assert len(WorkbookStaff(svc.instance_path).grid(svc.events[KLASTER])) == 2  # header + row
+
+
+def test_a_broken_workbook_is_reported_and_rows_wait(app: Flask, client: FlaskClient) -> None:
+    svc = app.extensions["owes"]
+    (svc.instance_path / f"{KLASTER}.xlsx").write_bytes(b"not a zip file")
+    client.post(URL, json=valid_payload())
+
+    assert not make_syncer(svc, logging.getLogger("t")).sync_event(svc.events[KLASTER])
+
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded"
+    assert health["sync"]["last_error"]["code"] == "workbook"
+    assert health["sync"]["pending"] == 1
