@@ -41,7 +41,7 @@ def current_state(store: Store, event: Event, now: datetime) -> RegistrationStat
     if state is RegistrationState.OPEN:
         with store.transaction() as session:
             row = session.get(EventState, event.slug)
-            if row is not None and row.closed_off_at is not None:
+            if row is not None and row.closing_started_at is not None:
                 return RegistrationState.CLOSED
     return state
 

@@ -73,7 +73,7 @@ def register(
             state = session.scalars(
                 select(EventState).where(EventState.slug == event.slug).with_for_update()
             ).one()
-            if state.closed_off_at is not None:
+            if state.closing_started_at is not None or state.closed_off_at is not None:
                 raise ClosedOff()
             _check_unique(session, event, data)
             confirmed = _count(session, event, status=CONFIRMED)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
 
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from config.events import Event
 from config.services import Services
@@ -100,8 +101,9 @@ class CloseOff:
             return Outcome.ALREADY_DONE
         if now < event.closes_at and not force:
             return Outcome.NOT_DUE
+        self._close_registration(event, now)
         try:
-            summary = self._complete(event, state, now)
+            summary = self._complete(event, now)
         except (SinkError, CloseOffFailed, smtplib.SMTPException, OSError) as exc:
             self._record_failure(event, str(exc) or exc.__class__.__name__)
             raise CloseOffFailed(f"close-off of {event.slug} not finished: {exc}") from exc
@@ -113,22 +115,57 @@ class CloseOff:
         )
         return Outcome.DONE
 
-    def _complete(self, event: Event, state: EventState, now: datetime) -> Summary:
+    def _close_registration(self, event: Event, now: datetime) -> None:
+        """First step: no registration can commit after this (it takes the same row lock)."""
+        with self.store.transaction() as session:
+            state = session.get(EventState, event.slug, with_for_update=True)
+            assert state is not None
+            if state.closing_started_at is None:
+                state.closing_started_at = now
+
+    def _complete(self, event: Event, now: datetime) -> Summary:
+        """Each step once: claimed in the state row before it is done, released if it fails."""
         if not self.syncer.sync_event(event, raise_errors=True, check_sheet=True):
             raise CloseOffFailed("another process took over syncing")
+        self._ensure_leader()
         summary = summarise(event, self._registrations(event), now)
         table = [[neutralise(cell) for cell in row] for row in summary_table(summary)]
         self.sink.write_summary(event, table)
         self._mark(event, summary_written_at=now)
-        if state.protected_at is None:
-            self.sink.protect(event)
-            self._mark(event, protected_at=now)
-        if state.mail_sent_at is None:
-            where = self.outbox.send(self._message(event, summary, state.close_off_error))
-            self._mark(event, mail_sent_at=now)
-            self.logger.info("close-off summary of %s sent to %s", event.slug, where)
+        self._ensure_leader()
+        with self._step(event, "protected_at", now) as claimed:
+            if claimed:
+                self.sink.protect(event)
+        self._ensure_leader()
+        with self._step(event, "mail_sent_at", now) as claimed:
+            if claimed:
+                earlier_error = self._state(event).close_off_error
+                where = self.outbox.send(self._message(event, summary, earlier_error))
+                self.logger.info("close-off summary of %s sent to %s", event.slug, where)
         self._mark(event, closed_off_at=now, close_off_error=None)
         return summary
+
+    @contextmanager
+    def _step(self, event: Event, column: str, now: datetime) -> Iterator[bool]:
+        """Claim a step (True) unless some run already did it; a failed step is unclaimed."""
+        field = getattr(EventState, column)
+        with self.store.transaction() as session:
+            result = session.execute(
+                update(EventState)
+                .where(EventState.slug == event.slug, field.is_(None))
+                .values({column: now})
+            )
+            claimed = bool(getattr(result, "rowcount", 0))
+        try:
+            yield claimed
+        except BaseException:
+            if claimed:
+                self._mark(event, **{column: None})
+            raise
+
+    def _ensure_leader(self) -> None:
+        if not self.syncer.still_leader():
+            raise CloseOffFailed("another process took over the spreadsheet lease")
 
     def _message(self, event: Event, summary: Summary, earlier_error: str | None) -> EmailMessage:
         done = event.local(summary.made_at)

@@ -94,6 +94,7 @@ class EventState(Base):
     __tablename__ = "event_state"
 
     slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    closing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary_written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     protected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

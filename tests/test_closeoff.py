@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -283,4 +284,57 @@ def test_close_off_of_an_event_without_registrations_still_creates_and_protects_
 
     workbook = load_workbook(office.settings.instance_path / f"{KLASTER}.xlsx")  # type: ignore[operator]
     assert workbook["Zgłoszenia – Klaster PS 2018"].protection.sheet
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_forced_close_off_closes_the_form_even_when_it_cannot_finish(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+        smtp_host="127.0.0.1",
+        smtp_port=1,  # nothing listens: the e-mail step fails
+        smtp_security="none",
+    )
+    office = Office(settings, clock)
+    try:
+        office.register_many()
+        result = office.app.test_cli_runner().invoke(
+            args=["close-off", "--event", KLASTER, "--force"]
+        )
+        late = office.app.test_client().post(URL, json=valid_payload(email="late@example.pl"))
+        state = office.state()
+    finally:
+        office.close()
+
+    assert result.exit_code == 1
+    assert "resumes on the next run" in result.output
+    assert late.status_code == 403
+    assert state.closing_started_at is not None
+    assert state.closed_off_at is None
+
+
+def test_two_close_offs_racing_each_step_happens_once(office: Office, smtp_server: Mailbox) -> None:
+    office.register_many()
+    office.clock.set(AT_DEADLINE)
+    others = [make_closeoff(office.services, logging.getLogger("t")) for _ in range(4)]
+    barrier = threading.Barrier(len(others))
+    outcomes: list[object] = []
+
+    def close_off(closeoff: CloseOff) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(closeoff.run(office.event))
+        except CloseOffFailed as exc:  # e.g. SQLite busy: it would resume next round
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=close_off, args=(c,)) for c in others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert Outcome.DONE in outcomes
     assert len(smtp_server.messages) == 1
