@@ -62,7 +62,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
     if not isinstance(payload, dict):
         return jsonify(errors={"__all__": "Zgłoszenie musi być obiektem JSON."}), 422
     try:
-        outcome = submit(svc.store, event, payload, source="api", now=svc.now())
+        registration = submit(svc.store, event, payload, source="api", now=svc.now())
     except RegistrationClosed as closed:
         if closed.state is RegistrationState.NOT_YET_OPEN:
             message = "Rejestracja na to wydarzenie jeszcze się nie rozpoczęła."
@@ -86,7 +86,6 @@ def create_registration(slug: str) -> ResponseReturnValue:
         current_app.logger.exception("registration for %s not stored", event.slug)
         return _error(503, "unavailable", STORE_UNAVAILABLE)
     svc.worker.wake()
-    registration = outcome.registration
     body = {
         "id": registration.id,
         "status": registration.status,

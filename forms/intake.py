@@ -10,9 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config.events import Event, RegistrationState
 from forms.errors import polish_errors
-from forms.operations import ClosedOff, Outcome, register
+from forms.operations import ClosedOff, register
 from forms.schema import RegistrationIn
-from store import EventState, Store
+from store import EventState, Registration, Store
 
 
 class Invalid(Exception):
@@ -48,7 +48,7 @@ def current_state(store: Store, event: Event, now: datetime) -> RegistrationStat
 
 def submit(
     store: Store, event: Event, payload: dict[str, Any], *, source: str, now: datetime
-) -> Outcome:
+) -> Registration:
     """Check the moment, validate every field, then commit: the answer follows the commit."""
     state = current_state(store, event, now)
     if state is not RegistrationState.OPEN:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -40,15 +39,6 @@ class EnterpriseLimitReached(RegistrationRefused):
     code = "enterprise_limit_reached"
 
 
-@dataclass(frozen=True)
-class Outcome:
-    registration: Registration
-
-    @property
-    def waitlisted(self) -> bool:
-        return self.registration.status == WAITLISTED
-
-
 def new_registration_id() -> str:
     """A short ID staff can read out on the phone, e.g. `R-7K3F-9Q2M`."""
     chars = "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
@@ -62,7 +52,7 @@ def enterprise_key(name: str) -> str:
 
 def register(
     store: Store, event: Event, data: RegistrationIn, *, source: str, now: datetime
-) -> Outcome:
+) -> Registration:
     """Commit the registration, confirmed while seats last and waitlisted after.
 
     The event's state row is locked first, so concurrent submissions are counted one at a time
@@ -82,7 +72,7 @@ def register(
             session.add(registration)
     except IntegrityError as exc:  # the unique e-mail constraint, should the lock be bypassed
         raise AlreadyRegistered() from exc
-    return Outcome(registration)
+    return registration
 
 
 def _check_unique(session: Session, event: Event, data: RegistrationIn) -> None:

@@ -101,7 +101,9 @@ def registration_form(slug: str) -> ResponseReturnValue:
     if request.form.get(HONEYPOT):
         return _form(event, values, errors={GENERAL: HONEYPOT_FILLED}, status=400)
     try:
-        outcome = submit(svc.store, event, form_payload(request.form), source="form", now=svc.now())
+        registration = submit(
+            svc.store, event, form_payload(request.form), source="form", now=svc.now()
+        )
     except RegistrationClosed as closed:
         return _closed(event, closed.state)
     except Invalid as invalid:
@@ -113,7 +115,7 @@ def registration_form(slug: str) -> ResponseReturnValue:
         return _form(event, values, errors={GENERAL: STORE_UNAVAILABLE}, status=503)
     svc.worker.wake()
     # Only the ID goes into the (signed, readable) session cookie, no personal data.
-    session["confirmation"] = {"slug": slug, "id": outcome.registration.id}
+    session["confirmation"] = {"slug": slug, "id": registration.id}
     return redirect(url_for("forms.confirmation", slug=slug), code=303)
 
 
