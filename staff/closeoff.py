@@ -107,6 +107,8 @@ class CloseOff:
         except (SinkError, CloseOffFailed, smtplib.SMTPException, OSError) as exc:
             self._record_failure(event, str(exc) or exc.__class__.__name__)
             raise CloseOffFailed(f"close-off of {event.slug} not finished: {exc}") from exc
+        if summary is None:
+            return Outcome.ALREADY_DONE
         self.logger.info(
             "closed off %s: %d confirmed, %d waitlisted",
             event.slug,
@@ -123,8 +125,11 @@ class CloseOff:
             if state.closing_started_at is None:
                 state.closing_started_at = now
 
-    def _complete(self, event: Event, now: datetime) -> Summary:
-        """Each step once: claimed in the state row before it is done, released if it fails."""
+    def _complete(self, event: Event, now: datetime) -> Summary | None:
+        """Each step once: claimed in the state row before it is done, released if it fails.
+
+        None when a run racing this one finished the close-off first.
+        """
         if not self.syncer.sync_event(event, raise_errors=True, check_sheet=True):
             raise CloseOffFailed("another process took over syncing")
         self._ensure_leader()
@@ -142,8 +147,9 @@ class CloseOff:
                 earlier_error = self._state(event).close_off_error
                 where = self.outbox.send(self._message(event, summary, earlier_error))
                 self.logger.info("close-off summary of %s sent to %s", event.slug, where)
-        self._mark(event, closed_off_at=now, close_off_error=None)
-        return summary
+        with self._step(event, "closed_off_at", now) as finished_here:
+            self._mark(event, close_off_error=None)
+        return summary if finished_here else None
 
     @contextmanager
     def _step(self, event: Event, column: str, now: datetime) -> Iterator[bool]:
