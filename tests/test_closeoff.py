@@ -73,12 +73,19 @@ class Office:
         self.services.store.dispose()
 
 
-@pytest.fixture
-def office(tmp_path: Path, clock: FakeClock, smtp_server: Mailbox) -> Iterator[Office]:
-    settings = Settings(
+def office_settings(tmp_path: Path, **extra: Any) -> Settings:
+    return Settings(
         instance_path=tmp_path / "instance",
         run_worker=False,
         secret_key="t",  # type: ignore[arg-type]
+        **extra,
+    )
+
+
+@pytest.fixture
+def office(tmp_path: Path, clock: FakeClock, smtp_server: Mailbox) -> Iterator[Office]:
+    settings = office_settings(
+        tmp_path,
         smtp_host=smtp_server.host,
         smtp_port=smtp_server.port,
         smtp_security="none",
@@ -216,12 +223,7 @@ def test_close_off_command_rejects_an_unknown_event(office: Office) -> None:
 def test_without_smtp_the_staff_email_is_kept_as_an_eml_file(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    settings = Settings(
-        instance_path=tmp_path / "instance",
-        run_worker=False,
-        secret_key="t",  # type: ignore[arg-type]
-    )
-    office = Office(settings, clock)
+    office = Office(office_settings(tmp_path), clock)
     try:
         office.register()
         office.clock.set(AT_DEADLINE)
@@ -290,14 +292,8 @@ def test_close_off_of_an_event_without_registrations_still_creates_and_protects_
 def test_a_forced_close_off_closes_the_form_even_when_it_cannot_finish(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    settings = Settings(
-        instance_path=tmp_path / "instance",
-        run_worker=False,
-        secret_key="t",  # type: ignore[arg-type]
-        smtp_host="127.0.0.1",
-        smtp_port=1,  # nothing listens: the e-mail step fails
-        smtp_security="none",
-    )
+    # Nothing listens on port 1: the e-mail step fails.
+    settings = office_settings(tmp_path, smtp_host="127.0.0.1", smtp_port=1, smtp_security="none")
     office = Office(settings, clock)
     try:
         office.register_many()
