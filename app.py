@@ -11,12 +11,13 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 import sheets.commands as sheets_commands
-from config.events import load_events
+from config.events import EventFileError, load_events
 from config.services import EXTENSION_KEY, Clock, Services, services, system_clock
-from config.settings import Settings
+from config.settings import ConfigurationError, Settings, describe_settings_error
 from forms import api, formatting, views
 from forms.blueprint import bp as forms_bp
 from sheets import health
@@ -32,7 +33,13 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, sink: Sink | None = None
 ) -> Flask:
     """Build the app; tests hand in settings, a clock and a sink instead of patching."""
-    settings = settings or Settings()
+    try:
+        settings = settings or Settings()
+        events = load_events(settings.events_dir)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_settings_error(exc)) from None
+    except EventFileError as exc:
+        raise ConfigurationError(str(exc)) from None
     # No app-level static folder: the forms blueprint serves /static/ (style.css).
     app = Flask(__name__, static_folder=None, instance_path=_absolute(settings.instance_path))
     instance = Path(app.instance_path)
@@ -48,7 +55,6 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    events = load_events(settings.events_dir)
     store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
     store.create_schema(events)
     svc = Services(

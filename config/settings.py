@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EVENTS_DIR = Path(__file__).parent / "events"
@@ -13,7 +13,10 @@ DEFAULT_EVENTS_DIR = Path(__file__).parent / "events"
 class Settings(BaseSettings):
     """Everything an operator sets; tests pass values to the constructor instead of patching."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+    # hide_input_in_errors: a mistake in one variable must not echo SMTP_PASSWORD or SECRET_KEY.
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     secret_key: SecretStr | None = Field(
         default=None, description="Signs sessions and CSRF tokens; generated in instance/ if unset."
@@ -70,7 +73,10 @@ class Settings(BaseSettings):
         # The syncer renews the lease, then reads the header and the ID column before it
         # renews again and appends: the lease must outlast those two reads.
         if self.worker_lease_seconds <= 2 * self.sheets_timeout_seconds:
-            raise ValueError("WORKER_LEASE_SECONDS must be more than 2 × SHEETS_TIMEOUT_SECONDS")
+            raise ValueError(
+                f"WORKER_LEASE_SECONDS ({self.worker_lease_seconds:g}) must be more than "
+                f"2 × SHEETS_TIMEOUT_SECONDS ({self.sheets_timeout_seconds:g})"
+            )
         return self
 
     @property
@@ -81,3 +87,17 @@ class Settings(BaseSettings):
             or self.sheets_emulator_host
             or self.google_application_credentials
         )
+
+
+class ConfigurationError(SystemExit):
+    """A settings or event-file mistake: exits start-up with the message alone, no traceback."""
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """Each problem under the environment variable the operator sets, without its value."""
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {name}: {message}")
+    return "invalid settings (environment variables):\n" + "\n".join(lines)

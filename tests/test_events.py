@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from config.events import EventFileError, RegistrationState, load_events
-from config.settings import DEFAULT_EVENTS_DIR, Settings
+from config.settings import DEFAULT_EVENTS_DIR, ConfigurationError, Settings
 from forms.powiaty import POWIATY
 from tests.conftest import KLASTER, write_event
 
@@ -86,7 +86,7 @@ def test_a_broken_event_file_stops_start_up_naming_file_and_key(
         instance_path=tmp_path / "i", events_dir=tmp_path / "events", run_worker=False
     )
 
-    with pytest.raises(EventFileError) as error:
+    with pytest.raises(ConfigurationError) as error:  # exits start-up without a traceback
         create_app(settings)
 
     assert str(path) in str(error.value)
@@ -103,3 +103,29 @@ def test_invalid_toml_is_explained(tmp_path: Path) -> None:
 
     with pytest.raises(EventFileError, match="zle.toml: cannot read event file"):
         load_events(tmp_path)
+
+
+def test_a_settings_mistake_names_the_variable_and_echoes_no_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SMTP_PASSWORD", "hunter2")
+    monkeypatch.setenv("SECRET_KEY", "topsecretkey")
+    monkeypatch.setenv("WORKER_LEASE_SECONDS", "10")
+
+    with pytest.raises(ConfigurationError) as error:
+        create_app()
+
+    message = str(error.value)
+    assert "WORKER_LEASE_SECONDS (10) must be more than 2 × SHEETS_TIMEOUT_SECONDS (20)" in message
+    assert "hunter2" not in message and "topsecret" not in message
+
+
+def test_an_invalid_setting_value_is_named_by_its_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SMTP_SECURITY", "tls")
+
+    with pytest.raises(ConfigurationError, match="SMTP_SECURITY: String should match"):
+        create_app()
