@@ -15,6 +15,7 @@ from forms.intake import (
     Invalid,
     RegistrationClosed,
     StoreUnavailable,
+    closed_on,
     current_state,
     submit,
 )
@@ -68,7 +69,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
             message = "Rejestracja na to wydarzenie jeszcze się nie rozpoczęła."
         else:
             message = (
-                f"Rejestracja zakończyła się {date_pl(event.registration_deadline)} r. "
+                f"Rejestracja zakończyła się {date_pl(closed_on(svc.store, event))} r. "
                 f"Informacji udziela {event.contact.name}, tel. {event.contact.phone}."
             )
         return _error(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -44,6 +44,16 @@ def current_state(store: Store, event: Event, now: datetime) -> RegistrationStat
             if row is not None and row.closing_started_at is not None:
                 return RegistrationState.CLOSED
     return state
+
+
+def closed_on(store: Store, event: Event) -> date:
+    """The day registration closed: the deadline day, or the day staff closed it early."""
+    with store.transaction() as session:
+        row = session.get(EventState, event.slug)
+        started = row.closing_started_at if row is not None else None
+    if started is not None and started < event.closes_at:
+        return event.local(started).date()
+    return event.registration_deadline
 
 
 def submit(

@@ -19,6 +19,7 @@ from forms.intake import (
     Invalid,
     RegistrationClosed,
     StoreUnavailable,
+    closed_on,
     current_state,
     submit,
 )
@@ -81,7 +82,11 @@ def form_payload(form: MultiDict[str, str]) -> dict[str, Any]:
 def index() -> ResponseReturnValue:
     svc = services()
     now = svc.now()
-    events = [(event, current_state(svc.store, event, now)) for event in svc.events.values()]
+    events = []
+    for event in svc.events.values():
+        state = current_state(svc.store, event, now)
+        ended = closed_on(svc.store, event) if state is RegistrationState.CLOSED else None
+        events.append((event, state, ended))
     return render_template("index.html", events=events, States=RegistrationState)
 
 
@@ -176,5 +181,11 @@ def _form(
 
 def _closed(event: Event, state: RegistrationState) -> ResponseReturnValue:
     status = 403 if request.method == "POST" else 200
-    page = render_template("closed.html", event=event, state=state, States=RegistrationState)
+    page = render_template(
+        "closed.html",
+        event=event,
+        state=state,
+        States=RegistrationState,
+        closed_on=closed_on(services().store, event),
+    )
     return page, status

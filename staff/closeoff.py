@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
+from typing import Any
 
 from markupsafe import escape
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from config.events import Event
 from config.services import Services
 from forms.formatting import date_pl
+from forms.intake import closed_on
 from mail import Outbox, compose, make_outbox
 from sheets.factory import make_syncer
 from sheets.rows import neutralise
@@ -29,6 +31,7 @@ from staff.summary import Summary, summarise, summary_table, summary_text
 from store import EventState, Registration, Store
 
 LATE_AFTER = timedelta(minutes=5)
+MAIL_CLAIM_STALE_AFTER = timedelta(minutes=10)
 
 
 class Outcome(StrEnum):
@@ -66,25 +69,24 @@ class CloseOff:
         self.window = window
 
     def due(self, events: Sequence[Event]) -> list[Event]:
-        """Events whose deadline passed within the window and whose close-off is not complete.
+        """Events to close off now: deadline passed within the window, or an early close begun.
 
         An event that closed longer ago (a past event in a fresh installation) is left alone:
         staff close it off by hand with `flask close-off --event SLUG` if they want to.
         """
         now = self.clock()
-        past = [e for e in events if e.closes_at <= now < e.closes_at + self.window]
-        if not past:
-            return []
         with self.store.transaction() as session:
-            done = set(
-                session.scalars(
-                    select(EventState.slug).where(
-                        EventState.slug.in_([e.slug for e in past]),
-                        EventState.closed_off_at.is_not(None),
-                    )
-                )
-            )
-        return [e for e in past if e.slug not in done]
+            query = select(EventState).where(EventState.slug.in_([e.slug for e in events]))
+            states = {state.slug: state for state in session.scalars(query)}
+        due = []
+        for event in events:
+            state = states.get(event.slug)
+            if state is not None and state.closed_off_at is not None:
+                continue
+            begun = state is not None and state.closing_started_at is not None
+            if begun or event.closes_at <= now < event.closes_at + self.window:
+                due.append(event)
+        return due
 
     def run_due(self, events: Sequence[Event]) -> None:
         """The background job: close off whatever is due; failures wait for the next round."""
@@ -99,8 +101,8 @@ class CloseOff:
         state = self._state(event)
         if state.closed_off_at is not None:
             return Outcome.ALREADY_DONE
-        if now < event.closes_at and not force:
-            return Outcome.NOT_DUE
+        if now < event.closes_at and not force and state.closing_started_at is None:
+            return Outcome.NOT_DUE  # (an early close-off already begun is continued)
         self._close_registration(event, now)
         try:
             summary = self._complete(event, now)
@@ -126,7 +128,7 @@ class CloseOff:
                 state.closing_started_at = now
 
     def _complete(self, event: Event, now: datetime) -> Summary | None:
-        """Each step once: claimed in the state row before it is done, released if it fails.
+        """The steps after the sync; each is safe to repeat or happens once.
 
         None when a run racing this one finished the close-off first.
         """
@@ -135,39 +137,53 @@ class CloseOff:
         self._ensure_leader()
         summary = summarise(event, self._registrations(event), now)
         table = [[neutralise(cell) for cell in row] for row in summary_table(summary)]
-        self.sink.write_summary(event, table)
+        self.sink.write_summary(event, table)  # a rewrite: repeating it is harmless
         self._mark(event, summary_written_at=now)
         self._ensure_leader()
-        with self._step(event, "protected_at", now) as claimed:
-            if claimed:
-                self.sink.protect(event)
+        self.sink.protect(event)  # idempotent: an existing protection is kept
+        self._claim(event, EventState.protected_at, now)
         self._ensure_leader()
-        with self._step(event, "mail_sent_at", now) as claimed:
-            if claimed:
-                earlier_error = self._state(event).close_off_error
-                where = self.outbox.send(self._message(event, summary, earlier_error))
-                self.logger.info("close-off summary of %s sent to %s", event.slug, where)
-        with self._step(event, "closed_off_at", now) as finished_here:
-            self._mark(event, close_off_error=None)
-        return summary if finished_here else None
+        self._send_once(event, summary, now)
+        if not self._claim(event, EventState.closed_off_at, now):
+            return None
+        self._mark(event, close_off_error=None)
+        return summary
 
-    @contextmanager
-    def _step(self, event: Event, column: str, now: datetime) -> Iterator[bool]:
-        """Claim a step (True) unless some run already did it; a failed step is unclaimed."""
-        field = getattr(EventState, column)
+    def _send_once(self, event: Event, summary: Summary, now: datetime) -> None:
+        """The staff e-mail, once: claimed first; a claim left by a killed run goes stale."""
+        state = self._state(event)
+        if state.mail_sent_at is not None:
+            return
+        stale = now - MAIL_CLAIM_STALE_AFTER
         with self.store.transaction() as session:
             result = session.execute(
                 update(EventState)
-                .where(EventState.slug == event.slug, field.is_(None))
-                .values({column: now})
+                .where(
+                    EventState.slug == event.slug,
+                    EventState.mail_sent_at.is_(None),
+                    or_(EventState.mail_claimed_at.is_(None), EventState.mail_claimed_at < stale),
+                )
+                .values(mail_claimed_at=now)
             )
-            claimed = bool(getattr(result, "rowcount", 0))
+        if not getattr(result, "rowcount", 0):
+            raise CloseOffFailed("another run is sending the staff e-mail")
         try:
-            yield claimed
+            where = self.outbox.send(self._message(event, summary, state.close_off_error))
         except BaseException:
-            if claimed:
-                self._mark(event, **{column: None})
+            self._mark(event, mail_claimed_at=None)
             raise
+        self._mark(event, mail_sent_at=now)
+        self.logger.info("close-off summary of %s sent to %s", event.slug, where)
+
+    def _claim(self, event: Event, column: InstrumentedAttribute[Any], now: datetime) -> bool:
+        """Set a step's time unless some run already did: True for the run that set it."""
+        with self.store.transaction() as session:
+            result = session.execute(
+                update(EventState)
+                .where(EventState.slug == event.slug, column.is_(None))
+                .values({column.key: now})
+            )
+            return bool(getattr(result, "rowcount", 0))
 
     def _ensure_leader(self) -> None:
         if not self.syncer.still_leader():
@@ -176,10 +192,11 @@ class CloseOff:
     def _message(self, event: Event, summary: Summary, earlier_error: str | None) -> EmailMessage:
         done = event.local(summary.made_at)
         late = summary.made_at - event.closes_at > LATE_AFTER
+        ended = closed_on(self.store, event)
+        until = "" if ended < event.registration_deadline else " (do końca dnia)."
         intro = (
-            f"Zapisy na „{event.title}” przyjmowaliśmy do {date_pl(event.registration_deadline)}"
-            " r. (do końca dnia). Wszystkie zgłoszenia są w arkuszu, a zakładka podsumowania"
-            " jest gotowa."
+            f"Zapisy na „{event.title}” przyjmowaliśmy do {date_pl(ended)} r.{until} Wszystkie"
+            " zgłoszenia są w arkuszu, a zakładka podsumowania jest gotowa."
         )
         if late:
             intro += f" Zamknięcie dokończono z opóźnieniem: {done:%Y-%m-%d %H:%M}" + (

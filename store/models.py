@@ -98,6 +98,7 @@ class EventState(Base):
     closed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary_written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     protected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mail_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mail_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_off_error: Mapped[str | None] = mapped_column(Text)
 

@@ -334,3 +334,44 @@ def test_two_close_offs_racing_each_step_happens_once(office: Office, smtp_serve
 
     assert outcomes.count(Outcome.DONE) == 1
     assert len(smtp_server.messages) == 1
+
+
+def test_an_early_close_off_that_failed_is_finished_by_the_worker_and_shown_with_its_date(
+    office: Office, smtp_server: Mailbox
+) -> None:
+    office.register_many()
+    office.clock.set("2018-08-21T10:00:00+00:00")  # a day before the deadline
+    workbook = office.settings.instance_path / f"{KLASTER}.xlsx"  # type: ignore[operator]
+    workbook.write_bytes(b"broken")  # the spreadsheet cannot be written for now
+
+    failed = office.app.test_cli_runner().invoke(args=["close-off", "--event", KLASTER, "--force"])
+    page = office.app.test_client().get(f"/wydarzenia/{KLASTER}/").text
+    api = office.app.test_client().post(URL, json=valid_payload(email="x@example.pl"))
+    workbook.unlink()  # staff fixed it
+    office.services.worker.run_once()  # the next background round, nobody acting
+
+    assert failed.exit_code == 1
+    assert "Rejestracja zakończyła się 21 sierpnia 2018 r." in page
+    assert api.get_json()["message"].startswith("Rejestracja zakończyła się 21 sierpnia 2018 r.")
+    assert office.state().closed_off_at is not None
+    [mail] = smtp_server.messages
+    text = mail.get_body(("plain",)).get_content()
+    assert "przyjmowaliśmy do 21 sierpnia 2018 r. Wszystkie" in text
+
+
+def test_an_email_claim_left_by_a_killed_run_is_retried_once_stale(
+    office: Office, smtp_server: Mailbox
+) -> None:
+    office.register_many()
+    office.clock.set(AT_DEADLINE)
+    with office.services.store.transaction() as session:
+        state = session.get(EventState, KLASTER)
+        assert state is not None
+        state.mail_claimed_at = office.clock.now  # a run died right after claiming the e-mail
+
+    with pytest.raises(CloseOffFailed, match="another run is sending"):
+        office.closeoff.run(office.event)
+    office.clock.advance(11 * 60)
+    assert office.closeoff.run(office.event) is Outcome.DONE
+
+    assert len(smtp_server.messages) == 1
