@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.services import services
 from sheets.sink import ERROR_HINTS
-from store import sync
+from store import EventState, sync
 
 bp = Blueprint("health", __name__)
 
@@ -26,6 +27,14 @@ def healthz() -> ResponseReturnValue:
         with svc.store.transaction() as session:
             pending, oldest = sync.pending_stats(session, targets)
             known = sync.statuses(session, targets.values())
+            stuck = session.scalars(
+                select(EventState).where(
+                    EventState.slug.in_(list(targets)),
+                    EventState.close_off_error.is_not(None),
+                    EventState.closed_off_at.is_(None),
+                )
+            )
+            close_offs = [{"event": s.slug, "since": _iso(s.closing_started_at)} for s in stuck]
     except SQLAlchemyError:
         return jsonify(status="down", store={"reachable": False}), 503
     successes = [s.last_success_at for s in known if s.last_success_at]
@@ -40,7 +49,7 @@ def healthz() -> ResponseReturnValue:
             "at": _iso(latest.last_error_at),
         }
     body = {
-        "status": "degraded" if last_error else "ok",
+        "status": "degraded" if last_error or close_offs else "ok",
         "store": {"reachable": True},
         "sync": {
             "sink": type(svc.sink).__name__,
@@ -49,6 +58,7 @@ def healthz() -> ResponseReturnValue:
             "last_success_at": _iso(max(successes)) if successes else None,
             "last_error": last_error,
         },
+        "unfinished_close_offs": close_offs,
     }
     return jsonify(body)
 

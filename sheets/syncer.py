@@ -84,12 +84,14 @@ class Syncer:
         target = self.sink.target(event)
         check_sheet = check_sheet or self._sheet_check_due(event, target)
         try:
-            appended = 0
+            appended, touched = 0, check_sheet
             for attempt in self._retrying():
                 with attempt:
                     if check_sheet:
                         self.open(event, target)
-                    appended += self._sync_pending(event, target)
+                    done, worked = self._sync_pending(event, target)
+                    appended += done
+                    touched = touched or worked
         except SinkError as exc:
             self._record_error(event, target, exc)
             if raise_errors:
@@ -100,8 +102,9 @@ class Syncer:
             return False
         if check_sheet:
             self._sheet_checked[event.slug] = time.monotonic()
-        with self.store.transaction() as session:
-            sync.record_success(session, target, self.clock())
+        if touched:  # a success only when the sheet itself answered
+            with self.store.transaction() as session:
+                sync.record_success(session, target, self.clock())
         if appended:
             self.logger.info("synced %d registration(s) of %s to %s", appended, event.slug, target)
         return True
@@ -151,9 +154,11 @@ class Syncer:
             reraise=True,
         )
 
-    def _sync_pending(self, event: Event, target: str) -> int:
-        appended = 0
+    def _sync_pending(self, event: Event, target: str) -> tuple[int, bool]:
+        """Rows appended, and whether the sheet was worked on at all."""
+        appended, touched = 0, False
         while batch := self._pending(event, target):
+            touched = True
             self._ensure_leader()
             sheet = self.open(event, target)
             batch = self._pending(event, target)  # the worksheet may have been recreated
@@ -172,7 +177,7 @@ class Syncer:
                 appended += len(rows)
             with self.store.transaction() as session:
                 sync.mark_synced(session, [r.id for r in batch], target, self.clock())
-        return appended
+        return appended, touched
 
     def _header(self, sheet: RegistrationSheet, event: Event) -> list[str]:
         """Staff's header row, completed with our missing headers at its end."""

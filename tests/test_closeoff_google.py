@@ -145,3 +145,24 @@ def test_close_off_refills_a_worksheet_staff_deleted_after_the_last_sync(google:
     assert make_closeoff(google.services, google.syncer.logger).run(google.event) is Outcome.DONE
 
     assert google.sheet_ids() == ids
+
+
+def test_health_tells_of_an_unfinished_close_off_until_it_completes(google: Google) -> None:
+    google.register(1)
+    google.clock.set(AT_DEADLINE)
+    google.emulator.inject("status", status=503, times=None)
+    google.services.worker.run_once()
+
+    failing = google.client.get("/healthz").get_json()
+    google.services.worker.run_once()  # an idle round must not hide the problem
+    still = google.client.get("/healthz").get_json()
+    google.emulator.clear_faults()
+    google.services.worker.run_once()
+    done = google.client.get("/healthz").get_json()
+
+    assert failing["status"] == still["status"] == "degraded"
+    assert still["unfinished_close_offs"] == [
+        {"event": "klaster-2018", "since": "2018-08-22T22:00:00+00:00"}
+    ]
+    assert still["sync"]["last_success_at"] is None
+    assert done["status"] == "ok" and done["unfinished_close_offs"] == []

@@ -374,3 +374,16 @@ def test_only_writes_that_may_have_landed_wait_before_the_retry(
 
     assert not error.permanent
     assert error.in_flight is in_flight
+
+
+def test_health_reports_no_success_before_the_sheet_has_answered(
+    sheets_emulator: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    setup = Google(sheets_emulator, tmp_path, clock, spreadsheet_id="nie-ma-takiego")
+    try:
+        setup.services.worker.run_once()  # nothing pending: Google is never asked
+        health = setup.client.get("/healthz").get_json()
+    finally:
+        setup.close()
+
+    assert health["sync"]["last_success_at"] is None
