@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from config.events import Event
 from config.services import Services, services
 from sheets.factory import make_syncer
 from sheets.rows import missing_headers
 from sheets.sink import SinkError
+from store import Registration
 
 sheets_cli = AppGroup("sheets", help="The spreadsheet the registrations are synced to.")
 
@@ -47,9 +49,16 @@ def _check_event(svc: Services, event: Event, create: bool) -> int:
     target = svc.sink.target(event)
     sheet = svc.sink.find(event)
     if sheet is None:
+        if not _has_registrations(svc, event):
+            click.echo(
+                f"✓ {event.slug} → {target}: no registrations yet; the worksheet is "
+                "created with the first one"
+            )
+            return 0
         return _problem(
-            f"{event.slug} → {target}: worksheet {event.worksheet_title!r} is missing; the next "
-            "sync creates it, or run `flask --app app sheets check --create` now"
+            f"{event.slug} → {target}: worksheet {event.worksheet_title!r} is missing; the "
+            "worker recreates and refills it within a minute, or run "
+            "`flask --app app sheets check --create` now"
         )
     header = sheet.header()
     if header and not header[0].strip():
@@ -61,6 +70,12 @@ def _check_event(svc: Services, event: Event, create: bool) -> int:
         )
     click.echo(f"✓ {event.slug} → {target}: worksheet and header in order")
     return 0
+
+
+def _has_registrations(svc: Services, event: Event) -> bool:
+    with svc.store.transaction() as session:
+        query = select(Registration.id).where(Registration.event_slug == event.slug).limit(1)
+        return session.scalar(query) is not None
 
 
 def _problem(message: str) -> int:

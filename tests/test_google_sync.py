@@ -223,11 +223,15 @@ def test_sheets_check_passes_on_a_prepared_spreadsheet_and_explains_a_missing_wo
     google: Google,
 ) -> None:
     runner = google.app.test_cli_runner()
+    fresh = runner.invoke(args=["sheets", "check"])
+    google.register(1)  # a registration whose worksheet does not exist yet
 
     missing = runner.invoke(args=["sheets", "check"])
     created = runner.invoke(args=["sheets", "check", "--create"])
     fine = runner.invoke(args=["sheets", "check"])
 
+    assert fresh.exit_code == 0, fresh.output
+    assert "no registrations yet" in fresh.output
     assert missing.exit_code == 1
     assert "worksheet 'Zgłoszenia – Klaster PS 2018' is missing" in missing.output
     assert created.exit_code == 0, created.output
