@@ -16,7 +16,6 @@ from pydantic import (
     StrictStr,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from config.events import Event
@@ -118,10 +117,14 @@ class RegistrationIn(BaseModel):
     email: Annotated[StrictStr, Field(max_length=320), AfterValidator(normalise_email), _fits(254)]
     phone: Annotated[StrictStr, Field(max_length=40), AfterValidator(normalise_phone), _fits(30)]
     pesel: Annotated[StrictStr, Field(max_length=20), AfterValidator(str.strip)] | None = None
-    birth_date: Annotated[date | None, BeforeValidator(_strict_date)] = None
+    birth_date: Annotated[date | None, BeforeValidator(_strict_date)] = Field(
+        default=None, validate_default=True
+    )
     accommodation: StrictBool = False
     diet: Diet = Diet.STANDARD
-    diet_other: Annotated[StrictStr, AfterValidator(clean_text), _fits(200)] | None = None
+    diet_other: Annotated[StrictStr, AfterValidator(clean_text), _fits(200)] | None = Field(
+        default=None, validate_default=True
+    )
     special_needs: Annotated[StrictStr, AfterValidator(clean_multiline), _fits(1000)] | None = None
     consent_personal_data: StrictBool
     consent_image: StrictBool = False
@@ -156,12 +159,28 @@ class RegistrationIn(BaseModel):
                 raise ValueError("Numer PESEL jest niepoprawny (błędna data urodzenia).")
         return value
 
+    # The rules between fields are field validators that look at the fields before them
+    # (`info.data` holds those that were valid), so they are reported with every other mistake
+    # in one round rather than after the others are fixed.
+
     @field_validator("birth_date")
     @classmethod
-    def _plausible_birth_date(cls, value: date | None, info: ValidationInfo) -> date | None:
+    def _birth_date_or_pesel(cls, value: date | None, info: ValidationInfo) -> date | None:
         today: date | None = (info.context or {}).get("today")
         if value is not None and today is not None:
             plausible_birth_date(value, today)
+        pesel = info.data.get("pesel")
+        if value is None and "pesel" in info.data and pesel is None:
+            raise FieldError("pesel", "Podaj PESEL albo, jeśli go nie masz, datę urodzenia.")
+        if value is not None and pesel is not None and pesel_birth_date(pesel) != value:
+            raise ValueError("Data urodzenia nie zgadza się z numerem PESEL.")
+        return value
+
+    @field_validator("diet_other")
+    @classmethod
+    def _other_diet_described(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("diet") is Diet.OTHER and not value:
+            raise ValueError("Opisz dietę, jeśli wybierasz „inna”.")
         return value
 
     @field_validator("consent_personal_data")
@@ -170,19 +189,6 @@ class RegistrationIn(BaseModel):
         if not value:
             raise ValueError("Zgoda na przetwarzanie danych osobowych jest wymagana do zgłoszenia.")
         return value
-
-    @model_validator(mode="after")
-    def _cross_field_rules(self) -> RegistrationIn:
-        if self.pesel is None and self.birth_date is None:
-            raise FieldError("pesel", "Podaj PESEL albo, jeśli go nie masz, datę urodzenia.")
-        if self.pesel is not None and self.birth_date is not None:
-            if pesel_birth_date(self.pesel) != self.birth_date:
-                raise FieldError("birth_date", "Data urodzenia nie zgadza się z numerem PESEL.")
-        if self.diet is Diet.OTHER and not self.diet_other:
-            raise FieldError("diet_other", "Opisz dietę, jeśli wybierasz „inna”.")
-        if self.diet is not Diet.OTHER:
-            object.__setattr__(self, "diet_other", None)
-        return self
 
     @property
     def email_key(self) -> str:

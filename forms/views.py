@@ -46,24 +46,24 @@ TEXT_FIELDS = (
     "special_needs",
 )
 CHECKBOXES = ("consent_personal_data", "consent_image")
-# As the form shows them, so the error summary reads top to bottom (general problems first).
-FIELD_ORDER = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "enterprise_name",
-    "powiat",
-    "role",
-    "pesel",
-    "birth_date",
-    "accommodation",
-    "diet",
-    "diet_other",
-    "special_needs",
-    "consent_personal_data",
-    "consent_image",
-)
+# In the form's order, so the error summary reads top to bottom (general problems first).
+FIELD_LABELS = {
+    "first_name": "Imię",
+    "last_name": "Nazwisko",
+    "email": "Adres e-mail",
+    "phone": "Telefon",
+    "enterprise_name": "Nazwa przedsiębiorstwa",
+    "powiat": "Powiat",
+    "role": "Funkcja",
+    "pesel": "PESEL",
+    "birth_date": "Data urodzenia",
+    "accommodation": "Nocleg",
+    "diet": "Dieta",
+    "diet_other": "Uwagi do diety",
+    "special_needs": "Szczególne potrzeby",
+    "consent_personal_data": "Zgoda na przetwarzanie danych",
+    "consent_image": "Zgoda na wizerunek",
+}
 REFUSALS: dict[type[RegistrationRefused], str] = {
     AlreadyRegistered: "Ten adres e-mail jest już zgłoszony na to wydarzenie. "
     "Jeśli chcesz coś zmienić, skontaktuj się z organizatorem.",
@@ -164,7 +164,7 @@ def _form(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    order = {name: i for i, name in enumerate(FIELD_ORDER)}
+    order = {name: i for i, name in enumerate(FIELD_LABELS)}
     ordered = sorted((errors or {}).items(), key=lambda item: order.get(item[0], -1))
     context = {
         "event": event,
@@ -173,6 +173,7 @@ def _form(
         "powiaty": list(POWIATY.values()),
         "area": describe_area(event.eligible_powiaty),
         "diets": DIET_LABELS,
+        "labels": FIELD_LABELS,
         "csrf_token": generate_csrf(),
         "honeypot": HONEYPOT,
     }

@@ -72,16 +72,16 @@ def insurance(event: Event, registrations: Sequence[Registration]) -> Table:
 
 
 def catering(event: Event, registrations: Sequence[Registration]) -> Table:
-    """Portions per meal and diet for confirmed participants, then the 'other' diets by name."""
+    """Portions per meal and diet for confirmed participants, then diet notes by name."""
     confirmed = _confirmed(registrations)
     counts = Counter(Diet(r.diet) for r in confirmed)
     header = ["Posiłek", *DIET_LABELS.values(), "Razem"]
     per_diet = [str(counts[d]) for d in Diet]
     meals = event.meals or ["Każdy posiłek"]
     table = [header] + [[meal, *per_diet, str(len(confirmed))] for meal in meals]
-    others = [[r.full_name, r.diet_other or ""] for r in confirmed if r.diet == Diet.OTHER]
-    if others:
-        table += [[], ["Dieta „inna”", "Opis"], *others]
+    notes = [[r.full_name, diet_text(r)] for r in confirmed if r.diet_other]
+    if notes:
+        table += [[], ["Uwagi do diety", "Dieta"], *notes]
     return table
 
 

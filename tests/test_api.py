@@ -379,3 +379,20 @@ def test_events_are_listed_with_their_registration_state(client: FlaskClient) ->
 
     assert events[KLASTER]["registration"] == "open"
     assert events[KLASTER]["registration_deadline"] == "2018-08-22"
+
+
+def test_a_diet_note_is_kept_whatever_the_diet(client: FlaskClient, store: Store) -> None:
+    client.post(URL, json=valid_payload(diet="vegan", diet_other="bez orzechów"))
+
+    row = stored(store)[0]
+    assert (row.diet, row.diet_other) == ("vegan", "bez orzechów")
+
+
+def test_rules_between_fields_are_reported_with_the_other_mistakes_at_once(
+    client: FlaskClient,
+) -> None:
+    payload = valid_payload(pesel="", email="zły", diet="other", first_name="")
+
+    errors = client.post(URL, json=payload).get_json()["errors"]
+
+    assert set(errors) >= {"first_name", "email", "pesel", "diet_other"}

@@ -120,7 +120,7 @@ def test_catering_counts_each_meal_by_diet(
         "28.08 śniadanie",
         "28.08 obiad",
     ]
-    assert ['\'=IMPORTXML("http://x","//a") @SUM(A1)', "'+bez cukru"] in rows
+    assert ['\'=IMPORTXML("http://x","//a") @SUM(A1)', "inna: +bez cukru"] in rows
 
 
 def test_rooming_list_has_only_those_staying_the_night(

@@ -149,7 +149,9 @@ def test_errors_rerender_the_form_with_values_kept_and_messages_tied_to_fields(
     assert soup.find("option", {"value": "0809", "selected": True}) is not None
     assert soup.find("input", {"id": "accommodation-tak", "checked": True}) is not None
     summary = soup.find(class_="error-summary")
-    assert summary is not None and summary.find("a", href="#email") is not None
+    assert summary is not None
+    link = summary.find("a", href="#email")
+    assert link is not None and link.text.startswith("Adres e-mail: Podaj poprawny adres")
 
 
 def test_ineligible_powiat_in_the_form_gets_the_same_message_as_the_api(
