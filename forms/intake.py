@@ -60,7 +60,10 @@ def submit(
     store: Store, event: Event, payload: dict[str, Any], *, source: str, now: datetime
 ) -> Registration:
     """Check the moment, validate every field, then commit: the answer follows the commit."""
-    state = current_state(store, event, now)
+    try:
+        state = current_state(store, event, now)
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(str(exc)) from None
     if state is not RegistrationState.OPEN:
         raise RegistrationClosed(state)
     try:

@@ -75,6 +75,12 @@ def register(
     return registration
 
 
+def seats_left(store: Store, event: Event) -> int:
+    """Confirmed seats still free (a new registration beyond them is waitlisted)."""
+    with store.transaction() as session:
+        return max(event.capacity - _count(session, event, status=CONFIRMED), 0)
+
+
 def _check_unique(session: Session, event: Event, data: RegistrationIn) -> None:
     same_email = select(Registration.id).where(
         Registration.event_slug == event.slug, Registration.email_key == data.email_key

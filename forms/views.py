@@ -23,7 +23,12 @@ from forms.intake import (
     current_state,
     submit,
 )
-from forms.operations import AlreadyRegistered, EnterpriseLimitReached, RegistrationRefused
+from forms.operations import (
+    AlreadyRegistered,
+    EnterpriseLimitReached,
+    RegistrationRefused,
+    seats_left,
+)
 from forms.powiaty import POWIATY, describe_area
 from forms.schema import DIET_LABELS
 from store import Registration
@@ -174,6 +179,7 @@ def _form(
         "area": describe_area(event.eligible_powiaty),
         "diets": DIET_LABELS,
         "labels": FIELD_LABELS,
+        "seats_left": seats_left(services().store, event),
         "csrf_token": generate_csrf(),
         "honeypot": HONEYPOT,
     }

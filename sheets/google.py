@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import gspread
 import requests
@@ -100,9 +101,11 @@ def _translate(exc: Exception, what: str, account: str | None, *, write: bool) -
             code="credentials",
         )
     in_flight = write and not _never_sent(exc)
-    return SinkError(
-        f"{what} failed: {exc.__class__.__name__}", permanent=False, in_flight=in_flight
-    )
+    problem = exc.__class__.__name__
+    if isinstance(exc, requests.ConnectionError):
+        host = urlsplit(getattr(exc.request, "url", "") or "").netloc or "Google Sheets"
+        problem = f"cannot reach {host} (check the network, or SHEETS_EMULATOR_HOST)"
+    return SinkError(f"{what} failed: {problem}", permanent=False, in_flight=in_flight)
 
 
 def _not_found(what: str) -> SinkError:

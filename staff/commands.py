@@ -19,7 +19,11 @@ from store import Registration
 @click.command("close-off")
 @with_appcontext
 @click.option("--event", "slug", help="Only this event (default: every event that is due).")
-@click.option("--force", is_flag=True, help="Close off even before the deadline.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Close off before the deadline: the form closes for participants at once, for good.",
+)
 @click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for the worker.")
 def close_off_command(slug: str | None, force: bool, wait: float) -> None:
     """Sync the last rows, write the summary, protect the sheet and e-mail staff.
@@ -51,10 +55,10 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
             except CloseOffFailed as exc:
                 raise click.ClickException(f"{exc}; it resumes on the next run") from exc
             if outcome is Outcome.NOT_DUE:
-                deadline = event.local(event.closes_at).strftime("%Y-%m-%d %H:%M %Z")
                 raise click.ClickException(
-                    f"{event.slug}: registration is open until {deadline}; use --force to "
-                    "close it off early"
+                    f"{event.slug}: registration is open until the end of "
+                    f"{event.registration_deadline} ({event.timezone}); use --force to close "
+                    "it off early"
                 )
             done = "closed off" if outcome is Outcome.DONE else "already closed off"
             click.echo(f"{event.slug}: {done}.")
@@ -65,7 +69,14 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
 @click.command("export")
 @with_appcontext
 @click.option("--event", "slug", required=True, help="The event's slug.")
-@click.option("--list", "kind", required=True, type=click.Choice(sorted(exports.LISTS)))
+@click.option(
+    "--list",
+    "kind",
+    required=True,
+    type=click.Choice(sorted(exports.LISTS)),
+    help="participants: everyone; insurance: PESEL or birth date; catering: portions per meal "
+    "and diet; rooming: who stays the night.",
+)
 @click.option(
     "--format", "fmt", default="xlsx", show_default=True, type=click.Choice(["xlsx", "csv"])
 )

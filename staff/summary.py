@@ -65,6 +65,7 @@ def summary_table(summary: Summary) -> Table:
     made_at = event.local(summary.made_at).strftime("%Y-%m-%d %H:%M")
     rows: Table = [
         ["Podsumowanie zapisów", event.title],
+        ["Termin zgłoszeń", f"{event.registration_deadline.isoformat()} (do końca dnia)"],
         ["Zamknięcie zapisów", made_at],
         [],
         ["Uczestnicy potwierdzeni", str(summary.confirmed)],

@@ -199,7 +199,7 @@ def test_forced_close_off_before_the_deadline_also_closes_the_form(office: Offic
     late = office.app.test_client().post(URL, json=valid_payload(email="late@example.pl"))
 
     assert result.exit_code == 1
-    assert "registration is open until 2018-08-23 00:00 CEST" in result.output
+    assert "registration is open until the end of 2018-08-22 (Europe/Warsaw)" in result.output
     assert "use --force" in result.output
     assert forced.exit_code == 0, forced.output
     assert "closed off" in forced.output

@@ -245,3 +245,14 @@ def test_an_oversized_form_post_is_a_413_page(client: FlaskClient) -> None:
 
     assert response.status_code == 413
     assert "zbyt duże" in response.text
+
+
+def test_the_form_says_when_new_registrations_go_to_the_waiting_list(
+    client: FlaskClient,
+) -> None:
+    url = f"/wydarzenia/{EXAMPLE}/"
+    assert "listę rezerwową" not in client.get(url).text
+    for i in range(3):  # the example event has 3 seats
+        submit(client, url, email=f"s{i}@example.pl", enterprise_name=f"Firma {i}")
+
+    assert "Wszystkie miejsca są już zajęte" in client.get(url).text
