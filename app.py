@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -134,9 +134,5 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
 
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:
     """Log the bug with its traceback; the participant gets a plain 500 page or JSON."""
-    if isinstance(exc, HTTPException):
-        return _http_error(exc)
-    from flask import current_app
-
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return _http_error(InternalServerError())

@@ -155,8 +155,11 @@ class RegistrationIn(BaseModel):
         if value is not None:
             born = pesel_birth_date(value)
             today: date | None = (info.context or {}).get("today")
-            if today is not None and (born >= today or born.year < today.year - 120):
-                raise ValueError("Numer PESEL jest niepoprawny (błędna data urodzenia).")
+            try:
+                if today is not None:
+                    plausible_birth_date(born, today)
+            except ValueError:
+                raise ValueError("Numer PESEL jest niepoprawny (błędna data urodzenia).") from None
         return value
 
     # The rules between fields are field validators that look at the fields before them
