@@ -60,9 +60,9 @@ def test_index_lists_events_with_their_state_and_dates_in_polish(
 
     html = client.get("/").text
 
-    assert "Zapisy zakończone 22 sierpnia 2018 r." in html
+    assert "Zapisy zakończone 22 sierpnia 2018&nbsp;r." in html
     assert "27–28 sierpnia 2018" in html
-    assert "Zapisy otwarte do 10 czerwca 2030 r." in html
+    assert "Zapisy otwarte do 10 czerwca 2030&nbsp;r." in html
 
 
 def test_the_stylesheet_every_page_links_is_served(client: FlaskClient) -> None:
@@ -208,7 +208,7 @@ def test_closed_event_says_when_registration_closed_and_whom_to_contact(
     late = client.post(FORM_URL, data={"csrf_token": token, **form_data()})
 
     assert page_get.status_code == 200
-    assert "Rejestracja zakończyła się 22 sierpnia 2018 r." in page_get.text
+    assert "Rejestracja zakończyła się 22 sierpnia 2018&nbsp;r." in page_get.text
     assert "a.szulczewski@fundacjacp.org" in page_get.text
     assert page(page_get.data).find("form") is None
     assert late.status_code == 403
