@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
+import socket
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -391,3 +394,58 @@ def test_health_reports_no_success_before_the_sheet_has_answered(
         setup.close()
 
     assert health["sync"]["last_success_at"] is None
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_each_with_a_syncer_append_every_row_once(
+    sheets_emulator: Any, tmp_path: Path
+) -> None:
+    """Three gunicorn processes, three background syncers, one lease: no duplicate work."""
+    spreadsheet_id = sheets_emulator.create_spreadsheet("Zgłoszenia OWES")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SHEETS_EMULATOR_HOST": sheets_emulator.host_port,
+        "SHEETS_SPREADSHEET_ID": spreadsheet_id,
+        "SECRET_KEY": "t",
+        "SYNC_INTERVAL_SECONDS": "0.2",
+        "SYNC_BATCH_SIZE": "5",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    url = f"{base}/api/events/przyklad-otwarte/registrations"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+        with requests.Session() as session:
+            ids = []
+            for i in range(30):
+                payload = valid_payload(email=f"g{i}@example.pl", enterprise_name=f"E{i}")
+                ids.append(session.post(url, json=payload, timeout=10).json()["id"])
+            while time.monotonic() < deadline + 30:
+                if session.get(f"{base}/healthz", timeout=5).json()["sync"]["pending"] == 0:
+                    break
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(15)
+
+    grid = sheets_emulator.values(spreadsheet_id, "Zgłoszenia – Przykład")
+    column = grid[0].index(ID_HEADER)
+    assert sorted(row[column] for row in grid[1:]) == sorted(ids)
