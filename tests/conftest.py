@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
@@ -91,6 +95,42 @@ def flask_process(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 3) -> Iterator[str]:
+    """The app under gunicorn (as deployed), ready to answer; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"],
+        cwd=PROJECT,
+        env={**os.environ, "SECRET_KEY": "t", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=5).ok:
+                    break
+            except requests.RequestException:  # not listening yet, or workers still booting
+                pass
+            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(15)
+        process.stderr.close()  # type: ignore[union-attr]
 
 
 def postgres_available() -> str | None:
@@ -220,7 +260,6 @@ class Mailbox:
 @pytest.fixture
 def smtp_server() -> Iterator[Mailbox]:
     """aiosmtpd on 127.0.0.1, keeping every message it is sent."""
-    import socket
     from email import message_from_bytes, policy
 
     from aiosmtpd.controller import Controller
@@ -232,10 +271,7 @@ def smtp_server() -> Iterator[Mailbox]:
             received.append(message_from_bytes(envelope.original_content, policy=policy.default))
             return "250 OK"
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller = Controller(Keep(), hostname="127.0.0.1", port=free_port())
     controller.start()
-    yield Mailbox("127.0.0.1", port, received)
+    yield Mailbox("127.0.0.1", controller.port, received)
     controller.stop()

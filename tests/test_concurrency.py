@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +12,7 @@ from sqlalchemy import func, select
 
 from config.settings import Settings
 from store import Registration, Store
-from tests.conftest import LiveServer, valid_payload, write_event
+from tests.conftest import LiveServer, gunicorn, valid_payload, write_event
 
 CAPACITY = 5
 SUBMISSIONS = 40
@@ -87,51 +82,18 @@ def test_the_same_email_sent_many_times_at_once_is_registered_once(
     assert sum(count_by_status(database_url).values()) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_several_gunicorn_worker_processes_never_oversell(
     tmp_path: Path, events_dir: Path, database_url: str
 ) -> None:
-    port = _free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "EVENTS_DIR": str(events_dir),
         "RUN_WORKER": "false",
-        "SECRET_KEY": "t",
     }
-    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(
-        [*gunicorn, "app:create_app()"],
-        env=env,
-        cwd=Path(__file__).parents[1],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:  # not listening yet, or workers still booting
-                pass
-            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
-
+    with gunicorn(env) as base:
         answers = post_all(base, [f"g{i}@example.pl" for i in range(SUBMISSIONS)])
-    finally:
-        process.terminate()
-        process.wait(15)
-        process.stderr.close()  # type: ignore[union-attr]
 
     assert [a.status_code for a in answers] == [201] * SUBMISSIONS
     assert count_by_status(database_url) == {

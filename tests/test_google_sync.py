@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,7 +18,7 @@ import requests
 from app import create_app
 from config.settings import Settings
 from sheets.rows import ID_HEADER
-from tests.conftest import FakeClock, flask_process, valid_payload
+from tests.conftest import FakeClock, flask_process, gunicorn, valid_payload
 from tests.sheet_harness import TITLE, URL, Google, GoogleStaff
 
 PROJECT = Path(__file__).parents[1]
@@ -402,49 +399,24 @@ def test_gunicorn_workers_each_with_a_syncer_append_every_row_once(
 ) -> None:
     """Three gunicorn processes, three background syncers, one lease: no duplicate work."""
     spreadsheet_id = sheets_emulator.create_spreadsheet("Zgłoszenia OWES")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
     env = {
-        **os.environ,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SHEETS_EMULATOR_HOST": sheets_emulator.host_port,
         "SHEETS_SPREADSHEET_ID": spreadsheet_id,
-        "SECRET_KEY": "t",
         "SYNC_INTERVAL_SECONDS": "0.2",
         "SYNC_BATCH_SIZE": "5",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}"],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    url = f"{base}/api/events/przyklad-otwarte/registrations"
-    try:
+    with gunicorn(env) as base, requests.Session() as session:
+        url = f"{base}/api/events/przyklad-otwarte/registrations"
+        ids = []
+        for i in range(30):
+            payload = valid_payload(email=f"g{i}@example.pl", enterprise_name=f"E{i}")
+            ids.append(session.post(url, json=payload, timeout=10).json()["id"])
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not start"
+        while time.monotonic() < deadline:
+            if session.get(f"{base}/healthz", timeout=5).json()["sync"]["pending"] == 0:
+                break
             time.sleep(0.2)
-        with requests.Session() as session:
-            ids = []
-            for i in range(30):
-                payload = valid_payload(email=f"g{i}@example.pl", enterprise_name=f"E{i}")
-                ids.append(session.post(url, json=payload, timeout=10).json()["id"])
-            while time.monotonic() < deadline + 30:
-                if session.get(f"{base}/healthz", timeout=5).json()["sync"]["pending"] == 0:
-                    break
-                time.sleep(0.2)
-    finally:
-        server.terminate()
-        server.wait(15)
 
     grid = sheets_emulator.values(spreadsheet_id, "Zgłoszenia – Przykład")
     column = grid[0].index(ID_HEADER)
