@@ -12,6 +12,7 @@ from config.services import Services, services
 from sheets.factory import make_syncer
 from sheets.rows import missing_headers
 from sheets.sink import SinkError
+from sheets.syncer import Syncer
 from store import Registration
 
 sheets_cli = AppGroup("sheets", help="The spreadsheet the registrations are synced to.")
@@ -25,11 +26,17 @@ def check_command(create: bool) -> None:
     click.echo(f"Sink: {type(svc.sink).__name__}")
     if create and not svc.worker.wait_for_lease(60):
         raise click.ClickException("another process keeps the spreadsheet lease; try again")
+    # --create repairs through the syncer: a recreated worksheet is refilled from the store.
+    repair = (
+        make_syncer(svc, current_app.logger, still_leader=svc.worker.renew_lease)
+        if create
+        else None
+    )
     problems = 0
     try:
         for event in svc.events.values():
             try:
-                problems += _check_event(svc, event, create)
+                problems += _check_event(svc, event, repair)
             except SinkError as exc:
                 click.secho(f"✗ {event.slug} → {svc.sink.target(event)}: {exc}", fg="red", err=True)
                 problems += 1
@@ -41,11 +48,10 @@ def check_command(create: bool) -> None:
     click.secho("Everything is in order.", fg="green")
 
 
-def _check_event(svc: Services, event: Event, create: bool) -> int:
-    """0 when the event's worksheet and header are in order; --create repairs them first."""
-    if create:  # through the syncer: a recreated worksheet is refilled from the store
-        syncer = make_syncer(svc, current_app.logger, still_leader=svc.worker.renew_lease)
-        syncer.sync_event(event, raise_errors=True, check_sheet=True)
+def _check_event(svc: Services, event: Event, repair: Syncer | None) -> int:
+    """0 when the event's worksheet and header are in order; with a syncer, repair them first."""
+    if repair is not None:
+        repair.sync_event(event, raise_errors=True, check_sheet=True)
     target = svc.sink.target(event)
     sheet = svc.sink.find(event)
     if sheet is None:
