@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from app import create_app  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from sheets.emulator import EmulatorServer  # noqa: E402
 from sheets.factory import make_syncer  # noqa: E402
+from sheets_emulator import EmulatorServer  # noqa: E402
 from tests.conftest import valid_payload, write_event  # noqa: E402
 
 

@@ -234,7 +234,7 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def _emulator_server() -> Iterator[Any]:
-    from sheets.emulator import EmulatorServer
+    from sheets_emulator import EmulatorServer
 
     with EmulatorServer() as server:
         yield server

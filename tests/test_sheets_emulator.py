@@ -16,8 +16,9 @@ import requests
 from gspread.exceptions import APIError
 from gspread.utils import InsertDataOption, ValueInputOption, ValueRenderOption
 
-from sheets.emulator import EmulatorServer
-from sheets.emulator.a1 import (
+from sheets.transport import emulator_session
+from sheets_emulator import EmulatorServer
+from sheets_emulator.a1 import (
     A1Range,
     Bounds,
     column_index,
@@ -25,8 +26,7 @@ from sheets.emulator.a1 import (
     parse_range,
     quote_title,
 )
-from sheets.emulator.quota import WriteQuota
-from sheets.transport import emulator_session
+from sheets_emulator.quota import WriteQuota
 
 SHEETS_API = "https://sheets.googleapis.com/v4/spreadsheets"
 RAW, USER_ENTERED = ValueInputOption.raw, ValueInputOption.user_entered

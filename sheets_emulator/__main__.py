@@ -1,4 +1,4 @@
-"""`python -m sheets.emulator`: run the Sheets API emulator standalone, in the foreground."""
+"""`python -m sheets_emulator`: run the Sheets API emulator standalone, in the foreground."""
 
 from __future__ import annotations
 
