@@ -81,7 +81,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    from store import Base, Store
+    from registrations.models import Base
+    from store import Store
 
     pg = Store(args.database_url)
     with EmulatorServer() as emulator:

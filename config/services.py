@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, abort, current_app
 
-from config.events import Event
 from config.settings import Settings
+from registrations.event import Event
 
 if TYPE_CHECKING:
     from sheets.sink import Sink

@@ -8,19 +8,12 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from config.events import RegistrationState
 from config.services import services
 from forms.formatting import date_pl
-from forms.intake import (
-    Invalid,
-    RegistrationClosed,
-    StoreUnavailable,
-    closed_on,
-    current_state,
-    submit,
-)
-from forms.operations import RegistrationRefused
 from forms.views import ERROR_PAGES, REFUSALS, STORE_UNAVAILABLE
+from registrations.intake import Invalid, RegistrationClosed, StoreUnavailable, submit
+from registrations.operations import RegistrationRefused
+from registrations.window import RegistrationState, read_window
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -42,7 +35,7 @@ def list_events() -> ResponseReturnValue:
                 "starts_on": event.starts_on.isoformat(),
                 "ends_on": event.ends_on.isoformat(),
                 "registration_deadline": event.registration_deadline.isoformat(),
-                "registration": current_state(svc.store, event, now).value,
+                "registration": read_window(svc.store, event, now).state.value,
                 "url": url_for("api.create_registration", slug=event.slug),
             }
             for event in svc.events.values()
@@ -68,8 +61,9 @@ def create_registration(slug: str) -> ResponseReturnValue:
         if closed.state is RegistrationState.NOT_YET_OPEN:
             message = "Rejestracja na to wydarzenie jeszcze się nie rozpoczęła."
         else:
+            closed_on = read_window(svc.store, event, svc.now()).closed_on
             message = (
-                f"Rejestracja zakończyła się {date_pl(closed_on(svc.store, event))} r. "
+                f"Rejestracja zakończyła się {date_pl(closed_on)} r. "
                 f"Informacji udziela {event.contact.name}, tel. {event.contact.phone}."
             )
         return _error(

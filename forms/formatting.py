@@ -7,7 +7,7 @@ from datetime import date, datetime
 from babel.dates import format_date, format_datetime
 from flask import Flask
 
-from config.events import Event
+from registrations.event import Event
 
 
 def date_pl(value: date) -> str:

@@ -12,26 +12,20 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfError
 
-from config.events import Event, RegistrationState
 from config.services import services
-from forms.errors import GENERAL
-from forms.intake import (
-    Invalid,
-    RegistrationClosed,
-    StoreUnavailable,
-    closed_on,
-    current_state,
-    submit,
-)
-from forms.operations import (
+from registrations.allocation import seats_left
+from registrations.errors import GENERAL
+from registrations.event import Event
+from registrations.intake import Invalid, RegistrationClosed, StoreUnavailable, submit
+from registrations.models import Registration
+from registrations.operations import (
     AlreadyRegistered,
     EnterpriseLimitReached,
     RegistrationRefused,
-    seats_left,
 )
-from forms.powiaty import POWIATY, describe_area
-from forms.schema import DIET_LABELS
-from store import Registration
+from registrations.powiaty import POWIATY, describe_area
+from registrations.schema import DIET_LABELS
+from registrations.window import RegistrationState, read_window
 
 HONEYPOT = "website"
 HONEYPOT_FILLED = "Pozostaw puste pole „Strona WWW”."
@@ -89,16 +83,16 @@ def index() -> ResponseReturnValue:
     now = svc.now()
     events = []
     for event in svc.events.values():
-        state = current_state(svc.store, event, now)
-        ended = closed_on(svc.store, event) if state is RegistrationState.CLOSED else None
-        events.append((event, state, ended))
+        window = read_window(svc.store, event, now)
+        ended = window.closed_on if window.state is RegistrationState.CLOSED else None
+        events.append((event, window.state, ended))
     return render_template("index.html", events=events, States=RegistrationState)
 
 
 def registration_form(slug: str) -> ResponseReturnValue:
     svc = services()
     event = svc.event(slug)
-    state = current_state(svc.store, event, svc.now())
+    state = read_window(svc.store, event, svc.now()).state
     if state is not RegistrationState.OPEN:
         return _closed(event, state)
     if request.method == "GET":
@@ -179,7 +173,7 @@ def _form(
         "area": describe_area(event.eligible_powiaty),
         "diets": DIET_LABELS,
         "labels": FIELD_LABELS,
-        "seats_left": seats_left(services().store, event),
+        "seats_left": _seats_left(event),
         "csrf_token": generate_csrf(),
         "honeypot": HONEYPOT,
     }
@@ -193,6 +187,11 @@ def _closed(event: Event, state: RegistrationState) -> ResponseReturnValue:
         event=event,
         state=state,
         States=RegistrationState,
-        closed_on=closed_on(services().store, event),
+        closed_on=read_window(services().store, event, services().now()).closed_on,
     )
     return page, status
+
+
+def _seats_left(event: Event) -> int:
+    with services().store.transaction() as session:
+        return seats_left(session, event)

@@ -7,13 +7,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from config.events import Event
 from config.services import Services, services
+from registrations.event import Event
+from registrations.models import Registration
 from sheets.factory import make_syncer
 from sheets.rows import missing_headers
 from sheets.sink import SinkError
 from sheets.syncer import Syncer
-from store import Registration
 
 sheets_cli = AppGroup("sheets", help="The spreadsheet the registrations are synced to.")
 

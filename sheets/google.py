@@ -18,8 +18,8 @@ from gspread.http_client import ParamsType
 from gspread.utils import absolute_range_name, rowcol_to_a1
 from urllib3.exceptions import NewConnectionError
 
-from config.events import Event
 from config.settings import Settings
+from registrations.event import Event
 from sheets.rows import HEADERS
 from sheets.sink import SinkError
 from sheets.transport import emulator_session

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.services import services
+from registrations.models import EventState
 from sheets.sink import ERROR_HINTS
-from store import EventState, sync
+from store import sync
 
 bp = Blueprint("health", __name__)
 

@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from config.events import Event
+from registrations.event import Event
 from sheets.rows import HEADERS
 from sheets.sink import SinkError
 

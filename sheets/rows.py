@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from config.events import Event
-from forms.powiaty import POWIATY
-from forms.schema import DIET_LABELS, Diet
-from store import Registration
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.powiaty import POWIATY
+from registrations.schema import DIET_LABELS, Diet
+from registrations.status import Status
 
 ID_HEADER = "ID zgłoszenia"
-STATUS_LABELS = {"confirmed": "potwierdzone", "waitlisted": "lista rezerwowa"}
 SOURCE_LABELS = {"form": "formularz", "api": "API"}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,7 +41,7 @@ Getter = Callable[[Registration, Event], str]
 COLUMNS: dict[str, Getter] = {
     ID_HEADER: lambda r, e: r.id,
     "Data zgłoszenia": timestamp,
-    "Status": lambda r, e: STATUS_LABELS[r.status],
+    "Status": lambda r, e: Status(r.status).label,
     "Imię": lambda r, e: neutralise(r.first_name),
     "Nazwisko": lambda r, e: neutralise(r.last_name),
     "Przedsiębiorstwo społeczne": lambda r, e: neutralise(r.enterprise_name),

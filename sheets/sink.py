@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from config.events import Event
+from registrations.event import Event
 
 
 class RegistrationSheet(Protocol):

@@ -15,10 +15,11 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from config.events import Event
+from registrations.event import Event
+from registrations.models import Registration
 from sheets.rows import ID_HEADER, header_index, missing_headers, place, registration_row
 from sheets.sink import RegistrationSheet, Sink, SinkError
-from store import Registration, Store, sync
+from store import Store, sync
 
 Clock = Callable[[], datetime]
 

@@ -18,17 +18,18 @@ from markupsafe import escape
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from config.events import Event
 from config.services import Services
 from forms.formatting import date_pl
-from forms.intake import closed_on
 from mail import Outbox, compose, make_outbox
+from registrations.event import Event
+from registrations.models import EventState, Registration
+from registrations.window import read_window
 from sheets.factory import make_syncer
 from sheets.rows import neutralise
 from sheets.sink import Sink, SinkError
 from sheets.syncer import Syncer
 from staff.summary import Summary, summarise, summary_table, summary_text
-from store import EventState, Registration, Store
+from store import Store
 
 LATE_AFTER = timedelta(minutes=5)
 MAIL_CLAIM_STALE_AFTER = timedelta(minutes=10)
@@ -192,7 +193,7 @@ class CloseOff:
     def _message(self, event: Event, summary: Summary, earlier_error: str | None) -> EmailMessage:
         done = event.local(summary.made_at)
         late = summary.made_at - event.closes_at > LATE_AFTER
-        ended = closed_on(self.store, event)
+        ended = read_window(self.store, event, self.clock()).closed_on
         until = "" if ended < event.registration_deadline else " (do końca dnia)."
         intro = (
             f"Zapisy na „{event.title}” przyjmowaliśmy do {date_pl(ended)} r.{until} Wszystkie"

@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from config.services import services
+from registrations.models import Registration
 from staff import exports
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
-from store import Registration
 
 
 @click.command("close-off")

@@ -11,14 +11,14 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from config.events import Event
-from forms.operations import CONFIRMED
-from forms.powiaty import POWIATY
-from forms.schema import DIET_LABELS, Diet
-from forms.validators import pesel_birth_date
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.powiaty import POWIATY
+from registrations.schema import DIET_LABELS, Diet
+from registrations.status import Status
+from registrations.validators import pesel_birth_date
 from sheets.local import excel_title, save_atomically, set_text
-from sheets.rows import STATUS_LABELS, diet_text, neutralise, yes_no
-from store import Registration
+from sheets.rows import diet_text, neutralise, yes_no
 
 Table = list[list[str]]
 
@@ -39,7 +39,7 @@ def participants(event: Event, registrations: Sequence[Registration]) -> Table:
         "Dieta",
         "Szczególne potrzeby",
     ]
-    ordered = sorted(registrations, key=lambda r: (r.status != CONFIRMED, r.seq))
+    ordered = sorted(registrations, key=lambda r: (r.status != Status.CONFIRMED, r.seq))
     return [header] + [
         [
             str(n),
@@ -50,7 +50,7 @@ def participants(event: Event, registrations: Sequence[Registration]) -> Table:
             r.role or "",
             r.email,
             r.phone,
-            STATUS_LABELS[r.status],
+            Status(r.status).label,
             yes_no(r.accommodation),
             diet_text(r),
             r.special_needs or "",
@@ -120,7 +120,7 @@ TITLES = {
 
 
 def _confirmed(registrations: Sequence[Registration]) -> list[Registration]:
-    return [r for r in registrations if r.status == CONFIRMED]
+    return [r for r in registrations if r.status == Status.CONFIRMED]
 
 
 def to_csv(table: Table) -> bytes:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from config.events import Event
-from forms.operations import CONFIRMED, WAITLISTED
-from forms.powiaty import POWIATY
-from forms.schema import DIET_LABELS, Diet
-from store import Registration
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.powiaty import POWIATY
+from registrations.schema import DIET_LABELS, Diet
+from registrations.status import Status
 
 Table = list[list[str]]
 
@@ -32,8 +32,8 @@ class Summary:
 
 def summarise(event: Event, registrations: Sequence[Registration], made_at: datetime) -> Summary:
     """Counts over confirmed participants (who travel); the waiting list is counted apart."""
-    confirmed = [r for r in registrations if r.status == CONFIRMED]
-    waitlisted = sum(r.status == WAITLISTED for r in registrations)
+    confirmed = [r for r in registrations if r.status == Status.CONFIRMED]
+    waitlisted = sum(r.status == Status.WAITLISTED for r in registrations)
     powiaty = Counter(POWIATY[r.powiat].label for r in confirmed)
     enterprises: Counter[str] = Counter()
     names: dict[str, str] = {}

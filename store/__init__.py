@@ -1,6 +1,5 @@
-"""The durable store: every accepted registration is committed here before anyone is answered."""
+"""The durable store: engine, transactions and the bookkeeping beside the domain's tables."""
 
 from store.db import Store
-from store.models import Base, EventState, Registration, SyncStatus
 
-__all__ = ["Base", "EventState", "Registration", "Store", "SyncStatus"]
+__all__ = ["Store"]

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.models import Base, EventState
+from registrations.models import Base, EventState
+from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
 
 
 def _make_engine(url: str) -> Engine:

@@ -9,7 +9,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from store.models import Registration, SyncStatus
+from registrations.models import Registration
+from store.models import SyncStatus
 
 
 def _not_in(target: str) -> ColumnElement[bool]:

@@ -26,7 +26,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
 from config.settings import DEFAULT_EVENTS_DIR, Settings
-from store import Base, Store
+from registrations.models import Base
+from store import Store
 
 PROJECT = Path(__file__).parents[1]
 KLASTER = "klaster-2018"

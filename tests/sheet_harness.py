@@ -11,8 +11,8 @@ from flask import Flask
 from openpyxl import load_workbook
 
 from app import create_app
-from config.events import Event
 from config.settings import Settings
+from registrations.event import Event
 from sheets.factory import make_syncer
 from sheets.local import excel_title, save_atomically, set_text
 from sheets.rows import ID_HEADER

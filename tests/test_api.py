@@ -11,7 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from store import Registration, Store
+from registrations.models import Registration
+from store import Store
 from tests.conftest import KLASTER, FakeClock, valid_payload
 
 URL = f"/api/events/{KLASTER}/registrations"

@@ -26,7 +26,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
-from store import Registration
+from registrations.models import Registration
 from tests.conftest import KLASTER, LiveServer
 
 pytestmark = pytest.mark.browser

@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from app import create_app
 from config.services import Services
 from config.settings import Settings
+from registrations.models import EventState
 from staff.closeoff import CloseOff, CloseOffFailed, Outcome, make_closeoff
-from store import EventState
 from tests.conftest import KLASTER, FakeClock, Mailbox, flask_process, valid_payload
 
 URL = f"/api/events/{KLASTER}/registrations"

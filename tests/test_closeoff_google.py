@@ -95,7 +95,7 @@ def test_google_down_at_the_deadline_is_retried_until_the_close_off_completes(
     google.services.worker.run_once()
 
     with google.services.store.transaction() as session:
-        from store import EventState
+        from registrations.models import EventState
 
         state = session.get(EventState, google.event.slug)
         assert state is not None and state.closed_off_at is None and state.close_off_error

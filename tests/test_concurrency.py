@@ -11,7 +11,8 @@ import requests
 from sqlalchemy import func, select
 
 from config.settings import Settings
-from store import Registration, Store
+from registrations.models import Registration
+from store import Store
 from tests.conftest import LiveServer, gunicorn, valid_payload, write_event
 
 CAPACITY = 5

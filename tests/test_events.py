@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from config.events import EventFileError, RegistrationState, load_events
+from config.events import EventFileError, load_events
 from config.settings import DEFAULT_EVENTS_DIR, ConfigurationError, Settings
-from forms.powiaty import POWIATY
+from registrations.powiaty import POWIATY
+from registrations.window import RegistrationState, Window
 from tests.conftest import KLASTER, write_event
 
 
@@ -38,8 +39,8 @@ def test_the_seed_event_is_closed_today_and_the_example_is_open() -> None:
     events = load_events(DEFAULT_EVENTS_DIR)
     today = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
-    assert events[KLASTER].registration_state(today) is RegistrationState.CLOSED
-    assert events["przyklad-otwarte"].registration_state(today) is RegistrationState.OPEN
+    assert Window(events[KLASTER], today).state is RegistrationState.CLOSED
+    assert Window(events["przyklad-otwarte"], today).state is RegistrationState.OPEN
     assert events["przyklad-otwarte"].example
 
 
@@ -61,7 +62,7 @@ def test_the_deadline_is_the_end_of_the_local_day_across_dst(
     event = load_events(tmp_path)["x"]
 
     def at(moment: str) -> RegistrationState:
-        return event.registration_state(datetime.fromisoformat(moment).replace(tzinfo=UTC))
+        return Window(event, datetime.fromisoformat(moment).replace(tzinfo=UTC)).state
 
     assert at(last_second) is RegistrationState.OPEN
     assert at(first_refused) is RegistrationState.CLOSED

@@ -7,7 +7,8 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from store import Registration, Store
+from registrations.models import Registration
+from store import Store
 from tests.conftest import EXAMPLE, KLASTER, FakeClock
 
 FORM_URL = f"/wydarzenia/{KLASTER}/"

@@ -14,10 +14,10 @@ from sqlalchemy import update
 
 from app import create_app
 from config.settings import Settings
+from registrations.models import Registration
 from sheets.factory import make_syncer
 from sheets.rows import HEADERS, ID_HEADER
 from sheets.syncer import Syncer
-from store import Registration
 from tests.conftest import KLASTER, FakeClock, valid_payload
 from tests.sheet_harness import GoogleStaff, StaffSheet, WorkbookStaff
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from config.events import Event
-from forms.powiaty import fold
-from forms.schema import RegistrationIn
-from store import EventState, Registration, Store
+from registrations.allocation import count, lock_event
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.powiaty import fold
+from registrations.schema import RegistrationIn
+from registrations.status import Status
+from registrations.window import Transactions
 
-CONFIRMED = "confirmed"
-WAITLISTED = "waitlisted"
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
 
 
@@ -51,7 +52,7 @@ def enterprise_key(name: str) -> str:
 
 
 def register(
-    store: Store, event: Event, data: RegistrationIn, *, source: str, now: datetime
+    store: Transactions, event: Event, data: RegistrationIn, *, source: str, now: datetime
 ) -> Registration:
     """Commit the registration, confirmed while seats last and waitlisted after.
 
@@ -60,25 +61,18 @@ def register(
     """
     try:
         with store.transaction() as session:
-            state = session.scalars(
-                select(EventState).where(EventState.slug == event.slug).with_for_update()
-            ).one()
+            state = lock_event(session, event)
             if state.closing_started_at is not None or state.closed_off_at is not None:
                 raise ClosedOff()
             _check_unique(session, event, data)
-            confirmed = _count(session, event, status=CONFIRMED)
+            confirmed = count(session, event, status=Status.CONFIRMED)
             registration = _new_row(event, data, source=source, now=now)
-            registration.status = CONFIRMED if confirmed < event.capacity else WAITLISTED
+            seat = confirmed < event.capacity
+            registration.status = Status.CONFIRMED if seat else Status.WAITLISTED
             session.add(registration)
     except IntegrityError as exc:  # the unique e-mail constraint, should the lock be bypassed
         raise AlreadyRegistered() from exc
     return registration
-
-
-def seats_left(store: Store, event: Event) -> int:
-    """Confirmed seats still free (a new registration beyond them is waitlisted)."""
-    with store.transaction() as session:
-        return max(event.capacity - _count(session, event, status=CONFIRMED), 0)
 
 
 def _check_unique(session: Session, event: Event, data: RegistrationIn) -> None:
@@ -88,21 +82,9 @@ def _check_unique(session: Session, event: Event, data: RegistrationIn) -> None:
     if session.scalar(same_email) is not None:
         raise AlreadyRegistered()
     if event.max_per_enterprise is not None:
-        count = _count(session, event, enterprise=enterprise_key(data.enterprise_name))
-        if count >= event.max_per_enterprise:
+        taken = count(session, event, enterprise=enterprise_key(data.enterprise_name))
+        if taken >= event.max_per_enterprise:
             raise EnterpriseLimitReached()
-
-
-def _count(
-    session: Session, event: Event, *, status: str | None = None, enterprise: str | None = None
-) -> int:
-    query = select(func.count()).select_from(Registration)
-    query = query.where(Registration.event_slug == event.slug)
-    if status is not None:
-        query = query.where(Registration.status == status)
-    if enterprise is not None:
-        query = query.where(Registration.enterprise_key == enterprise)
-    return session.scalar(query) or 0
 
 
 def _new_row(event: Event, data: RegistrationIn, *, source: str, now: datetime) -> Registration:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from forms.schema import DIET_LABELS, FieldError
+from registrations.schema import DIET_LABELS, FieldError
 
 _MESSAGES: dict[str, str] = {
     "missing": "To pole jest wymagane.",

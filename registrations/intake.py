@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from config.events import Event, RegistrationState
-from forms.errors import polish_errors
-from forms.operations import ClosedOff, register
-from forms.schema import RegistrationIn
-from store import EventState, Registration, Store
+from registrations.errors import polish_errors
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.operations import ClosedOff, register
+from registrations.schema import RegistrationIn
+from registrations.window import RegistrationState, Transactions, read_window
 
 
 class Invalid(Exception):
@@ -35,33 +36,12 @@ class RegistrationClosed(Exception):
         self.state = state
 
 
-def current_state(store: Store, event: Event, now: datetime) -> RegistrationState:
-    """What the clock says, unless staff have already closed the event off early."""
-    state = event.registration_state(now)
-    if state is RegistrationState.OPEN:
-        with store.transaction() as session:
-            row = session.get(EventState, event.slug)
-            if row is not None and row.closing_started_at is not None:
-                return RegistrationState.CLOSED
-    return state
-
-
-def closed_on(store: Store, event: Event) -> date:
-    """The day registration closed: the deadline day, or the day staff closed it early."""
-    with store.transaction() as session:
-        row = session.get(EventState, event.slug)
-        started = row.closing_started_at if row is not None else None
-    if started is not None and started < event.closes_at:
-        return event.local(started).date()
-    return event.registration_deadline
-
-
 def submit(
-    store: Store, event: Event, payload: dict[str, Any], *, source: str, now: datetime
+    store: Transactions, event: Event, payload: dict[str, Any], *, source: str, now: datetime
 ) -> Registration:
     """Check the moment, validate every field, then commit: the answer follows the commit."""
     try:
-        state = current_state(store, event, now)
+        state = read_window(store, event, now).state
     except SQLAlchemyError as exc:
         raise StoreUnavailable(str(exc)) from None
     if state is not RegistrationState.OPEN:

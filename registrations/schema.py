@@ -18,9 +18,9 @@ from pydantic import (
     field_validator,
 )
 
-from config.events import Event
-from forms.powiaty import describe_area, find_powiat
-from forms.validators import (
+from registrations.event import Event
+from registrations.powiaty import describe_area, find_powiat
+from registrations.validators import (
     clean_multiline,
     clean_text,
     normalise_email,

@@ -1,0 +1,100 @@
+"""Seats and the waiting list, decided one at a time per event under `lock_event`.
+
+Registering, changing, cancelling, staff decisions and promotion all take the same lock first,
+so counting seats and acting on the count happen as one step and an event is never oversold.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from registrations.event import Event
+from registrations.models import EventState, Registration
+from registrations.status import Status
+
+
+def lock_event(session: Session, event: Event) -> EventState:
+    """Take the event's row lock for the rest of the transaction.
+
+    PostgreSQL locks the event's state row (`SELECT … FOR UPDATE`); SQLite has already
+    serialised the whole transaction with `BEGIN IMMEDIATE` (see `store.db`).
+    """
+    query = select(EventState).where(EventState.slug == event.slug).with_for_update()
+    state = session.scalars(query).one_or_none()
+    if state is None:  # an event file added since the store was prepared
+        state = EventState(slug=event.slug)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def count(
+    session: Session,
+    event: Event,
+    *,
+    status: Status | None = None,
+    enterprise: str | None = None,
+    active_only: bool = False,
+    excluding: str | None = None,
+) -> int:
+    """Registrations of the event, narrowed by status, enterprise key or activity."""
+    query = select(func.count()).select_from(Registration)
+    query = query.where(Registration.event_slug == event.slug)
+    if status is not None:
+        query = query.where(Registration.status == status.value)
+    if active_only:
+        query = query.where(Registration.status.in_([s.value for s in Status if s.active]))
+    if enterprise is not None:
+        query = query.where(Registration.enterprise_key == enterprise)
+    if excluding is not None:
+        query = query.where(Registration.id != excluding)
+    return session.scalar(query) or 0
+
+
+def seats_left(session: Session, event: Event) -> int:
+    """Confirmed seats still free (a new registration beyond them is waitlisted)."""
+    return max(event.capacity - count(session, event, status=Status.CONFIRMED), 0)
+
+
+def waiting_list(session: Session, event: Event) -> list[Registration]:
+    """Waitlisted registrations in order of arrival: the first is promoted first."""
+    query = (
+        select(Registration)
+        .where(
+            Registration.event_slug == event.slug,
+            Registration.status == Status.WAITLISTED.value,
+        )
+        .order_by(Registration.seq)
+    )
+    return list(session.scalars(query))
+
+
+def waiting_position(session: Session, registration: Registration) -> int | None:
+    """1 for the first on the waiting list; None when not waiting."""
+    if registration.status != Status.WAITLISTED:
+        return None
+    ahead = select(func.count()).select_from(Registration)
+    ahead = ahead.where(
+        Registration.event_slug == registration.event_slug,
+        Registration.status == Status.WAITLISTED.value,
+        Registration.seq < registration.seq,
+    )
+    return (session.scalar(ahead) or 0) + 1
+
+
+def promote_waiting(session: Session, event: Event, now: datetime) -> list[Registration]:
+    """Confirm waitlisted registrations in order while seats are free; the caller holds the lock.
+
+    Nobody is promoted once the event has started. Staff may have confirmed people above
+    capacity: then there are no free seats and nobody moves (nobody moves back either).
+    """
+    if now >= event.starts_at:
+        return []
+    free = seats_left(session, event)
+    promoted = waiting_list(session, event)[:free] if free > 0 else []
+    for registration in promoted:
+        registration.status = Status.CONFIRMED
+    return promoted

@@ -1,0 +1,120 @@
+"""An event as staff describe it in its file: dates, seats, area, contact, what the form shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from registrations.powiaty import POWIATY
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+def _known_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+    return name
+
+
+def _known_powiat(code: str) -> str:
+    if code not in POWIATY:
+        raise ValueError(f"{code!r} is not a TERYT code of a lubuskie powiat")
+    return code
+
+
+class Contact(BaseModel):
+    """Who answers participants' questions (shown on the form and the closed page)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    role: str = "animator OWES Zielona Góra"
+    phone: str = Field(min_length=1)
+    email: EmailStr
+
+
+class SheetsTarget(BaseModel):
+    """Optional per-event override of where its rows go in Google Sheets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spreadsheet_id: str | None = None
+    worksheet: str | None = None
+
+
+class Event(BaseModel):
+    """One event as staff describe it; the single source of its rules and of what the form shows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: str = Field(pattern=SLUG_PATTERN)
+    title: str = Field(min_length=1)
+    short_title: str | None = None
+    example: bool = False
+    timezone: Annotated[str, AfterValidator(_known_timezone)]
+    starts_on: date
+    ends_on: date
+    registration_deadline: date
+    registration_opens_at: datetime | None = None
+    eligible_powiaty: list[Annotated[str, AfterValidator(_known_powiat)]] = Field(min_length=1)
+    capacity: int = Field(gt=0)
+    max_per_enterprise: int | None = Field(default=None, gt=0)
+    venue: str
+    summary: str
+    programme: list[str] = []
+    provided: list[str] = []
+    accommodation_label: str | None = Field(
+        default=None, description="The night on offer; no accommodation question when unset."
+    )
+    meals: list[str] = Field(default=[], description="Meals served, for the catering list.")
+    contact: Contact
+    consent_version: str = Field(min_length=1)
+    consent_text: str = Field(min_length=1)
+    image_consent_text: str = Field(min_length=1)
+    sheets: SheetsTarget = SheetsTarget()
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Event:
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on is before starts_on")
+        if self.registration_deadline > self.ends_on:
+            raise ValueError("registration_deadline is after the event ends")
+        if self.registration_opens_at is not None and self.registration_opens_at.tzinfo is None:
+            object.__setattr__(
+                self, "registration_opens_at", self.registration_opens_at.replace(tzinfo=self.tz)
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def closes_at(self) -> datetime:
+        """The first instant refused: midnight after the deadline day, in local time."""
+        next_day = self.registration_deadline + timedelta(days=1)
+        return datetime.combine(next_day, time(0), tzinfo=self.tz)
+
+    @property
+    def starts_at(self) -> datetime:
+        """Midnight at the start of the first day, local time: cancellations end, no promotions."""
+        return datetime.combine(self.starts_on, time(0), tzinfo=self.tz)
+
+    @property
+    def worksheet_title(self) -> str:
+        """The staff's worksheet for this event's registrations."""
+        return self.sheets.worksheet or f"Zgłoszenia – {self.short_title or self.slug}"[:100]
+
+    @property
+    def summary_worksheet_title(self) -> str:
+        """The staff's close-off summary for this event."""
+        return f"Podsumowanie – {self.short_title or self.slug}"[:100]
+
+    def local(self, moment: datetime) -> datetime:
+        """`moment` in the event's time zone."""
+        return moment.astimezone(self.tz)

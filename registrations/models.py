@@ -1,0 +1,107 @@
+"""The domain's tables: registrations and each event's state row (also the seat-allocation lock).
+
+`Base` carries the metadata of the whole store; the store's own bookkeeping tables (sync status,
+leases, the mail outbox) are declared on it in `store.models`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Registration(Base):
+    """One participant's accepted registration for one event."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("event_slug", "email_key", name="uq_registration_event_email"),
+        Index("ix_registration_event_sync", "event_slug", "synced_to"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(16), unique=True)
+    event_slug: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(8))
+
+    first_name: Mapped[str] = mapped_column(String(60))
+    last_name: Mapped[str] = mapped_column(String(60))
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    enterprise_key: Mapped[str] = mapped_column(String(200), index=True)
+    powiat: Mapped[str] = mapped_column(String(4))
+    role: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(30))
+    pesel: Mapped[str | None] = mapped_column(String(11))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    accommodation: Mapped[bool] = mapped_column(Boolean)
+    diet: Mapped[str] = mapped_column(String(16))
+    diet_other: Mapped[str | None] = mapped_column(String(200))
+    special_needs: Mapped[str | None] = mapped_column(Text)
+    consent_personal_data: Mapped[bool] = mapped_column(Boolean)
+    consent_image: Mapped[bool] = mapped_column(Boolean)
+    consent_version: Mapped[str] = mapped_column(String(64))
+    consent_given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    synced_to: Mapped[str | None] = mapped_column(String(300))
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class EventState(Base):
+    """Per-event facts the store owns; its row is also the lock that serialises seat allocation."""
+
+    __tablename__ = "event_state"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    closing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary_written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    protected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mail_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mail_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_off_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,34 @@
+"""The four states of a registration and how staff read them (sheet, lists, e-mails)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        """The Polish word staff see in the sheet: `potwierdzone`, `rezygnacja` …"""
+        return STATUS_LABELS[self]
+
+    @property
+    def holds_seat(self) -> bool:
+        return self is Status.CONFIRMED
+
+    @property
+    def active(self) -> bool:
+        """Still taking part or waiting to: counts against the per-enterprise limit."""
+        return self in (Status.CONFIRMED, Status.WAITLISTED)
+
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.CONFIRMED: "potwierdzone",
+    Status.WAITLISTED: "lista rezerwowa",
+    Status.CANCELLED: "rezygnacja",
+    Status.REJECTED: "odrzucone",
+}
