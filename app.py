@@ -20,11 +20,22 @@ from config.services import EXTENSION_KEY, Clock, Services, services, system_clo
 from config.settings import ConfigurationError, Settings, describe_settings_error
 from forms import api, formatting, views
 from forms.blueprint import bp as forms_bp
-from sheets import health
+from forms.blueprint import manage_url
+from jobs import health
+from jobs.worker import Worker
+from mail.outbox import OutboxSender
+from mail.participants import ParticipantMail
+from mail.transport import make_transport
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.operations import Registrations
+from registrations.tokens import LinkTokens
 from sheets.factory import make_sink, make_worker
 from sheets.sink import Sink
 from staff import commands as staff_commands
+from staff import corrections
 from staff.closeoff import make_closeoff
+from staff.digest import make_digest
 from store import Store
 from store import commands as store_commands
 
@@ -50,26 +61,15 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     app.logger.setLevel(settings.log_level)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
-    store.create_schema(events)
-    svc = Services(
-        settings=settings,
-        events=events,
-        store=store,
-        sink=sink or make_sink(settings, instance),
-        clock=clock or system_clock,
-        instance_path=instance,
+    app.extensions[EXTENSION_KEY] = _services(
+        settings, events, instance, app, clock=clock or system_clock, sink=sink
     )
-    svc.worker = make_worker(svc, app.logger)
-    closeoff = make_closeoff(svc, app.logger)
-    svc.worker.jobs.append(lambda: closeoff.run_due(list(events.values())))
-    app.extensions[EXTENSION_KEY] = svc
-
     formatting.init_app(app)
     app.register_blueprint(forms_bp)
     app.register_blueprint(api.bp)
@@ -77,6 +77,7 @@ def create_app(
     store_commands.init_app(app)
     sheets_commands.init_app(app)
     staff_commands.init_app(app)
+    corrections.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     if settings.run_worker:
@@ -84,12 +85,71 @@ def create_app(
     return app
 
 
+def _services(
+    settings: Settings,
+    events: dict[str, Event],
+    instance: Path,
+    app: Flask,
+    *,
+    clock: Clock,
+    sink: Sink | None,
+) -> Services:
+    """The composition root: store, domain, mail, sheets and staff jobs, wired once."""
+    store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
+    store.create_schema(events)
+    tokens = LinkTokens(app.config["SECRET_KEY"])
+    with store.transaction() as session:
+        tokens.issue_missing(session)
+
+    def link_for(registration: Registration) -> str:
+        return manage_url(
+            settings.public_base_url, registration.event_slug, tokens.token(registration)
+        )
+
+    notify = ParticipantMail(settings.mail_from, link_for, clock)
+    svc = Services(
+        settings=settings,
+        events=events,
+        store=store,
+        sink=sink or make_sink(settings, instance),
+        clock=clock,
+        instance_path=instance,
+        registrations=Registrations(store, tokens, notify),
+        link_for=link_for,
+    )
+    svc.worker = make_worker(svc, app.logger)
+    closeoff = make_closeoff(svc, app.logger)
+    digest = make_digest(svc, app.logger)
+    event_list = list(events.values())
+    svc.worker.jobs.append(lambda: closeoff.run_due(event_list))
+    svc.worker.jobs.append(lambda: digest.run(event_list))
+    sender = OutboxSender(
+        store,
+        make_transport(settings, instance, app.logger),
+        clock,
+        app.logger,
+        holder=svc.worker.holder,
+    )
+    svc.mail_worker = Worker(
+        store,
+        [sender.send_due],
+        clock,
+        app.logger,
+        interval_seconds=settings.mail_interval_seconds,
+        lease_seconds=settings.worker_lease_seconds,
+        lease_name=None,
+        name="mail-sender",
+    )
+    return svc
+
+
 def start_worker(app: Flask) -> None:
-    """Start the background syncer of this process (gunicorn.conf.py calls it per worker)."""
+    """Start this process's background threads (gunicorn.conf.py calls it per worker)."""
     svc = services(app)
     if svc.settings.run_worker:
-        svc.worker.start()
-        atexit.register(svc.worker.stop)
+        for worker in (svc.worker, svc.mail_worker):
+            worker.start()
+            atexit.register(worker.stop)
 
 
 def _start_worker_on_first_request(app: Flask) -> None:

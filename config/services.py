@@ -12,10 +12,12 @@ from flask import Flask, abort, current_app
 
 from config.settings import Settings
 from registrations.event import Event
+from registrations.models import Registration
+from registrations.operations import Registrations
 
 if TYPE_CHECKING:
+    from jobs.worker import Worker
     from sheets.sink import Sink
-    from sheets.worker import Worker
     from store import Store
 
 Clock = Callable[[], datetime]
@@ -34,7 +36,10 @@ class Services:
     sink: Sink
     clock: Clock
     instance_path: Path
-    worker: Worker = field(init=False)  # built from the other services
+    registrations: Registrations
+    link_for: Callable[[Registration], str]  # the absolute private link of a registration
+    worker: Worker = field(init=False)  # sheets: sync, decisions, summary, close-off
+    mail_worker: Worker = field(init=False)  # the outbox
 
     def event(self, slug: str) -> Event:
         """The event, or a 404 for an unknown slug."""
@@ -45,6 +50,11 @@ class Services:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def wake_workers(self) -> None:
+        """Something changed: sync the sheet and send the e-mails now, not at the next tick."""
+        self.worker.wake()
+        self.mail_worker.wake()
 
 
 def services(app: Flask | None = None) -> Services:

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     events_dir: Path = DEFAULT_EVENTS_DIR
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:5000",
+        pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
+        description="Where participants reach the service; makes every link absolute.",
+    )
 
     google_application_credentials: Path | None = None
     sheets_spreadsheet_id: str | None = None
@@ -45,6 +50,9 @@ class Settings(BaseSettings):
 
     sheets_check_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often the worksheet is looked at when idle."
+    )
+    sheets_pull_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often staff decisions are read from the sheet."
     )
 
     sync_batch_size: int = Field(default=200, ge=1, le=5000)
@@ -67,6 +75,12 @@ class Settings(BaseSettings):
     staff_email: str | None = Field(
         default=None, description="Where close-off summaries go; the event contact when unset."
     )
+    staff_digest_minutes: float = Field(
+        default=60.0, gt=0, description="At most one e-mail of late changes per this many minutes."
+    )
+    mail_interval_seconds: float = Field(
+        default=2.0, gt=0, description="How often the outbox is looked at when not woken."
+    )
 
     @model_validator(mode="after")
     def _lease_outlasts_a_batch(self) -> Settings:
@@ -78,6 +92,11 @@ class Settings(BaseSettings):
                 f"2 × SHEETS_TIMEOUT_SECONDS ({self.sheets_timeout_seconds:g})"
             )
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Behind HTTPS the session cookie is sent only over HTTPS."""
+        return self.public_base_url.startswith("https://")
 
     @property
     def google_configured(self) -> bool:

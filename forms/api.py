@@ -1,4 +1,8 @@
-"""The JSON API: the same submission path as the form, answered in JSON."""
+"""The JSON API: the same operations as the pages, answered in JSON.
+
+`/api/registrations/<token>` is the private link's twin for clients: GET, PATCH (any subset of
+the fields) and DELETE, under the pages' rules.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,43 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from config.services import services
-from forms.formatting import date_pl
-from forms.views import ERROR_PAGES, REFUSALS, STORE_UNAVAILABLE
-from registrations.intake import Invalid, RegistrationClosed, StoreUnavailable, submit
-from registrations.operations import RegistrationRefused
-from registrations.window import RegistrationState, read_window
+from forms.messages import (
+    ERROR_PAGES,
+    REFUSALS,
+    STORE_UNAVAILABLE,
+    UNKNOWN_LINK,
+    change_not_allowed,
+)
+from forms.views import private
+from registrations.dates import date_pl
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.operations import (
+    ChangeNotAllowed,
+    Invalid,
+    NotFound,
+    RegistrationClosed,
+    RegistrationRefused,
+    StoreUnavailable,
+    payload_of,
+)
+from registrations.status import Status
+from registrations.window import RegistrationState
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 STATUS_MESSAGES = {
-    "confirmed": "Zgłoszenie przyjęte – miejsce potwierdzone.",
-    "waitlisted": "Brak wolnych miejsc – zgłoszenie trafiło na listę rezerwową.",
+    Status.CONFIRMED: "Zgłoszenie przyjęte – miejsce potwierdzone.",
+    Status.WAITLISTED: "Brak wolnych miejsc – zgłoszenie trafiło na listę rezerwową.",
+    Status.CANCELLED: "Zgłoszenie anulowane (rezygnacja).",
+    Status.REJECTED: "Zgłoszenie odrzucone przez organizatora.",
 }
+
+
+class _BadBody(Exception):
+    def __init__(self, response: ResponseReturnValue) -> None:
+        super().__init__()
+        self.response = response
 
 
 @bp.get("/events")
@@ -35,7 +64,7 @@ def list_events() -> ResponseReturnValue:
                 "starts_on": event.starts_on.isoformat(),
                 "ends_on": event.ends_on.isoformat(),
                 "registration_deadline": event.registration_deadline.isoformat(),
-                "registration": read_window(svc.store, event, now).state.value,
+                "registration": svc.registrations.window(event, now).state.value,
                 "url": url_for("api.create_registration", slug=event.slug),
             }
             for event in svc.events.values()
@@ -47,32 +76,14 @@ def list_events() -> ResponseReturnValue:
 def create_registration(slug: str) -> ResponseReturnValue:
     svc = services()
     event = svc.event(slug)
-    if not request.is_json:
-        return _error(415, "unsupported_media_type", "Wyślij zgłoszenie jako JSON.")
     try:
-        payload: Any = request.get_json()
-    except (BadRequest, RecursionError):  # RecursionError: absurdly deep nesting
-        return _error(400, "invalid_json", "Treść żądania nie jest poprawnym JSON-em.")
-    if not isinstance(payload, dict):
-        return jsonify(errors={"__all__": "Zgłoszenie musi być obiektem JSON."}), 422
+        payload = _json_object()
+    except _BadBody as bad:
+        return bad.response
     try:
-        registration = submit(svc.store, event, payload, source="api", now=svc.now())
+        registration = svc.registrations.submit(event, payload, source="api", now=svc.now())
     except RegistrationClosed as closed:
-        if closed.state is RegistrationState.NOT_YET_OPEN:
-            message = "Rejestracja na to wydarzenie jeszcze się nie rozpoczęła."
-        else:
-            closed_on = read_window(svc.store, event, svc.now()).closed_on
-            message = (
-                f"Rejestracja zakończyła się {date_pl(closed_on)} r. "
-                f"Informacji udziela {event.contact.name}, tel. {event.contact.phone}."
-            )
-        return _error(
-            403,
-            "registration_closed",
-            message,
-            state=closed.state.value,
-            contact=event.contact.model_dump(mode="json"),
-        )
+        return _closed(event, closed.state)
     except Invalid as invalid:
         return jsonify(errors=invalid.errors), 422
     except RegistrationRefused as refused:
@@ -80,15 +91,135 @@ def create_registration(slug: str) -> ResponseReturnValue:
     except StoreUnavailable:
         current_app.logger.exception("registration for %s not stored", event.slug)
         return _error(503, "unavailable", STORE_UNAVAILABLE)
-    svc.worker.wake()
+    svc.wake_workers()
+    status = Status(registration.status)
     body = {
         "id": registration.id,
-        "status": registration.status,
-        "message": STATUS_MESSAGES[registration.status],
+        "status": status.value,
+        "message": STATUS_MESSAGES[status],
         "event": event.slug,
         "received_at": registration.received_at.isoformat(),
+        "waiting_position": svc.registrations.waiting_position(registration),
+        "manage_url": svc.link_for(registration),
     }
-    return jsonify(body), 201
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 201
+
+
+@bp.get("/registrations/<token>")
+@private
+def get_registration(token: str) -> ResponseReturnValue:
+    svc = services()
+    try:
+        registration = svc.registrations.by_token(token)
+        event = _event_of(registration)
+    except NotFound:
+        return _error(404, "not_found", UNKNOWN_LINK)
+    return jsonify(_representation(event, registration))
+
+
+@bp.patch("/registrations/<token>")
+@private
+def change_registration(token: str) -> ResponseReturnValue:
+    svc = services()
+    try:
+        changes = _json_object()
+        event = _event_of(svc.registrations.by_token(token))
+        registration = svc.registrations.change(event, token, changes, now=svc.now())
+    except _BadBody as bad:
+        return bad.response
+    except NotFound:
+        return _error(404, "not_found", UNKNOWN_LINK)
+    except ChangeNotAllowed as refused:
+        return _error(403, "change_not_allowed", change_not_allowed(event, refused.reason))
+    except Invalid as invalid:
+        return jsonify(errors=invalid.errors), 422
+    except RegistrationRefused as refused:
+        return _error(409, refused.code, REFUSALS[type(refused)])
+    except StoreUnavailable:
+        current_app.logger.exception("change of a registration not stored")
+        return _error(503, "unavailable", STORE_UNAVAILABLE)
+    svc.wake_workers()
+    return jsonify(_representation(event, registration))
+
+
+@bp.delete("/registrations/<token>")
+@private
+def cancel_registration(token: str) -> ResponseReturnValue:
+    svc = services()
+    try:
+        event = _event_of(svc.registrations.by_token(token))
+        registration = svc.registrations.cancel(event, token, now=svc.now())
+    except NotFound:
+        return _error(404, "not_found", UNKNOWN_LINK)
+    except ChangeNotAllowed as refused:
+        return _error(403, "change_not_allowed", change_not_allowed(event, refused.reason))
+    except StoreUnavailable:
+        current_app.logger.exception("cancellation of a registration not stored")
+        return _error(503, "unavailable", STORE_UNAVAILABLE)
+    svc.wake_workers()
+    return jsonify(_representation(event, registration))
+
+
+def _representation(event: Event, registration: Registration) -> dict[str, Any]:
+    svc = services()
+    status = Status(registration.status)
+    window = svc.registrations.window(event, svc.now())
+    return {
+        "id": registration.id,
+        "event": event.slug,
+        "status": status.value,
+        "status_label": status.label,
+        "message": STATUS_MESSAGES[status],
+        "waiting_position": svc.registrations.waiting_position(registration),
+        "received_at": registration.received_at.isoformat(),
+        "can_change": status.active and window.changes_allowed,
+        "can_cancel": status.active and window.cancellation_allowed,
+        "data": payload_of(registration),
+        "manage_url": svc.link_for(registration),
+    }
+
+
+def _event_of(registration: Registration) -> Event:
+    event = services().events.get(registration.event_slug)
+    if event is None:  # its event file was removed
+        raise NotFound()
+    return event
+
+
+def _json_object() -> dict[str, Any]:
+    """The request's JSON object, or a ready 415/400/422 answer."""
+    if not request.is_json:
+        raise _BadBody(_error(415, "unsupported_media_type", "Wyślij zgłoszenie jako JSON."))
+    try:
+        payload: Any = request.get_json()
+    except (BadRequest, RecursionError):  # RecursionError: absurdly deep nesting
+        raise _BadBody(
+            _error(400, "invalid_json", "Treść żądania nie jest poprawnym JSON-em.")
+        ) from None
+    if not isinstance(payload, dict):
+        raise _BadBody((jsonify(errors={"__all__": "Zgłoszenie musi być obiektem JSON."}), 422))
+    return payload
+
+
+def _closed(event: Event, state: RegistrationState) -> ResponseReturnValue:
+    svc = services()
+    if state is RegistrationState.NOT_YET_OPEN:
+        message = "Rejestracja na to wydarzenie jeszcze się nie rozpoczęła."
+    else:
+        closed_on = svc.registrations.window(event, svc.now()).closed_on
+        message = (
+            f"Rejestracja zakończyła się {date_pl(closed_on)} r. "
+            f"Informacji udziela {event.contact.name}, tel. {event.contact.phone}."
+        )
+    return _error(
+        403,
+        "registration_closed",
+        message,
+        state=state.value,
+        contact=event.contact.model_dump(mode="json"),
+    )
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> ResponseReturnValue:

@@ -1,36 +1,15 @@
-"""Polish dates for pages (Babel), registered as Jinja filters."""
+"""What templates use: Polish dates (the domain's wording) as filters, the CSRF token."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
-from babel.dates import format_date, format_datetime
 from flask import Flask
+from flask_wtf.csrf import generate_csrf
 
-from registrations.event import Event
-
-
-def date_pl(value: date) -> str:
-    """`22 sierpnia 2018`."""
-    return format_date(value, "d MMMM y", locale="pl")
-
-
-def datetime_pl(value: datetime) -> str:
-    """`22 sierpnia 2018, 14:03` in the datetime's own zone."""
-    return format_datetime(value, "d MMMM y, HH:mm", tzinfo=value.tzinfo, locale="pl")
-
-
-def event_dates(event: Event) -> str:
-    """`27–28 sierpnia 2018`, or the full range when months differ."""
-    start, end = event.starts_on, event.ends_on
-    if start == end:
-        return date_pl(start)
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{date_pl(end)}"
-    return f"{date_pl(start)} – {date_pl(end)}"
+from registrations.dates import date_pl, datetime_pl, event_dates
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(date_pl)
     app.add_template_filter(datetime_pl)
     app.add_template_filter(event_dates)
+    app.add_template_global(generate_csrf, "csrf_token")

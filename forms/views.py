@@ -1,31 +1,33 @@
-"""The pages a participant sees: the events, the form, the confirmation."""
+"""The pages a participant sees before registering: the events, the form, the confirmation."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import generate_csrf, validate_csrf
-from sqlalchemy import select
+from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfError
 
 from config.services import services
+from forms.messages import ERROR_PAGES, FIELD_LABELS, REFUSALS, STORE_UNAVAILABLE
 from registrations.allocation import seats_left
 from registrations.errors import GENERAL
 from registrations.event import Event
-from registrations.intake import Invalid, RegistrationClosed, StoreUnavailable, submit
-from registrations.models import Registration
 from registrations.operations import (
-    AlreadyRegistered,
-    EnterpriseLimitReached,
+    Invalid,
+    NotFound,
+    RegistrationClosed,
     RegistrationRefused,
+    StoreUnavailable,
 )
 from registrations.powiaty import POWIATY, describe_area
 from registrations.schema import DIET_LABELS
-from registrations.window import RegistrationState, read_window
+from registrations.window import RegistrationState
 
 HONEYPOT = "website"
 HONEYPOT_FILLED = "Pozostaw puste pole „Strona WWW”."
@@ -45,37 +47,41 @@ TEXT_FIELDS = (
     "special_needs",
 )
 CHECKBOXES = ("consent_personal_data", "consent_image")
-# In the form's order, so the error summary reads top to bottom (general problems first).
-FIELD_LABELS = {
-    "first_name": "Imię",
-    "last_name": "Nazwisko",
-    "email": "Adres e-mail",
-    "phone": "Telefon",
-    "enterprise_name": "Nazwa przedsiębiorstwa",
-    "powiat": "Powiat",
-    "role": "Funkcja",
-    "pesel": "PESEL",
-    "birth_date": "Data urodzenia",
-    "accommodation": "Nocleg",
-    "diet": "Dieta",
-    "diet_other": "Uwagi do diety",
-    "special_needs": "Szczególne potrzeby",
-    "consent_personal_data": "Zgoda na przetwarzanie danych",
-    "consent_image": "Zgoda na wizerunek",
-}
-REFUSALS: dict[type[RegistrationRefused], str] = {
-    AlreadyRegistered: "Ten adres e-mail jest już zgłoszony na to wydarzenie. "
-    "Jeśli chcesz coś zmienić, skontaktuj się z organizatorem.",
-    EnterpriseLimitReached: "Z tego przedsiębiorstwa zgłosiła się już maksymalna liczba osób.",
-}
+P = ParamSpec("P")
 
 
-def form_payload(form: MultiDict[str, str]) -> dict[str, Any]:
+def private(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
+    """A page that carries a private link: never cached, never sent on as a Referer."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        response = current_app.make_response(view(*args, **kwargs))
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return wrapper
+
+
+def form_payload(
+    form: MultiDict[str, str],
+    fields: tuple[str, ...] = TEXT_FIELDS,
+    checkboxes: tuple[str, ...] = CHECKBOXES,
+) -> dict[str, Any]:
     """The form's strings as the JSON API would send them: checkboxes and yes/no as booleans."""
-    payload: dict[str, Any] = {name: form.get(name, "") for name in TEXT_FIELDS}
-    payload.update({name: form.get(name) == "tak" for name in CHECKBOXES})
+    payload: dict[str, Any] = {name: form.get(name, "") for name in fields}
+    payload.update({name: form.get(name) == "tak" for name in checkboxes})
     payload["accommodation"] = form.get("accommodation") == "tak"
     return payload
+
+
+def csrf_problem() -> str | None:
+    """The message for a form whose CSRF token is missing or stale; None when it is fine."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except CsrfError:
+        return EXPIRED_FORM
+    return None
 
 
 def index() -> ResponseReturnValue:
@@ -83,7 +89,7 @@ def index() -> ResponseReturnValue:
     now = svc.now()
     events = []
     for event in svc.events.values():
-        window = read_window(svc.store, event, now)
+        window = svc.registrations.window(event, now)
         ended = window.closed_on if window.state is RegistrationState.CLOSED else None
         events.append((event, window.state, ended))
     return render_template("index.html", events=events, States=RegistrationState)
@@ -92,24 +98,21 @@ def index() -> ResponseReturnValue:
 def registration_form(slug: str) -> ResponseReturnValue:
     svc = services()
     event = svc.event(slug)
-    state = read_window(svc.store, event, svc.now()).state
+    state = svc.registrations.window(event, svc.now()).state
     if state is not RegistrationState.OPEN:
-        return _closed(event, state)
+        return closed_page(event, state)
     if request.method == "GET":
         return _form(event, values={"diet": "standard", "accommodation": "nie"})
     values = request.form.to_dict()
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except CsrfError:
-        return _form(event, values, errors={GENERAL: EXPIRED_FORM}, status=400)
+    if problem := csrf_problem():
+        return _form(event, values, errors={GENERAL: problem}, status=400)
     if request.form.get(HONEYPOT):
         return _form(event, values, errors={GENERAL: HONEYPOT_FILLED}, status=400)
+    payload = form_payload(request.form)
     try:
-        registration = submit(
-            svc.store, event, form_payload(request.form), source="form", now=svc.now()
-        )
+        registration = svc.registrations.submit(event, payload, source="form", now=svc.now())
     except RegistrationClosed as closed:
-        return _closed(event, closed.state)
+        return closed_page(event, closed.state)
     except Invalid as invalid:
         return _form(event, values, errors=invalid.errors, status=422)
     except RegistrationRefused as refused:
@@ -117,37 +120,33 @@ def registration_form(slug: str) -> ResponseReturnValue:
     except StoreUnavailable:
         current_app.logger.exception("registration for %s not stored", event.slug)
         return _form(event, values, errors={GENERAL: STORE_UNAVAILABLE}, status=503)
-    svc.worker.wake()
+    svc.wake_workers()
     # Only the ID goes into the (signed, readable) session cookie, no personal data.
     session["confirmation"] = {"slug": slug, "id": registration.id}
     return redirect(url_for("forms.confirmation", slug=slug), code=303)
 
 
+@private
 def confirmation(slug: str) -> ResponseReturnValue:
+    """The ID, the status and the private link, so a mistyped e-mail address loses nothing."""
     svc = services()
     event = svc.event(slug)
     shown = session.get("confirmation") or {}
     registration = None
     if shown.get("slug") == slug:
-        with svc.store.transaction() as db:
-            registration = db.scalar(select(Registration).where(Registration.id == shown["id"]))
+        try:
+            registration = svc.registrations.by_id(str(shown.get("id", "")))
+        except NotFound:
+            registration = None
     if registration is None:
         return redirect(url_for("forms.registration_form", slug=slug))
-    return render_template("confirmation.html", event=event, registration=registration)
-
-
-ERROR_PAGES = {
-    400: "Niepoprawne żądanie.",
-    404: "Nie ma takiej strony ani wydarzenia.",
-    405: "Ta strona nie obsługuje takiego żądania.",
-    413: "Przesłane dane są zbyt duże.",
-    415: "Nieobsługiwany format danych.",
-    500: "Coś poszło nie tak. Spróbuj ponownie za chwilę.",
-}
-STORE_UNAVAILABLE = (
-    "Nie udało się zapisać zgłoszenia z powodu chwilowej awarii. Nic nie zostało zapisane – "
-    "spróbuj ponownie za chwilę."
-)
+    return render_template(
+        "confirmation.html",
+        event=event,
+        registration=registration,
+        position=svc.registrations.waiting_position(registration),
+        link=svc.link_for(registration),
+    )
 
 
 def error_page(exc: HTTPException) -> ResponseReturnValue:
@@ -157,15 +156,11 @@ def error_page(exc: HTTPException) -> ResponseReturnValue:
     return render_template("error.html", status=status, message=message), status
 
 
-def _form(
-    event: Event,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> ResponseReturnValue:
+def form_context(event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """What the registration fields need, for the form and for the change form alike."""
     order = {name: i for i, name in enumerate(FIELD_LABELS)}
-    ordered = sorted((errors or {}).items(), key=lambda item: order.get(item[0], -1))
-    context = {
+    ordered = sorted(errors.items(), key=lambda item: order.get(item[0], -1))
+    return {
         "event": event,
         "values": values,
         "errors": dict(ordered),
@@ -173,25 +168,30 @@ def _form(
         "area": describe_area(event.eligible_powiaty),
         "diets": DIET_LABELS,
         "labels": FIELD_LABELS,
-        "seats_left": _seats_left(event),
-        "csrf_token": generate_csrf(),
-        "honeypot": HONEYPOT,
     }
-    return render_template("form.html", **context), status
 
 
-def _closed(event: Event, state: RegistrationState) -> ResponseReturnValue:
+def _form(
+    event: Event,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    svc = services()
+    with svc.store.transaction() as db:
+        free = seats_left(db, event)
+    context = form_context(event, values, errors or {})
+    return render_template("form.html", seats_left=free, honeypot=HONEYPOT, **context), status
+
+
+def closed_page(event: Event, state: RegistrationState) -> ResponseReturnValue:
+    svc = services()
     status = 403 if request.method == "POST" else 200
     page = render_template(
         "closed.html",
         event=event,
         state=state,
         States=RegistrationState,
-        closed_on=read_window(services().store, event, services().now()).closed_on,
+        closed_on=svc.registrations.window(event, svc.now()).closed_on,
     )
     return page, status
-
-
-def _seats_left(event: Event) -> int:
-    with services().store.transaction() as session:
-        return seats_left(session, event)

@@ -1,93 +1,196 @@
-"""One small mail module: compose a Polish message (text + HTML) and send or keep it."""
+"""The outbox: e-mails queued in the transaction of the change they report, sent in the background.
+
+A registration never waits on SMTP and never fails because of it: the request only adds a row.
+The sender claims each message before handing it over, so several processes send each message
+once; a process killed between the SMTP hand-over and recording it leaves a claim that expires,
+and the message goes out once more with the same Message-ID (the `.eml` transport writes it
+exactly once). A failing server is retried with growing, jittered pauses.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
 import smtplib
-import ssl
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from pathlib import Path
-from typing import Protocol
 
-from config.settings import Settings
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from mail.transport import Transport
+from store import Store
+from store.models import OutboxMessage
+
+Clock = Callable[[], datetime]
 
 
-def compose(
+def enqueue(
+    session: Session,
+    message: EmailMessage,
     *,
-    sender: str,
-    to: list[str],
-    subject: str,
-    text: str,
-    html: str,
-    reply_to: str | None = None,
-) -> EmailMessage:
-    """A multipart/alternative message; headers with Polish letters are encoded properly."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain="owes-rejestracja")
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    return message
+    kind: str,
+    registration_id: str | None,
+    now: datetime,
+) -> None:
+    """Queue `message` in the caller's transaction: it is sent only if that transaction commits."""
+    session.add(
+        OutboxMessage(
+            message_id=str(message["Message-ID"]),
+            kind=kind,
+            registration_id=registration_id,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+            body=bytes(message),
+        )
+    )
 
 
-class Outbox(Protocol):
-    def send(self, message: EmailMessage) -> str:
-        """Deliver the message; returns where it went, for the log."""
-        ...
+@dataclass(frozen=True)
+class Backlog:
+    waiting: int
+    oldest: datetime | None
+    given_up: int
 
 
-class SmtpOutbox:
-    """Sends through the configured SMTP server (STARTTLS, SSL or plain on a trusted host)."""
-
-    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
-        assert settings.smtp_host is not None
-        self.host = settings.smtp_host
-        self.port = settings.smtp_port
-        self.security = settings.smtp_security
-        self.user = settings.smtp_user
-        self.password = settings.smtp_password
-        self.timeout = timeout
-
-    def send(self, message: EmailMessage) -> str:
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP
-        if self.security == "ssl":
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with smtp:
-            if self.security == "starttls":
-                smtp.starttls(context=context)
-            if self.user and self.password is not None:
-                smtp.login(self.user, self.password.get_secret_value())
-            smtp.send_message(message)
-        return f"smtp://{self.host}:{self.port}"
+def backlog(session: Session) -> Backlog:
+    """Messages not sent yet (and since when), and those given up on, for /healthz."""
+    pending = OutboxMessage.sent_at.is_(None) & OutboxMessage.gave_up_at.is_(None)
+    waiting, oldest = session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(pending)
+    ).one()
+    given_up = session.scalar(select(func.count()).where(OutboxMessage.gave_up_at.is_not(None)))
+    return Backlog(waiting or 0, oldest, given_up or 0)
 
 
-class FileOutbox:
-    """The embedded default: each message becomes an `.eml` file, so nothing is dropped."""
+class OutboxSender:
+    """Sends what is due from the outbox, one claimed message at a time."""
 
-    def __init__(self, folder: Path, logger: logging.Logger) -> None:
-        self.folder = folder
+    def __init__(
+        self,
+        store: Store,
+        transport: Transport,
+        clock: Clock,
+        logger: logging.Logger,
+        *,
+        holder: str,
+        claim_seconds: float = 120.0,
+        batch_size: int = 50,
+        max_attempts: int = 15,
+        backoff_seconds: float = 10.0,
+        backoff_max_seconds: float = 3600.0,
+    ) -> None:
+        self.store = store
+        self.transport = transport
+        self.clock = clock
         self.logger = logger
+        self.holder = holder
+        self.claim = timedelta(seconds=claim_seconds)
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.backoff_max_seconds = backoff_max_seconds
 
-    def send(self, message: EmailMessage) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        path = self.folder / f"{stamp}.eml"
-        path.write_bytes(bytes(message))
-        self.logger.info("no SMTP configured: e-mail %r kept in %s", message["Subject"], path)
-        return str(path)
+    def send_due(self) -> int:
+        """Send every message that is due now; returns how many went out."""
+        sent = 0
+        for message_id in self._due():
+            body = self._claim(message_id)
+            if body is None:
+                continue  # another process took it
+            if self._send(message_id, body):
+                sent += 1
+        return sent
+
+    def _due(self) -> list[int]:
+        now = self.clock()
+        query = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.gave_up_at.is_(None),
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(self.batch_size)
+        )
+        with self.store.transaction() as session:
+            return list(session.scalars(query))
+
+    def _claim(self, message_id: int) -> bytes | None:
+        """Take the message for `claim_seconds`; None when someone else holds or sent it."""
+        now = self.clock()
+        with self.store.transaction() as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.gave_up_at.is_(None),
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .values(claimed_by=self.holder, claimed_until=now + self.claim)
+            )
+            if not getattr(result, "rowcount", 0):
+                return None
+            return session.scalar(select(OutboxMessage.body).where(OutboxMessage.id == message_id))
+
+    def _send(self, message_id: int, body: bytes) -> bool:
+        message = message_from_bytes(body, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        try:
+            where = self.transport.send(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._failed(message_id, f"recipient refused: {_codes(exc)}", permanent=True)
+            return False
+        except (smtplib.SMTPException, OSError) as exc:
+            self._failed(message_id, f"{exc.__class__.__name__}: {exc}", permanent=False)
+            return False
+        with self.store.transaction() as session:
+            row = session.get(OutboxMessage, message_id, with_for_update=True)
+            assert row is not None
+            row.sent_at = self.clock()
+            row.body = None
+            row.claimed_until = None
+            row.last_error = None
+            kind, registration = row.kind, row.registration_id
+        self.logger.info(
+            "e-mail %s (%s, registration %s) sent to %s", message_id, kind, registration, where
+        )
+        return True
+
+    def _failed(self, message_id: int, error: str, *, permanent: bool) -> None:
+        now = self.clock()
+        with self.store.transaction() as session:
+            row = session.get(OutboxMessage, message_id, with_for_update=True)
+            assert row is not None
+            row.attempts += 1
+            row.last_error = error[:1000]
+            row.claimed_until = None
+            if permanent or row.attempts >= self.max_attempts:
+                row.gave_up_at = now
+                row.body = None
+            else:
+                row.next_attempt_at = now + self._pause(row.attempts)
+            attempts, gave_up = row.attempts, row.gave_up_at is not None
+        if gave_up:
+            self.logger.error(
+                "e-mail %s given up after %d attempt(s): %s", message_id, attempts, error
+            )
+        elif attempts == 1:  # once per message, not at every retry
+            self.logger.warning("e-mail %s not sent, will retry: %s", message_id, error)
+
+    def _pause(self, attempts: int) -> timedelta:
+        """Exponential with full jitter, capped: a server that is down is not hammered."""
+        ceiling = min(self.backoff_seconds * 2 ** (attempts - 1), self.backoff_max_seconds)
+        return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
-def make_outbox(settings: Settings, instance: Path, logger: logging.Logger) -> Outbox:
-    if settings.smtp_host:
-        return SmtpOutbox(settings)
-    return FileOutbox(instance / "mail", logger)
+def _codes(exc: smtplib.SMTPRecipientsRefused) -> str:
+    """The server's codes without the addresses (no personal data in the log)."""
+    return ", ".join(str(code) for code, _ in exc.recipients.values()) or "refused"

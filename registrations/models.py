@@ -84,12 +84,47 @@ class Registration(Base):
     consent_version: Mapped[str] = mapped_column(String(64))
     consent_given_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # Each change a participant or staff could see in the sheet bumps the version; a row
+    # written at an older version is rewritten in place.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The private link: a nonce the token is derived from, and a hash to find it by (the
+    # token itself is never stored; see `registrations.tokens`).
+    token_nonce: Mapped[str | None] = mapped_column(String(32))
+    token_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last decision staff typed in the sheet that was applied (normalised), so the same
+    # cell read again is not applied twice.
+    staff_decision: Mapped[str | None] = mapped_column(String(16))
+
     synced_to: Mapped[str | None] = mapped_column(String(300))
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    synced_version: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def touch(self, now: datetime) -> None:
+        """Record that the registration changed: its sheet row is rewritten at the next sync."""
+        self.version = (self.version or 1) + 1
+        self.updated_at = now
+
+
+class StatusChange(Base):
+    """Every status change with who caused it: the staff digest and the decision record."""
+
+    __tablename__ = "status_changes"
+    __table_args__ = (Index("ix_status_change_event", "event_slug", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registration_id: Mapped[str] = mapped_column(String(16), index=True)
+    event_slug: Mapped[str] = mapped_column(String(64))
+    old_status: Mapped[str] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(16))  # participant, staff, system (promotion)
+    decision: Mapped[str | None] = mapped_column(String(16))  # the value staff typed
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class EventState(Base):
@@ -105,3 +140,6 @@ class EventState(Base):
     mail_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mail_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_off_error: Mapped[str | None] = mapped_column(Text)
+    summary_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    digest_cursor: Mapped[int | None] = mapped_column(Integer)

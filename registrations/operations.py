@@ -1,23 +1,65 @@
-"""The one state change of intake: an accepted registration gets a seat or a waiting-list place."""
+"""Every state change of a registration, each one transaction under its event's lock.
+
+Registering, changing, cancelling, staff decisions and promotion from the waiting list all go
+through `Registrations`: the web pages, the JSON API, the staff's sheet and the commands call the
+same operations, so the rules hold whoever acts. Each operation hands its notices to `notify`
+inside its transaction (the e-mail outbox), and bumps the registration's version so its sheet
+row is rewritten.
+"""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from registrations.allocation import count, lock_event
+from registrations.allocation import count, lock_event, promote_waiting, waiting_position
+from registrations.decisions import Decision
+from registrations.errors import polish_errors
 from registrations.event import Event
-from registrations.models import Registration
+from registrations.models import EventState, Registration, StatusChange
+from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.powiaty import fold
 from registrations.schema import RegistrationIn
 from registrations.status import Status
-from registrations.window import Transactions
+from registrations.tokens import LinkTokens
+from registrations.validators import normalise_email
+from registrations.window import RegistrationState, Transactions, Window
 
+LINK_RESEND_INTERVAL = timedelta(minutes=10)
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
+EMAIL_IS_IDENTITY = (
+    "Adresu e-mail nie można tu zmienić – to identyfikator zgłoszenia. "
+    "Jeśli jest błędny, skontaktuj się z organizatorem."
+)
+
+
+class Invalid(Exception):
+    """The submission has mistakes; `errors` maps each field to a Polish message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class StoreUnavailable(Exception):
+    """The database could not take the change; nothing was stored, try again."""
+
+
+class RegistrationClosed(Exception):
+    """The event does not take registrations at this moment."""
+
+    def __init__(self, state: RegistrationState) -> None:
+        super().__init__(state.value)
+        self.state = state
 
 
 class RegistrationRefused(Exception):
@@ -40,6 +82,28 @@ class EnterpriseLimitReached(RegistrationRefused):
     code = "enterprise_limit_reached"
 
 
+class ChangeNotAllowed(Exception):
+    """The window for this change has passed: `reason` is `closed`, `started` or `inactive`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotFound(Exception):
+    """No such registration (or a link that is not one)."""
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """What applying a staff decision did: the status before and after (equal for a no-op)."""
+
+    registration_id: str
+    old_status: Status
+    new_status: Status
+    applied: bool  # False: the same decision was applied before
+
+
 def new_registration_id() -> str:
     """A short ID staff can read out on the phone, e.g. `R-7K3F-9Q2M`."""
     chars = "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
@@ -51,28 +115,318 @@ def enterprise_key(name: str) -> str:
     return fold(name).replace('"', "")[:200]
 
 
-def register(
-    store: Transactions, event: Event, data: RegistrationIn, *, source: str, now: datetime
-) -> Registration:
-    """Commit the registration, confirmed while seats last and waitlisted after.
+def payload_of(registration: Registration) -> dict[str, Any]:
+    """The registration's data as the JSON API takes it: the base a partial change is laid on."""
+    return {
+        "first_name": registration.first_name,
+        "last_name": registration.last_name,
+        "enterprise_name": registration.enterprise_name,
+        "powiat": registration.powiat,
+        "role": registration.role,
+        "email": registration.email,
+        "phone": registration.phone,
+        "pesel": registration.pesel,
+        "birth_date": registration.birth_date.isoformat() if registration.birth_date else None,
+        "accommodation": registration.accommodation,
+        "diet": registration.diet,
+        "diet_other": registration.diet_other,
+        "special_needs": registration.special_needs,
+        "consent_personal_data": registration.consent_personal_data,
+        "consent_image": registration.consent_image,
+    }
 
-    The event's state row is locked first, so concurrent submissions are counted one at a time
-    and the event is never oversold (SQLite serialises with `BEGIN IMMEDIATE` instead).
-    """
+
+def validate(event: Event, payload: dict[str, Any], now: datetime) -> RegistrationIn:
+    """Every field and the rules between them, with Polish messages."""
     try:
-        with store.transaction() as session:
-            state = lock_event(session, event)
-            if state.closing_started_at is not None or state.closed_off_at is not None:
-                raise ClosedOff()
-            _check_unique(session, event, data)
-            confirmed = count(session, event, status=Status.CONFIRMED)
-            registration = _new_row(event, data, source=source, now=now)
-            seat = confirmed < event.capacity
-            registration.status = Status.CONFIRMED if seat else Status.WAITLISTED
-            session.add(registration)
-    except IntegrityError as exc:  # the unique e-mail constraint, should the lock be bypassed
-        raise AlreadyRegistered() from exc
-    return registration
+        return RegistrationIn.model_validate(
+            payload, context={"event": event, "today": event.local(now).date()}
+        )
+    except ValidationError as exc:
+        raise Invalid(polish_errors(exc)) from None
+
+
+@contextmanager
+def _stored() -> Iterator[None]:
+    """A database failure becomes StoreUnavailable (its message has no parameters)."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(str(exc)) from None
+
+
+class Registrations:
+    """The operations on registrations, over one store, one link secret and one notifier."""
+
+    def __init__(self, store: Transactions, tokens: LinkTokens, notify: Notify = nobody) -> None:
+        self.store = store
+        self.tokens = tokens
+        self.notify = notify
+
+    # -- reading -------------------------------------------------------------------------
+
+    def by_token(self, token: str) -> Registration:
+        """The registration a private link points at; NotFound for any other token."""
+        with _stored(), self.store.transaction() as session:
+            registration = self.tokens.find(session, token)
+        if registration is None:
+            raise NotFound()
+        return registration
+
+    def by_id(self, registration_id: str) -> Registration:
+        with _stored(), self.store.transaction() as session:
+            registration = _by_id(session, registration_id)
+        if registration is None:
+            raise NotFound()
+        return registration
+
+    def waiting_position(self, registration: Registration) -> int | None:
+        with _stored(), self.store.transaction() as session:
+            return waiting_position(session, registration)
+
+    def window(self, event: Event, now: datetime) -> Window:
+        with _stored(), self.store.transaction() as session:
+            state = session.get(EventState, event.slug)
+        return Window(event, now, state.closing_started_at if state is not None else None)
+
+    # -- a participant -------------------------------------------------------------------
+
+    def submit(
+        self, event: Event, payload: dict[str, Any], *, source: str, now: datetime
+    ) -> Registration:
+        """Check the moment, validate every field, then commit: the answer follows the commit.
+
+        Confirmed while seats last and waitlisted after; the event's lock makes concurrent
+        submissions count one at a time, so the event is never oversold.
+        """
+        state = self.window(event, now).state
+        if state is not RegistrationState.OPEN:
+            raise RegistrationClosed(state)
+        data = validate(event, payload, now)
+        with _stored():
+            try:
+                with self.store.transaction() as session:
+                    lock = lock_event(session, event)
+                    if lock.closing_started_at is not None or lock.closed_off_at is not None:
+                        raise RegistrationClosed(RegistrationState.CLOSED)
+                    _check_unique(session, event, data)
+                    _check_enterprise(session, event, enterprise_key(data.enterprise_name))
+                    seat = count(session, event, status=Status.CONFIRMED) < event.capacity
+                    registration = _new_row(event, data, source=source, now=now)
+                    registration.status = Status.CONFIRMED if seat else Status.WAITLISTED
+                    self.tokens.issue(registration)
+                    session.add(registration)
+                    self._tell(session, NoticeKind.REGISTERED, event, registration)
+            except IntegrityError:  # the unique e-mail, should two submissions race past the check
+                raise AlreadyRegistered() from None
+        return registration
+
+    def change(
+        self, event: Event, token: str, changes: dict[str, Any], *, now: datetime
+    ) -> Registration:
+        """Apply any subset of the fields while registration is open, with the same rules.
+
+        The e-mail address is the registration's identity: it is not changed here (staff can,
+        with `flask registration set-email`). Nothing changed, nothing written, no e-mail.
+        """
+        with _stored(), self.store.transaction() as session:
+            lock = lock_event(session, event)
+            registration = self._own(session, event, token)
+            window = Window(event, now, lock.closing_started_at)
+            if not window.changes_allowed:
+                raise ChangeNotAllowed("closed")
+            if not Status(registration.status).active:
+                raise ChangeNotAllowed("inactive")
+            data = validate(event, {**payload_of(registration), **changes}, now)
+            if data.email_key != registration.email_key:
+                raise Invalid({"email": EMAIL_IS_IDENTITY})
+            new_enterprise = enterprise_key(data.enterprise_name)
+            if new_enterprise != registration.enterprise_key:
+                _check_enterprise(session, event, new_enterprise, excluding=registration.id)
+            if not _apply(registration, event, data):
+                return registration
+            registration.touch(now)
+            self._tell(session, NoticeKind.CHANGED, event, registration)
+        return registration
+
+    def cancel(self, event: Event, token: str, *, now: datetime) -> Registration:
+        """The participant withdraws, until the event starts; a freed seat is passed on.
+
+        Cancelling what is already cancelled (or rejected) changes nothing and sends nothing.
+        """
+        with _stored(), self.store.transaction() as session:
+            lock_event(session, event)
+            registration = self._own(session, event, token)
+            if not Status(registration.status).active:
+                return registration
+            if not Window(event, now).cancellation_allowed:
+                raise ChangeNotAllowed("started")
+            self._set_status(session, event, registration, Status.CANCELLED, now, "participant")
+            self._tell(session, NoticeKind.CANCELLED, event, registration)
+            self._promote(session, event, now)
+        return registration
+
+    def send_link(self, event: Event, email: str, *, now: datetime) -> None:
+        """Send the private link again to a registered address, at most once per 10 minutes.
+
+        The caller answers the same whether or not the address is registered.
+        """
+        try:
+            email_key = normalise_email(email).casefold()
+        except ValueError:
+            return
+        with _stored(), self.store.transaction() as session:
+            query = select(Registration).where(
+                Registration.event_slug == event.slug, Registration.email_key == email_key
+            )
+            registration = session.scalar(query.with_for_update())
+            if registration is None:
+                return
+            last = registration.link_sent_at
+            if last is not None and now - last < LINK_RESEND_INTERVAL:
+                return
+            registration.link_sent_at = now
+            if not registration.token_nonce:
+                self.tokens.issue(registration)
+            self._tell(session, NoticeKind.LINK, event, registration)
+
+    # -- staff ---------------------------------------------------------------------------
+
+    def set_email(
+        self, event: Event, registration_id: str, email: str, *, now: datetime
+    ) -> Registration:
+        """Correct a participant's address; a new link goes there (the old one stops working)."""
+        try:
+            address = normalise_email(email)
+        except ValueError as exc:
+            raise Invalid({"email": str(exc)}) from None
+        with _stored(), self.store.transaction() as session:
+            lock_event(session, event)
+            registration = _by_id(session, registration_id, event)
+            if registration is None:
+                raise NotFound()
+            email_key = address.casefold()
+            if email_key != registration.email_key:
+                taken = select(Registration.id).where(
+                    Registration.event_slug == event.slug, Registration.email_key == email_key
+                )
+                if session.scalar(taken) is not None:
+                    raise AlreadyRegistered()
+            registration.email, registration.email_key = address, email_key
+            self.tokens.issue(registration)
+            registration.link_sent_at = now
+            registration.touch(now)
+            self._tell(session, NoticeKind.LINK, event, registration)
+        return registration
+
+    def decide(
+        self, event: Event, registration_id: str, decision: Decision, *, now: datetime
+    ) -> DecisionOutcome:
+        """Carry out what staff typed in the sheet, once.
+
+        Compared with the last decision applied to the registration, not with its status: the
+        same cell read again does nothing, a different value later applies. Should the status
+        already be the decided one (the participant cancelled first), only the decision is
+        recorded and nobody is e-mailed twice. `przyjęte` confirms even above capacity.
+        """
+        with _stored(), self.store.transaction() as session:
+            lock_event(session, event)
+            registration = _by_id(session, registration_id, event)
+            if registration is None:
+                raise NotFound()
+            old = Status(registration.status)
+            if registration.staff_decision == decision.value:
+                return DecisionOutcome(registration.id, old, old, applied=False)
+            registration.staff_decision = decision.value
+            new = decision.status
+            if new is not old:
+                self._set_status(session, event, registration, new, now, "staff", decision)
+                self._tell(session, _DECISION_NOTICES[decision], event, registration)
+                if old is Status.CONFIRMED:
+                    self._promote(session, event, now)
+            else:
+                session.add(_change(registration, old, new, now, "staff", decision))
+        return DecisionOutcome(registration.id, old, new, applied=True)
+
+    def promote(self, event: Event, *, now: datetime) -> list[Registration]:
+        """Hand free seats to the waiting list in order (capacity raised, or a seat freed)."""
+        with _stored(), self.store.transaction() as session:
+            lock_event(session, event)
+            return self._promote(session, event, now)
+
+    # -- inside a transaction ------------------------------------------------------------
+
+    def _own(self, session: Session, event: Event, token: str) -> Registration:
+        registration = self.tokens.find(session, token)
+        if registration is None or registration.event_slug != event.slug:
+            raise NotFound()
+        return registration
+
+    def _promote(self, session: Session, event: Event, now: datetime) -> list[Registration]:
+        promoted = promote_waiting(session, event, now)
+        for registration in promoted:
+            session.add(_change(registration, Status.WAITLISTED, Status.CONFIRMED, now, "system"))
+            registration.touch(now)
+            self._tell(session, NoticeKind.PROMOTED, event, registration)
+        return promoted
+
+    def _set_status(
+        self,
+        session: Session,
+        event: Event,
+        registration: Registration,
+        status: Status,
+        now: datetime,
+        actor: str,
+        decision: Decision | None = None,
+    ) -> None:
+        session.add(
+            _change(registration, Status(registration.status), status, now, actor, decision)
+        )
+        registration.status = status
+        registration.touch(now)
+
+    def _tell(
+        self, session: Session, kind: NoticeKind, event: Event, registration: Registration
+    ) -> None:
+        session.flush()
+        position = waiting_position(session, registration)
+        self.notify(session, Notice(kind, event, registration, position))
+
+
+_DECISION_NOTICES = {
+    Decision.CANCELLED: NoticeKind.CANCELLED,
+    Decision.REJECTED: NoticeKind.REJECTED,
+    Decision.CONFIRMED: NoticeKind.CONFIRMED,
+}
+
+
+def _by_id(
+    session: Session, registration_id: str, event: Event | None = None
+) -> Registration | None:
+    query = select(Registration).where(Registration.id == registration_id.strip().upper())
+    if event is not None:
+        query = query.where(Registration.event_slug == event.slug)
+    return session.scalar(query)
+
+
+def _change(
+    registration: Registration,
+    old: Status,
+    new: Status,
+    now: datetime,
+    actor: str,
+    decision: Decision | None = None,
+) -> StatusChange:
+    return StatusChange(
+        registration_id=registration.id,
+        event_slug=registration.event_slug,
+        old_status=old.value,
+        new_status=new.value,
+        actor=actor,
+        decision=decision.value if decision is not None else None,
+        changed_at=now,
+    )
 
 
 def _check_unique(session: Session, event: Event, data: RegistrationIn) -> None:
@@ -81,10 +435,47 @@ def _check_unique(session: Session, event: Event, data: RegistrationIn) -> None:
     )
     if session.scalar(same_email) is not None:
         raise AlreadyRegistered()
-    if event.max_per_enterprise is not None:
-        taken = count(session, event, enterprise=enterprise_key(data.enterprise_name))
-        if taken >= event.max_per_enterprise:
-            raise EnterpriseLimitReached()
+
+
+def _check_enterprise(
+    session: Session, event: Event, key: str, *, excluding: str | None = None
+) -> None:
+    """Cancelled and rejected registrations do not count against `max_per_enterprise`."""
+    if event.max_per_enterprise is None:
+        return
+    taken = count(session, event, enterprise=key, active_only=True, excluding=excluding)
+    if taken >= event.max_per_enterprise:
+        raise EnterpriseLimitReached()
+
+
+def _values(event: Event, data: RegistrationIn) -> dict[str, Any]:
+    """The stored form of validated data (what a row holds), e-mail and consent aside."""
+    return {
+        "first_name": data.first_name,
+        "last_name": data.last_name,
+        "enterprise_name": data.enterprise_name,
+        "enterprise_key": enterprise_key(data.enterprise_name),
+        "powiat": data.powiat,
+        "role": data.role,
+        "phone": data.phone,
+        "pesel": data.pesel,
+        "birth_date": data.birth_date,
+        "accommodation": data.accommodation and event.accommodation_label is not None,
+        "diet": data.diet.value,
+        "diet_other": data.diet_other,
+        "special_needs": data.special_needs,
+        "consent_image": data.consent_image,
+    }
+
+
+def _apply(registration: Registration, event: Event, data: RegistrationIn) -> bool:
+    """Write the changed fields onto the row; True when anything changed."""
+    changed = False
+    for name, value in _values(event, data).items():
+        if getattr(registration, name) != value:
+            setattr(registration, name, value)
+            changed = True
+    return changed
 
 
 def _new_row(event: Event, data: RegistrationIn, *, source: str, now: datetime) -> Registration:
@@ -93,23 +484,11 @@ def _new_row(event: Event, data: RegistrationIn, *, source: str, now: datetime) 
         event_slug=event.slug,
         received_at=now,
         source=source,
-        first_name=data.first_name,
-        last_name=data.last_name,
-        enterprise_name=data.enterprise_name,
-        enterprise_key=enterprise_key(data.enterprise_name),
-        powiat=data.powiat,
-        role=data.role,
         email=data.email,
         email_key=data.email_key,
-        phone=data.phone,
-        pesel=data.pesel,
-        birth_date=data.birth_date,
-        accommodation=data.accommodation and event.accommodation_label is not None,
-        diet=data.diet.value,
-        diet_other=data.diet_other,
-        special_needs=data.special_needs,
         consent_personal_data=data.consent_personal_data,
-        consent_image=data.consent_image,
         consent_version=event.consent_version,
         consent_given_at=now,
+        version=1,
+        **_values(event, data),
     )

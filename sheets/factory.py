@@ -8,10 +8,10 @@ from pathlib import Path
 
 from config.services import Services
 from config.settings import Settings
+from jobs.worker import Worker
 from sheets.local import LocalWorkbookSink
 from sheets.sink import Sink
 from sheets.syncer import Syncer
-from sheets.worker import Worker
 
 
 def make_sink(settings: Settings, instance: Path) -> Sink:

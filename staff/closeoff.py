@@ -19,8 +19,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from config.services import Services
-from forms.formatting import date_pl
-from mail import Outbox, compose, make_outbox
+from mail.transport import Transport, compose, make_transport
+from registrations.dates import date_pl
 from registrations.event import Event
 from registrations.models import EventState, Registration
 from registrations.window import read_window
@@ -51,7 +51,7 @@ class CloseOff:
         store: Store,
         sink: Sink,
         syncer: Syncer,
-        outbox: Outbox,
+        outbox: Transport,
         clock: Callable[[], datetime],
         logger: logging.Logger,
         *,
@@ -258,7 +258,7 @@ def make_closeoff(svc: Services, logger: logging.Logger) -> CloseOff:
         svc.store,
         svc.sink,
         syncer,
-        make_outbox(svc.settings, svc.instance_path, logger),
+        make_transport(svc.settings, svc.instance_path, logger),
         svc.clock,
         logger,
         sender=svc.settings.mail_from,

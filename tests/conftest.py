@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from store import Store
 
 PROJECT = Path(__file__).parents[1]
 KLASTER = "klaster-2018"
-EXAMPLE = "przyklad-otwarte"
+OPEN = "otwarte"  # a test event that is open whenever the tests run, with 3 seats
 POSTGRES_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -85,6 +85,27 @@ def write_event(folder: Path, slug: str, **changes: Any) -> Path:
     path = folder / f"{slug}.toml"
     path.write_text(source, encoding="utf-8")
     return path
+
+
+def write_open_event(folder: Path, slug: str = OPEN, **changes: Any) -> Path:
+    """An event open for registration on any day the tests run (real clock or the fake 2018 one).
+
+    Its dates follow today's date, so no test breaks when a fixed deadline passes.
+    """
+    deadline = date.today() + timedelta(days=60)
+    starts = deadline + timedelta(days=7)
+    values: dict[str, Any] = {
+        "title": '"Wydarzenie testowe otwarte"',
+        "short_title": '"Otwarte"',
+        "registration_deadline": deadline.isoformat(),
+        "starts_on": starts.isoformat(),
+        "ends_on": (starts + timedelta(days=1)).isoformat(),
+        "capacity": 3,
+        "max_per_enterprise": 2,
+        "accommodation_label": '"Nocleg z pierwszego na drugi dzień"',
+        **changes,
+    }
+    return write_event(folder, slug, **values)
 
 
 def flask_process(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -175,9 +196,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     reset_postgres()
 
 
+def own_events(folder: Path) -> Path:
+    """The tests' own event files: the seed event as shipped, and an event that is open."""
+    write_event(folder, KLASTER)
+    write_open_event(folder)
+    return folder
+
+
 @pytest.fixture
-def events_dir() -> Path:
-    return DEFAULT_EVENTS_DIR
+def events_dir(tmp_path: Path) -> Path:
+    return own_events(tmp_path / "events")
 
 
 @pytest.fixture

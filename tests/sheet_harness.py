@@ -18,7 +18,7 @@ from sheets.local import excel_title, save_atomically, set_text
 from sheets.rows import ID_HEADER
 from sheets.syncer import Syncer
 from sheets.transport import emulator_session
-from tests.conftest import KLASTER, FakeClock, valid_payload
+from tests.conftest import KLASTER, FakeClock, own_events, valid_payload
 
 URL = f"/api/events/{KLASTER}/registrations"
 TITLE = "Zgłoszenia – Klaster PS 2018"
@@ -192,6 +192,7 @@ class Google:
         }
         self.settings = Settings(
             instance_path=tmp_path / "instance",
+            events_dir=own_events(tmp_path / "events"),
             run_worker=False,
             secret_key="t",  # type: ignore[arg-type]
             sheets_emulator_host=emulator.host_port,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from registrations.models import Registration
 from store import Store
-from tests.conftest import KLASTER, FakeClock, valid_payload
+from tests.conftest import KLASTER, OPEN, FakeClock, valid_payload
 
 URL = f"/api/events/{KLASTER}/registrations"
 
@@ -163,7 +163,7 @@ def test_a_second_registration_with_the_same_email_is_refused_and_not_stored(
 
 def test_the_same_email_may_register_for_another_event(client: FlaskClient) -> None:
     assert client.post(URL, json=valid_payload()).status_code == 201
-    other = client.post("/api/events/przyklad-otwarte/registrations", json=valid_payload())
+    other = client.post(f"/api/events/{OPEN}/registrations", json=valid_payload())
     assert other.status_code == 201
 
 
@@ -340,7 +340,7 @@ def test_seats_are_confirmed_up_to_capacity_then_waitlisted(
 def test_max_per_enterprise_refuses_one_more_from_the_same_enterprise(
     client: FlaskClient,
 ) -> None:
-    url = "/api/events/przyklad-otwarte/registrations"
+    url = f"/api/events/{OPEN}/registrations"
     names = ["Spółdzielnia „Mała”", "spółdzielnia mała", "SPÓŁDZIELNIA  MAŁA"]
     answers = [
         client.post(url, json=valid_payload(email=f"p{i}@example.pl", enterprise_name=name))

@@ -20,7 +20,7 @@ from config.services import Services
 from config.settings import Settings
 from registrations.models import EventState
 from staff.closeoff import CloseOff, CloseOffFailed, Outcome, make_closeoff
-from tests.conftest import KLASTER, FakeClock, Mailbox, flask_process, valid_payload
+from tests.conftest import KLASTER, FakeClock, Mailbox, flask_process, own_events, valid_payload
 
 URL = f"/api/events/{KLASTER}/registrations"
 PROJECT = Path(__file__).parents[1]
@@ -76,6 +76,7 @@ class Office:
 def office_settings(tmp_path: Path, **extra: Any) -> Settings:
     return Settings(
         instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
         run_worker=False,
         secret_key="t",  # type: ignore[arg-type]
         **extra,

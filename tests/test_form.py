@@ -7,9 +7,11 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from config.services import services
+from registrations.dates import date_pl
 from registrations.models import Registration
 from store import Store
-from tests.conftest import EXAMPLE, KLASTER, FakeClock
+from tests.conftest import KLASTER, OPEN, FakeClock
 
 FORM_URL = f"/wydarzenia/{KLASTER}/"
 
@@ -63,7 +65,8 @@ def test_index_lists_events_with_their_state_and_dates_in_polish(
 
     assert "Zapisy zakończone 22 sierpnia 2018&nbsp;r." in html
     assert "27–28 sierpnia 2018" in html
-    assert "Zapisy otwarte do 10 czerwca 2030&nbsp;r." in html
+    deadline = services(client.application).events[OPEN].registration_deadline
+    assert f"Zapisy otwarte do {date_pl(deadline)}&nbsp;r." in html
 
 
 def test_the_stylesheet_every_page_links_is_served(client: FlaskClient) -> None:
@@ -217,7 +220,7 @@ def test_closed_event_says_when_registration_closed_and_whom_to_contact(
 
 
 def test_a_waitlisted_participant_is_told_so(client: FlaskClient) -> None:
-    url = f"/wydarzenia/{EXAMPLE}/"
+    url = f"/wydarzenia/{OPEN}/"
     for i in range(3):  # the example event has 3 seats
         submit(client, url, email=f"o{i}@example.pl", enterprise_name=f"Firma {i}")
 
@@ -251,7 +254,7 @@ def test_an_oversized_form_post_is_a_413_page(client: FlaskClient) -> None:
 def test_the_form_says_when_new_registrations_go_to_the_waiting_list(
     client: FlaskClient,
 ) -> None:
-    url = f"/wydarzenia/{EXAMPLE}/"
+    url = f"/wydarzenia/{OPEN}/"
     assert "listę rezerwową" not in client.get(url).text
     for i in range(3):  # the example event has 3 seats
         submit(client, url, email=f"s{i}@example.pl", enterprise_name=f"Firma {i}")

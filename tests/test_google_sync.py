@@ -18,7 +18,7 @@ import requests
 from app import create_app
 from config.settings import Settings
 from sheets.rows import ID_HEADER
-from tests.conftest import FakeClock, flask_process, gunicorn, valid_payload
+from tests.conftest import OPEN, FakeClock, flask_process, gunicorn, own_events, valid_payload
 from tests.sheet_harness import TITLE, URL, Google, GoogleStaff
 
 PROJECT = Path(__file__).parents[1]
@@ -176,6 +176,7 @@ def test_missing_credentials_never_stop_registrations(
 ) -> None:
     settings = Settings(
         instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
         run_worker=False,
         secret_key="t",  # type: ignore[arg-type]
         google_application_credentials=tmp_path / "nie-ma.json",
@@ -203,6 +204,7 @@ def test_a_broken_credentials_file_is_reported_without_its_content(
     key.write_text(json.dumps({"type": "service_account", "private_key": "TAJNE-123"}))
     settings = Settings(
         instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
         run_worker=False,
         secret_key="t",  # type: ignore[arg-type]
         google_application_credentials=key,
@@ -251,6 +253,7 @@ def test_sheets_check_names_a_revoked_share(google: Google) -> None:
 def _sync_process(google: Google) -> subprocess.Popen[bytes]:
     env = {
         "INSTANCE_PATH": str(google.settings.instance_path),
+        "EVENTS_DIR": str(google.settings.events_dir),
         "SHEETS_EMULATOR_HOST": google.emulator.host_port,
         "SHEETS_SPREADSHEET_ID": google.spreadsheet_id,
         "SYNC_BATCH_SIZE": "10",
@@ -269,10 +272,10 @@ def test_a_syncer_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
     clock = FakeClock(datetime.now(UTC))
     setup = Google(sheets_emulator, tmp_path, clock)
     try:
-        setup.event = setup.services.events["przyklad-otwarte"]
+        setup.event = setup.services.events[OPEN]
         for i in range(25):
             payload = valid_payload(email=f"k{i}@example.pl", enterprise_name=f"E{i}")
-            setup.client.post("/api/events/przyklad-otwarte/registrations", json=payload)
+            setup.client.post(f"/api/events/{OPEN}/registrations", json=payload)
         # The second batch's append is applied late, after the process is already dead.
         sheets_emulator.inject("delay", seconds=1.5, path_contains=":append", times=2)
 
@@ -288,7 +291,7 @@ def test_a_syncer_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(
         rerun = _sync_process(setup)
         output, _ = rerun.communicate(timeout=60)
 
-        title = "Zgłoszenia – Przykład"
+        title = "Zgłoszenia – Otwarte"
         grid = sheets_emulator.values(setup.spreadsheet_id, title)
         column = grid[0].index(ID_HEADER)
         ids = [row[column] for row in grid[1:]]
@@ -401,13 +404,14 @@ def test_gunicorn_workers_each_with_a_syncer_append_every_row_once(
     spreadsheet_id = sheets_emulator.create_spreadsheet("Zgłoszenia OWES")
     env = {
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        "EVENTS_DIR": str(own_events(tmp_path / "events")),
         "SHEETS_EMULATOR_HOST": sheets_emulator.host_port,
         "SHEETS_SPREADSHEET_ID": spreadsheet_id,
         "SYNC_INTERVAL_SECONDS": "0.2",
         "SYNC_BATCH_SIZE": "5",
     }
     with gunicorn(env) as base, requests.Session() as session:
-        url = f"{base}/api/events/przyklad-otwarte/registrations"
+        url = f"{base}/api/events/{OPEN}/registrations"
         ids = []
         for i in range(30):
             payload = valid_payload(email=f"g{i}@example.pl", enterprise_name=f"E{i}")
@@ -418,6 +422,6 @@ def test_gunicorn_workers_each_with_a_syncer_append_every_row_once(
                 break
             time.sleep(0.2)
 
-    grid = sheets_emulator.values(spreadsheet_id, "Zgłoszenia – Przykład")
+    grid = sheets_emulator.values(spreadsheet_id, "Zgłoszenia – Otwarte")
     column = grid[0].index(ID_HEADER)
     assert sorted(row[column] for row in grid[1:]) == sorted(ids)

@@ -18,7 +18,7 @@ from registrations.models import Registration
 from sheets.factory import make_syncer
 from sheets.rows import HEADERS, ID_HEADER
 from sheets.syncer import Syncer
-from tests.conftest import KLASTER, FakeClock, valid_payload
+from tests.conftest import KLASTER, FakeClock, own_events, valid_payload
 from tests.sheet_harness import GoogleStaff, StaffSheet, WorkbookStaff
 
 URL = f"/api/events/{KLASTER}/registrations"
@@ -65,13 +65,19 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> I
     instance = tmp_path / "instance"
     staff: Any
     if request.param == "workbook":
-        settings = Settings(instance_path=instance, run_worker=False, secret_key="t")  # type: ignore[arg-type]
+        settings = Settings(
+            instance_path=instance,
+            events_dir=own_events(tmp_path / "events"),
+            run_worker=False,
+            secret_key="t",  # type: ignore[arg-type]
+        )
         staff = WorkbookStaff(instance)
     else:
         emulator = request.getfixturevalue("sheets_emulator")
         spreadsheet_id = emulator.create_spreadsheet("Zgłoszenia OWES")
         settings = Settings(
             instance_path=instance,
+            events_dir=own_events(tmp_path / "events"),
             run_worker=False,
             secret_key="t",  # type: ignore[arg-type]
             sheets_emulator_host=emulator.host_port,

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.services import Services
+from jobs.worker import LEASE_NAME, Job, Worker
 from sheets.factory import make_syncer
-from sheets.worker import LEASE_NAME, Job, Worker
 from store import Store, lease
 from tests.conftest import KLASTER, FakeClock, valid_payload
 

@@ -18,11 +18,13 @@ LEASE_NAME = "sheets-worker"
 
 
 class Worker:
-    """Runs `jobs` (sync, close-off) every `interval` seconds, or sooner when woken.
+    """Runs `jobs` every `interval` seconds, or sooner when woken, in a thread of its own.
 
-    With several processes (gunicorn -w 4, or a separate `flask sheets sync`), one round runs
-    at a time: the lease in the database is taken for a round and let go after it. Should a
-    process die mid-round, its lease expires after `lease_seconds`.
+    With a lease (the sheet worker: sync, decisions, close-off), one round runs at a time across
+    processes (gunicorn -w 4, or a separate `flask sheets sync`): the lease in the database is
+    taken for a round and let go after it; should a process die mid-round, it expires after
+    `lease_seconds`. Without one (the mail sender, whose messages are claimed one by one), every
+    process works. Each worker has its own thread, so a slow Google never holds back mail.
     """
 
     def __init__(
@@ -34,6 +36,8 @@ class Worker:
         *,
         interval_seconds: float,
         lease_seconds: float,
+        lease_name: str | None = LEASE_NAME,
+        name: str = "sheets-worker",
     ) -> None:
         self.store = store
         self.jobs = list(jobs)
@@ -41,6 +45,8 @@ class Worker:
         self.logger = logger
         self.interval_seconds = interval_seconds
         self.lease_ttl = timedelta(seconds=lease_seconds)
+        self.lease_name = lease_name
+        self.name = name
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -48,7 +54,9 @@ class Worker:
 
     def renew_lease(self) -> bool:
         """Take or extend the lease; False while another process holds it."""
-        return lease.acquire(self.store, LEASE_NAME, self.holder, self.clock(), self.lease_ttl)
+        if self.lease_name is None:
+            return True
+        return lease.acquire(self.store, self.lease_name, self.holder, self.clock(), self.lease_ttl)
 
     def run_once(self) -> bool:
         """Do one round of every job under the lease; False if another process holds it.
@@ -78,7 +86,8 @@ class Worker:
         return True
 
     def release_lease(self) -> None:
-        lease.release(self.store, LEASE_NAME, self.holder)
+        if self.lease_name is not None:
+            lease.release(self.store, self.lease_name, self.holder)
 
     def wake(self) -> None:
         """Ask for a round now (a registration was just committed)."""
@@ -86,9 +95,7 @@ class Worker:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self.run_forever, name="sheets-worker", daemon=True
-            )
+            self._thread = threading.Thread(target=self.run_forever, name=self.name, daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -1,0 +1,184 @@
+"""A participant's own registration behind their private link: see it, correct it, cancel it.
+
+A wrong token answers exactly like an unknown one (the same 404 page). Every page here carries
+the token in its URL, so it is sent with `Referrer-Policy: no-referrer` and `Cache-Control:
+no-store`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound as HttpNotFound
+
+from config.services import services
+from forms.messages import REFUSALS, STORE_UNAVAILABLE, change_not_allowed
+from forms.views import csrf_problem, form_context, form_payload, private
+from registrations.errors import GENERAL
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.operations import (
+    ChangeNotAllowed,
+    Invalid,
+    NotFound,
+    RegistrationRefused,
+    StoreUnavailable,
+    payload_of,
+)
+from registrations.status import Status
+from registrations.window import Window
+
+# What the change form sends: the registration form without the e-mail (the registration's
+# identity) and without the data-processing consent (given once; withdrawing it is cancelling).
+CHANGE_FIELDS = (
+    "first_name",
+    "last_name",
+    "enterprise_name",
+    "powiat",
+    "role",
+    "phone",
+    "pesel",
+    "birth_date",
+    "diet",
+    "diet_other",
+    "special_needs",
+)
+SAVED = "Zmiany zostały zapisane. Potwierdzenie wysłaliśmy e-mailem."
+UNCHANGED = "Nic się nie zmieniło – zgłoszenie jest takie jak wcześniej."
+CANCELLED = "Rezygnacja została zapisana. Potwierdzenie wysłaliśmy e-mailem."
+LINK_SENT = (
+    "Jeśli ten adres jest zgłoszony na to wydarzenie, za chwilę otrzymasz na niego wiadomość "
+    "z linkiem do zgłoszenia. Sprawdź też folder spam. Link wysyłamy ponownie najwyżej raz na "
+    "10 minut."
+)
+
+
+@private
+def registration(slug: str, token: str) -> ResponseReturnValue:
+    svc = services()
+    event, found = _find(slug, token)
+    window = svc.registrations.window(event, svc.now())
+    if request.method == "GET":
+        return _page(event, found, window, values=_values(found))
+    values = request.form.to_dict()
+    if problem := csrf_problem():
+        return _page(event, found, window, values, errors={GENERAL: problem}, status=400)
+    changes = form_payload(request.form, CHANGE_FIELDS, checkboxes=("consent_image",))
+    try:
+        changed = svc.registrations.change(event, token, changes, now=svc.now())
+    except ChangeNotAllowed as refused:
+        message = change_not_allowed(event, refused.reason)
+        return _page(event, found, window, values, errors={GENERAL: message}, status=403)
+    except Invalid as invalid:
+        return _page(event, found, window, values, errors=invalid.errors, status=422)
+    except RegistrationRefused as refused:
+        errors = {GENERAL: REFUSALS[type(refused)]}
+        return _page(event, found, window, values, errors=errors, status=409)
+    except StoreUnavailable:
+        current_app.logger.exception("change of a registration for %s not stored", slug)
+        return _page(event, found, window, values, errors={GENERAL: STORE_UNAVAILABLE}, status=503)
+    except NotFound:
+        raise HttpNotFound() from None
+    flash(SAVED if changed.version != found.version else UNCHANGED)
+    svc.wake_workers()
+    return redirect(url_for("forms.registration", slug=slug, token=token), code=303)
+
+
+@private
+def cancel(slug: str, token: str) -> ResponseReturnValue:
+    """The confirmation step (GET), then the cancellation itself (POST)."""
+    svc = services()
+    event, found = _find(slug, token)
+    window = svc.registrations.window(event, svc.now())
+    active = Status(found.status).active
+    if request.method == "GET" or not active:
+        if not active:
+            return redirect(url_for("forms.registration", slug=slug, token=token), code=303)
+        return render_template("cancel.html", event=event, registration=found, window=window)
+    if problem := csrf_problem():
+        return render_template(
+            "cancel.html", event=event, registration=found, window=window, error=problem
+        ), 400
+    try:
+        svc.registrations.cancel(event, token, now=svc.now())
+    except ChangeNotAllowed as refused:
+        message = change_not_allowed(event, refused.reason)
+        return render_template(
+            "cancel.html", event=event, registration=found, window=window, error=message
+        ), 403
+    except StoreUnavailable:
+        current_app.logger.exception("cancellation of a registration for %s not stored", slug)
+        return render_template(
+            "cancel.html", event=event, registration=found, window=window, error=STORE_UNAVAILABLE
+        ), 503
+    except NotFound:
+        raise HttpNotFound() from None
+    flash(CANCELLED)
+    svc.wake_workers()
+    return redirect(url_for("forms.registration", slug=slug, token=token), code=303)
+
+
+def remind(slug: str) -> ResponseReturnValue:
+    """The link again, to a registered address: the answer never tells whether it is one."""
+    svc = services()
+    event = svc.event(slug)
+    if request.method == "GET":
+        return render_template("remind.html", event=event, sent=False)
+    if problem := csrf_problem():
+        return render_template("remind.html", event=event, sent=False, error=problem), 400
+    email = request.form.get("email", "")[:320]
+    try:
+        svc.registrations.send_link(event, email, now=svc.now())
+    except StoreUnavailable:
+        current_app.logger.exception("link reminder for %s not queued", slug)
+        return render_template("remind.html", event=event, error=STORE_UNAVAILABLE), 503
+    svc.mail_worker.wake()
+    return render_template("remind.html", event=event, sent=True)
+
+
+def _find(slug: str, token: str) -> tuple[Event, Registration]:
+    svc = services()
+    event = svc.event(slug)
+    try:
+        found = svc.registrations.by_token(token)
+    except NotFound:
+        raise HttpNotFound() from None
+    if found.event_slug != event.slug:
+        raise HttpNotFound()
+    return event, found
+
+
+def _values(registration: Registration) -> dict[str, str]:
+    """The registration as the form's strings (yes/no as `tak`/`nie`)."""
+    values: dict[str, str] = {}
+    for name, value in payload_of(registration).items():
+        if isinstance(value, bool):
+            values[name] = "tak" if value else "nie"
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+def _page(
+    event: Event,
+    registration: Registration,
+    window: Window,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    svc = services()
+    active = Status(registration.status).active
+    context: dict[str, Any] = form_context(event, values, errors or {})
+    context.update(
+        registration=registration,
+        status=Status(registration.status),
+        position=svc.registrations.waiting_position(registration),
+        can_change=active and window.changes_allowed,
+        can_cancel=active and window.cancellation_allowed,
+        refusal=None if active else change_not_allowed(event, "inactive"),
+        window=window,
+    )
+    return render_template("manage.html", **context), status

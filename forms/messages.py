@@ -1,0 +1,78 @@
+"""The Polish wording pages and the JSON API share: refusals, failures, closed windows, errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from registrations.dates import date_pl
+from registrations.event import Event
+from registrations.operations import (
+    AlreadyRegistered,
+    ClosedOff,
+    EnterpriseLimitReached,
+    RegistrationRefused,
+)
+
+# In the form's order, so an error summary reads top to bottom (general problems first).
+FIELD_LABELS = {
+    "first_name": "Imię",
+    "last_name": "Nazwisko",
+    "email": "Adres e-mail",
+    "phone": "Telefon",
+    "enterprise_name": "Nazwa przedsiębiorstwa",
+    "powiat": "Powiat",
+    "role": "Funkcja",
+    "pesel": "PESEL",
+    "birth_date": "Data urodzenia",
+    "accommodation": "Nocleg",
+    "diet": "Dieta",
+    "diet_other": "Uwagi do diety",
+    "special_needs": "Szczególne potrzeby",
+    "consent_personal_data": "Zgoda na przetwarzanie danych",
+    "consent_image": "Zgoda na wizerunek",
+}
+REFUSALS: dict[type[RegistrationRefused], str] = {
+    AlreadyRegistered: "Ten adres e-mail jest już zgłoszony na to wydarzenie. Link do zgłoszenia "
+    "(podgląd, zmiana, rezygnacja) możesz otrzymać ponownie – użyj opcji „Nie mam linku”.",
+    EnterpriseLimitReached: "Z tego przedsiębiorstwa zgłosiła się już maksymalna liczba osób.",
+    ClosedOff: "Rejestracja na to wydarzenie jest zamknięta.",
+}
+STORE_UNAVAILABLE = (
+    "Nie udało się zapisać zmian z powodu chwilowej awarii. Nic nie zostało zapisane – "
+    "spróbuj ponownie za chwilę."
+)
+ERROR_PAGES = {
+    400: "Niepoprawne żądanie.",
+    403: "Brak dostępu.",
+    404: "Nie ma takiej strony ani wydarzenia.",
+    405: "Ta strona nie obsługuje takiego żądania.",
+    413: "Przesłane dane są zbyt duże.",
+    415: "Nieobsługiwany format danych.",
+    500: "Coś poszło nie tak. Spróbuj ponownie za chwilę.",
+}
+UNKNOWN_LINK = (
+    "Nie znaleziono zgłoszenia dla tego linku. Sprawdź, czy link jest pełny, albo poproś "
+    "o nowy link na stronie wydarzenia."
+)
+
+
+def contact_line(event: Event) -> str:
+    contact = event.contact
+    return f"Informacji udziela {contact.name}, tel. {contact.phone}, e-mail {contact.email}."
+
+
+def change_not_allowed(event: Event, reason: str) -> str:
+    """Why a registration cannot be changed or cancelled now, and whom to call instead."""
+    if reason == "started":
+        text = (
+            f"Wydarzenie rozpoczęło się {date_pl(event.starts_on)} r. – rezygnacja przez link "
+            "nie jest już możliwa."
+        )
+    elif reason == "inactive":
+        text = "To zgłoszenie jest anulowane albo odrzucone – nie można go już zmienić."
+    else:
+        text = (
+            "Rejestracja jest zamknięta – danych zgłoszenia nie można już zmienić. "
+            f"Zrezygnować można do {date_pl(event.starts_on - timedelta(days=1))} r."
+        )
+    return f"{text} {contact_line(event)}"

@@ -1,0 +1,204 @@
+"""The e-mails a participant gets, in Polish, each with their private link.
+
+`ParticipantMail` is the domain's `Notify`: it turns a notice into a message and queues it in
+the outbox inside the transaction of the change, so the e-mail goes out if and only if the
+change committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from icalendar import Calendar
+from icalendar import Event as CalendarEvent
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from mail.outbox import enqueue
+from mail.transport import Attachment, compose
+from registrations.dates import date_pl, event_dates
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.notices import Notice, NoticeKind
+from registrations.status import Status
+
+LinkFor = Callable[[Registration], str]
+
+_INTROS: dict[NoticeKind, str] = {
+    NoticeKind.CHANGED: "zapisaliśmy zmiany w Twoim zgłoszeniu. Aktualne dane widać pod linkiem.",
+    NoticeKind.CANCELLED: "Twoje zgłoszenie zostało anulowane (rezygnacja z udziału). "
+    "Dziękujemy za informację – miejsce przekazujemy kolejnej osobie.",
+    NoticeKind.PROMOTED: "zwolniło się miejsce – Twój udział jest teraz potwierdzony. "
+    "Jeśli nie możesz przyjechać, zrezygnuj przez link poniżej, aby miejsce otrzymała "
+    "kolejna osoba.",
+    NoticeKind.CONFIRMED: "organizator potwierdził Twój udział w wydarzeniu.",
+    NoticeKind.REJECTED: "z przykrością informujemy, że organizator nie może przyjąć Twojego "
+    "zgłoszenia (np. przedsiębiorstwo spoza obszaru wsparcia lub niespełniające warunków "
+    "udziału). W razie pytań skontaktuj się z nami.",
+    NoticeKind.LINK: "oto link do Twojego zgłoszenia, o który prosiłeś/prosiłaś.",
+}
+_SUBJECTS: dict[NoticeKind, str] = {
+    NoticeKind.CHANGED: "Zmiana danych zgłoszenia",
+    NoticeKind.CANCELLED: "Rezygnacja przyjęta",
+    NoticeKind.PROMOTED: "Zwolniło się miejsce – Twój udział jest potwierdzony",
+    NoticeKind.CONFIRMED: "Udział potwierdzony",
+    NoticeKind.REJECTED: "Zgłoszenie nieprzyjęte",
+    NoticeKind.LINK: "Link do Twojego zgłoszenia",
+}
+_SEAT_CONFIRMED = (NoticeKind.PROMOTED, NoticeKind.CONFIRMED)
+
+
+class ParticipantMail:
+    """Composes each notice as an e-mail and queues it in the outbox of the same transaction."""
+
+    def __init__(self, sender: str, link_for: LinkFor, clock: Callable[[], datetime]) -> None:
+        self.sender = sender
+        self.link_for = link_for
+        self.clock = clock
+
+    def __call__(self, session: Session, notice: Notice) -> None:
+        message = self.message(notice)
+        enqueue(
+            session,
+            message,
+            kind=notice.kind.value,
+            registration_id=notice.registration.id,
+            now=self.clock(),
+        )
+
+    def message(self, notice: Notice) -> EmailMessage:
+        event, registration = notice.event, notice.registration
+        subject, intro = _subject_and_intro(notice)
+        facts = _facts(notice)
+        link = self.link_for(registration)
+        rights = _what_the_link_allows(event, Status(registration.status))
+        contact = event.contact
+        signature = (
+            f"W razie pytań: {contact.name}, {contact.role}, tel. {contact.phone}, "
+            f"e-mail {contact.email}. Możesz też po prostu odpowiedzieć na tę wiadomość."
+        )
+        greeting = f"Dzień dobry {registration.first_name},"
+        text = "\n".join(
+            [
+                greeting,
+                "",
+                intro,
+                "",
+                *(f"{label}: {value}" for label, value in facts),
+                "",
+                f"Twój prywatny link do zgłoszenia ({rights}):",
+                link,
+                "Nie przekazuj go innym osobom – kto go zna, może zmienić Twoje zgłoszenie.",
+                "",
+                signature,
+                "",
+                "Ośrodek Wsparcia Ekonomii Społecznej w Zielonej Górze",
+            ]
+        )
+        rows = Markup("").join(
+            Markup("<tr><th align='left'>{}</th><td>{}</td></tr>").format(label, value)
+            for label, value in facts
+        )
+        html = Markup(
+            "<p>{greeting}</p><p>{intro}</p><table>{rows}</table>"
+            "<p>Twój prywatny link do zgłoszenia ({rights}):<br>"
+            "<a href='{link}'>{link}</a><br>"
+            "<small>Nie przekazuj go innym osobom – kto go zna, może zmienić Twoje "
+            "zgłoszenie.</small></p><p>{signature}</p>"
+            "<p>Ośrodek Wsparcia Ekonomii Społecznej w Zielonej Górze</p>"
+        ).format(
+            greeting=greeting,
+            intro=intro,
+            rows=rows,
+            rights=rights,
+            link=link,
+            signature=signature,
+        )
+        attachments: tuple[Attachment, ...] = ()
+        if _confirms_seat(notice):
+            ics = calendar(event, registration)
+            attachments = (Attachment("wydarzenie.ics", ics, "text", "calendar"),)
+        return compose(
+            sender=self.sender,
+            to=[registration.email],
+            subject=f"{subject}: {event.short_title or event.title}",
+            text=text,
+            html=str(html),
+            reply_to=str(contact.email),
+            attachments=attachments,
+        )
+
+
+def _confirms_seat(notice: Notice) -> bool:
+    if notice.kind in _SEAT_CONFIRMED:
+        return True
+    return notice.kind is NoticeKind.REGISTERED and notice.registration.status == Status.CONFIRMED
+
+
+def _subject_and_intro(notice: Notice) -> tuple[str, str]:
+    if notice.kind is NoticeKind.REGISTERED:
+        if notice.registration.status == Status.CONFIRMED:
+            return (
+                "Potwierdzenie zgłoszenia",
+                "dziękujemy za zgłoszenie – Twoje miejsce jest potwierdzone. "
+                "W załączniku jest termin do kalendarza.",
+            )
+        return (
+            "Zgłoszenie na liście rezerwowej",
+            "dziękujemy za zgłoszenie. Wszystkie miejsca są zajęte, dlatego jesteś na liście "
+            f"rezerwowej (miejsce {notice.waiting_position}). Gdy zwolni się miejsce, "
+            "potwierdzimy Twój udział automatycznie i napiszemy do Ciebie.",
+        )
+    return _SUBJECTS[notice.kind], _INTROS[notice.kind]
+
+
+def _facts(notice: Notice) -> list[tuple[str, str]]:
+    event, registration = notice.event, notice.registration
+    status = Status(registration.status).label
+    if notice.waiting_position is not None:
+        status += f" (miejsce {notice.waiting_position})"
+    facts = [
+        ("Wydarzenie", event.title),
+        ("Termin", f"{event_dates(event)} r."),
+        ("Miejsce", event.venue),
+    ]
+    if event.provided:
+        facts.append(("Zapewniamy", ", ".join(event.provided)))
+    facts += [
+        ("Uczestnik", registration.full_name),
+        ("Przedsiębiorstwo", registration.enterprise_name),
+        ("Numer zgłoszenia", registration.id),
+        ("Status", status),
+    ]
+    return facts
+
+
+def _what_the_link_allows(event: Event, status: Status) -> str:
+    if not status.active:
+        return "podgląd"
+    return (
+        f"podgląd, zmiana danych do {date_pl(event.registration_deadline)} r., "
+        f"rezygnacja do {date_pl(event.starts_on - timedelta(days=1))} r."
+    )
+
+
+def calendar(event: Event, registration: Registration) -> bytes:
+    """The event as an all-day entry for the participant's calendar (RFC 5545)."""
+    cal = Calendar()
+    cal.add("prodid", "-//OWES Zielona Góra//rejestracja//PL")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    entry = CalendarEvent()
+    entry.add("uid", f"{registration.id}.{event.slug}@owes-rejestracja")
+    entry.add("dtstamp", registration.updated_at or registration.received_at)
+    entry.add("dtstart", event.starts_on)
+    entry.add("dtend", event.ends_on + timedelta(days=1))  # exclusive end of an all-day event
+    entry.add("summary", event.title)
+    entry.add("location", event.venue)
+    entry.add("description", event.summary)
+    entry.add("organizer", f"mailto:{event.contact.email}", parameters={"cn": event.contact.name})
+    cal.add_component(entry)
+    ical: bytes = cal.to_ical()
+    return ical

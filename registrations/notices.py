@@ -1,0 +1,41 @@
+"""What a state change tells the participant: the operations report a Notice, mail sends it.
+
+The notice is handed over inside the transaction of the change (`Notify` gets that session), so
+an e-mail is queued exactly when the change commits and never for a change that rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from registrations.event import Event
+from registrations.models import Registration
+
+
+class NoticeKind(StrEnum):
+    REGISTERED = "registered"  # a seat, or a place on the waiting list
+    CHANGED = "changed"  # the participant corrected their data
+    CANCELLED = "cancelled"  # withdrawn: by the link, or staff typed "rezygnacja"
+    PROMOTED = "promoted"  # a freed seat went to them from the waiting list
+    CONFIRMED = "confirmed"  # staff typed "przyjęte"
+    REJECTED = "rejected"  # staff typed "odrzucone"
+    LINK = "link"  # the private link again (a reminder, or a corrected address)
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: NoticeKind
+    event: Event
+    registration: Registration
+    waiting_position: int | None = None
+
+
+Notify = Callable[[Session, Notice], None]
+
+
+def nobody(session: Session, notice: Notice) -> None:
+    """A Notify that tells no one (tools and tests that need no e-mail)."""
