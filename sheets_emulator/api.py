@@ -149,7 +149,8 @@ def get_spreadsheet(state: EmulatorState, book: Spreadsheet, _: re.Match[str]) -
     elif grid is not None:
         for sheet in book.sheets:
             grid[sheet.sheet_id] = [Rect(0, 0, sheet.row_count, sheet.column_count)]
-    resource = spreadsheet_resource(book, grid=grid, sheet_ids=sheet_ids)
+    cell_mask = fieldmask.submask(mask, "sheets", "data", "rowData", "values") if mask else None
+    resource = spreadsheet_resource(book, grid=grid, sheet_ids=sheet_ids, cell_mask=cell_mask)
     return fieldmask.apply(resource, mask) if mask else resource
 
 
