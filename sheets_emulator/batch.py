@@ -1,7 +1,8 @@
 """spreadsheets.batchUpdate: dispatch each request to its handler and collect Google's replies.
 
 Emulated here: sheets, dimensions (insert, delete, append, move), protections and merges. Cells,
-formats, notes, data validation and column widths are in `cellrequests`. Formats are stored and answered, never
+formats, notes, data validation and column widths are in `cellrequests`; conditional formats in
+`conditional`; sorting and the basic filter in `filtering`. Formats are stored and answered, never
 rendered. Requests Google knows but the emulator does not implement answer 501, so a test never
 passes on a silent no-op.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import cellrequests, fieldmask
+from . import cellrequests, conditional, fieldmask, filtering
 from .context import Context, Handler, dimension_range
 from .errors import ApiError, invalid
 from .model import GridRange, ProtectedRange, Sheet, Spreadsheet
@@ -27,8 +28,6 @@ NOT_EMULATED = frozenset(
     randomizeRange addDimensionGroup deleteDimensionGroup updateDimensionGroup trimWhitespace
     deleteDuplicates addSlicer updateSlicerSpec addDataSource updateDataSource deleteDataSource
     refreshDataSource cancelDataSourceRefresh addTable updateTable deleteTable updateBorders
-    sortRange setBasicFilter clearBasicFilter addConditionalFormatRule
-    updateConditionalFormatRule deleteConditionalFormatRule
     autoResizeDimensions updateEmbeddedObjectBorder
     """.split()
 )
@@ -285,4 +284,6 @@ HANDLERS: dict[str, Handler] = {
     "mergeCells": _merge_cells,
     "unmergeCells": _unmerge_cells,
     **cellrequests.HANDLERS,
+    **conditional.HANDLERS,
+    **filtering.HANDLERS,
 }
