@@ -35,6 +35,8 @@ class Context:
         assert box.start_col is not None and box.end_col is not None
         if box.start_row < 0 or box.start_col < 0:
             raise invalid("Invalid range: negative index")
+        if box.start_row > box.end_row or box.start_col > box.end_col:
+            raise invalid("Invalid range: a start index lies after its end index")
         if box.end_row > sheet.row_count or box.end_col > sheet.column_count:
             raise exceeds_grid(sheet, Rect(box.start_row, box.start_col, box.end_row, box.end_col))
         return sheet, grid

@@ -636,6 +636,28 @@ def test_formatting_not_kept_answers_501(
     assert raised.value.error["status"] == "NOT_IMPLEMENTED"
 
 
+def test_reversed_or_oversized_grid_range_is_400(book: gspread.Spreadsheet) -> None:
+    bold = {"userEnteredFormat": {"textFormat": {"bold": True}}}
+    for bad in (grid_range(rows=(5, 2)), grid_range(rows=(0, 1001)), grid_range(cols=(-1, 2))):
+        with pytest.raises(APIError) as raised:
+            batch(book, {"repeatCell": {"range": bad, "cell": bold, "fields": "userEnteredFormat"}})
+        assert raised.value.code == 400
+
+
+def test_control_dump_shows_formats_notes_and_validation_by_cell(
+    emulator: EmulatorServer, session: requests.Session, book: gspread.Spreadsheet
+) -> None:
+    book.sheet1.format("B1", {"textFormat": {"bold": True}})
+    book.sheet1.update_note("C2", "uwaga")
+    batch(book, status_validation(0))
+
+    dumped = session.get(f"{emulator.url}/_emulator/spreadsheets/{book.id}").json()["sheets"][0]
+    assert dumped["formats"] == {"B1": {"textFormat": {"bold": True}}}
+    assert dumped["notes"] == {"C2": "uwaga"}
+    assert set(dumped["dataValidations"]) == {f"E{n}" for n in range(2, 1001)}
+    assert dumped["frozenRowCount"] == 0 and dumped["basicFilter"] is None
+
+
 # -- data validation -------------------------------------------------------------------------
 
 STATUS_RULE: dict[str, Any] = {
