@@ -1,10 +1,12 @@
 """DataValidationRule JSON (setDataValidation, CellData.dataValidation), stored per cell.
 
-What `strict` means for API writes: Google documents `strict` only as "True if invalid data should
-be rejected". Rejection happens where people type: the Sheets UI refuses the entry. Writes through
-the API (values.update, values.batchUpdate, values.append, updateCells) are not checked against
-validation rules; the value is stored and Sheets flags the cell as invalid. The emulator does the
-same: it keeps rules and answers them, and never refuses a value because of one.
+What `strict` means for API writes: the API reference says only "True if invalid data should be
+rejected", and rejection is what the Sheets UI does to typed input. Writes through the API
+(values.update/batchUpdate/append, updateCells) are, as far as public reports go, not checked
+against validation rules: the value is stored and Sheets flags the cell as invalid. gspread's
+recorded `test_add_validation` meant to show a rejection, but its 400 comes from a malformed body
+(`values: "X"`), so it proves nothing either way. The emulator keeps and answers rules and never
+refuses a value because of one; a live check against Google would settle it.
 """
 
 from __future__ import annotations
