@@ -8,6 +8,15 @@ answers, dropped connections) without a Google account.
 from .api import create_emulator_app
 from .faults import FaultRule
 from .server import EmulatorServer
+from .snapshot import CellInfo, SheetInfo
 from .state import EmulatorState, LoggedRequest
 
-__all__ = ["EmulatorServer", "EmulatorState", "FaultRule", "LoggedRequest", "create_emulator_app"]
+__all__ = [
+    "CellInfo",
+    "EmulatorServer",
+    "EmulatorState",
+    "FaultRule",
+    "LoggedRequest",
+    "SheetInfo",
+    "create_emulator_app",
+]

@@ -149,7 +149,8 @@ def get_spreadsheet(state: EmulatorState, book: Spreadsheet, _: re.Match[str]) -
     elif grid is not None:
         for sheet in book.sheets:
             grid[sheet.sheet_id] = [Rect(0, 0, sheet.row_count, sheet.column_count)]
-    resource = spreadsheet_resource(book, grid=grid, sheet_ids=sheet_ids)
+    cell_mask = fieldmask.submask(mask, "sheets", "data", "rowData", "values") if mask else None
+    resource = spreadsheet_resource(book, grid=grid, sheet_ids=sheet_ids, cell_mask=cell_mask)
     return fieldmask.apply(resource, mask) if mask else resource
 
 
@@ -179,9 +180,12 @@ def values_batch_get(state: EmulatorState, book: Spreadsheet, _: re.Match[str]) 
 
 
 def _response_options(params: dict[str, Any]) -> RenderOptions | None:
+    """includeValuesInResponse and its render options, from the query or a JSON body (where
+    clients such as gspread send `null` for options they leave to the default)."""
     if str(params.get("includeValuesInResponse", "")).lower() != "true":
         return None
-    return RenderOptions.from_params({k: str(v) for k, v in params.items()}, "response")
+    given = {k: str(v) for k, v in params.items() if v is not None}
+    return RenderOptions.from_params(given, "response")
 
 
 def values_update(state: EmulatorState, book: Spreadsheet, match: re.Match[str]) -> dict[str, Any]:

@@ -1,66 +1,36 @@
-"""spreadsheets.batchUpdate: the structural requests, each answered with Google's reply.
+"""spreadsheets.batchUpdate: dispatch each request to its handler and collect Google's replies.
 
-Structural edits (sheets, dimensions, protections, merges) are emulated; pure formatting
-requests are accepted and ignored since the emulator stores no formats. Requests Google knows
-but the emulator does not implement answer 501, so a test never passes on a silent no-op.
+Emulated here: sheets, dimensions (insert, delete, append, move), protections and merges. Cells,
+formats, notes, data validation and column widths are in `cellrequests`; conditional formats in
+`conditional`; sorting and the basic filter in `filtering`. Formats are stored and answered, never
+rendered. Requests Google knows but the emulator does not implement answer 501, so a test never
+passes on a silent no-op.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from . import fieldmask
-from .cells import Cell, normalize_number
+from . import cellrequests, conditional, fieldmask, filtering
+from .context import Context, Handler, dimension_range
 from .errors import ApiError, invalid
-from .formulas import evaluate
 from .model import GridRange, ProtectedRange, Sheet, Spreadsheet
 from .resources import sheet_properties
 from .state import EmulatorState
 
-IGNORED_FORMATTING = frozenset(
-    {
-        "repeatCell",
-        "updateBorders",
-        "updateDimensionProperties",
-        "autoResizeDimensions",
-        "setDataValidation",
-        "addConditionalFormatRule",
-        "updateConditionalFormatRule",
-        "deleteConditionalFormatRule",
-        "setBasicFilter",
-        "clearBasicFilter",
-        "updateEmbeddedObjectBorder",
-    }
-)
 NOT_EMULATED = frozenset(
     """
     updateNamedRange addNamedRange deleteNamedRange autoFill cutPaste copyPaste addFilterView
     appendCells deleteEmbeddedObject deleteFilterView duplicateFilterView duplicateSheet
     findReplace insertRange updateEmbeddedObjectPosition pasteData textToColumns
-    updateFilterView deleteRange sortRange addChart updateChartSpec updateBanding addBanding
+    updateFilterView deleteRange addChart updateChartSpec updateBanding addBanding
     deleteBanding createDeveloperMetadata updateDeveloperMetadata deleteDeveloperMetadata
     randomizeRange addDimensionGroup deleteDimensionGroup updateDimensionGroup trimWhitespace
     deleteDuplicates addSlicer updateSlicerSpec addDataSource updateDataSource deleteDataSource
-    refreshDataSource cancelDataSourceRefresh addTable updateTable deleteTable
+    refreshDataSource cancelDataSourceRefresh addTable updateTable deleteTable updateBorders
+    autoResizeDimensions updateEmbeddedObjectBorder
     """.split()
 )
-
-
-@dataclass
-class Context:
-    state: EmulatorState
-    book: Spreadsheet
-
-    def sheet(self, sheet_id: Any) -> Sheet:
-        sheet = self.book.sheet_by_id(int(sheet_id or 0))
-        if sheet is None:
-            raise invalid(f"No grid with id: {sheet_id or 0}")
-        return sheet
-
-
-Handler = Callable[[Context, dict[str, Any]], dict[str, Any] | None]
 
 
 def apply_requests(state: EmulatorState, book: Spreadsheet, requests: list[Any]) -> list[Any]:
@@ -72,8 +42,6 @@ def apply_requests(state: EmulatorState, book: Spreadsheet, requests: list[Any])
             raise invalid(f"Invalid requests[{index}]: exactly one kind of request is required")
         ((kind, payload),) = request.items()
         handler = HANDLERS.get(kind)
-        if handler is None and kind in IGNORED_FORMATTING:
-            handler = _formatting
         if handler is None:
             if kind in NOT_EMULATED:
                 raise ApiError(501, f"requests[{index}].{kind} is not emulated")
@@ -90,17 +58,6 @@ def apply_requests(state: EmulatorState, book: Spreadsheet, requests: list[Any])
         replies.append({kind: reply} if reply else {})
     book.touch()
     return replies
-
-
-def _formatting(context: Context, payload: dict[str, Any]) -> None:
-    """Accepted and ignored; only checks the sheet it names exists."""
-    for key in ("range", "cell", "rule", "filter", "dimensions", "dataValidation"):
-        value = payload.get(key)
-        if isinstance(value, dict) and "sheetId" in value:
-            context.sheet(value["sheetId"])
-    if isinstance(payload.get("ranges"), list):
-        for grid in payload["ranges"]:
-            context.sheet(grid.get("sheetId"))
 
 
 def _add_sheet(context: Context, payload: dict[str, Any]) -> dict[str, Any]:
@@ -186,30 +143,22 @@ def _update_spreadsheet_properties(context: Context, payload: dict[str, Any]) ->
         book.time_zone = str(properties.get("timeZone", book.time_zone))
 
 
-def _dimension_range(context: Context, data: dict[str, Any]) -> tuple[Sheet, str, int, int]:
-    sheet = context.sheet(data.get("sheetId"))
-    dimension = data.get("dimension")
-    if dimension not in ("ROWS", "COLUMNS"):
-        raise invalid("range.dimension must be ROWS or COLUMNS")
-    start = int(data.get("startIndex", 0))
-    end = int(data.get("endIndex", sheet.size(dimension)))
-    if start < 0 or end <= start:
-        raise invalid(f"Invalid dimension range: startIndex {start}, endIndex {end}")
-    return sheet, dimension, start, end
-
-
 def _insert_dimension(context: Context, payload: dict[str, Any]) -> None:
-    sheet, dimension, start, end = _dimension_range(context, payload.get("range") or {})
+    """New rows/columns take their formats from the neighbour `inheritFromBefore` names."""
+    sheet, dimension, start, end = dimension_range(context, payload.get("range") or {})
     if start > sheet.size(dimension):
         raise invalid(
             f"range.startIndex ({start}) must be less than or equal to the sheet's "
             f"{dimension.lower()} count ({sheet.size(dimension)})"
         )
-    sheet.insert_dimension(dimension, start, end)
+    inherit = bool(payload.get("inheritFromBefore", False))
+    if inherit and start == 0:
+        raise invalid("inheritFromBefore can't be true when inserting at index 0")
+    sheet.insert_dimension(dimension, start, end, inherit_from_before=inherit)
 
 
 def _delete_dimension(context: Context, payload: dict[str, Any]) -> None:
-    sheet, dimension, start, end = _dimension_range(context, payload.get("range") or {})
+    sheet, dimension, start, end = dimension_range(context, payload.get("range") or {})
     size = sheet.size(dimension)
     end = min(end, size)
     if start >= size:
@@ -231,7 +180,7 @@ def _append_dimension(context: Context, payload: dict[str, Any]) -> None:
 
 
 def _move_dimension(context: Context, payload: dict[str, Any]) -> None:
-    sheet, dimension, start, end = _dimension_range(context, payload.get("source") or {})
+    sheet, dimension, start, end = dimension_range(context, payload.get("source") or {})
     destination = int(payload.get("destinationIndex", -1))
     size = sheet.size(dimension)
     if end > size or not 0 <= destination <= size:
@@ -292,6 +241,10 @@ def _update_protected_range(context: Context, payload: dict[str, Any]) -> None:
         protection.description = data.get("description")
     if fieldmask.mentions(mask, "warningOnly"):
         protection.warning_only = bool(data.get("warningOnly", False))
+    if fieldmask.mentions(mask, "unprotectedRanges"):
+        protection.unprotected_ranges = [
+            GridRange.from_json(r) for r in data.get("unprotectedRanges") or []
+        ]
 
 
 def _merge_cells(context: Context, payload: dict[str, Any]) -> None:
@@ -316,65 +269,6 @@ def _overlaps(a: GridRange, b: GridRange) -> bool:
     )
 
 
-def _update_cells(context: Context, payload: dict[str, Any]) -> None:
-    """Formats are ignored; values are written when `fields` covers userEnteredValue.
-
-    With `range` (not `start`), cells of the range that `rows` does not cover are cleared, as
-    Google documents for UpdateCellsRequest.
-    """
-    fields = payload.get("fields")
-    if not fields:
-        raise invalid("'fields' is required")
-    if "start" in payload:
-        start = payload["start"]
-        sheet = context.sheet(start.get("sheetId"))
-        top, left = int(start.get("rowIndex", 0)), int(start.get("columnIndex", 0))
-    else:
-        grid = GridRange.from_json(payload.get("range") or {})
-        sheet = context.sheet(grid.sheet_id)
-        top, left = grid.start_row or 0, grid.start_col or 0
-    mask = fieldmask.parse(fields)
-    if not fieldmask.mentions(mask, "userEnteredValue"):
-        return
-    rows = payload.get("rows") or []
-    if "range" in payload:
-        bottom = grid.end_row if grid.end_row is not None else sheet.row_count
-        right = grid.end_col if grid.end_col is not None else sheet.column_count
-        for row_index, col_index in list(sheet.cells):
-            r, c = row_index - top, col_index - left
-            inside = 0 <= r < bottom - top and 0 <= c < right - left
-            covered = r < len(rows) and c < len(rows[r].get("values") or [])
-            if inside and not covered:
-                del sheet.cells[(row_index, col_index)]
-    for r, row in enumerate(rows):
-        for c, data in enumerate(row.get("values") or []):
-            position = (top + r, left + c)
-            if position[0] >= sheet.row_count or position[1] >= sheet.column_count:
-                raise invalid("Attempting to write beyond the grid")
-            cell = _cell_from_extended(data.get("userEnteredValue"))
-            if cell is None:
-                sheet.cells.pop(position, None)
-            else:
-                sheet.cells[position] = cell
-
-
-def _cell_from_extended(value: dict[str, Any] | None) -> Cell | None:
-    if not value:
-        return None
-    if "formulaValue" in value:
-        result, error = evaluate(str(value["formulaValue"]))
-        if isinstance(result, float):
-            result = normalize_number(result)
-        return Cell(result, formula=str(value["formulaValue"]), error=error)
-    if "boolValue" in value:
-        return Cell(bool(value["boolValue"]))
-    if "numberValue" in value:
-        return Cell(normalize_number(float(value["numberValue"])))
-    if "stringValue" in value:
-        return Cell(str(value["stringValue"])) if value["stringValue"] != "" else None
-    raise invalid("Unsupported ExtendedValue")
-
-
 HANDLERS: dict[str, Handler] = {
     "addSheet": _add_sheet,
     "deleteSheet": _delete_sheet,
@@ -389,5 +283,7 @@ HANDLERS: dict[str, Handler] = {
     "updateProtectedRange": _update_protected_range,
     "mergeCells": _merge_cells,
     "unmergeCells": _unmerge_cells,
-    "updateCells": _update_cells,
+    **cellrequests.HANDLERS,
+    **conditional.HANDLERS,
+    **filtering.HANDLERS,
 }

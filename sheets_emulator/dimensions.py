@@ -1,7 +1,8 @@
 """Where rows/columns go when a dimension is inserted, deleted or moved: pure index math.
 
-Cells, protected ranges and merges all follow the same maps, so a staff member dragging a column
-moves its data and its protection together, as in Sheets.
+Everything on a sheet follows the same maps (values, formats, notes, validation, column widths,
+protections, merges, conditional-format ranges, the basic filter), so a staff member dragging a
+column moves its data, its drop-down and its protection together, as in Sheets.
 """
 
 from __future__ import annotations

@@ -64,3 +64,15 @@ def mentions(mask: Mask, *path: str) -> bool:
             return False
         node = node[key]
     return True
+
+
+def submask(mask: Mask, *path: str) -> Mask | None:
+    """The part of the mask under `path`: `{}` asks for all of it, None for none of it."""
+    node = mask
+    for key in path:
+        if not node:
+            return {}
+        if key not in node:
+            return None
+        node = node[key]
+    return node

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import fieldmask
+from .celldata import cell_data
+from .fieldmask import Mask
 from .model import Sheet, Spreadsheet
 from .tables import Rect
 
@@ -63,15 +66,22 @@ def sheet_properties(book: Spreadsheet, sheet: Sheet) -> dict[str, Any]:
     return properties
 
 
-def sheet_resource(book: Spreadsheet, sheet: Sheet, areas: list[Rect] | None) -> dict[str, Any]:
-    """A Sheet; `areas` (includeGridData / ranges) adds GridData for those rectangles."""
+def sheet_resource(
+    book: Spreadsheet, sheet: Sheet, areas: list[Rect] | None, cell_mask: Mask | None = None
+) -> dict[str, Any]:
+    """A Sheet, keys in Google's order; `areas` (includeGridData / ranges) adds GridData for
+    those rectangles, with each cell cut to `cell_mask` (see `grid_data`)."""
     resource: dict[str, Any] = {"properties": sheet_properties(book, sheet)}
     if areas is not None:
-        resource["data"] = [grid_data(sheet, area) for area in areas]
+        resource["data"] = [grid_data(sheet, area, cell_mask) for area in areas]
     if sheet.merges:
         resource["merges"] = [m.to_json() for m in sheet.merges]
+    if sheet.conditional_formats:
+        resource["conditionalFormats"] = [r.to_json() for r in sheet.conditional_formats]
     if sheet.protected_ranges:
         resource["protectedRanges"] = [p.to_json() for p in sheet.protected_ranges]
+    if sheet.basic_filter is not None:
+        resource["basicFilter"] = sheet.basic_filter.to_json()
     return resource
 
 
@@ -80,11 +90,14 @@ def spreadsheet_resource(
     *,
     grid: dict[int, list[Rect]] | None = None,
     sheet_ids: set[int] | None = None,
+    cell_mask: Mask | None = None,
 ) -> dict[str, Any]:
     """The Spreadsheet: `grid` maps sheetId -> areas sent as grid data; `sheet_ids` (from a
-    `ranges` parameter) limits which sheets are listed."""
+    `ranges` parameter) limits which sheets are listed; `cell_mask` cuts grid data's cells."""
     sheets = [
-        sheet_resource(book, sheet, None if grid is None else grid.get(sheet.sheet_id, []))
+        sheet_resource(
+            book, sheet, None if grid is None else grid.get(sheet.sheet_id, []), cell_mask
+        )
         for sheet in book.sheets
         if sheet_ids is None or sheet.sheet_id in sheet_ids
     ]
@@ -96,23 +109,16 @@ def spreadsheet_resource(
     }
 
 
-def grid_data(sheet: Sheet, area: Rect) -> dict[str, Any]:
-    """GridData: rowData trimmed after the last non-empty row and cell, like Google."""
+def grid_data(sheet: Sheet, area: Rect, cell_mask: Mask | None = None) -> dict[str, Any]:
+    """GridData: cells cut to `cell_mask` (the `fields` mask under rowData.values) first, then
+    rowData trimmed after the last non-empty row and cell, as Google answers: asking only for
+    notes gives rows as long as their last note (gspread's `get_notes` relies on that)."""
     rows: list[dict[str, Any]] = []
     for r in range(area.top, area.bottom):
         values: list[dict[str, Any]] = []
         for c in range(area.left, area.right):
-            cell = sheet.cells.get((r, c))
-            if cell is None:
-                values.append({})
-                continue
-            values.append(
-                {
-                    "userEnteredValue": cell.user_entered_value(),
-                    "effectiveValue": cell.effective_value(),
-                    "formattedValue": cell.formatted(),
-                }
-            )
+            cell = cell_data(sheet, (r, c))
+            values.append(fieldmask.apply(cell, cell_mask) if cell and cell_mask else cell)
         while values and not values[-1]:
             values.pop()
         rows.append({"values": values} if values else {})
@@ -125,6 +131,17 @@ def grid_data(sheet: Sheet, area: Rect) -> dict[str, Any]:
         data["startColumn"] = area.left
     if rows:
         data["rowData"] = rows
-    data["rowMetadata"] = [{"pixelSize": ROW_PIXELS} for _ in range(area.top, area.bottom)]
-    data["columnMetadata"] = [{"pixelSize": COLUMN_PIXELS} for _ in range(area.left, area.right)]
+    data["rowMetadata"] = [_dimension(sheet, "ROWS", i) for i in range(area.top, area.bottom)]
+    data["columnMetadata"] = [_dimension(sheet, "COLUMNS", i) for i in range(area.left, area.right)]
     return data
+
+
+def _dimension(sheet: Sheet, dimension: str, index: int) -> dict[str, Any]:
+    """DimensionProperties: the default size unless updateDimensionProperties set one."""
+    stored = sheet.dimension_properties[dimension].get(index, {})
+    default = ROW_PIXELS if dimension == "ROWS" else COLUMN_PIXELS
+    properties: dict[str, Any] = {}
+    if stored.get("hiddenByUser"):
+        properties["hiddenByUser"] = True
+    properties["pixelSize"] = stored.get("pixelSize", default)
+    return properties

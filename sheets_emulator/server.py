@@ -17,7 +17,16 @@ from .cells import Scalar
 from .errors import not_found
 from .faults import FaultRule
 from .model import Sheet, Spreadsheet
-from .snapshot import displayed, dump, effective, formulas
+from .snapshot import (
+    CellInfo,
+    SheetInfo,
+    cell_info,
+    displayed,
+    dump,
+    effective,
+    formulas,
+    sheet_info,
+)
 from .state import EmulatorState, LoggedRequest
 
 
@@ -160,6 +169,16 @@ class EmulatorServer:
         """Same shape as `values`: stored values with their types (123 vs "0123")."""
         with self.state.lock:
             return effective(self._sheet(spreadsheet_id, sheet_title))
+
+    def cell(self, spreadsheet_id: str, sheet_title: str, a1: str) -> CellInfo:
+        """One cell ("B2"): value, formula, format, note and data validation."""
+        with self.state.lock:
+            return cell_info(self._sheet(spreadsheet_id, sheet_title), a1)
+
+    def sheet_info(self, spreadsheet_id: str, sheet_title: str) -> SheetInfo:
+        """Frozen rows, column widths, protections, conditional formats, basic filter, merges."""
+        with self.state.lock:
+            return sheet_info(self._sheet(spreadsheet_id, sheet_title))
 
     def dump(self, spreadsheet_id: str) -> dict[str, Any]:
         with self.state.lock:

@@ -139,7 +139,8 @@ def update(
     response: RenderOptions | None = None,
 ) -> dict[str, Any]:
     """values.update; `response` asks for the written values back (includeValuesInResponse)."""
-    answer, _ = _write(book, locate(book, range_text), body, option, response=response)
+    target = locate(book, range_text)
+    answer, _ = _write(book, target, body, option, response=response, requested=target.rect)
     return answer
 
 
@@ -155,7 +156,9 @@ def batch_update(
     touched: set[tuple[int, int, int]] = set()
     for value_range in data:
         target = locate(book, str(value_range.get("range", "")))
-        written, positions = _write(book, target, value_range, option, response=response)
+        written, positions = _write(
+            book, target, value_range, option, response=response, requested=target.rect
+        )
         responses.append(written)
         touched |= {(target.sheet.sheet_id, r, c) for r, c in positions}
     if touched:
@@ -176,10 +179,13 @@ def _write(
     *,
     growable: bool = False,
     response: RenderOptions | None = None,
+    requested: Rect | None = None,
 ) -> tuple[dict[str, Any], set[Position]]:
     """Write a ValueRange from the target's top-left corner: (UpdateValuesResponse, cells).
 
     `growable` (append) extends the grid as Google does; otherwise writing past it is an error.
+    With `response`, updatedData covers what was written and, if larger, the `requested` range
+    ("the response includes all values in the requested range", as the API reference puts it).
     """
     grid = _as_rows(body)
     sheet, rect = target.sheet, target.rect
@@ -212,8 +218,15 @@ def _write(
         answer["updatedColumns"] = len({c for _, c in changes})
         answer["updatedCells"] = len(changes)
     if response is not None:
-        answer["updatedData"] = read(Target(sheet, written, True, True), response)
+        shown = written if requested is None else _union(written, requested)
+        answer["updatedData"] = read(Target(sheet, shown, True, True), response)
     return answer, set(changes)
+
+
+def _union(a: Rect, b: Rect) -> Rect:
+    return Rect(
+        min(a.top, b.top), min(a.left, b.left), max(a.bottom, b.bottom), max(a.right, b.right)
+    )
 
 
 def _corners(rect: Rect) -> tuple[int, int, int, int]:

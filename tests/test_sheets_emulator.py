@@ -337,6 +337,960 @@ def test_batch_update_applies_all_requests_or_none(book: gspread.Spreadsheet) ->
     assert [w.title for w in book.worksheets()] == ["Sheet1"]
 
 
+# -- formats, notes, column widths -----------------------------------------------------------
+
+TITLE = "Zgłoszenia – Klaster PS 2018"
+HEADER = ["ID", "Imię", "Nazwisko", "E-mail", "Status"]
+
+
+def grid_range(
+    sheet_id: int = 0, rows: tuple[int, int] | None = None, cols: tuple[int, int] | None = None
+) -> dict[str, int]:
+    """A GridRange: half-open (start, end) pairs, None for an open side."""
+    data = {"sheetId": sheet_id}
+    if rows is not None:
+        data["startRowIndex"], data["endRowIndex"] = rows
+    if cols is not None:
+        data["startColumnIndex"], data["endColumnIndex"] = cols
+    return data
+
+
+def batch(book: gspread.Spreadsheet, *requests: dict[str, Any]) -> Any:
+    return book.batch_update({"requests": list(requests)})
+
+
+def grid(book: gspread.Spreadsheet, ranges: str, fields: str) -> Any:
+    return book.fetch_sheet_metadata(params={"ranges": ranges, "fields": fields})
+
+
+def registrations(book: gspread.Spreadsheet, rows: int = 20) -> gspread.Worksheet:
+    """The service's worksheet: a header, then one row per registration, IDs in column A."""
+    ws = book.add_worksheet(TITLE, rows=rows, cols=20)
+    table = [HEADER] + [
+        [f"R{n}", name, surname, f"{name.lower()}@example.pl", status]
+        for n, name, surname, status in [
+            (1, "Zofia", "Nowak", "nowe"),
+            (2, "Łucja", "Kowalska", "potwierdzone"),
+            (3, "Adam", "Lis", "anulowane"),
+            (4, "Lena", "Żak", "nowe"),
+        ]
+    ]
+    ws.update(table, "A1", value_input_option=RAW)
+    return ws
+
+
+def test_repeat_cell_format_is_answered_like_google(book: gspread.Spreadsheet) -> None:
+    """gspread's recorded test_format: colours come back mirrored into colour styles."""
+    book.sheet1.format(
+        "A2:B2",
+        {
+            "backgroundColor": {"red": 0.0, "green": 1.0, "blue": 1.0},
+            "horizontalAlignment": "CENTER",
+            "textFormat": {"foregroundColor": {"red": 1, "green": 1}, "fontSize": 12, "bold": True},
+        },
+    )
+
+    answer = grid(book, "Sheet1!B2", "sheets.data.rowData.values.userEnteredFormat")
+    assert answer == {
+        "sheets": [
+            {
+                "data": [
+                    {
+                        "rowData": [
+                            {
+                                "values": [
+                                    {
+                                        "userEnteredFormat": {
+                                            "backgroundColor": {"green": 1, "blue": 1},
+                                            "horizontalAlignment": "CENTER",
+                                            "textFormat": {
+                                                "foregroundColor": {"red": 1, "green": 1},
+                                                "fontSize": 12,
+                                                "bold": True,
+                                                "foregroundColorStyle": {
+                                                    "rgbColor": {"red": 1, "green": 1}
+                                                },
+                                            },
+                                            "backgroundColorStyle": {
+                                                "rgbColor": {"green": 1, "blue": 1}
+                                            },
+                                        }
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+
+
+def test_format_mask_replaces_only_what_it_names(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    italic = {"textFormat": {"italic": True, "fontSize": 14}, "horizontalAlignment": "RIGHT"}
+    batch(
+        book,
+        {
+            "repeatCell": {
+                "range": grid_range(rows=(0, 1), cols=(0, 2)),
+                "cell": {"userEnteredFormat": italic},
+                "fields": "userEnteredFormat",
+            }
+        },
+        {  # the service's header request: bold only, everything else kept
+            "repeatCell": {
+                "range": grid_range(rows=(0, 1)),
+                "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                "fields": "userEnteredFormat.textFormat.bold",
+            }
+        },
+    )
+    assert emulator.cell(book.id, "Sheet1", "A1").format == {
+        "textFormat": {"italic": True, "fontSize": 14, "bold": True},
+        "horizontalAlignment": "RIGHT",
+    }
+    assert emulator.cell(book.id, "Sheet1", "Z1").bold
+
+    batch(
+        book,
+        {
+            "updateCells": {
+                "range": grid_range(rows=(0, 1), cols=(0, 1)),
+                "rows": [{"values": [{"userEnteredFormat": {"textFormat": {"underline": True}}}]}],
+                "fields": "userEnteredFormat(textFormat)",
+            }
+        },
+    )
+    assert emulator.cell(book.id, "Sheet1", "A1").format == {
+        "textFormat": {"underline": True},
+        "horizontalAlignment": "RIGHT",
+    }
+    assert not emulator.cell(book.id, "Sheet1", "A1").bold
+
+
+def test_update_cells_writes_values_formats_and_notes_under_one_mask(
+    emulator: EmulatorServer, book: gspread.Spreadsheet, ws: gspread.Worksheet
+) -> None:
+    ws.update([["old", "old"], ["old", "old"]], "A1")
+    batch(
+        book,
+        {
+            "updateCells": {
+                "range": grid_range(rows=(0, 2), cols=(0, 2)),
+                "rows": [
+                    {
+                        "values": [
+                            {
+                                "userEnteredValue": {"stringValue": "Imię"},
+                                "userEnteredFormat": {"textFormat": {"bold": True}},
+                                "note": "wymagane",
+                            }
+                        ]
+                    }
+                ],
+                "fields": "userEnteredValue,userEnteredFormat.textFormat.bold,note",
+            }
+        },
+    )
+
+    assert ws.get_all_values() == [["Imię"]]  # cells the rows leave out are cleared
+    header = emulator.cell(book.id, "Sheet1", "A1")
+    assert (header.value, header.bold, header.note) == ("Imię", True, "wymagane")
+
+
+def test_notes_are_set_read_and_cleared_like_google(
+    book: gspread.Spreadsheet, ws: gspread.Worksheet
+) -> None:
+    ws.update([["a", "b", "c"], ["d", "e", "f"], ["g", "h", "i"]], "A1")
+    ws.update_notes({"A1": "read my note", "B2": "Or don't", "A3": "another note"})
+
+    # values but no notes: the cells drop out, rows end at their last note
+    assert ws.get_notes() == [["read my note"], ["", "Or don't"], ["another note"]]
+    assert grid(book, "'Sheet1'!A2:C3", "sheets.data.rowData.values.note") == {
+        "sheets": [
+            {
+                "data": [
+                    {
+                        "rowData": [
+                            {"values": [{}, {"note": "Or don't"}]},
+                            {"values": [{"note": "another note"}]},
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+
+    ws.clear_notes(["A1", "B2", "A3"])
+    assert grid(book, "'Sheet1'!A1", "sheets/data/rowData/values/note") == {
+        "sheets": [{"data": [{}]}]
+    }
+    assert ws.get_all_values()[0] == ["a", "b", "c"]  # values stay
+
+
+def test_column_widths_are_answered_and_follow_moves(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    batch(
+        book,
+        {
+            "updateDimensionProperties": {
+                "range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 3},
+                "properties": {"pixelSize": 240},
+                "fields": "pixelSize",
+            }
+        },
+    )
+    answer = grid(book, "Sheet1!A1:D1", "sheets.data.columnMetadata")
+    assert answer["sheets"][0]["data"][0]["columnMetadata"] == [
+        {"pixelSize": 100},
+        {"pixelSize": 240},
+        {"pixelSize": 240},
+        {"pixelSize": 100},
+    ]
+
+    batch(
+        book,
+        {
+            "moveDimension": {
+                "source": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 2},
+                "destinationIndex": 4,
+            }
+        },
+    )
+    assert emulator.sheet_info(book.id, "Sheet1").column_widths[:5] == [100, 240, 100, 240, 100]
+
+    batch(  # a size left out of the properties goes back to the default
+        book,
+        {
+            "updateDimensionProperties": {
+                "range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 1, "endIndex": 2},
+                "properties": {},
+                "fields": "pixelSize",
+            }
+        },
+    )
+    assert emulator.sheet_info(book.id, "Sheet1").column_widths[:5] == [100, 100, 100, 240, 100]
+
+
+def test_frozen_header_and_bold_as_the_service_creates_them(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    ws = book.add_worksheet(TITLE, rows=10, cols=20)
+    batch(
+        book,
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": ws.id, "gridProperties": {"frozenRowCount": 1}},
+                "fields": "gridProperties.frozenRowCount",
+            }
+        },
+        {
+            "repeatCell": {
+                "range": {"sheetId": ws.id, "startRowIndex": 0, "endRowIndex": 1},
+                "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                "fields": "userEnteredFormat.textFormat.bold",
+            }
+        },
+    )
+
+    assert emulator.sheet_info(book.id, TITLE).frozen_rows == 1
+    assert [emulator.cell(book.id, TITLE, f"{c}1").bold for c in "AT"] == [True, True]
+    assert not emulator.cell(book.id, TITLE, "A2").bold
+    ws.insert_rows([["R0"]], row=2, inherit_from_before=False)  # takes row 3's format: plain
+    assert not emulator.cell(book.id, TITLE, "A2").bold
+    ws.insert_rows([["nagłówek 2"]], row=2, inherit_from_before=True)  # takes the header's
+    assert emulator.cell(book.id, TITLE, "B2").bold
+    assert emulator.sheet_info(book.id, TITLE).frozen_rows == 1
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"updateBorders": {"range": grid_range(rows=(0, 1)), "top": {"style": "SOLID"}}},
+        {"autoResizeDimensions": {"dimensions": {"sheetId": 0, "dimension": "COLUMNS"}}},
+        {
+            "setBasicFilter": {
+                "filter": {"range": {"sheetId": 0}, "sortSpecs": [{"dimensionIndex": 0}]}
+            }
+        },
+        {
+            "repeatCell": {
+                "range": grid_range(rows=(0, 1)),
+                "cell": {"textFormatRuns": [{"startIndex": 0}]},
+                "fields": "textFormatRuns",
+            }
+        },
+    ],
+    ids=["updateBorders", "autoResizeDimensions", "basic-filter-sortSpecs", "textFormatRuns"],
+)
+def test_formatting_not_kept_answers_501(
+    book: gspread.Spreadsheet, request_: dict[str, Any]
+) -> None:
+    with pytest.raises(APIError) as raised:
+        batch(book, request_)
+
+    assert raised.value.code == 501
+    assert raised.value.error["status"] == "NOT_IMPLEMENTED"
+
+
+def test_reversed_or_oversized_grid_range_is_400(book: gspread.Spreadsheet) -> None:
+    bold = {"userEnteredFormat": {"textFormat": {"bold": True}}}
+    for bad in (grid_range(rows=(5, 2)), grid_range(rows=(0, 1001)), grid_range(cols=(-1, 2))):
+        with pytest.raises(APIError) as raised:
+            batch(book, {"repeatCell": {"range": bad, "cell": bold, "fields": "userEnteredFormat"}})
+        assert raised.value.code == 400
+
+
+def test_control_dump_shows_formats_notes_and_validation_by_cell(
+    emulator: EmulatorServer, session: requests.Session, book: gspread.Spreadsheet
+) -> None:
+    book.sheet1.format("B1", {"textFormat": {"bold": True}})
+    book.sheet1.update_note("C2", "uwaga")
+    batch(book, status_validation(0))
+
+    dumped = session.get(f"{emulator.url}/_emulator/spreadsheets/{book.id}").json()["sheets"][0]
+    assert dumped["formats"] == {"B1": {"textFormat": {"bold": True}}}
+    assert dumped["notes"] == {"C2": "uwaga"}
+    assert set(dumped["dataValidations"]) == {f"E{n}" for n in range(2, 1001)}
+    assert dumped["frozenRowCount"] == 0 and dumped["basicFilter"] is None
+
+
+# -- data validation -------------------------------------------------------------------------
+
+STATUS_RULE: dict[str, Any] = {
+    "condition": {
+        "type": "ONE_OF_LIST",
+        "values": [{"userEnteredValue": v} for v in ("nowe", "potwierdzone", "anulowane")],
+    },
+    "showCustomUi": True,
+    "strict": False,
+}
+
+
+def status_validation(sheet_id: int, rule: dict[str, Any] | None = STATUS_RULE) -> dict[str, Any]:
+    """Staff's drop-down on the status column (E), from row 2 down."""
+    request: dict[str, Any] = {"range": grid_range(sheet_id, cols=(4, 5)) | {"startRowIndex": 1}}
+    if rule is not None:
+        request["rule"] = rule
+    return {"setDataValidation": request}
+
+
+def test_data_validation_is_answered_in_grid_data(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    ws = registrations(book)
+    batch(book, status_validation(ws.id))
+
+    expected = {  # strict: false is left out, as proto3 JSON does
+        "condition": STATUS_RULE["condition"],
+        "showCustomUi": True,
+    }
+    answer = grid(book, f"'{TITLE}'!E1:E3", "sheets.data.rowData.values.dataValidation")
+    assert answer == {
+        "sheets": [
+            {
+                "data": [
+                    {
+                        "rowData": [
+                            {},
+                            {"values": [{"dataValidation": expected}]},
+                            {"values": [{"dataValidation": expected}]},
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    full = book.fetch_sheet_metadata(params={"ranges": f"'{TITLE}'!E2", "includeGridData": "true"})
+    assert full["sheets"][0]["data"][0]["rowData"][0]["values"][0] == {
+        "userEnteredValue": {"stringValue": "nowe"},
+        "effectiveValue": {"stringValue": "nowe"},
+        "formattedValue": "nowe",
+        "dataValidation": expected,
+    }
+    assert emulator.cell(book.id, TITLE, "E20").validation == expected
+    assert emulator.cell(book.id, TITLE, "E1").validation is None
+    assert emulator.cell(book.id, TITLE, "D2").validation is None
+
+
+def test_data_validation_moves_with_rows_columns_and_sorting(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    ws = registrations(book)
+    only_r3 = {"condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "x"}]}}
+    batch(
+        book,
+        {
+            "setDataValidation": {
+                "range": grid_range(ws.id, rows=(3, 4), cols=(1, 2)),
+                "rule": only_r3,
+            }
+        },
+    )
+
+    def where() -> list[str]:
+        return [
+            f"{c}{r}"
+            for r in range(1, 22)
+            for c in "ABCDEFG"
+            if emulator.cell(book.id, TITLE, f"{c}{r}").validation == only_r3
+        ]
+
+    assert where() == ["B4"]
+    ws.insert_rows([["R9"]], row=2)
+    assert where() == ["B5"]
+    batch(
+        book,
+        {
+            "moveDimension": {
+                "source": {
+                    "sheetId": ws.id,
+                    "dimension": "COLUMNS",
+                    "startIndex": 1,
+                    "endIndex": 2,
+                },
+                "destinationIndex": 4,
+            }
+        },
+    )
+    assert where() == ["D5"]
+    ws.sort((1, "des"), range="A2:T6")  # R9 R4 R3 R2 R1: R3's row moves from 5 to 4
+    assert ws.acell("A4").value == "R3"
+    assert where() == ["D4"]
+    ws.delete_rows(2)
+    assert where() == ["D3"]
+    ws.delete_rows(3)
+    assert where() == []
+
+
+def test_set_data_validation_without_rule_clears_it(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    ws = registrations(book)
+    batch(book, status_validation(ws.id))
+    batch(book, status_validation(ws.id, rule=None))
+
+    assert emulator.cell(book.id, TITLE, "E2").validation is None
+    answer = grid(book, f"'{TITLE}'!E1:E20", "sheets.data.rowData.values.dataValidation")
+    assert answer == {"sheets": [{"data": [{}]}]}
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["warning", "strict"])
+def test_values_outside_the_list_are_accepted_through_the_api(
+    emulator: EmulatorServer, book: gspread.Spreadsheet, strict: bool
+) -> None:
+    """Google rejects such input only where people type (the UI); API writes are stored. With
+    strict the drop-down refuses typed values; the service's writes still land."""
+    ws = registrations(book)
+    batch(book, status_validation(ws.id, rule=STATUS_RULE | {"strict": strict}))
+
+    ws.update([["wycofane"]], "E2", value_input_option=RAW)
+    ws.batch_update([{"range": "E3", "values": [["?"]]}], raw=True)
+    ws.append_rows(
+        [["R5", "Ewa", "Bąk", "ewa@example.pl", "inne"]], value_input_option=RAW, table_range="A1"
+    )
+
+    assert ws.col_values(5) == ["Status", "wycofane", "?", "anulowane", "nowe", "inne"]
+    assert emulator.cell(book.id, TITLE, "E6").validation == {
+        "condition": STATUS_RULE["condition"],
+        "showCustomUi": True,
+    } | ({"strict": True} if strict else {})
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"condition": {"type": "ONE_OF_LISTS", "values": []}}, "ONE_OF_LISTS"),
+        ({"condition": {"type": "ONE_OF_LIST"}}, "ONE_OF_LIST"),
+        ({"showCustomUi": True}, "condition"),
+    ],
+)
+def test_malformed_validation_rule_is_400(
+    book: gspread.Spreadsheet, rule: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(APIError) as raised:
+        batch(book, status_validation(0, rule=rule))
+
+    assert raised.value.code == 400
+    assert raised.value.error["message"].startswith("Invalid requests[0].setDataValidation: ")
+    assert message in raised.value.error["message"]
+
+
+# -- conditional formatting ------------------------------------------------------------------
+
+CANCELLED: dict[str, Any] = {
+    "ranges": [grid_range(0, rows=(1, 1000), cols=(0, 20))],
+    "booleanRule": {
+        "condition": {
+            "type": "CUSTOM_FORMULA",
+            "values": [{"userEnteredValue": '=$E2="anulowane"'}],
+        },
+        "format": {
+            "textFormat": {
+                "strikethrough": True,
+                "foregroundColor": {"red": 0.6, "green": 0.6, "blue": 0.6},
+            },
+        },
+    },
+}
+CONFIRMED: dict[str, Any] = {
+    "ranges": [grid_range(0, rows=(1, 1000), cols=(4, 5))],
+    "booleanRule": {
+        "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": "potwierdzone"}]},
+        "format": {"backgroundColor": {"red": 0.8, "green": 1.0, "blue": 0.8}},
+    },
+}
+
+
+def answered(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rule as spreadsheets.get answers it: sheetId 0 left out, colours mirrored to styles."""
+    fmt = rule["booleanRule"]["format"]
+    answer_format: dict[str, Any] = {}
+    if "textFormat" in fmt:
+        text = dict(fmt["textFormat"])
+        text["foregroundColorStyle"] = {"rgbColor": text["foregroundColor"]}
+        answer_format["textFormat"] = text
+    if "backgroundColor" in fmt:
+        colour = {
+            k: int(v) if float(v).is_integer() else v for k, v in fmt["backgroundColor"].items()
+        }
+        answer_format["backgroundColor"] = colour
+        answer_format["backgroundColorStyle"] = {"rgbColor": colour}
+    ranges = [{k: v for k, v in r.items() if k != "sheetId"} for r in rule["ranges"]]
+    return {
+        "ranges": ranges,
+        "booleanRule": {"condition": rule["booleanRule"]["condition"], "format": answer_format},
+    }
+
+
+def listed_rules(book: gspread.Spreadsheet) -> Any:
+    return book.fetch_sheet_metadata(params={"fields": "sheets.conditionalFormats"})["sheets"][
+        0
+    ].get("conditionalFormats", [])
+
+
+def test_conditional_format_rules_are_listed_in_order(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    reply = batch(
+        book,
+        {"addConditionalFormatRule": {"rule": CANCELLED, "index": 0}},
+        {"addConditionalFormatRule": {"rule": CONFIRMED, "index": 0}},
+    )
+
+    assert reply["replies"] == [{}, {}]
+    assert listed_rules(book) == [answered(CONFIRMED), answered(CANCELLED)]
+    assert emulator.sheet_info(book.id, "Sheet1").conditional_formats == listed_rules(book)
+
+
+def test_conditional_format_rules_update_move_and_delete_with_googles_replies(
+    book: gspread.Spreadsheet,
+) -> None:
+    batch(
+        book,
+        {"addConditionalFormatRule": {"rule": CANCELLED, "index": 0}},
+        {"addConditionalFormatRule": {"rule": CONFIRMED, "index": 1}},
+    )
+    highlighted = CONFIRMED | {"ranges": [grid_range(0, rows=(1, 500), cols=(4, 5))]}
+
+    replaced = batch(book, {"updateConditionalFormatRule": {"index": 1, "rule": highlighted}})
+    assert replaced["replies"] == [
+        {
+            "updateConditionalFormatRule": {
+                "newRule": answered(highlighted),
+                "newIndex": 1,
+                "oldRule": answered(CONFIRMED),
+            }
+        }
+    ]
+    moved = batch(book, {"updateConditionalFormatRule": {"index": 1, "sheetId": 0, "newIndex": 0}})
+    assert moved["replies"] == [
+        {"updateConditionalFormatRule": {"newRule": answered(highlighted), "oldIndex": 1}}
+    ]
+    deleted = batch(book, {"deleteConditionalFormatRule": {"index": 0, "sheetId": 0}})
+    assert deleted["replies"] == [{"deleteConditionalFormatRule": {"rule": answered(highlighted)}}]
+    assert listed_rules(book) == [answered(CANCELLED)]
+
+    with pytest.raises(APIError) as raised:
+        batch(book, {"deleteConditionalFormatRule": {"index": 3, "sheetId": 0}})
+    assert raised.value.code == 400
+
+
+def test_conditional_format_ranges_follow_inserts_deletes_and_moves(
+    emulator: EmulatorServer, book: gspread.Spreadsheet, ws: gspread.Worksheet
+) -> None:
+    batch(
+        book,
+        {"addConditionalFormatRule": {"rule": CONFIRMED, "index": 0}},
+        {
+            "addConditionalFormatRule": {
+                "rule": CANCELLED | {"ranges": [grid_range(0, rows=(1, 3), cols=(6, 7))]},
+                "index": 1,
+            }
+        },
+    )
+
+    ws.insert_rows([["nowy"]], row=1)
+    ws.delete_rows(10, 12)
+    batch(
+        book,
+        {
+            "moveDimension": {
+                "source": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 4, "endIndex": 5},
+                "destinationIndex": 1,
+            }
+        },
+    )
+    rules = emulator.sheet_info(book.id, "Sheet1").conditional_formats
+    assert [r["ranges"] for r in rules] == [
+        [{"startRowIndex": 2, "endRowIndex": 998, "startColumnIndex": 1, "endColumnIndex": 2}],
+        [{"startRowIndex": 2, "endRowIndex": 4, "startColumnIndex": 6, "endColumnIndex": 7}],
+    ]
+
+    ws.delete_columns(7)  # the second rule's only column: the rule goes with it
+    assert len(emulator.sheet_info(book.id, "Sheet1").conditional_formats) == 1
+
+
+def test_conditional_format_rule_must_be_well_formed(book: gspread.Spreadsheet) -> None:
+    other = book.add_worksheet("Inny", rows=5, cols=5)
+    mixed = CONFIRMED | {"ranges": [grid_range(0, rows=(0, 1)), grid_range(other.id, rows=(0, 1))]}
+    centred = CONFIRMED | {
+        "booleanRule": {**CONFIRMED["booleanRule"], "format": {"horizontalAlignment": "CENTER"}}
+    }
+
+    for rule in (mixed, centred, CONFIRMED | {"gradientRule": {}}):
+        with pytest.raises(APIError) as raised:
+            batch(book, {"addConditionalFormatRule": {"rule": rule, "index": 0}})
+        assert raised.value.code == 400
+    assert listed_rules(book) == []
+
+
+# -- protections -----------------------------------------------------------------------------
+
+
+def test_warning_only_protection_lets_the_service_write_and_keeps_its_exceptions_in_place(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    ws = registrations(book)
+    batch(
+        book,
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "range": {"sheetId": ws.id},
+                    "description": "Zamknięte",
+                    "warningOnly": True,
+                    "unprotectedRanges": [grid_range(ws.id, rows=(1, 20), cols=(4, 5))],
+                }
+            }
+        },
+    )
+
+    ws.update([["potwierdzone"]], "E3", value_input_option=RAW)  # the service, through the API
+    ws.append_rows([["R5", "Ewa"]], value_input_option=RAW, table_range="A1")
+    assert ws.acell("E3").value == "potwierdzone"
+    assert ws.acell("A6").value == "R5"
+
+    batch(  # staff drag the status column to the front, then add a row on top of the data
+        book,
+        {
+            "moveDimension": {
+                "source": {
+                    "sheetId": ws.id,
+                    "dimension": "COLUMNS",
+                    "startIndex": 4,
+                    "endIndex": 5,
+                },
+                "destinationIndex": 0,
+            }
+        },
+    )
+    ws.insert_rows([["nowe"]], row=2)
+    [protection] = emulator.sheet_info(book.id, TITLE).protected_ranges
+    assert protection["warningOnly"] is True
+    assert protection["range"] == {"sheetId": ws.id}
+    assert protection["unprotectedRanges"] == [
+        {
+            "sheetId": ws.id,
+            "startRowIndex": 2,
+            "endRowIndex": 21,
+            "startColumnIndex": 0,
+            "endColumnIndex": 1,
+        }
+    ]
+
+
+# -- staff sorting and filtering while the service works -------------------------------------
+
+
+def row_of(ws: gspread.Worksheet, registration_id: str) -> int:
+    """How the service finds a registration: by its ID in column A, never by position."""
+    return ws.col_values(1).index(registration_id) + 1
+
+
+def test_staff_sort_registrations_while_the_service_updates_rows_by_id(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    ws = registrations(book)
+    ws.format("A1:T1", {"textFormat": {"bold": True}})
+    ws.update_note("C3", "dzwonić po 16")  # on Kowalska's row
+
+    ws.sort((3, "asc"), range="A2:T5")  # staff: by surname, header left alone
+    assert ws.col_values(3) == ["Nazwisko", "Kowalska", "Lis", "Nowak", "Żak"]
+    assert emulator.cell(book.id, TITLE, "A1").bold and not emulator.cell(book.id, TITLE, "A2").bold
+    assert emulator.cell(book.id, TITLE, "C2").note == "dzwonić po 16"  # notes travel with rows
+
+    row = row_of(ws, "R4")
+    ws.update([["potwierdzone"]], f"E{row}", value_input_option=RAW)
+    ws.append_rows(
+        [["R5", "Ewa", "Bąk", "ewa@example.pl", "nowe"]], value_input_option=RAW, table_range="A1"
+    )
+    ws.sort((5, "des"), (1, "asc"), range="A2:T6")  # by status Z→A, then ID
+
+    assert ws.get_all_values() == [
+        HEADER,
+        ["R2", "Łucja", "Kowalska", "łucja@example.pl", "potwierdzone"],
+        ["R4", "Lena", "Żak", "lena@example.pl", "potwierdzone"],
+        ["R1", "Zofia", "Nowak", "zofia@example.pl", "nowe"],
+        ["R5", "Ewa", "Bąk", "ewa@example.pl", "nowe"],
+        ["R3", "Adam", "Lis", "adam@example.pl", "anulowane"],
+    ]
+    assert ws.row_values(row_of(ws, "R4"))[4] == "potwierdzone"
+
+
+def test_sort_puts_numbers_before_text_and_blanks_last_in_either_order(
+    ws: gspread.Worksheet,
+) -> None:
+    ws.update(
+        [["b"], [""], ["10"], ["A"], ["9"], ["TRUE"], ["ł"], ["m"], ["l"]],
+        "A1",
+        value_input_option=USER_ENTERED,
+    )
+
+    ws.sort((1, "asc"), range="A1:A9")
+    assert ws.col_values(1, value_render_option=UNFORMATTED) == [
+        9,
+        10,
+        "A",
+        "b",
+        "l",
+        "ł",
+        "m",
+        True,
+    ]
+    ws.sort((1, "des"), range="A1:A9")
+    assert ws.col_values(1, value_render_option=UNFORMATTED) == [
+        True,
+        "m",
+        "ł",
+        "l",
+        "b",
+        "A",
+        10,
+        9,
+    ]
+    assert ws.acell("A9").value is None  # the blank stayed last
+
+
+def test_basic_filter_hides_nothing_from_the_values_api(
+    emulator: EmulatorServer, book: gspread.Spreadsheet
+) -> None:
+    ws = registrations(book)
+    criteria = {"4": {"hiddenValues": ["anulowane"]}}
+    batch(
+        book,
+        {
+            "setBasicFilter": {
+                "filter": {
+                    "range": grid_range(ws.id, rows=(0, 5), cols=(0, 5)),
+                    "criteria": criteria,
+                }
+            }
+        },
+    )
+
+    sheet = book.fetch_sheet_metadata(params={"fields": "sheets(properties.title,basicFilter)"})[
+        "sheets"
+    ][1]
+    assert sheet["basicFilter"] == {
+        "range": {
+            "sheetId": ws.id,
+            "startRowIndex": 0,
+            "endRowIndex": 5,
+            "startColumnIndex": 0,
+            "endColumnIndex": 5,
+        },
+        "criteria": criteria,
+    }
+    assert ws.row_values(row_of(ws, "R3")) == ["R3", "Adam", "Lis", "adam@example.pl", "anulowane"]
+    ws.update([["nowe"]], f"E{row_of(ws, 'R3')}", value_input_option=RAW)
+    assert len(ws.get_all_values()) == 5
+
+    batch(  # staff move the status column: the filter's criteria go with it
+        book,
+        {
+            "moveDimension": {
+                "source": {
+                    "sheetId": ws.id,
+                    "dimension": "COLUMNS",
+                    "startIndex": 4,
+                    "endIndex": 5,
+                },
+                "destinationIndex": 1,
+            }
+        },
+    )
+    assert emulator.sheet_info(book.id, TITLE).basic_filter == {
+        "range": {
+            "sheetId": ws.id,
+            "startRowIndex": 0,
+            "endRowIndex": 5,
+            "startColumnIndex": 0,
+            "endColumnIndex": 5,
+        },
+        "criteria": {"1": {"hiddenValues": ["anulowane"]}},
+    }
+
+    ws.set_basic_filter()  # gspread's whole-sheet filter: the range comes back bounded
+    assert emulator.sheet_info(book.id, TITLE).basic_filter == {
+        "range": {
+            "sheetId": ws.id,
+            "startRowIndex": 0,
+            "endRowIndex": 20,
+            "startColumnIndex": 0,
+            "endColumnIndex": 20,
+        }
+    }
+    ws.clear_basic_filter()
+    assert emulator.sheet_info(book.id, TITLE).basic_filter is None
+    assert "basicFilter" not in book.fetch_sheet_metadata()["sheets"][1]
+
+
+# -- batch reads and writes ------------------------------------------------------------------
+
+
+def test_batch_get_several_ranges_by_columns(
+    session: requests.Session, book: gspread.Spreadsheet
+) -> None:
+    ws = registrations(book)
+
+    answer = session.get(
+        f"{SHEETS_API}/{book.id}/values:batchGet",
+        params={
+            "ranges": [f"'{TITLE}'!A1:B3", f"'{TITLE}'!E:E", f"'{TITLE}'!G1:H2"],
+            "majorDimension": "COLUMNS",
+        },
+    ).json()
+    assert answer == {
+        "spreadsheetId": book.id,
+        "valueRanges": [
+            {
+                "range": f"'{TITLE}'!A1:B3",
+                "majorDimension": "COLUMNS",
+                "values": [["ID", "R1", "R2"], ["Imię", "Zofia", "Łucja"]],
+            },
+            {
+                "range": f"'{TITLE}'!E1:E20",
+                "majorDimension": "COLUMNS",
+                "values": [["Status", "nowe", "potwierdzone", "anulowane", "nowe"]],
+            },
+            {"range": f"'{TITLE}'!G1:H2", "majorDimension": "COLUMNS"},
+        ],
+    }
+    via_gspread = ws.batch_get(["A2:A5", "C2:C3"], major_dimension=gspread.utils.Dimension.cols)
+    assert [list(v) for v in via_gspread] == [[["R1", "R2", "R3", "R4"]], [["Nowak", "Kowalska"]]]
+
+
+def test_batch_update_writes_many_rows_of_a_quoted_sheet_in_one_call(
+    book: gspread.Spreadsheet,
+) -> None:
+    ws = registrations(book)
+    rows = {n: [f"R{n}", *HOSTILE, *[""] * 12, "nowe", "=1"] for n in range(6, 13)}
+    data = [{"range": f"'{TITLE}'!A{n}:T{n}", "values": [row]} for n, row in rows.items()]
+
+    answer = book.values_batch_update({"valueInputOption": "RAW", "data": data})
+    assert answer == {
+        "spreadsheetId": book.id,
+        "totalUpdatedRows": 7,
+        "totalUpdatedColumns": 20,
+        "totalUpdatedCells": 140,
+        "totalUpdatedSheets": 1,
+        "responses": [
+            {
+                "spreadsheetId": book.id,
+                "updatedRange": f"'{TITLE}'!A{n}:T{n}",
+                "updatedRows": 1,
+                "updatedColumns": 20,
+                "updatedCells": 20,
+            }
+            for n in rows
+        ],
+    }
+    assert ws.row_values(7) == rows[7]  # RAW: formulas and numbers stay text
+    assert ws.get_all_values()[4] == ["R4", "Lena", "Żak", "lena@example.pl", "nowe"] + [""] * 15
+
+
+def test_values_in_response_have_googles_shape(
+    book: gspread.Spreadsheet, ws: gspread.Worksheet
+) -> None:
+    updated = ws.update(
+        [["=1+1", "0123"]],
+        "B2:D4",
+        value_input_option=USER_ENTERED,
+        include_values_in_response=True,
+    )
+    assert updated == {
+        "spreadsheetId": book.id,
+        "updatedRange": "Sheet1!B2:C2",
+        "updatedRows": 1,
+        "updatedColumns": 2,
+        "updatedCells": 2,
+        # the whole requested range, trailing empties trimmed (the API reference's words)
+        "updatedData": {
+            "range": "Sheet1!B2:D4",
+            "majorDimension": "ROWS",
+            "values": [["2", "123"]],
+        },
+    }
+
+    batched = ws.batch_update(  # gspread sends null render options: Google's defaults apply
+        [{"range": "A1", "values": [["x", "y"]]}, {"range": "A5:B5", "values": [["1", "2"]]}],
+        raw=True,
+        include_values_in_response=True,
+    )
+    assert [r["updatedData"] for r in batched["responses"]] == [
+        {"range": "Sheet1!A1:B1", "majorDimension": "ROWS", "values": [["x", "y"]]},
+        {"range": "Sheet1!A5:B5", "majorDimension": "ROWS", "values": [["1", "2"]]},
+    ]
+    assert (
+        batched["totalUpdatedRows"],
+        batched["totalUpdatedColumns"],
+        batched["totalUpdatedCells"],
+    ) == (2, 2, 4)
+
+    unformatted = book.values_batch_update(
+        {
+            "valueInputOption": "USER_ENTERED",
+            "data": [{"range": "C7", "values": [["=2*21"]]}],
+            "includeValuesInResponse": True,
+            "responseValueRenderOption": "UNFORMATTED_VALUE",
+        }
+    )
+    assert unformatted["responses"][0]["updatedData"]["values"] == [[42]]
+
+    appended = ws.append_rows(
+        [["z"]], value_input_option=RAW, table_range="A1", include_values_in_response=True
+    )
+    assert appended["updates"]["updatedData"] == {
+        "range": "Sheet1!A3",
+        "majorDimension": "ROWS",
+        "values": [["z"]],
+    }
+
+
 # -- faults ----------------------------------------------------------------------------------
 
 
