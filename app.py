@@ -7,6 +7,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app, request
@@ -36,6 +37,7 @@ from staff import commands as staff_commands
 from staff import corrections
 from staff.closeoff import make_closeoff
 from staff.digest import make_digest
+from staff.summary import LiveSummary
 from store import Store
 from store import commands as store_commands
 
@@ -117,11 +119,16 @@ def _services(
         registrations=Registrations(store, tokens, notify),
         link_for=link_for,
     )
-    svc.worker = make_worker(svc, app.logger)
-    closeoff = make_closeoff(svc, app.logger)
-    digest = make_digest(svc, app.logger)
     event_list = list(events.values())
+    svc.worker = make_worker(svc, app.logger)
+    # Capacity may have been raised in an event file since the last start: free seats go to
+    # the waiting list on the first round (cancellations and staff decisions promote at once).
+    svc.worker.jobs.insert(0, _once(lambda: _promote_all(svc, event_list)))
+    closeoff = make_closeoff(svc, app.logger)
+    summary = LiveSummary(store, svc.sink, clock, app.logger)
+    digest = make_digest(svc, app.logger)
     svc.worker.jobs.append(lambda: closeoff.run_due(event_list))
+    svc.worker.jobs.append(lambda: summary.run(event_list))
     svc.worker.jobs.append(lambda: digest.run(event_list))
     sender = OutboxSender(
         store,
@@ -141,6 +148,31 @@ def _services(
         name="mail-sender",
     )
     return svc
+
+
+def _promote_all(svc: Services, events: list[Event]) -> None:
+    for event in events:
+        promoted = svc.registrations.promote(event, now=svc.now())
+        if promoted:
+            svc.mail_worker.wake()
+            current_logger = svc.worker.logger
+            current_logger.info(
+                "%d waitlisted registration(s) of %s confirmed: seats were free",
+                len(promoted),
+                event.slug,
+            )
+
+
+def _once(job: Callable[[], object]) -> Callable[[], None]:
+    """A worker job that runs until it first succeeds."""
+    done = threading.Event()
+
+    def run() -> None:
+        if not done.is_set():
+            job()
+            done.set()
+
+    return run
 
 
 def start_worker(app: Flask) -> None:

@@ -50,9 +50,16 @@ def check_command(create: bool) -> None:
 
 def _check_event(svc: Services, event: Event, repair: Syncer | None) -> int:
     """0 when the event's worksheet and header are in order; with a syncer, repair them first."""
-    if repair is not None:
-        repair.sync_event(event, raise_errors=True, check_sheet=True)
     target = svc.sink.target(event)
+    if repair is not None and _has_registrations(svc, event):
+        report = repair.sync_event(event, raise_errors=True, check_sheet=True)
+        for done in report.repairs if report else []:
+            click.echo(f"+ {event.slug} → {target}: {done}")
+        if report and (report.appended or report.updated):
+            click.echo(
+                f"+ {event.slug} → {target}: {report.appended} row(s) appended, "
+                f"{report.updated} updated in place"
+            )
     sheet = svc.sink.find(event)
     if sheet is None:
         if not _has_registrations(svc, event):
@@ -66,7 +73,8 @@ def _check_event(svc: Services, event: Event, repair: Syncer | None) -> int:
             "worker recreates and refills it within a minute, or run "
             "`flask --app app sheets check --create` now"
         )
-    header = sheet.header()
+    table = sheet.read()
+    header = table[0] if table else []
     if header and not header[0].strip():
         return _problem(f"{event.slug} → {target}: header cell A1 is empty; name that column")
     if missing := missing_headers(header):

@@ -37,6 +37,8 @@ def make_syncer(
         backoff_max_seconds=settings.sheets_backoff_max_seconds,
         in_flight_settle_seconds=settings.sheets_in_flight_settle_seconds,
         sheet_check_seconds=settings.sheets_check_interval_seconds,
+        pull_seconds=settings.sheets_pull_interval_seconds,
+        registrations=svc.registrations,
         still_leader=still_leader,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
@@ -20,19 +21,17 @@ from urllib3.exceptions import NewConnectionError
 
 from config.settings import Settings
 from registrations.event import Event
-from sheets.rows import HEADERS
-from sheets.sink import SinkError
+from sheets import layout
+from sheets.rows import DECISION_HEADER, header_index
+from sheets.sink import CellRun, SinkError, SummaryTable, Table
 from sheets.transport import emulator_session
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 RAW: ParamsType = {"valueInputOption": "RAW"}
 PROTECTION_DESCRIPTION = "Zapisy zamknięte – zmiany tylko po namyśle"
 _TRANSIENT_STATUSES = {HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT}
-
-
-def column_letter(index: int) -> str:
-    """`0` → `A`, `27` → `AB`."""
-    return rowcol_to_a1(1, index + 1)[:-1]
+TOKEN_HOST = "oauth2.googleapis.com"
+SHEETS_HOST = "sheets.googleapis.com"
 
 
 def load_credentials(path: Path) -> Credentials:
@@ -101,10 +100,25 @@ def _translate(exc: Exception, what: str, account: str | None, *, write: bool) -
             code="credentials",
         )
     in_flight = write and not _never_sent(exc)
+    if isinstance(exc, TransportError):  # raised while fetching an access token
+        return SinkError(
+            f"{what} failed: cannot reach Google's token endpoint ({TOKEN_HOST}) to sign in "
+            f"with the service account; the server needs outbound HTTPS (port 443) to "
+            f"{TOKEN_HOST} and {SHEETS_HOST}",
+            permanent=False,
+            code="unreachable",
+        )
+    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.Timeout):
+        host = urlsplit(getattr(exc.request, "url", "") or "").netloc or SHEETS_HOST
+        return SinkError(
+            f"{what} failed: cannot reach the Google Sheets API ({host}); the server needs "
+            f"outbound HTTPS (port 443) to {SHEETS_HOST} and {TOKEN_HOST} (or check "
+            "SHEETS_EMULATOR_HOST)",
+            permanent=False,
+            in_flight=in_flight,
+            code="unreachable",
+        )
     problem = exc.__class__.__name__
-    if isinstance(exc, requests.ConnectionError):
-        host = urlsplit(getattr(exc.request, "url", "") or "").netloc or "Google Sheets"
-        problem = f"cannot reach {host} (check the network, or SHEETS_EMULATOR_HOST)"
     return SinkError(f"{what} failed: {problem}", permanent=False, in_flight=in_flight)
 
 
@@ -139,32 +153,56 @@ class GoogleSheet:
     def _range(self, a1: str) -> str:
         return absolute_range_name(self._title, a1)
 
-    def header(self) -> list[str]:
-        with self._sink.errors("reading the header row"):
-            answer = self._spreadsheet.values_get(self._range("1:1"))
-        rows = answer.get("values", [])
-        return [str(cell) for cell in rows[0]] if rows else []
+    def is_older_copy(self) -> bool:
+        """Google keeps one live sheet: no older copy can be saved over it."""
+        return False
 
-    def add_headers(self, names: list[str], at_column: int) -> None:
-        with self._sink.errors("adding header cells"):
+    def read(self) -> Table:
+        with self._sink.errors(f"reading worksheet {self._title!r}"):
+            answer = self._spreadsheet.values_get(absolute_range_name(self._title))
+        return [[str(cell) for cell in row] for row in answer.get("values", [])]
+
+    def add_headers(self, names: list[str], at_column: int) -> list[str]:
+        with self._sink.errors("adding header cells", write=True):
             worksheet = self._spreadsheet.worksheet(self._title)
+            requests_: list[dict[str, Any]] = []
             needed = at_column + len(names) - worksheet.col_count
             if needed > 0:
-                worksheet.add_cols(needed)
-            self._spreadsheet.values_update(
-                self._range(f"{column_letter(at_column)}1"), params=RAW, body={"values": [names]}
-            )
+                requests_.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": worksheet.id,
+                            "dimension": "COLUMNS",
+                            "length": needed,
+                        }
+                    }
+                )
+            requests_.append(layout.header_cells(worksheet.id, names, at_column))
+            done = [f"header cells {', '.join(names)}"]
+            if DECISION_HEADER in names:
+                column = at_column + names.index(DECISION_HEADER)
+                requests_.append(layout.decision_validation(worksheet.id, column))
+                done.append(f"the drop-down of decisions in column {layout.column_letter(column)}")
+            self._spreadsheet.batch_update({"requests": requests_})
+        return done
 
-    def column(self, index: int) -> list[str]:
-        letter = column_letter(index)
-        with self._sink.errors("reading the ID column"):
-            answer = self._spreadsheet.values_get(
-                self._range(f"{letter}2:{letter}"), params={"majorDimension": "COLUMNS"}
-            )
-        columns = answer.get("values", [])
-        return [str(cell) for cell in columns[0]] if columns else []
+    def write(self, runs: list[CellRun]) -> None:
+        if not runs:
+            return
+        data = [
+            {
+                "range": self._range(
+                    f"{rowcol_to_a1(run.row + 1, run.column + 1)}:"
+                    f"{rowcol_to_a1(run.row + 1, run.column + len(run.values))}"
+                ),
+                "values": [run.values],
+            }
+            for run in runs
+        ]
+        with self._sink.errors("updating rows", write=True):
+            self._spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": data})
 
-    def append_rows(self, rows: list[list[str]]) -> None:
+    def append_rows(self, rows: Table) -> None:
         # The table range A1 pins Google's table detection to the header's table; INSERT_ROWS
         # never overwrites a cell staff typed below it; RAW keeps every value as typed.
         with self._sink.errors("appending rows", write=True):
@@ -264,40 +302,15 @@ class GoogleSheetsSink:
         return GoogleSheet(self, spreadsheet, title)
 
     def create(self, event: Event) -> GoogleSheet:
+        """The worksheet with its header and layout, in one `batchUpdate` (all or nothing)."""
         spreadsheet = self.open_spreadsheet(event)
         title = event.worksheet_title
-        with self.errors(f"creating worksheet {title!r}"):
-            self._create_worksheet(spreadsheet, title)
+        sheet_id = secrets.randbelow(2**31 - 1) + 1  # ours to choose, so one call does it all
+        with self.errors(f"creating worksheet {title!r}", write=True):
+            spreadsheet.batch_update({"requests": layout.new_worksheet_requests(sheet_id, title)})
         return GoogleSheet(self, spreadsheet, title)
 
-    def _create_worksheet(self, spreadsheet: gspread.Spreadsheet, title: str) -> None:
-        worksheet = spreadsheet.add_worksheet(title, rows=1000, cols=max(26, len(HEADERS)))
-        spreadsheet.values_update(
-            absolute_range_name(title, "A1"), params=RAW, body={"values": [HEADERS]}
-        )
-        body: dict[str, Any] = {
-            "requests": [
-                {
-                    "updateSheetProperties": {
-                        "properties": {
-                            "sheetId": worksheet.id,
-                            "gridProperties": {"frozenRowCount": 1},
-                        },
-                        "fields": "gridProperties.frozenRowCount",
-                    }
-                },
-                {
-                    "repeatCell": {
-                        "range": {"sheetId": worksheet.id, "startRowIndex": 0, "endRowIndex": 1},
-                        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
-                        "fields": "userEnteredFormat.textFormat.bold",
-                    }
-                },
-            ]
-        }
-        spreadsheet.batch_update(body)
-
-    def write_summary(self, event: Event, table: list[list[str]]) -> None:
+    def write_summary(self, event: Event, table: SummaryTable) -> None:
         spreadsheet = self.open_spreadsheet(event)
         title = event.summary_worksheet_title
         width = max((len(row) for row in table), default=1)
@@ -325,8 +338,7 @@ class GoogleSheetsSink:
                             "updateCells": {
                                 "range": {"sheetId": sheet_id},
                                 "rows": [
-                                    {"values": [_text_cell(value) for value in row]}
-                                    for row in table
+                                    {"values": [_cell(value) for value in row]} for row in table
                                 ],
                                 "fields": "userEnteredValue",
                             }
@@ -347,20 +359,24 @@ class GoogleSheetsSink:
                 for protected in sheet.get("protectedRanges", []):
                     if protected.get("description") == PROTECTION_DESCRIPTION:
                         return
+            protection: dict[str, Any] = {
+                "range": {"sheetId": worksheet.id},
+                "description": PROTECTION_DESCRIPTION,
+                "warningOnly": True,
+            }
+            header = worksheet.row_values(1)
+            decision = header_index(header, DECISION_HEADER)
+            if decision is not None:  # staff keep deciding without a warning each time
+                protection["unprotectedRanges"] = [
+                    {
+                        "sheetId": worksheet.id,
+                        "startRowIndex": 1,
+                        "startColumnIndex": decision,
+                        "endColumnIndex": decision + 1,
+                    }
+                ]
             spreadsheet.batch_update(
-                {
-                    "requests": [
-                        {
-                            "addProtectedRange": {
-                                "protectedRange": {
-                                    "range": {"sheetId": worksheet.id},
-                                    "description": PROTECTION_DESCRIPTION,
-                                    "warningOnly": True,
-                                }
-                            }
-                        }
-                    ]
-                }
+                {"requests": [{"addProtectedRange": {"protectedRange": protection}}]}
             )
 
     def close(self) -> None:
@@ -369,7 +385,10 @@ class GoogleSheetsSink:
             self._client = None
 
 
-def _text_cell(value: str) -> dict[str, Any]:
+def _cell(value: str | int) -> dict[str, Any]:
+    """A summary cell: numbers as numbers (staff sum them), text as text (never a formula)."""
+    if isinstance(value, int):
+        return {"userEnteredValue": {"numberValue": value}}
     return {"userEnteredValue": {"stringValue": value}} if value else {}
 
 

@@ -1,24 +1,39 @@
-"""The embedded default sink: one local workbook per event, `instance/<slug>.xlsx` (openpyxl)."""
+"""The embedded default sink: one local workbook per event, `instance/<slug>.xlsx` (openpyxl).
+
+Staff may keep working in the file (type decisions, add columns, sort): every change of ours is
+made on the workbook as it is on disk and saved atomically. Each save of ours stamps the file
+with a generation number, also kept beside it; a file whose stamp is behind was saved over by an
+older copy, and the syncer then rewrites the service's columns of every row from the store.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import tempfile
+from datetime import date
 from pathlib import Path
 from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
-from openpyxl.styles import Font
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.packaging.custom import IntProperty
+from openpyxl.styles import Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from registrations.decisions import CHOICES
 from registrations.event import Event
-from sheets.rows import HEADERS
-from sheets.sink import SinkError
+from sheets import layout
+from sheets.rows import DECISION_HEADER, HEADERS, STATUS_HEADER, header_index
+from sheets.sink import CellRun, SinkError, SummaryTable, Table
 
 _EXCEL_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+GENERATION = "owes-rejestracja-generacja"
+LAST_ROW = 1048576  # Excel's last row: rules and drop-downs cover rows appended later too
 
 
 def excel_title(title: str) -> str:
@@ -70,47 +85,134 @@ def load_or_create(path: Path) -> Workbook:
         ) from exc
 
 
+def _text(value: object) -> str:
+    """A cell as text, the way staff see it (a date staff typed reads as a date)."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    return str(value)
+
+
 class LocalSheet:
     """A worksheet in a local workbook; each change is saved at once."""
 
-    def __init__(self, workbook: Workbook, worksheet: Worksheet, path: Path) -> None:
+    def __init__(self, sink: LocalWorkbookSink, workbook: Workbook, title: str, path: Path) -> None:
+        self._sink = sink
         self._workbook = workbook
-        self._worksheet = worksheet
+        self._title = title
         self._path = path
 
-    def header(self) -> list[str]:
-        first = next(self._worksheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
-        cells = ["" if value is None else str(value) for value in first]
-        while cells and cells[-1] == "":
-            cells.pop()
-        return cells
+    @property
+    def _worksheet(self) -> Worksheet:
+        worksheet: Worksheet = self._workbook[self._title]
+        return worksheet
 
-    def add_headers(self, names: list[str], at_column: int) -> None:
+    def is_older_copy(self) -> bool:
+        """Whether staff saved an older copy over the file since our last save."""
+        return self._sink.generation_of(self._workbook) < self._sink.last_generation(self._path)
+
+    def read(self) -> Table:
+        rows = [
+            [_text(value) for value in row] for row in self._worksheet.iter_rows(values_only=True)
+        ]
+        for row in rows:
+            while row and row[-1] == "":
+                row.pop()
+        while rows and not rows[-1]:
+            rows.pop()
+        return rows
+
+    def add_headers(self, names: list[str], at_column: int) -> list[str]:
+        worksheet = self._worksheet
         for offset, name in enumerate(names):
-            cell = self._worksheet.cell(row=1, column=at_column + offset + 1)
+            cell = worksheet.cell(row=1, column=at_column + offset + 1)
             set_text(cell, name)
             cell.font = Font(bold=True)
-        save_atomically(self._workbook, self._path)
+        done = [f"header cells {', '.join(names)}"]
+        if DECISION_HEADER in names:
+            column = at_column + names.index(DECISION_HEADER)
+            add_decision_dropdown(worksheet, column)
+            done.append(f"the drop-down of decisions in column {get_column_letter(column + 1)}")
+        self._save()
+        return done
 
-    def column(self, index: int) -> list[str]:
-        values = self._worksheet.iter_rows(
-            min_row=2, min_col=index + 1, max_col=index + 1, values_only=True
-        )
-        return ["" if row[0] is None else str(row[0]) for row in values]
+    def write(self, runs: list[CellRun]) -> None:
+        if not runs:
+            return
+        worksheet = self._worksheet
+        for run in runs:
+            for offset, value in enumerate(run.values):
+                set_text(worksheet.cell(row=run.row + 1, column=run.column + offset + 1), value)
+        self._save()
 
-    def append_rows(self, rows: list[list[str]]) -> None:
+    def append_rows(self, rows: Table) -> None:
+        worksheet = self._worksheet
         next_row = self._last_table_row() + 1
         for offset, row in enumerate(rows):
             for column, value in enumerate(row, start=1):
-                set_text(self._worksheet.cell(row=next_row + offset, column=column), value)
-        save_atomically(self._workbook, self._path)
+                set_text(worksheet.cell(row=next_row + offset, column=column), value)
+        self._save()
+
+    def _save(self) -> None:
+        self._sink.save(self._workbook, self._path)
 
     def _last_table_row(self) -> int:
         """The last row with any value (staff may have sorted or typed rows by hand)."""
-        for row in range(self._worksheet.max_row, 0, -1):
-            if any(cell.value not in (None, "") for cell in self._worksheet[row]):
+        worksheet = self._worksheet
+        for row in range(worksheet.max_row, 0, -1):
+            if any(cell.value not in (None, "") for cell in worksheet[row]):
                 return row
         return 0
+
+
+def add_decision_dropdown(worksheet: Worksheet, column: int) -> None:
+    """A drop-down of decisions that warns about other values but lets them through."""
+    letter = get_column_letter(column + 1)
+    validation = DataValidation(
+        type="list",
+        formula1='"' + ",".join(CHOICES) + '"',
+        allow_blank=True,
+        errorStyle="warning",
+        showErrorMessage=True,
+        errorTitle="Nieznana decyzja",
+        error="Wybierz z listy: " + ", ".join(CHOICES) + ".",
+        promptTitle=DECISION_HEADER,
+        prompt=layout.DECISION_HELP,
+        showInputMessage=True,
+    )
+    validation.add(f"{letter}2:{letter}{LAST_ROW}")
+    worksheet.add_data_validation(validation)
+
+
+def _lay_out(worksheet: Worksheet) -> None:
+    """What a new worksheet gets: frozen header, readable columns, status colours, drop-down."""
+    worksheet.freeze_panes = "A2"
+    for name, pixels in layout.COLUMN_WIDTHS.items():
+        worksheet.column_dimensions[get_column_letter(HEADERS.index(name) + 1)].width = pixels / 7
+    status = HEADERS.index(STATUS_HEADER)
+    cells = f"A2:{get_column_letter(max(26, len(HEADERS)))}{LAST_ROW}"
+    grey = _hex(layout.GREY_BACKGROUND)
+    worksheet.conditional_formatting.add(
+        cells,
+        FormulaRule(
+            formula=[layout.status_formula(status, layout.GREYED_OUT).lstrip("=")],
+            fill=PatternFill(start_color=grey, end_color=grey, fill_type="solid"),
+            font=Font(color=_hex(layout.GREY_TEXT)),
+        ),
+    )
+    marked = _hex(layout.WAITLIST_BACKGROUND)
+    worksheet.conditional_formatting.add(
+        cells,
+        FormulaRule(
+            formula=[layout.status_formula(status, layout.MARKED).lstrip("=")],
+            fill=PatternFill(start_color=marked, end_color=marked, fill_type="solid"),
+        ),
+    )
+
+
+def _hex(color: dict[str, float]) -> str:
+    return "".join(f"{round(color[part] * 255):02X}" for part in ("red", "green", "blue"))
 
 
 SUMMARY_TITLE = "Podsumowanie"
@@ -136,18 +238,19 @@ class LocalWorkbookSink:
         title = excel_title(event.worksheet_title)
         if title not in workbook.sheetnames:
             return None
-        return LocalSheet(workbook, workbook[title], path)
+        return LocalSheet(self, workbook, title, path)
 
     def create(self, event: Event) -> LocalSheet:
         path = self.path(event)
         workbook = load_or_create(path)
-        worksheet = workbook.create_sheet(excel_title(event.worksheet_title), 0)
-        worksheet.freeze_panes = "A2"
-        sheet = LocalSheet(workbook, worksheet, path)
-        sheet.add_headers(HEADERS, 0)  # saves the workbook
+        title = excel_title(event.worksheet_title)
+        worksheet = workbook.create_sheet(title, 0)
+        _lay_out(worksheet)
+        sheet = LocalSheet(self, workbook, title, path)
+        sheet.add_headers(HEADERS, 0)  # the drop-down too; saves the workbook
         return sheet
 
-    def write_summary(self, event: Event, table: list[list[str]]) -> None:
+    def write_summary(self, event: Event, table: SummaryTable) -> None:
         path = self.path(event)
         workbook = load_or_create(path)
         if SUMMARY_TITLE in workbook.sheetnames:
@@ -155,17 +258,63 @@ class LocalWorkbookSink:
         worksheet = workbook.create_sheet(SUMMARY_TITLE, 1)
         for r, row in enumerate(table, start=1):
             for c, value in enumerate(row, start=1):
-                set_text(worksheet.cell(row=r, column=c), value)
+                cell = worksheet.cell(row=r, column=c)
+                if isinstance(value, int):
+                    cell.value = value  # a number staff can sum
+                else:
+                    set_text(cell, value)
         worksheet.column_dimensions["A"].width = 45
         worksheet.column_dimensions["B"].width = 60
-        save_atomically(workbook, path)
+        self.save(workbook, path)
 
     def protect(self, event: Event) -> None:
         # Excel has no warning-only protection: a sheet protected without a password is the
-        # nearest thing (Review → Unprotect Sheet, no password asked).
+        # nearest thing (Review → Unprotect Sheet, no password asked). The decision column
+        # stays unlocked, so staff keep deciding without unprotecting.
         path = self.path(event)
         workbook = load_or_create(path)
         title = excel_title(event.worksheet_title)
-        if title in workbook.sheetnames and not workbook[title].protection.sheet:
-            workbook[title].protection.sheet = True
-            save_atomically(workbook, path)
+        if title not in workbook.sheetnames or workbook[title].protection.sheet:
+            return
+        worksheet = workbook[title]
+        header = [_text(cell.value) for cell in worksheet[1]]
+        decision = header_index(header, DECISION_HEADER)
+        if decision is not None:  # the column's style covers rows added later
+            letter = get_column_letter(decision + 1)
+            worksheet.column_dimensions[letter].protection = Protection(locked=False)
+            for row in range(2, worksheet.max_row + 1):
+                worksheet.cell(row=row, column=decision + 1).protection = Protection(locked=False)
+        worksheet.protection.sheet = True
+        self.save(workbook, path)
+
+    # -- older copies ------------------------------------------------------------------
+
+    def save(self, workbook: Workbook, path: Path) -> None:
+        """Save with the next generation stamped in the file and noted beside it."""
+        generation = max(self.generation_of(workbook), self.last_generation(path)) + 1
+        properties = workbook.custom_doc_props
+        for prop in list(properties.props):
+            if prop.name == GENERATION:
+                properties.props.remove(prop)
+        properties.append(IntProperty(name=GENERATION, value=generation))
+        save_atomically(workbook, path)
+        note = _generation_note(path)
+        note.write_text(str(generation), encoding="utf-8")
+
+    @staticmethod
+    def generation_of(workbook: Workbook) -> int:
+        for prop in workbook.custom_doc_props.props:
+            if prop.name == GENERATION and isinstance(prop.value, int):
+                return prop.value
+        return 0
+
+    @staticmethod
+    def last_generation(path: Path) -> int:
+        try:
+            return int(_generation_note(path).read_text(encoding="utf-8").strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+
+def _generation_note(path: Path) -> Path:
+    return path.with_name(f".{path.name}.generacja")

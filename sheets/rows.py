@@ -11,6 +11,11 @@ from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
 
 ID_HEADER = "ID zgłoszenia"
+STATUS_HEADER = "Status"
+# The staff's column: a drop-down of decisions the service carries out; it never writes there.
+DECISION_HEADER = "Decyzja organizatora"
+# The service's remarks on a row (a decision it could not apply); cleared when resolved.
+NOTES_HEADER = "Uwagi systemu"
 SOURCE_LABELS = {"form": "formularz", "api": "API"}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,7 +46,7 @@ Getter = Callable[[Registration, Event], str]
 COLUMNS: dict[str, Getter] = {
     ID_HEADER: lambda r, e: r.id,
     "Data zgłoszenia": timestamp,
-    "Status": lambda r, e: Status(r.status).label,
+    STATUS_HEADER: lambda r, e: Status(r.status).label,
     "Imię": lambda r, e: neutralise(r.first_name),
     "Nazwisko": lambda r, e: neutralise(r.last_name),
     "Przedsiębiorstwo społeczne": lambda r, e: neutralise(r.enterprise_name),
@@ -59,12 +64,20 @@ COLUMNS: dict[str, Getter] = {
     "Wersja klauzuli": lambda r, e: r.consent_version,
     "Źródło": lambda r, e: SOURCE_LABELS.get(r.source, r.source),
 }
-HEADERS: list[str] = list(COLUMNS)
+DATA_HEADERS: list[str] = list(COLUMNS)
+_DATA_KEYS = frozenset(" ".join(name.split()).casefold() for name in DATA_HEADERS)
+# A new worksheet's header row: the decision next to the status it changes.
+HEADERS: list[str] = [*DATA_HEADERS[:3], DECISION_HEADER, NOTES_HEADER, *DATA_HEADERS[3:]]
 
 
 def registration_row(registration: Registration, event: Event) -> dict[str, str]:
     """The registration as header → text."""
     return {header: get(registration, event) for header, get in COLUMNS.items()}
+
+
+def key_of(header: str) -> str:
+    """How headers are compared: spacing and case do not matter."""
+    return _key(header)
 
 
 def _key(header: str) -> str:
@@ -75,6 +88,27 @@ def missing_headers(header_row: Sequence[str]) -> list[str]:
     """Our headers that staff's header row lacks (to be added at its end, never dropped)."""
     present = {_key(cell) for cell in header_row}
     return [name for name in HEADERS if _key(name) not in present]
+
+
+def data_runs(header_row: Sequence[str], values: Mapping[str, str]) -> list[tuple[int, list[str]]]:
+    """The row's values under our data columns only, as runs of adjacent cells (start, values).
+
+    Staff's own columns, the decision and the system notes are never part of a run, so an
+    update in place leaves them as they are.
+    """
+    by_key = {_key(name): value for name, value in values.items() if _key(name) in _DATA_KEYS}
+    runs: list[tuple[int, list[str]]] = []
+    seen: set[str] = set()
+    for index, cell in enumerate(header_row):
+        key = _key(cell)
+        if key not in by_key or key in seen:
+            continue
+        seen.add(key)
+        if runs and runs[-1][0] + len(runs[-1][1]) == index:
+            runs[-1][1].append(by_key[key])
+        else:
+            runs.append((index, [by_key[key]]))
+    return runs
 
 
 def header_index(header_row: Sequence[str], name: str) -> int | None:

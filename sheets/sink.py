@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from registrations.event import Event
+
+Table = list[list[str]]
+SummaryTable = list[list[str | int]]  # numbers stay numbers, so staff can sum them
+
+
+@dataclass(frozen=True)
+class CellRun:
+    """Adjacent cells of one row to overwrite: `row` and `column` are 0-based (row 0: header)."""
+
+    row: int
+    column: int
+    values: list[str]
 
 
 class RegistrationSheet(Protocol):
     """One event's registrations worksheet: a header row, then one row per registration."""
 
-    def header(self) -> list[str]:
-        """The first row as staff have it now."""
+    def read(self) -> Table:
+        """Every row as staff have it now, header first, each cell as text (one read)."""
         ...
 
-    def add_headers(self, names: list[str], at_column: int) -> None:
-        """Write `names` into the header row from column `at_column` (0-based) on."""
+    def is_older_copy(self) -> bool:
+        """Whether staff saved an older copy over it: every row is then rewritten from the store."""
         ...
 
-    def column(self, index: int) -> list[str]:
-        """The values under the header in column `index` (0-based)."""
+    def add_headers(self, names: list[str], at_column: int) -> list[str]:
+        """Write `names` into the header row from column `at_column` (0-based) on.
+
+        The decision column gets its drop-down. Returns what was done, in words, for operators.
+        """
         ...
 
-    def append_rows(self, rows: list[list[str]]) -> None:
+    def write(self, runs: list[CellRun]) -> None:
+        """Overwrite the given cells as plain text, all in one call."""
+        ...
+
+    def append_rows(self, rows: Table) -> None:
         """Insert `rows` after the table that starts at A1, as plain text."""
         ...
 
@@ -39,15 +59,18 @@ class Sink(Protocol):
         ...
 
     def create(self, event: Event) -> RegistrationSheet:
-        """A new worksheet for the event, with its header row."""
+        """A new worksheet laid out for work: header, frozen and bold; formats; the drop-down."""
         ...
 
-    def write_summary(self, event: Event, table: list[list[str]]) -> None:
-        """Replace the event's summary worksheet with `table` (plain text cells)."""
+    def write_summary(self, event: Event, table: SummaryTable) -> None:
+        """Replace the event's summary worksheet with `table` (text and numbers)."""
         ...
 
     def protect(self, event: Event) -> None:
-        """Make later edits of the registrations worksheet ask staff to confirm (idempotent)."""
+        """Make later edits of the registrations worksheet ask staff to confirm (idempotent).
+
+        The decision column stays free: staff keep deciding after the close-off.
+        """
         ...
 
 
@@ -77,5 +100,6 @@ ERROR_HINTS = {
     "header": "The worksheet's header row needs attention (see the log).",
     "workbook": "The local workbook cannot be read or written (see the log).",
     "unavailable": "Google Sheets did not answer; retrying.",
+    "unreachable": "Google cannot be reached: the server needs outbound HTTPS (see the log).",
     "refused": "Google refused a request (see the log).",
 }

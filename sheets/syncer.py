@@ -1,12 +1,23 @@
-"""Takes committed registrations to the spreadsheet: batched, retried, never twice."""
+"""Keeps each event's worksheet in step with the store, and carries staff decisions back.
+
+A round for an event reads the worksheet once (header, IDs, decisions, notes), applies decisions
+staff typed (through the same operations as a participant's link), then brings every row whose
+registration is new or changed up to date: changed rows are rewritten in place, found by their
+ID, in the service's own columns only; new ones are appended. Before every append the IDs were
+just read and only rows that are not there are appended, so a lost answer, a 5xx after Google
+applied the write, or a killed process never leads to a duplicate row. The lease is renewed
+before that read and again before each write, so no other process writes in between.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -17,11 +28,17 @@ from tenacity import (
 
 from registrations.event import Event
 from registrations.models import Registration
+from registrations.operations import NotFound, Registrations
+from sheets import reconcile
+from sheets.pull import Pulled, note_runs, pull
+from sheets.reconcile import Written
 from sheets.rows import ID_HEADER, header_index, missing_headers, place, registration_row
-from sheets.sink import RegistrationSheet, Sink, SinkError
+from sheets.sink import RegistrationSheet, Sink, SinkError, Table
 from store import Store, sync
 
 Clock = Callable[[], datetime]
+MAX_BATCHES_PER_ROUND = 50
+REPAIR_ATTEMPTS = 3
 
 
 def _transient(exc: BaseException) -> bool:
@@ -29,18 +46,22 @@ def _transient(exc: BaseException) -> bool:
 
 
 class LeaseLost(Exception):
-    """Another process took over syncing; this one must not append."""
+    """Another process took over syncing; this one must not write."""
+
+
+@dataclass
+class RoundReport:
+    """What a round did, for the log and for operators (`sheets check --create`)."""
+
+    appended: int = 0
+    updated: int = 0
+    decided: int = 0
+    repairs: list[str] = field(default_factory=list)
+    touched: bool = False
 
 
 class Syncer:
-    """Appends each event's pending registrations to its worksheet.
-
-    Before every append it reads the worksheet's ID column and appends only the rows that are
-    not there: an append whose answer was lost (timeout, dropped connection, 5xx after Google
-    applied it) or a process killed before it recorded success never leads to a duplicate row.
-    The lease is renewed before that read and again before the append, so no other process can
-    append in between.
-    """
+    """Brings each event's worksheet up to date with the store, and applies staff decisions."""
 
     def __init__(
         self,
@@ -49,68 +70,83 @@ class Syncer:
         clock: Clock,
         logger: logging.Logger,
         *,
+        registrations: Registrations | None = None,
         batch_size: int = 200,
         max_attempts: int = 6,
         backoff_max_seconds: float = 30.0,
         in_flight_settle_seconds: float = 30.0,
         sheet_check_seconds: float = 60.0,
+        pull_seconds: float = 30.0,
         still_leader: Callable[[], bool] = lambda: True,
     ) -> None:
         self.store = store
         self.sink = sink
         self.clock = clock
         self.logger = logger
+        self.registrations = registrations
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.backoff_max_seconds = backoff_max_seconds
         self.in_flight_settle_seconds = in_flight_settle_seconds
         self.sheet_check_seconds = sheet_check_seconds
+        self.pull_seconds = pull_seconds
         self.still_leader = still_leader
         self._sheet_checked: dict[str, float] = {}
+        self._pulled: dict[str, float] = {}
 
     def sync(self, events: list[Event]) -> bool:
         """Sync every event; True when all of them are complete."""
-        return all([self.sync_event(event) for event in events])
+        return all([self.sync_event(event) is not None for event in events])
 
     def sync_event(
         self, event: Event, *, raise_errors: bool = False, check_sheet: bool = False
-    ) -> bool:
-        """Sync one event until nothing is pending; False (rows wait) when the sheet fails.
+    ) -> RoundReport | None:
+        """One round for the event; None (rows wait in the store) when the sheet fails.
 
-        The worksheet is also looked at when nothing is pending, with `check_sheet` or once a
-        `sheet_check_seconds`, so one staff deleted is recreated and refilled promptly. With
-        `raise_errors`, the SinkError is raised after being recorded, for callers that must
-        report what went wrong.
+        The worksheet is looked at even with nothing pending: with `check_sheet`, once a
+        `sheet_check_seconds` (so one staff deleted is recreated and refilled promptly), and
+        once a `pull_seconds` to read staff decisions. With `raise_errors`, the SinkError is
+        raised after being recorded, for callers that must report what went wrong.
         """
         target = self.sink.target(event)
         check_sheet = check_sheet or self._sheet_check_due(event, target)
+        pull_now = self._pull_due(event, target)
+        if not (check_sheet or pull_now or self._has_pending(event, target)):
+            return RoundReport()
+        report = RoundReport()
         try:
-            appended, touched = 0, check_sheet
             for attempt in self._retrying():
                 with attempt:
-                    if check_sheet:
-                        self.open(event, target)
-                    done, worked = self._sync_pending(event, target)
-                    appended += done
-                    touched = touched or worked
+                    report = RoundReport()
+                    self._round(event, target, report, pull_now=pull_now)
         except SinkError as exc:
             self._record_error(event, target, exc)
             if raise_errors:
                 raise
-            return False
+            return None
         except LeaseLost:
             self.logger.warning("sync of %s stopped: another process took over", event.slug)
-            return False
-        if check_sheet:
-            self._sheet_checked[event.slug] = time.monotonic()
-        if touched:  # a success only when the sheet itself answered
+            return None
+        now = time.monotonic()
+        self._sheet_checked[event.slug] = now
+        if pull_now:
+            self._pulled[event.slug] = now
+        if report.touched:  # a success only when the sheet itself answered
             with self.store.transaction() as session:
                 sync.record_success(session, target, self.clock())
-        if appended:
-            self.logger.info("synced %d registration(s) of %s to %s", appended, event.slug, target)
-        return True
+        if report.appended or report.updated:
+            self.logger.info(
+                "synced %s to %s: %d row(s) appended, %d updated in place",
+                event.slug,
+                target,
+                report.appended,
+                report.updated,
+            )
+        return report
 
-    def open(self, event: Event, target: str) -> RegistrationSheet:
+    def open(
+        self, event: Event, target: str, report: RoundReport | None = None
+    ) -> RegistrationSheet:
         """The event's worksheet; a missing one is recreated and every registration re-queued.
 
         The re-queueing is committed before the worksheet is created, so a creation that fails
@@ -128,7 +164,150 @@ class Syncer:
                 event.slug,
                 requeued,
             )
-        return self.sink.create(event)
+        sheet = self.sink.create(event)
+        if report is not None:
+            report.repairs.append(f"created worksheet {event.worksheet_title!r}")
+        return sheet
+
+    # -- one round ------------------------------------------------------------------------
+
+    def _round(self, event: Event, target: str, report: RoundReport, *, pull_now: bool) -> None:
+        for batch_number in range(MAX_BATCHES_PER_ROUND):
+            self._ensure_leader()
+            sheet = self.open(event, target, report)
+            report.touched = True
+            if sheet.is_older_copy():
+                with self.store.transaction() as session:
+                    sync.forget_synced(session, event.slug, target)
+                self.logger.warning(
+                    "an older copy of the worksheet of %s was saved over it: rewriting the "
+                    "service's columns from the store",
+                    event.slug,
+                )
+                report.repairs.append("rewrote the service's columns over an older copy")
+            table = self._complete_header(sheet, sheet.read(), event, report)
+            runs = []
+            if batch_number == 0 and pull_now and self.registrations is not None:
+                pulled = self._apply_decisions(event, table, report)
+                runs += note_runs(table, pulled.notes)
+            batch = self._pending(event, target)
+            if not batch and not runs:
+                return
+            positions = reconcile.id_positions(table)
+            expected = {r.id: registration_row(r, event) for r in batch}
+            written: list[Written] = []
+            appends: list[list[str]] = []
+            for registration in batch:
+                rows = positions.get(registration.id)
+                if rows:  # rewritten in place (a row staff copied: the first one)
+                    runs += reconcile.update_runs(table[0], rows[0], expected[registration.id])
+                    written.append(Written(rows[0], registration.id))
+                else:  # new, or its row was deleted by staff: appended (again)
+                    appends.append(place(table[0], expected[registration.id]))
+            if runs:
+                self._ensure_leader()
+                sheet.write(runs)
+            if written:
+                self._verify(sheet, table, written, expected)
+            if appends:
+                self._ensure_leader()
+                sheet.append_rows(appends)
+            with self.store.transaction() as session:
+                sync.mark_synced(session, {r.id: r.version for r in batch}, target, self.clock())
+            report.appended += len(appends)
+            report.updated += len(written)
+            if len(batch) < self.batch_size:
+                return
+
+    def _complete_header(
+        self, sheet: RegistrationSheet, table: Table, event: Event, report: RoundReport
+    ) -> Table:
+        """Staff's table, its header completed with our missing headers at its end."""
+        header = table[0] if table else []
+        if header and not header[0].strip():
+            # Rows are appended after the table that starts at A1: with A1 empty, Google would
+            # put them above the header.
+            raise SinkError(
+                f"the header cell A1 of worksheet {event.worksheet_title!r} is empty: give that "
+                "column a name (rows are appended after the table that starts at A1)",
+                permanent=True,
+                code="header",
+            )
+        if missing := missing_headers(header):
+            done = sheet.add_headers(missing, len(header))
+            report.repairs += [f"added {what}" for what in done]
+            header = header + missing
+        assert header_index(header, ID_HEADER) is not None  # added above when missing
+        return [header, *table[1:]]
+
+    def _verify(
+        self,
+        sheet: RegistrationSheet,
+        before: Table,
+        written: list[Written],
+        expected: dict[str, dict[str, str]],
+    ) -> None:
+        """Read the sheet again: rows staff moved while we wrote are put right."""
+        for _ in range(REPAIR_ATTEMPTS):
+            after = sheet.read()
+            if not reconcile.displaced(before, after, written):
+                return
+            runs = reconcile.repairs(before, after, written, expected)
+            self.logger.warning(
+                "rows of worksheet moved while being updated: repairing %d cell run(s)", len(runs)
+            )
+            self._ensure_leader()
+            sheet.write(runs)
+            # What to look for next time: each registration in the row it is in now.
+            positions = reconcile.id_positions(sheet.read())
+            before = after
+            written = [
+                Written(positions[w.registration_id][0], w.registration_id)
+                for w in written
+                if positions.get(w.registration_id)
+            ]
+        raise SinkError("rows kept moving while being updated; retrying", permanent=False)
+
+    def _apply_decisions(self, event: Event, table: Table, report: RoundReport) -> Pulled:
+        """Carry out each decision typed since the last one applied to that registration."""
+        assert self.registrations is not None
+        with self.store.transaction() as session:
+            query = select(Registration.id, Registration.staff_decision).where(
+                Registration.event_slug == event.slug
+            )
+            applied: dict[str, str | None] = {rid: done for rid, done in session.execute(query)}
+        pulled = pull(table, applied.keys())
+        for row in pulled.decisions:
+            if applied.get(row.registration_id) == row.decision.value:
+                continue
+            try:
+                outcome = self.registrations.decide(
+                    event, row.registration_id, row.decision, now=self.clock()
+                )
+            except NotFound:  # erased since the read
+                continue
+            if outcome.applied:
+                report.decided += 1
+                self.logger.info(
+                    "staff decision %r applied to %s of %s: %s → %s",
+                    row.decision.value,
+                    row.registration_id,
+                    event.slug,
+                    outcome.old_status.value,
+                    outcome.new_status.value,
+                )
+        for row_index, note in pulled.notes.items():
+            if note:
+                self.logger.warning(
+                    "row %d of worksheet %r of %s: %s",
+                    row_index + 1,
+                    event.worksheet_title,
+                    event.slug,
+                    note,
+                )
+        return pulled
+
+    # -- bookkeeping ----------------------------------------------------------------------
 
     def _sheet_check_due(self, event: Event, target: str) -> bool:
         """Time to look whether staff deleted a worksheet that holds rows of the event."""
@@ -138,12 +317,25 @@ class Syncer:
         with self.store.transaction() as session:
             return sync.any_synced(session, event.slug, target)
 
+    def _pull_due(self, event: Event, target: str) -> bool:
+        """Time to read staff decisions (only from a worksheet that holds rows)."""
+        if self.registrations is None:
+            return False
+        last = self._pulled.get(event.slug)
+        if last is not None and time.monotonic() - last < self.pull_seconds:
+            return False
+        with self.store.transaction() as session:
+            return sync.any_synced(session, event.slug, target)
+
+    def _has_pending(self, event: Event, target: str) -> bool:
+        return bool(self._pending(event, target, limit=1))
+
     def _retrying(self) -> Retrying:
         backoff = wait_random_exponential(multiplier=0.5, max=self.backoff_max_seconds)
 
         def wait(state: RetryCallState) -> float:
             # After a write whose answer was lost, Google may still apply it: give it time to
-            # land before the ID column is read again, or the retry would append rows twice.
+            # land before the sheet is read again, or the retry would append rows twice.
             failure = state.outcome.exception() if state.outcome else None
             settle = self.in_flight_settle_seconds if getattr(failure, "in_flight", False) else 0
             return max(backoff(state), settle)
@@ -155,55 +347,13 @@ class Syncer:
             reraise=True,
         )
 
-    def _sync_pending(self, event: Event, target: str) -> tuple[int, bool]:
-        """Rows appended, and whether the sheet was worked on at all."""
-        appended, touched = 0, False
-        while batch := self._pending(event, target):
-            touched = True
-            self._ensure_leader()
-            sheet = self.open(event, target)
-            batch = self._pending(event, target)  # the worksheet may have been recreated
-            header = self._header(sheet, event)
-            id_column = header_index(header, ID_HEADER)
-            assert id_column is not None  # added by _header when missing
-            present = set(sheet.column(id_column))
-            rows = [
-                place(header, registration_row(registration, event))
-                for registration in batch
-                if registration.id not in present
-            ]
-            if rows:
-                self._ensure_leader()
-                sheet.append_rows(rows)
-                appended += len(rows)
-            with self.store.transaction() as session:
-                sync.mark_synced(session, [r.id for r in batch], target, self.clock())
-        return appended, touched
-
-    def _header(self, sheet: RegistrationSheet, event: Event) -> list[str]:
-        """Staff's header row, completed with our missing headers at its end."""
-        header = sheet.header()
-        if header and not header[0].strip():
-            # Rows are appended after the table that starts at A1: with A1 empty, Google would
-            # put them above the header.
-            raise SinkError(
-                f"the header cell A1 of worksheet {event.worksheet_title!r} is empty: give that "
-                "column a name (rows are appended after the table that starts at A1)",
-                permanent=True,
-                code="header",
-            )
-        if missing := missing_headers(header):
-            sheet.add_headers(missing, len(header))
-            header = header + missing
-        return header
-
     def _ensure_leader(self) -> None:
         if not self.still_leader():
             raise LeaseLost()
 
-    def _pending(self, event: Event, target: str) -> list[Registration]:
+    def _pending(self, event: Event, target: str, limit: int | None = None) -> list[Registration]:
         with self.store.transaction() as session:
-            return sync.pending(session, event.slug, target, self.batch_size)
+            return sync.pending(session, event.slug, target, limit or self.batch_size)
 
     def _record_error(self, event: Event, target: str, exc: SinkError) -> None:
         with self.store.transaction() as session:

@@ -22,13 +22,20 @@ from config.services import Services
 from mail.transport import Transport, compose, make_transport
 from registrations.dates import date_pl
 from registrations.event import Event
-from registrations.models import EventState, Registration
+from registrations.models import EventState
 from registrations.window import read_window
 from sheets.factory import make_syncer
-from sheets.rows import neutralise
 from sheets.sink import Sink, SinkError
 from sheets.syncer import Syncer
-from staff.summary import Summary, summarise, summary_table, summary_text
+from staff.summary import (
+    Summary,
+    fingerprint,
+    registrations_of,
+    sheet_rows,
+    summarise,
+    summary_table,
+    summary_text,
+)
 from store import Store
 
 LATE_AFTER = timedelta(minutes=5)
@@ -136,10 +143,9 @@ class CloseOff:
         if not self.syncer.sync_event(event, raise_errors=True, check_sheet=True):
             raise CloseOffFailed("another process took over syncing")
         self._ensure_leader()
-        summary = summarise(event, self._registrations(event), now)
-        table = [[neutralise(cell) for cell in row] for row in summary_table(summary)]
-        self.sink.write_summary(event, table)  # a rewrite: repeating it is harmless
-        self._mark(event, summary_written_at=now)
+        summary = summarise(event, registrations_of(self.store, event), now, closed_at=now)
+        self.sink.write_summary(event, sheet_rows(summary))  # a rewrite: repeating it is harmless
+        self._mark(event, summary_written_at=now, summary_fingerprint=fingerprint(summary))
         self._ensure_leader()
         self.sink.protect(event)  # idempotent: an existing protection is kept
         self._claim(event, EventState.protected_at, now)
@@ -228,11 +234,6 @@ class CloseOff:
                 state = EventState(slug=event.slug)
                 session.add(state)
             return state
-
-    def _registrations(self, event: Event) -> list[Registration]:
-        with self.store.transaction() as session:
-            query = select(Registration).where(Registration.event_slug == event.slug)
-            return list(session.scalars(query.order_by(Registration.seq)))
 
     def _mark(self, event: Event, **facts: object) -> None:
         with self.store.transaction() as session:

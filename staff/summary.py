@@ -1,39 +1,65 @@
-"""The event summary staff read at close-off: pure counting, rendered as rows or as text."""
+"""The summary staff read: pure counting, rendered as sheet rows (numbers as numbers) or text.
+
+Written live whenever the counts change (at most once per worker round) and once more at the
+close-off, with the closing time.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from registrations.event import Event
-from registrations.models import Registration
+from registrations.models import EventState, Registration
 from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
-
-Table = list[list[str]]
+from sheets.rows import neutralise
+from sheets.sink import Sink, SinkError, SummaryTable
+from store import Store
 
 
 @dataclass(frozen=True)
 class Summary:
     event: Event
     made_at: datetime
-    confirmed: int
-    waitlisted: int
+    closed_at: datetime | None  # set in the close-off's summary
+    per_status: dict[Status, int]
     seats_left: int
     per_powiat: list[tuple[str, int]]
     per_enterprise: list[tuple[str, int]]
     nights: int
     diets: list[tuple[str, int]]
+    diet_notes: list[tuple[str, str]]
     special_needs: list[tuple[str, str]]
+    waiting_list: list[tuple[str, str]]  # name, enterprise, in the order they move up
+
+    @property
+    def confirmed(self) -> int:
+        return self.per_status[Status.CONFIRMED]
+
+    @property
+    def waitlisted(self) -> int:
+        return self.per_status[Status.WAITLISTED]
 
 
-def summarise(event: Event, registrations: Sequence[Registration], made_at: datetime) -> Summary:
-    """Counts over confirmed participants (who travel); the waiting list is counted apart."""
-    confirmed = [r for r in registrations if r.status == Status.CONFIRMED]
-    waitlisted = sum(r.status == Status.WAITLISTED for r in registrations)
+def summarise(
+    event: Event,
+    registrations: Sequence[Registration],
+    made_at: datetime,
+    closed_at: datetime | None = None,
+) -> Summary:
+    """Counts over confirmed participants (who travel); the other statuses are counted apart."""
+    ordered = sorted(registrations, key=lambda r: r.seq)
+    confirmed = [r for r in ordered if r.status == Status.CONFIRMED]
+    statuses = Counter(Status(r.status) for r in ordered)
     powiaty = Counter(POWIATY[r.powiat].label for r in confirmed)
     enterprises: Counter[str] = Counter()
     names: dict[str, str] = {}
@@ -44,14 +70,18 @@ def summarise(event: Event, registrations: Sequence[Registration], made_at: date
     return Summary(
         event=event,
         made_at=made_at,
-        confirmed=len(confirmed),
-        waitlisted=waitlisted,
+        closed_at=closed_at,
+        per_status={status: statuses[status] for status in Status},
         seats_left=max(event.capacity - len(confirmed), 0),
         per_powiat=sorted(powiaty.items()),
         per_enterprise=sorted(((names[k], n) for k, n in enterprises.items()), key=_by_name),
         nights=sum(r.accommodation for r in confirmed),
         diets=[(DIET_LABELS[d], diets[d]) for d in Diet if diets[d]],
+        diet_notes=[(r.full_name, r.diet_other) for r in confirmed if r.diet_other],
         special_needs=[(r.full_name, r.special_needs) for r in confirmed if r.special_needs],
+        waiting_list=[
+            (r.full_name, r.enterprise_name) for r in ordered if r.status == Status.WAITLISTED
+        ],
     )
 
 
@@ -59,29 +89,51 @@ def _by_name(item: tuple[str, int]) -> str:
     return item[0].casefold()
 
 
-def summary_table(summary: Summary) -> Table:
+def summary_table(summary: Summary) -> SummaryTable:
     """The summary as sheet rows: a label column and a value column, sections between blanks."""
     event = summary.event
-    made_at = event.local(summary.made_at).strftime("%Y-%m-%d %H:%M")
-    rows: Table = [
+    rows: SummaryTable = [
         ["Podsumowanie zapisów", event.title],
         ["Termin zgłoszeń", f"{event.registration_deadline.isoformat()} (do końca dnia)"],
-        ["Zamknięcie zapisów", made_at],
+    ]
+    if summary.closed_at is not None:
+        rows.append(["Zamknięcie zapisów", _local(event, summary.closed_at)])
+    rows += [
+        ["Stan na", _local(event, summary.made_at)],
         [],
-        ["Uczestnicy potwierdzeni", str(summary.confirmed)],
-        ["Lista rezerwowa", str(summary.waitlisted)],
-        ["Wolne miejsca", str(summary.seats_left)],
-        ["Liczba miejsc", str(event.capacity)],
+        ["Liczba miejsc", event.capacity],
+        ["Uczestnicy potwierdzeni", summary.confirmed],
+        ["Wolne miejsca", summary.seats_left],
+        ["Lista rezerwowa", summary.waitlisted],
+        ["Rezygnacje", summary.per_status[Status.CANCELLED]],
+        ["Odrzucone", summary.per_status[Status.REJECTED]],
     ]
     if event.accommodation_label:
-        rows.append([f"Nocleg: {event.accommodation_label}", str(summary.nights)])
-    rows += [[], ["Dieta", "Liczba osób"], *([label, str(n)] for label, n in summary.diets)]
-    rows += [[], ["Powiat", "Liczba osób"], *([name, str(n)] for name, n in summary.per_powiat)]
-    rows += [[], ["Przedsiębiorstwo społeczne", "Liczba osób"]]
-    rows += [[name, str(n)] for name, n in summary.per_enterprise]
+        rows.append([f"Nocleg: {event.accommodation_label}", summary.nights])
+    rows += [[], ["Dieta", "Liczba osób"], *_pairs(summary.diets)]
+    if summary.diet_notes:
+        rows += [[], ["Uwagi do diety", ""], *_pairs(summary.diet_notes)]
+    rows += [[], ["Powiat", "Liczba osób"], *_pairs(summary.per_powiat)]
+    rows += [[], ["Przedsiębiorstwo społeczne", "Liczba osób"], *_pairs(summary.per_enterprise)]
     rows += [[], ["Szczególne potrzeby", ""]]
-    rows += [[name, need] for name, need in summary.special_needs] or [["(brak)", ""]]
+    rows += _pairs(summary.special_needs) or [["(brak)", ""]]
+    rows += [[], ["Lista rezerwowa (w kolejności)", "Przedsiębiorstwo społeczne"]]
+    rows += [
+        [f"{n}. {name}", enterprise]
+        for n, (name, enterprise) in enumerate(summary.waiting_list, start=1)
+    ] or [["(pusta)", ""]]
     return rows
+
+
+def _pairs(items: Sequence[tuple[str, str | int]]) -> SummaryTable:
+    return [[label, value] for label, value in items]
+
+
+def sheet_rows(summary: Summary) -> SummaryTable:
+    """The table as it goes to the sheet: text a participant typed can never run."""
+    return [
+        [neutralise(c) if isinstance(c, str) else c for c in row] for row in summary_table(summary)
+    ]
 
 
 def summary_text(summary: Summary) -> str:
@@ -90,8 +142,67 @@ def summary_text(summary: Summary) -> str:
     for row in summary_table(summary):
         if not row:
             lines.append("")
-        elif len(row) == 1 or not row[1]:
-            lines.append(row[0])
+        elif len(row) == 1 or row[1] == "":
+            lines.append(str(row[0]))
         else:
             lines.append(f"{row[0]}: {row[1]}")
     return "\n".join(lines)
+
+
+def fingerprint(summary: Summary) -> str:
+    """What the summary says, apart from when it was made: rewritten only when this changes."""
+    rows = [row for row in summary_table(summary) if not row or row[0] != "Stan na"]
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+
+
+def _local(event: Event, moment: datetime) -> str:
+    return event.local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def registrations_of(store: Store, event: Event) -> list[Registration]:
+    with store.transaction() as session:
+        query = select(Registration).where(Registration.event_slug == event.slug)
+        return list(session.scalars(query.order_by(Registration.seq)))
+
+
+class LiveSummary:
+    """The worker's job: the summary worksheet follows the counts as they change."""
+
+    def __init__(
+        self, store: Store, sink: Sink, clock: Callable[[], datetime], logger: logging.Logger
+    ) -> None:
+        self.store = store
+        self.sink = sink
+        self.clock = clock
+        self.logger = logger
+
+    def run(self, events: Sequence[Event]) -> None:
+        for event in events:
+            try:
+                self.refresh(event)
+            except SinkError as exc:  # the sync reports Google's problems; try next round
+                self.logger.debug("summary of %s not written: %s", event.slug, exc)
+
+    def refresh(self, event: Event) -> bool:
+        """Rewrite the event's summary if its counts changed; True when it was written."""
+        registrations = registrations_of(self.store, event)
+        if not registrations:
+            return False
+        with self.store.transaction() as session:
+            state = session.get(EventState, event.slug)
+            closed_at = state.summary_written_at if state else None  # set by the close-off
+            known = state.summary_fingerprint if state else None
+        summary = summarise(event, registrations, self.clock(), closed_at=closed_at)
+        mark = fingerprint(summary)
+        if mark == known:
+            return False
+        self.sink.write_summary(event, sheet_rows(summary))
+        record_fingerprint(self.store, event, mark)
+        return True
+
+
+def record_fingerprint(store: Store, event: Event, mark: str) -> None:
+    with store.transaction() as session:
+        state = session.get(EventState, event.slug, with_for_update=True)
+        if state is not None:
+            state.summary_fingerprint = mark

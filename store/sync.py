@@ -14,11 +14,17 @@ from store.models import SyncStatus
 
 
 def _not_in(target: str) -> ColumnElement[bool]:
-    return or_(Registration.synced_to.is_(None), Registration.synced_to != target)
+    """Not in `target` yet, or changed since its row was written there."""
+    return or_(
+        Registration.synced_to.is_(None),
+        Registration.synced_to != target,
+        Registration.synced_version.is_(None),
+        Registration.synced_version != Registration.version,
+    )
 
 
 def pending(session: Session, slug: str, target: str, limit: int) -> list[Registration]:
-    """The oldest registrations of an event not yet in `target`."""
+    """The oldest registrations of an event whose row in `target` is missing or out of date."""
     query = (
         select(Registration)
         .where(Registration.event_slug == slug, _not_in(target))
@@ -50,20 +56,27 @@ def any_synced(session: Session, slug: str, target: str) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
-def mark_synced(session: Session, ids: Iterable[str], target: str, now: datetime) -> None:
-    session.execute(
-        update(Registration)
-        .where(Registration.id.in_(list(ids)))
-        .values(synced_to=target, synced_at=now)
-    )
+def mark_synced(session: Session, versions: dict[str, int], target: str, now: datetime) -> None:
+    """Each registration's row in `target` now shows the version given (a later change keeps
+    it pending)."""
+    by_version: dict[int, list[str]] = {}
+    for registration_id, version in versions.items():
+        by_version.setdefault(version, []).append(registration_id)
+    for version, ids in by_version.items():
+        session.execute(
+            update(Registration)
+            .where(Registration.id.in_(ids))
+            .values(synced_to=target, synced_at=now, synced_version=version)
+        )
 
 
 def forget_synced(session: Session, slug: str, target: str) -> int:
-    """Everything in `target` is pending again (its worksheet was recreated empty)."""
+    """Everything in `target` is pending again (its worksheet was recreated empty, or staff
+    saved an older copy over it)."""
     result = session.execute(
         update(Registration)
         .where(Registration.event_slug == slug, Registration.synced_to == target)
-        .values(synced_to=None, synced_at=None)
+        .values(synced_to=None, synced_at=None, synced_version=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -49,7 +49,7 @@ class Setup:
         return ids
 
     def sync(self) -> bool:
-        return self.syncer.sync_event(self.event)
+        return self.syncer.sync_event(self.event) is not None
 
     def grid(self) -> list[list[str]]:
         return self.staff.grid(self.event)

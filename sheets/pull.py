@@ -1,0 +1,88 @@
+"""Staff decisions read back from the sheet, and the system notes that go with them.
+
+Pure: given the table staff have now and the IDs the store knows, which decisions to apply and
+which note each row should carry. A decision is found by its row's ID wherever staff sorted,
+moved or filtered the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from registrations.decisions import CHOICES, Decision, UnknownDecision, parse_decision
+from sheets.reconcile import cell
+from sheets.rows import DECISION_HEADER, ID_HEADER, NOTES_HEADER, header_index
+from sheets.sink import CellRun
+
+UNKNOWN_ID = "Nieznany numer zgłoszenia – decyzji nie zastosowano."
+DUPLICATE_ID = (
+    "Ten numer zgłoszenia jest w arkuszu w kilku wierszach z różnymi decyzjami – "
+    "zostaw decyzję w jednym wierszu."
+)
+
+
+def unknown_value(value: str) -> str:
+    return f"Nieznana decyzja „{value.strip()}” – wybierz z listy: {', '.join(CHOICES)}."
+
+
+@dataclass(frozen=True)
+class RowDecision:
+    registration_id: str
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class Pulled:
+    decisions: list[RowDecision]  # one per registration, in sheet order
+    notes: dict[int, str]  # row (0-based, header = 0) → the note it should carry ("" for none)
+
+
+def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
+    """The decisions typed in `table` for registrations in `known`, and every row's note."""
+    if not table:
+        return Pulled([], {})
+    header = table[0]
+    id_column = header_index(header, ID_HEADER)
+    decision_column = header_index(header, DECISION_HEADER)
+    if decision_column is None:
+        return Pulled([], {})
+    found: dict[str, list[tuple[int, Decision]]] = {}
+    notes: dict[int, str] = {}
+    for row_index, row in enumerate(table[1:], start=1):
+        registration_id = cell(row, id_column).strip()
+        typed = cell(row, decision_column)
+        notes[row_index] = ""
+        try:
+            decision = parse_decision(typed)
+        except UnknownDecision:
+            notes[row_index] = unknown_value(typed)
+            continue
+        if decision is None:
+            continue
+        if registration_id not in known:
+            notes[row_index] = UNKNOWN_ID
+            continue
+        found.setdefault(registration_id, []).append((row_index, decision))
+    decisions = []
+    for registration_id, rows in found.items():
+        if len({decision for _, decision in rows}) > 1:
+            for row_index, _ in rows:
+                notes[row_index] = DUPLICATE_ID
+            continue
+        decisions.append(RowDecision(registration_id, rows[0][1]))
+    return Pulled(decisions, notes)
+
+
+def note_runs(table: Sequence[Sequence[str]], notes: dict[int, str]) -> list[CellRun]:
+    """The note cells that must change (a new problem, or one that is gone)."""
+    if not table:
+        return []
+    column = header_index(table[0], NOTES_HEADER)
+    if column is None:
+        return []
+    return [
+        CellRun(row_index, column, [note])
+        for row_index, note in sorted(notes.items())
+        if cell(table[row_index], column) != note
+    ]

@@ -1,0 +1,155 @@
+"""Rows updated in place, by ID, and repaired when staff moved them mid-write.
+
+An update is written by position (row, column) from a read taken just before. Should staff sort
+rows or move columns between that read and the write, cells land in someone else's row or
+column. Every update includes the row's ID cell, and the sheet is read again after writing:
+an ID now in two rows, an ID gone, or a changed header reveals the displacement, and `repairs`
+works out what to write so each row is whole again. Pure functions over tables of text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sheets.rows import ID_HEADER, data_runs, header_index, key_of
+from sheets.sink import CellRun
+
+Row = Sequence[str]
+
+
+def cell(row: Row, index: int | None) -> str:
+    return row[index] if index is not None and index < len(row) else ""
+
+
+def id_positions(table: Sequence[Row]) -> dict[str, list[int]]:
+    """Each ID in the table and the rows (0-based, header = 0) that carry it."""
+    if not table:
+        return {}
+    column = header_index(table[0], ID_HEADER)
+    positions: dict[str, list[int]] = {}
+    for index, row in enumerate(table[1:], start=1):
+        value = cell(row, column).strip()
+        if value:
+            positions.setdefault(value, []).append(index)
+    return positions
+
+
+def update_runs(header: Row, row: int, values: Mapping[str, str]) -> list[CellRun]:
+    """An update of our data columns in `row`, ID cell included, staff columns untouched."""
+    return [CellRun(row, start, cells) for start, cells in data_runs(header, values)]
+
+
+@dataclass(frozen=True)
+class Written:
+    """One row this round wrote: where, and the registration it was meant for."""
+
+    row: int
+    registration_id: str
+
+
+def displaced(before: Sequence[Row], after: Sequence[Row], written: Sequence[Written]) -> bool:
+    """Whether the writes went anywhere but where they were meant to."""
+    if not before or not after or not _same_header(before[0], after[0]):
+        return True
+    positions = id_positions(after)
+    return any(positions.get(w.registration_id) != [w.row] for w in written)
+
+
+def _same_header(one: Row, other: Row) -> bool:
+    return [key_of(c) for c in one] == [key_of(c) for c in other]
+
+
+def repairs(
+    before: Sequence[Row],
+    after: Sequence[Row],
+    written: Sequence[Written],
+    expected: Mapping[str, Mapping[str, str]],
+) -> list[CellRun]:
+    """What to write so every row we touched is whole again, judged by the sheet now (`after`).
+
+    `expected` holds, for the registrations we meant to update, our data columns by header. A
+    row we overwrote that belonged to someone else gets its own data back, from the read before
+    the write (or ours, when that registration was being updated too); the registration we meant
+    gets the update in its real row. When the header itself moved, cells written under the old
+    header are put back from the read before, and our columns written under the new one.
+    """
+    if not before or not after:
+        return []
+    old_header, header = before[0], after[0]
+    previous = _rows_by_id(before)
+    if not _same_header(old_header, header):
+        return _after_columns_moved(before, after, written, expected)
+    now = id_positions(after)
+    missing = [rid for rid in previous if rid not in now]
+    runs: list[CellRun] = []
+    for w in written:
+        rows = now.get(w.registration_id, [])
+        if rows == [w.row]:
+            continue
+        if w.row in rows:  # our write made a second copy of the ID: this row was someone else's
+            owner = _owner(after[w.row], missing, before, previous)
+            if owner is not None:
+                missing.remove(owner)
+                runs += update_runs(header, w.row, _values_of(owner, before, previous, expected))
+        for row in rows:
+            if row != w.row:  # the registration's real row, moved away from under the write
+                runs += update_runs(header, row, expected[w.registration_id])
+    return runs
+
+
+def _after_columns_moved(
+    before: Sequence[Row],
+    after: Sequence[Row],
+    written: Sequence[Written],
+    expected: Mapping[str, Mapping[str, str]],
+) -> list[CellRun]:
+    old_header, header = before[0], after[0]
+    runs: list[CellRun] = []
+    for w in written:
+        if w.row >= len(before):
+            continue
+        owner_before = {key_of(name): cell(before[w.row], i) for i, name in enumerate(old_header)}
+        ours = {key_of(name) for name in expected[w.registration_id]}
+        wrote = [i for i, name in enumerate(old_header) if key_of(name) in ours]
+        for index in wrote:
+            key = key_of(header[index]) if index < len(header) else None
+            if key is None or key in ours:
+                continue  # beyond the table, or our own column: rewritten below
+            # A cell of staff's (or the decision, or a note) the write landed on: put back what
+            # the row held before.
+            runs.append(CellRun(w.row, index, [owner_before.get(key, "")]))
+        runs += update_runs(header, w.row, expected[w.registration_id])
+    return runs
+
+
+def _rows_by_id(table: Sequence[Row]) -> dict[str, int]:
+    return {rid: rows[0] for rid, rows in id_positions(table).items()}
+
+
+def _owner(
+    row: Row, candidates: list[str], before: Sequence[Row], previous: Mapping[str, int]
+) -> str | None:
+    """Whose row this was: of the IDs gone since the read, the one whose other cells match."""
+    if not candidates:
+        return None
+
+    def likeness(rid: str) -> int:
+        old = before[previous[rid]]
+        return sum(1 for i in range(max(len(old), len(row))) if cell(old, i) == cell(row, i))
+
+    return max(candidates, key=likeness)
+
+
+def _values_of(
+    owner: str,
+    before: Sequence[Row],
+    previous: Mapping[str, int],
+    expected: Mapping[str, Mapping[str, str]],
+) -> Mapping[str, str]:
+    """The owner's data columns: ours if we were updating it too, else as they were read."""
+    if owner in expected:
+        return expected[owner]
+    header = before[0]
+    old = before[previous[owner]]
+    return {name: cell(old, i) for i, name in enumerate(header)}
