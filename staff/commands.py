@@ -76,9 +76,8 @@ LIST_HELP = (
     "badges, 8 to an A4 sheet."
 )
 FORMAT_HELP = (
-    "Default: "
-    + "; ".join(f"{kind} {formats[0]}" for kind, formats in exports.FORMATS.items())
-    + "."
+    "; ".join(f"{kind}: {', '.join(formats)}" for kind, formats in exports.FORMATS.items())
+    + ". The first is the default."
 )
 
 
@@ -92,8 +91,8 @@ FORMAT_HELP = (
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    help="File to write, or - for standard output. Default: "
-    "INSTANCE_PATH/exports/<event>-<list>.<format>.",
+    help="File to write, or - for standard output. Default: <event>-<list>.<format> in the "
+    "instance folder's exports/.",
 )
 def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -> None:
     """Write a list staff need: a spreadsheet (XLSX, CSV) or a PDF to print."""
