@@ -140,8 +140,8 @@ TITLES = {
     "attendance": "Lista obecności",
     "badges": "Identyfikatory",
 }
-# The formats each list comes in, its default first. Insurance data goes to the insurer as a
-# file, never on paper; an attendance list or badges make no sense as a spreadsheet.
+# The formats each list comes in, its default first. The insurance list (PESEL numbers) is for
+# the insurer, not for printing; an attendance list or badges make no sense as a spreadsheet.
 FORMATS: dict[str, tuple[str, ...]] = {
     "participants": ("xlsx", "csv", "pdf"),
     "insurance": ("xlsx", "csv"),
