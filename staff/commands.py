@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -11,8 +14,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from config.services import services
+from registrations.event import Event
 from registrations.models import Registration
-from staff import exports
+from staff import exports, pdf, printouts
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
 
 
@@ -66,48 +70,99 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
         svc.worker.release_lease()
 
 
+LIST_HELP = (
+    "participants: everyone; insurance: PESEL or birth date; catering: portions per meal and "
+    "diet; rooming: who stays the night; attendance: a list to sign for each day; badges: name "
+    "badges, 8 to an A4 sheet."
+)
+FORMAT_HELP = (
+    "; ".join(f"{kind}: {', '.join(formats)}" for kind, formats in exports.FORMATS.items())
+    + ". The first is the default."
+)
+
+
 @click.command("export")
 @with_appcontext
 @click.option("--event", "slug", required=True, help="The event's slug.")
 @click.option(
-    "--list",
-    "kind",
-    required=True,
-    type=click.Choice(sorted(exports.LISTS)),
-    help="participants: everyone; insurance: PESEL or birth date; catering: portions per meal "
-    "and diet; rooming: who stays the night.",
+    "--list", "kind", required=True, type=click.Choice(list(exports.FORMATS)), help=LIST_HELP
 )
-@click.option(
-    "--format", "fmt", default="xlsx", show_default=True, type=click.Choice(["xlsx", "csv"])
-)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "pdf"]), help=FORMAT_HELP)
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (CSV goes to standard output when omitted).",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="File to write, or - for standard output. Default: <event>-<list>.<format> in the "
+    "instance folder's exports/.",
 )
-def export_command(slug: str, kind: str, fmt: str, output: Path | None) -> None:
-    """Write a list staff need: participants, insurance, catering or rooming."""
+def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -> None:
+    """Write a list staff need: a spreadsheet (XLSX, CSV) or a PDF to print."""
     svc = services()
     event = svc.events.get(slug)
     if event is None:
         raise click.BadParameter(
             f"no event {slug!r}; known: {', '.join(svc.events)}", param_hint="--event"
         )
+    formats = exports.FORMATS[kind]
+    fmt = fmt or formats[0]
+    if fmt not in formats:
+        raise click.BadParameter(
+            f"the {kind} list comes as {' or '.join(formats)}, not {fmt}", param_hint="--format"
+        )
     with svc.store.transaction() as session:
         query = select(Registration).where(Registration.event_slug == slug)
         registrations = list(session.scalars(query.order_by(Registration.seq)))
+    data, what = render(kind, fmt, event, registrations, svc.now())
+    title = exports.TITLES[kind]
+    if output == Path("-"):
+        if fmt != "csv" and sys.stdout.isatty():
+            raise click.UsageError(f"{fmt.upper()} is binary: redirect standard output to a file")
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        click.echo(f"{title}: {what} written to standard output", err=True)
+        return
+    path = output or svc.instance_path / "exports" / f"{slug}-{kind}.{fmt}"
+    if output is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        write_atomically(data, path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
+    click.echo(f"{title}: {what} written to {path}")
+
+
+def render(
+    kind: str, fmt: str, event: Event, registrations: list[Registration], now: datetime
+) -> tuple[bytes, str]:
+    """The list's bytes in `fmt`, and what it holds in a few words for the operator."""
+    confirmed = len(exports.alphabetical(registrations))
+    if kind == "attendance":
+        document = printouts.attendance_document(event, registrations, now)
+        days = len(document.sections)
+        return pdf.render_document(document), f"{confirmed} participant(s) on {days} day(s)"
+    if kind == "badges":
+        badges = printouts.badges(registrations)
+        data = pdf.render_badges(badges, printouts.badge_caption(event), now)
+        return data, f"{len(badges)} badge(s)"
     table = exports.LISTS[kind](event, registrations)
+    rows = f"{len(table) - 1} row(s)"
     if fmt == "csv":
-        data = exports.to_csv(table)
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-            return
-        output.write_bytes(data)
-    else:
-        output = output or Path(f"{slug}-{kind}.xlsx")
-        exports.write_xlsx(table, exports.TITLES[kind], output)
-    click.echo(f"{exports.TITLES[kind]}: {len(table) - 1} row(s) written to {output}", err=True)
+        return exports.to_csv(table), rows
+    if fmt == "xlsx":
+        return exports.to_xlsx(table, exports.TITLES[kind]), rows
+    return pdf.render_document(printouts.table_document(kind, event, registrations, now)), rows
+
+
+def write_atomically(data: bytes, path: Path) -> None:
+    """Write to a temporary file beside `path` and rename: never half a list for staff to
+    open or print, and an older list stays whole when writing fails."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,7 @@
-"""The lists staff organise the trip with, from the store at any time, as CSV or XLSX."""
+"""The lists staff organise the trip with, from the store at any time: their tables, CSV and XLSX.
+
+The PDF renderings of these tables, the attendance list and the badges are in `staff.printouts`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -17,8 +19,9 @@ from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
 from registrations.validators import pesel_birth_date
-from sheets.local import excel_title, save_atomically, set_text
+from sheets.local import excel_title, set_text
 from sheets.rows import diet_text, neutralise, yes_no
+from staff.collation import polish_key
 
 Table = list[list[str]]
 
@@ -105,6 +108,24 @@ def rooming(event: Event, registrations: Sequence[Registration]) -> Table:
     ]
 
 
+def attendance(event: Event, registrations: Sequence[Registration]) -> Table:
+    """One day's attendance list: who is expected to sign, A to Z, and room for the signature."""
+    header = ["Lp.", "Imię i nazwisko", "Przedsiębiorstwo społeczne", "Powiat", "Podpis"]
+    return [header] + [
+        [str(n), r.full_name, r.enterprise_name, POWIATY[r.powiat].label, ""]
+        for n, r in enumerate(alphabetical(registrations), start=1)
+    ]
+
+
+def alphabetical(registrations: Sequence[Registration]) -> list[Registration]:
+    """Confirmed participants as a Polish reader looks them up: by last name, then first name."""
+    return sorted(
+        _confirmed(registrations),
+        key=lambda r: (polish_key(r.last_name), polish_key(r.first_name), r.seq),
+    )
+
+
+# Tables that also come as CSV and XLSX.
 LISTS: dict[str, Callable[[Event, Sequence[Registration]], Table]] = {
     "participants": participants,
     "insurance": insurance,
@@ -116,6 +137,18 @@ TITLES = {
     "insurance": "Ubezpieczenie",
     "catering": "Wyżywienie",
     "rooming": "Noclegi",
+    "attendance": "Lista obecności",
+    "badges": "Identyfikatory",
+}
+# The formats each list comes in, its default first. The insurance list (PESEL numbers) is for
+# the insurer, not for printing; an attendance list or badges make no sense as a spreadsheet.
+FORMATS: dict[str, tuple[str, ...]] = {
+    "participants": ("xlsx", "csv", "pdf"),
+    "insurance": ("xlsx", "csv"),
+    "catering": ("xlsx", "csv", "pdf"),
+    "rooming": ("xlsx", "csv", "pdf"),
+    "attendance": ("pdf",),
+    "badges": ("pdf",),
 }
 
 
@@ -131,7 +164,7 @@ def to_csv(table: Table) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def write_xlsx(table: Table, title: str, path: Path) -> None:
+def to_xlsx(table: Table, title: str) -> bytes:
     """An XLSX whose every cell is text: PESEL keeps its leading zero, nothing runs."""
     workbook = Workbook()
     sheet = workbook.active
@@ -146,4 +179,6 @@ def write_xlsx(table: Table, title: str, path: Path) -> None:
     for column in sheet.columns:
         width = max(len(str(cell.value or "")) for cell in column)
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 6), 60)
-    save_atomically(workbook, path)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,4 +1,5 @@
-"""Staff lists from the store: content, Polish letters, hostile values, CSV and XLSX."""
+"""Staff lists from the store: content, Polish letters, hostile values, CSV and XLSX; where the
+export command writes them. The PDF lists are in test_pdf.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 from openpyxl import load_workbook
 
+from config.settings import Settings
 from tests.conftest import KLASTER, valid_payload
 
 URL = f"/api/events/{KLASTER}/registrations"
@@ -132,13 +134,113 @@ def test_rooming_list_has_only_those_staying_the_night(
     assert [r[1] for r in rows[1:]] == ["Jan", "Żaneta"]  # grouped by enterprise for rooms
 
 
-def test_csv_goes_to_standard_output_without_a_file(
-    runner: FlaskCliRunner, registered: None
+def test_without_output_a_list_goes_to_the_instance_exports_folder(
+    runner: FlaskCliRunner,
+    registered: None,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    result = export(runner, "insurance", "csv")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    folder = Path(settings.instance_path or "") / "exports"
+
+    written = {
+        (kind, fmt): export(runner, kind, fmt)
+        for kind, fmt in [("insurance", "csv"), ("participants", "xlsx"), ("catering", "pdf")]
+    }
+
+    for (kind, fmt), result in written.items():
+        path = folder / f"{KLASTER}-{kind}.{fmt}"
+        assert result.exit_code == 0, result.output
+        assert result.stdout.strip().endswith(f"written to {path}")
+        assert path.stat().st_size > 0
+    assert "02270803624" in read_csv(folder / f"{KLASTER}-insurance.csv")[1]
+    assert list(elsewhere.iterdir()) == []  # nothing lands where the command was run
+
+
+def test_attendance_and_badges_default_to_pdf(
+    runner: FlaskCliRunner, registered: None, settings: Settings
+) -> None:
+    folder = Path(settings.instance_path or "") / "exports"
+
+    attendance = runner.invoke(args=["export", "--event", KLASTER, "--list", "attendance"])
+    badges = runner.invoke(args=["export", "--event", KLASTER, "--list", "badges"])
+
+    assert attendance.exit_code == 0 and badges.exit_code == 0
+    assert "3 participant(s) on 2 day(s)" in attendance.stdout
+    assert "3 badge(s)" in badges.stdout
+    assert (folder / f"{KLASTER}-attendance.pdf").read_bytes().startswith(b"%PDF-")
+    assert (folder / f"{KLASTER}-badges.pdf").read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(
+    ("kind", "fmt", "start"),
+    [
+        ("insurance", "csv", b"\xef\xbb\xbf"),
+        ("rooming", "xlsx", b"PK"),
+        ("attendance", "pdf", b"%PDF-"),
+    ],
+)
+def test_output_dash_writes_the_bytes_to_standard_output(
+    runner: FlaskCliRunner, registered: None, settings: Settings, kind: str, fmt: str, start: bytes
+) -> None:
+    result = export(runner, kind, fmt, Path("-"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.startswith(start)
+    assert "written to standard output" in result.stderr
+    assert not (Path(settings.instance_path or "") / "exports").exists()
+
+
+def test_csv_on_standard_output_is_the_list(runner: FlaskCliRunner, registered: None) -> None:
+    result = export(runner, "insurance", "csv", Path("-"))
+
+    assert "02270803624" in result.stdout_bytes.decode("utf-8-sig")
+    assert "written to" not in result.stdout
+
+
+def test_output_path_is_written_and_printed(
+    runner: FlaskCliRunner, registered: None, tmp_path: Path
+) -> None:
+    folder = tmp_path / "wydruki"
+    folder.mkdir()
+    path = folder / "lista obecności.pdf"
+
+    result = export(runner, "attendance", "pdf", path)
 
     assert result.exit_code == 0
-    assert "02270803624" in result.output
+    assert result.stdout == f"Lista obecności: 3 participant(s) on 2 day(s) written to {path}\n"
+    assert path.read_bytes().startswith(b"%PDF-")
+    assert list(folder.iterdir()) == [path]  # no temporary file left beside it
+
+
+def test_an_output_folder_that_does_not_exist_is_an_error(
+    runner: FlaskCliRunner, registered: None, tmp_path: Path
+) -> None:
+    result = export(runner, "participants", "pdf", tmp_path / "nie-ma" / "lista.pdf")
+
+    assert result.exit_code == 1
+    assert "cannot write" in result.output and "nie-ma" in result.output
+
+
+@pytest.mark.parametrize(
+    ("kind", "fmt", "message"),
+    [
+        ("badges", "csv", "the badges list comes as pdf, not csv"),
+        ("attendance", "xlsx", "the attendance list comes as pdf, not xlsx"),
+        ("insurance", "pdf", "the insurance list comes as xlsx or csv, not pdf"),
+    ],
+)
+def test_formats_that_make_no_sense_for_a_list_are_refused(
+    runner: FlaskCliRunner, registered: None, settings: Settings, kind: str, fmt: str, message: str
+) -> None:
+    result = export(runner, kind, fmt)
+
+    assert result.exit_code == 2
+    assert message in result.output and "--format" in result.output
+    assert not (Path(settings.instance_path or "") / "exports").exists()
 
 
 def test_export_of_an_unknown_event_or_list_is_a_usage_error(runner: FlaskCliRunner) -> None:
