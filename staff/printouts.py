@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
 
-from forms.formatting import date_pl, datetime_pl, event_dates
+from registrations.dates import date_pl, datetime_pl, event_dates
 from registrations.event import Event
 from registrations.models import Registration
 from staff import exports
