@@ -119,7 +119,9 @@ class ParticipantMail:
         attachments: tuple[Attachment, ...] = ()
         if _confirms_seat(notice):
             ics = calendar(event, registration)
-            attachments = (Attachment("wydarzenie.ics", ics, "text", "calendar"),)
+            attachments = (
+                Attachment("wydarzenie.ics", ics, "text", "calendar", (("method", "PUBLISH"),)),
+            )
         return compose(
             sender=self.sender,
             to=[registration.email],

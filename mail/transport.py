@@ -24,6 +24,7 @@ class Attachment:
     content: bytes
     maintype: str
     subtype: str
+    params: tuple[tuple[str, str], ...] = ()
 
 
 def compose(
@@ -52,12 +53,21 @@ def compose(
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     for attachment in attachments:
-        message.add_attachment(
-            attachment.content,
-            maintype=attachment.maintype,
-            subtype=attachment.subtype,
-            filename=attachment.filename,
-        )
+        if attachment.maintype == "text":  # UTF-8 declared, or Polish letters arrive mangled
+            message.add_attachment(
+                attachment.content.decode("utf-8"),
+                subtype=attachment.subtype,
+                charset="utf-8",
+                filename=attachment.filename,
+                params=dict(attachment.params),
+            )
+        else:
+            message.add_attachment(
+                attachment.content,
+                maintype=attachment.maintype,
+                subtype=attachment.subtype,
+                filename=attachment.filename,
+            )
     return message
 
 

@@ -101,3 +101,34 @@ def test_several_gunicorn_worker_processes_never_oversell(
         "confirmed": CAPACITY,
         "waitlisted": SUBMISSIONS - CAPACITY,
     }
+
+
+def test_cancellations_promotions_and_new_registrations_racing_never_exceed_capacity(
+    live_server: LiveServer, database_url: str
+) -> None:
+    """Seats freed by cancellations go to the waiting list while others register, all at once:
+    confirmed never goes above capacity, and every freed seat is taken again."""
+    first = post_all(live_server.url, [f"early{i}@example.pl" for i in range(CAPACITY + 10)])
+    confirmed_links = [a.json()["manage_url"] for a in first if a.json()["status"] == "confirmed"]
+    paths = [link.split("/zgloszenie/")[1] for link in confirmed_links]
+
+    def act(job: tuple[str, str]) -> int:
+        kind, value = job
+        with requests.Session() as session:
+            if kind == "cancel":
+                url = f"{live_server.url}/api/registrations/{value}"
+                return session.delete(url, timeout=60).status_code
+            url = f"{live_server.url}/api/events/male/registrations"
+            return session.post(url, json=valid_payload(email=value), timeout=60).status_code
+
+    jobs = [("cancel", token) for token in paths[:3]]
+    jobs += [("register", f"late{i}@example.pl") for i in range(20)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        codes = list(pool.map(act, jobs))
+
+    assert codes == [200] * 3 + [201] * 20
+    assert count_by_status(database_url) == {
+        "confirmed": CAPACITY,
+        "cancelled": 3,
+        "waitlisted": CAPACITY + 10 + 20 - CAPACITY - 3,
+    }
