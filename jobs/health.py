@@ -1,4 +1,5 @@
-"""`GET /healthz`: is the store up and the spreadsheet keeping up (no secrets, no personal data)."""
+"""`GET /healthz`: is the store up, the spreadsheet and the mail keeping up (no secrets, no
+personal data)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.services import services
+from mail.outbox import backlog
 from registrations.models import EventState
 from sheets.sink import ERROR_HINTS
 from store import sync
 
 bp = Blueprint("health", __name__)
+MAIL_LATE_SECONDS = 60  # a message waiting longer means SMTP is not taking mail
 
 
 @bp.get("/healthz")
@@ -36,6 +39,7 @@ def healthz() -> ResponseReturnValue:
                 )
             )
             close_offs = [{"event": s.slug, "since": _iso(s.closing_started_at)} for s in stuck]
+            mail = backlog(session)
     except SQLAlchemyError:
         return jsonify(status="down", store={"reachable": False}), 503
     successes = [s.last_success_at for s in known if s.last_success_at]
@@ -49,8 +53,10 @@ def healthz() -> ResponseReturnValue:
             "message": ERROR_HINTS.get(code, ERROR_HINTS["unavailable"]),
             "at": _iso(latest.last_error_at),
         }
+    mail_age = round((now - mail.oldest).total_seconds()) if mail.oldest else None
+    mail_late = mail_age is not None and mail_age > MAIL_LATE_SECONDS
     body = {
-        "status": "degraded" if last_error or close_offs else "ok",
+        "status": "degraded" if last_error or close_offs or mail_late else "ok",
         "store": {"reachable": True},
         "sync": {
             "sink": type(svc.sink).__name__,
@@ -58,6 +64,11 @@ def healthz() -> ResponseReturnValue:
             "oldest_pending_age_seconds": round((now - oldest).total_seconds()) if oldest else None,
             "last_success_at": _iso(max(successes)) if successes else None,
             "last_error": last_error,
+        },
+        "mail": {
+            "waiting": mail.waiting,
+            "oldest_waiting_age_seconds": mail_age,
+            "given_up": mail.given_up,
         },
         "unfinished_close_offs": close_offs,
     }
