@@ -165,11 +165,10 @@ def test_mail_goes_out_while_a_sheets_sync_is_stuck_on_google(
         worker_lease_seconds=90,
     )
     app = create_app(settings, clock=clock)
-    released = threading.Event()
     sheets_emulator.inject("delay", path_contains="/v4/", seconds=20, times=1)
     try:
         register(app, 1)
-        sync = threading.Thread(target=lambda: (svc(app).worker.run_once(), released.set()))
+        sync = threading.Thread(target=svc(app).worker.run_once)
         sync.start()
         while not sheets_emulator.requests_log:  # the sync is now waiting on Google
             threading.Event().wait(0.01)
@@ -230,7 +229,7 @@ def test_a_crash_between_handing_over_and_recording_sends_one_duplicate_with_the
         [message_id] = crashed._due()
         body = crashed._claim(message_id)  # claimed and handed to SMTP …
         assert body is not None
-        crashed.transport.send(message_from_bytes(body, policy=policy.default))  # type: ignore[arg-type]
+        crashed.transport.send(message_from_bytes(body, policy=policy.default))
         # … and the process dies before recording it.
 
         svc(app).mail_worker.run_once()  # the claim still holds: nothing is sent twice yet
