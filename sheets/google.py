@@ -202,6 +202,15 @@ class GoogleSheet:
         with self._sink.errors("updating rows", write=True):
             self._spreadsheet.values_batch_update({"valueInputOption": "RAW", "data": data})
 
+    def keep_dropdown(self, column: int) -> None:
+        # Rows inserted by an append need not inherit the drop-down: set it on the whole
+        # column again (idempotent).
+        with self._sink.errors("setting the drop-down of decisions", write=True):
+            sheet_id = self._spreadsheet.worksheet(self._title).id
+            self._spreadsheet.batch_update(
+                {"requests": [layout.decision_validation(sheet_id, column)]}
+            )
+
     def append_rows(self, rows: Table) -> None:
         # The table range A1 pins Google's table detection to the header's table; INSERT_ROWS
         # never overwrites a cell staff typed below it; RAW keeps every value as typed.

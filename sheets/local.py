@@ -154,6 +154,15 @@ class LocalSheet:
                 set_text(worksheet.cell(row=next_row + offset, column=column), value)
         self._save()
 
+    def keep_dropdown(self, column: int) -> None:
+        """The workbook's drop-down already runs to Excel's last row; one lost is put back."""
+        letter = get_column_letter(column + 1)
+        for validation in self._worksheet.data_validations.dataValidation:
+            if f"{letter}2:" in str(validation.sqref):
+                return
+        add_decision_dropdown(self._worksheet, column)
+        self._save()
+
     def _save(self) -> None:
         self._sink.save(self._workbook, self._path)
 

@@ -46,6 +46,10 @@ class RegistrationSheet(Protocol):
         """Insert `rows` after the table that starts at A1, as plain text."""
         ...
 
+    def keep_dropdown(self, column: int) -> None:
+        """The decision drop-down covers column `column` on every row, appended ones too."""
+        ...
+
 
 class Sink(Protocol):
     """Where rows go."""

@@ -32,7 +32,14 @@ from registrations.operations import NotFound, Registrations
 from sheets import reconcile
 from sheets.pull import Pulled, note_runs, pull
 from sheets.reconcile import Written
-from sheets.rows import ID_HEADER, header_index, missing_headers, place, registration_row
+from sheets.rows import (
+    DECISION_HEADER,
+    ID_HEADER,
+    header_index,
+    missing_headers,
+    place,
+    registration_row,
+)
 from sheets.sink import RegistrationSheet, Sink, SinkError, Table
 from store import Store, sync
 
@@ -212,6 +219,9 @@ class Syncer:
             if appends:
                 self._ensure_leader()
                 sheet.append_rows(appends)
+                decision = header_index(table[0], DECISION_HEADER)
+                if decision is not None:
+                    sheet.keep_dropdown(decision)
             with self.store.transaction() as session:
                 sync.mark_synced(session, {r.id: r.version for r in batch}, target, self.clock())
             report.appended += len(appends)

@@ -113,7 +113,7 @@ def request_path(environ: WSGIEnvironment) -> str:
     return raw.encode("latin-1").decode("utf-8", "replace")
 
 
-RequestLogger = Callable[[str, str, str], None]  # (method, path, query)
+RequestLogger = Callable[[str, str, str, str], None]  # (method, path, query, body)
 
 
 class FaultMiddleware:
@@ -132,8 +132,8 @@ class FaultMiddleware:
         if path.startswith(CONTROL_PREFIX):
             return self.app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
-        self.log(method, path, environ.get("QUERY_STRING", ""))
         body = _buffer_body(environ)
+        self.log(method, path, environ.get("QUERY_STRING", ""), body.decode("utf-8", "replace"))
         rule = self.rules.take(method, path, body)
         if rule is None:
             return self.app(environ, start_response)

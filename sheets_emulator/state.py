@@ -20,6 +20,7 @@ class LoggedRequest(NamedTuple):
     method: str
     path: str
     query: str
+    body: str = ""  # what the client sent, for tests that look at what was asked
 
 
 class EmulatorState:
@@ -45,9 +46,9 @@ class EmulatorState:
         self.faults.clear()
         self.quota.set_limit(self.default_write_quota)
 
-    def log_request(self, method: str, path: str, query: str) -> None:
+    def log_request(self, method: str, path: str, query: str, body: str = "") -> None:
         with self.lock:
-            self._requests.append(LoggedRequest(method, path, query))
+            self._requests.append(LoggedRequest(method, path, query, body))
 
     def requests(self) -> list[LoggedRequest]:
         with self.lock:

@@ -32,6 +32,8 @@ class StaffSheet(Protocol):
     def set_cell(self, event: Event, row: int, column: int, value: str) -> None: ...
     def clear_cell(self, event: Event, row: int, column: int) -> None: ...
     def delete_worksheet(self, event: Event) -> None: ...
+    def sort_rows(self, event: Event, column: int, descending: bool = False) -> None: ...
+    def delete_row(self, event: Event, row: int) -> None: ...
 
 
 def _trim(rows: list[list[Any]]) -> list[list[str]]:
@@ -100,6 +102,29 @@ class WorkbookStaff:
         workbook.remove(sheet)
         workbook.create_sheet("Arkusz1")
         save_atomically(workbook, path)
+
+    def sort_rows(self, event: Event, column: int, descending: bool = False) -> None:
+        """Data → Sort on rows 2..n, as Excel does it: whole rows move, cells keep their type."""
+        workbook, sheet, path = self._open(event)
+        rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+        rows = [row for row in rows if any(v not in (None, "") for v in row)]
+        rows.sort(key=lambda row: str(row[column] or ""), reverse=descending)
+        for r, row in enumerate(rows, start=2):
+            for c, value in enumerate(row, start=1):
+                sheet.cell(row=r, column=c).value = value
+        save_atomically(workbook, path)
+
+    def delete_row(self, event: Event, row: int) -> None:
+        workbook, sheet, path = self._open(event)
+        sheet.delete_rows(row + 1)
+        save_atomically(workbook, path)
+
+    def snapshot(self, event: Event) -> bytes:
+        """The file as it is now, to save back later (staff keeping an old copy open)."""
+        return (self.folder / f"{event.slug}.xlsx").read_bytes()
+
+    def save_over(self, event: Event, copy: bytes) -> None:
+        (self.folder / f"{event.slug}.xlsx").write_bytes(copy)
 
 
 class GoogleStaff:
@@ -174,6 +199,40 @@ class GoogleStaff:
     def delete_worksheet(self, event: Event) -> None:
         spreadsheet = self.client.open_by_key(self.spreadsheet_id)
         spreadsheet.del_worksheet(spreadsheet.worksheet(event.worksheet_title))
+
+    def sort_rows(self, event: Event, column: int, descending: bool = False) -> None:
+        """Data → Sort range (rows 2..n), as the Sheets UI sends it."""
+        worksheet = self._worksheet(event)
+        self._batch(
+            {
+                "sortRange": {
+                    "range": {"sheetId": worksheet.id, "startRowIndex": 1},
+                    "sortSpecs": [
+                        {
+                            "dimensionIndex": column,
+                            "sortOrder": "DESCENDING" if descending else "ASCENDING",
+                        }
+                    ],
+                }
+            }
+        )
+
+    def delete_row(self, event: Event, row: int) -> None:
+        self._worksheet(event).delete_rows(row + 1)
+
+    def set_filter(self, event: Event, column: int, hidden: list[str]) -> None:
+        """Data → Create a filter, hiding rows whose `column` holds one of `hidden`."""
+        worksheet = self._worksheet(event)
+        self._batch(
+            {
+                "setBasicFilter": {
+                    "filter": {
+                        "range": {"sheetId": worksheet.id},
+                        "criteria": {str(column): {"hiddenValues": hidden}},
+                    }
+                }
+            }
+        )
 
 
 class Google:

@@ -158,6 +158,7 @@ def test_health_tells_of_an_unfinished_close_off_until_it_completes(google: Goog
     still = google.client.get("/healthz").get_json()
     google.emulator.clear_faults()
     google.services.worker.run_once()
+    google.services.mail_worker.run_once()  # the registration's e-mail waited too
     done = google.client.get("/healthz").get_json()
 
     assert failing["status"] == still["status"] == "degraded"

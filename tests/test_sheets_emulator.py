@@ -1431,7 +1431,7 @@ def test_requests_log_counts_api_calls(emulator: EmulatorServer, ws: gspread.Wor
 
     appends = [r for r in emulator.requests_log if r.path.endswith(":append")]
     assert len(appends) == 2
-    method, path, query = appends[0]
+    method, path, query, _ = appends[0]
     assert (method, path) == (
         "POST",
         f"/v4/spreadsheets/{ws.spreadsheet_id}/values/'Sheet1'!A1:append",
