@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sheets.rows import ID_HEADER, data_runs, header_index, key_of
+from sheets.rows import DATA_KEYS, ID_HEADER, data_runs, header_index, key_of
 from sheets.sink import CellRun
 
 Row = Sequence[str]
@@ -68,34 +68,63 @@ def repairs(
 ) -> list[CellRun]:
     """What to write so every row we touched is whole again, judged by the sheet now (`after`).
 
-    `expected` holds, for the registrations we meant to update, our data columns by header. A
-    row we overwrote that belonged to someone else gets its own data back, from the read before
-    the write (or ours, when that registration was being updated too); the registration we meant
-    gets the update in its real row. When the header itself moved, cells written under the old
-    header are put back from the read before, and our columns written under the new one.
+    `expected` holds, for the registrations we meant to update, our data columns by header.
+    Rows staff moved carry their own cells along, and the write changed only our columns: so
+    the owner of each row we wrote is told by its other cells, matched against the read before
+    the write. Each row then gets its owner's data back (ours, when that registration was being
+    updated; as read before, otherwise), and a registration whose real row we missed gets the
+    update there. When the header itself moved, cells written under the old header are put
+    back from the read before, and our columns written under the new one.
     """
     if not before or not after:
         return []
-    old_header, header = before[0], after[0]
-    previous = _rows_by_id(before)
-    if not _same_header(old_header, header):
+    if not _same_header(before[0], after[0]):
         return _after_columns_moved(before, after, written, expected)
+    header = after[0]
+    touched = sorted({w.row for w in written if w.row < len(after)})
     now = id_positions(after)
-    missing = [rid for rid in previous if rid not in now]
+    intact = {rid for rid, rows in now.items() if any(r not in touched for r in rows)}
+    previous = _rows_by_id(before)
+    owners = [rid for rid in previous if rid not in intact]
     runs: list[CellRun] = []
-    for w in written:
-        rows = now.get(w.registration_id, [])
-        if rows == [w.row]:
-            continue
-        if w.row in rows:  # our write made a second copy of the ID: this row was someone else's
-            owner = _owner(after[w.row], missing, before, previous)
-            if owner is not None:
-                missing.remove(owner)
-                runs += update_runs(header, w.row, _values_of(owner, before, previous, expected))
-        for row in rows:
-            if row != w.row:  # the registration's real row, moved away from under the write
-                runs += update_runs(header, row, expected[w.registration_id])
+    for row, owner in _match(header, after, touched, before, previous, owners).items():
+        runs += update_runs(header, row, _values_of(owner, before, previous, expected))
+    for registration_id, values in expected.items():
+        for row in now.get(registration_id, []):
+            if row not in touched:  # its real row, moved away from under the write
+                runs += update_runs(header, row, values)
     return runs
+
+
+def _match(
+    header: Row,
+    after: Sequence[Row],
+    rows: list[int],
+    before: Sequence[Row],
+    previous: Mapping[str, int],
+    owners: list[str],
+) -> dict[int, str]:
+    """Each written row's owner: the pairs whose untouched cells agree most, taken greedily."""
+    data = {i for i, name in enumerate(header) if key_of(name) in DATA_KEYS}
+    others = [i for i in range(len(header)) if i not in data]
+    id_column = header_index(header, ID_HEADER)
+
+    def likeness(row: int, owner: str) -> float:
+        old = before[previous[owner]]
+        same = sum(1 for i in others if cell(after[row], i) == cell(old, i))
+        return same + (0.5 if cell(after[row], id_column) == owner else 0)  # ties: keep as is
+
+    pairs = sorted(
+        ((likeness(row, owner), row, owner) for row in rows for owner in owners),
+        key=lambda pair: (-pair[0], pair[1], pair[2]),
+    )
+    matched: dict[int, str] = {}
+    taken: set[str] = set()
+    for _, row, owner in pairs:
+        if row not in matched and owner not in taken:
+            matched[row] = owner
+            taken.add(owner)
+    return matched
 
 
 def _after_columns_moved(
@@ -125,20 +154,6 @@ def _after_columns_moved(
 
 def _rows_by_id(table: Sequence[Row]) -> dict[str, int]:
     return {rid: rows[0] for rid, rows in id_positions(table).items()}
-
-
-def _owner(
-    row: Row, candidates: list[str], before: Sequence[Row], previous: Mapping[str, int]
-) -> str | None:
-    """Whose row this was: of the IDs gone since the read, the one whose other cells match."""
-    if not candidates:
-        return None
-
-    def likeness(rid: str) -> int:
-        old = before[previous[rid]]
-        return sum(1 for i in range(max(len(old), len(row))) if cell(old, i) == cell(row, i))
-
-    return max(candidates, key=likeness)
 
 
 def _values_of(

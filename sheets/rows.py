@@ -65,7 +65,7 @@ COLUMNS: dict[str, Getter] = {
     "Źródło": lambda r, e: SOURCE_LABELS.get(r.source, r.source),
 }
 DATA_HEADERS: list[str] = list(COLUMNS)
-_DATA_KEYS = frozenset(" ".join(name.split()).casefold() for name in DATA_HEADERS)
+DATA_KEYS = frozenset(" ".join(name.split()).casefold() for name in DATA_HEADERS)
 # A new worksheet's header row: the decision next to the status it changes.
 HEADERS: list[str] = [*DATA_HEADERS[:3], DECISION_HEADER, NOTES_HEADER, *DATA_HEADERS[3:]]
 
@@ -96,7 +96,7 @@ def data_runs(header_row: Sequence[str], values: Mapping[str, str]) -> list[tupl
     Staff's own columns, the decision and the system notes are never part of a run, so an
     update in place leaves them as they are.
     """
-    by_key = {_key(name): value for name, value in values.items() if _key(name) in _DATA_KEYS}
+    by_key = {_key(name): value for name, value in values.items() if _key(name) in DATA_KEYS}
     runs: list[tuple[int, list[str]]] = []
     seen: set[str] = set()
     for index, cell in enumerate(header_row):
