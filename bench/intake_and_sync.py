@@ -1,7 +1,11 @@
-"""Benchmark: registrations per second through the JSON API, and rows per second synced.
+"""Benchmark: registrations per second through the JSON API, e-mails sent, rows synced.
 
 Run on demand: `.venv/bin/python bench/intake_and_sync.py [--n 500] [--database-url URL]`.
-Prints one line per measurement; results are written down in bench/RESULTS.md.
+For each store and sink, in one run: intake through the JSON API (validation, the event lock,
+the link token, the outbox row), sending the e-mails (`.eml` files), the first sync (appends:
+the reference), a sync of every row changed in place, and a round that applies staff decisions
+on a tenth of the rows; the last two are also given as ratios to the first sync. Results are
+written down in bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from app import create_app  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from sheets.factory import make_syncer  # noqa: E402
+from sheets.rows import DECISION_HEADER  # noqa: E402
+from sheets.sink import CellRun  # noqa: E402
 from sheets_emulator import EmulatorServer  # noqa: E402
 from tests.conftest import valid_payload, write_event  # noqa: E402
 
@@ -47,30 +54,61 @@ def run(n: int, database_url: str | None, emulator: EmulatorServer | None) -> No
             database_url=database_url,
             run_worker=False,
             secret_key="bench",
+            log_level="WARNING",
             **google,
         )  # type: ignore[arg-type]
         app = create_app(settings, clock=lambda: datetime.now(UTC))
         client = app.test_client()
+        links: list[str] = []
         start = time.perf_counter()
         for i in range(n):
             response = client.post(
                 "/api/events/bench/registrations", json=valid_payload(email=f"b{i}@example.pl")
             )
             assert response.status_code == 201
+            links.append(response.get_json()["manage_url"].rsplit("/", 1)[1])
         intake = time.perf_counter() - start
         services = app.extensions["owes"]
+        event = services.events["bench"]
+        start = time.perf_counter()
+        sender = services.mail_worker.jobs[0]
+        while sender():  # each call sends up to a batch
+            pass
+        mailed = time.perf_counter() - start
         syncer = make_syncer(services, logging.getLogger("bench"))
         start = time.perf_counter()
-        assert syncer.sync_event(services.events["bench"])
-        synced = time.perf_counter() - start
+        assert syncer.sync_event(event)
+        appended = time.perf_counter() - start
+        for token in links:
+            client.patch(f"/api/registrations/{token}", json={"diet": "vegan"})
+        start = time.perf_counter()
+        assert syncer.sync_event(event)
+        updated = time.perf_counter() - start
+        decide_on_a_tenth(services, event, syncer)
+        start = time.perf_counter()
+        assert syncer.sync_event(event)
+        decided = time.perf_counter() - start
         sink = type(services.sink).__name__
         store = "postgresql" if database_url else "sqlite"
         print(
-            f"{store:10} {sink:18} intake {n / intake:7.0f} reg/s ({intake / n * 1000:.2f} ms each)"
-            f"   sync {n / synced:7.0f} rows/s ({synced:.2f} s for {n})"
+            f"{store:10} {sink:18} intake {n / intake:5.0f} reg/s ({intake / n * 1000:.1f} ms)"
+            f"  mail {n / mailed:5.0f} msg/s  first sync {appended:.2f} s (1.00)"
+            f"  in place {updated:.2f} s ({updated / appended:.2f})"
+            f"  decisions {decided:.2f} s ({decided / appended:.2f})"
         )
         getattr(services.sink, "close", lambda: None)()
         services.store.dispose()
+
+
+def decide_on_a_tenth(services: Any, event: Any, syncer: Any) -> None:
+    """Staff type `rezygnacja` in every tenth row, as in the sheet; the next round applies it."""
+    sheet = services.sink.find(event)
+    table = sheet.read()
+    header = table[0]
+    column = header.index(DECISION_HEADER)
+    runs = [CellRun(row, column, ["rezygnacja"]) for row in range(1, len(table), 10)]
+    sheet.write(runs)
+    syncer.pull_seconds = 0.0
 
 
 def main() -> None:
