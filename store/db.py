@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,21 +15,26 @@ from sqlalchemy.orm import Session, sessionmaker
 from registrations.models import Base, EventState
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
 
+BUSY_TIMEOUT_SECONDS = 30
+
 
 def _make_engine(url: str) -> Engine:
     # hide_parameters: a failed statement's error never carries a participant's PESEL or e-mail
     # into the log.
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    engine = create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         # Take transactions out of pysqlite's hands so that `BEGIN IMMEDIATE` below is ours.
+        # No journal_mode here: WAL is kept in the file, set once by Store.use_wal, and setting
+        # it on every connection failed a new connection when another one was writing.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
@@ -53,12 +60,42 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
+    def use_wal(self, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+        """Put an SQLite database in WAL mode; it stays so (the mode is kept in the file).
+
+        Switching needs the file to itself for a moment, and while another connection holds
+        the write lock SQLite answers "database is locked" at once instead of waiting its busy
+        timeout: so this retries until `timeout`. No-op on other databases and when in WAL.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            connection = self.engine.raw_connection()  # autocommit: outside any transaction
+            try:
+                cursor = connection.cursor()
+                try:
+                    mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+                    if mode in ("wal", "memory"):
+                        return
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                    return
+                finally:
+                    cursor.close()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            finally:
+                connection.close()
+            time.sleep(0.05)
+
     def create_schema(self, event_slugs: Iterable[str] = ()) -> None:
         """Create missing tables and one state row per event (the seat-allocation lock).
 
         Several processes may start at once (gunicorn workers): the loser of a race retries.
         """
         slugs = list(event_slugs)
+        self.use_wal()
         for attempt in range(3):
             try:
                 Base.metadata.create_all(self.engine)

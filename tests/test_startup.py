@@ -62,9 +62,6 @@ def hold_write_lock_until_workers_connect(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True, reason="PRAGMA journal_mode=WAL on every new connection: database is locked"
-)
 def test_gunicorn_workers_boot_on_a_new_sqlite_database_while_another_connection_writes(
     tmp_path: Path,
 ) -> None:
