@@ -9,7 +9,9 @@ import threading
 import time
 from pathlib import Path
 
+import click
 from flask import Flask, current_app, request
+from flask.cli import FlaskGroup
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -56,7 +58,6 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
-    store.create_schema(events)
     svc = Services(
         settings=settings,
         events=events,
@@ -69,6 +70,8 @@ def create_app(
     closeoff = make_closeoff(svc, app.logger)
     svc.worker.jobs.append(lambda: closeoff.run_due(list(events.values())))
     app.extensions[EXTENSION_KEY] = svc
+    if not _built_to_look_up_a_command():
+        store_commands.prepare_or_refuse(svc, app.logger)
 
     formatting.init_app(app)
     app.register_blueprint(forms_bp)
@@ -82,6 +85,18 @@ def create_app(
     if settings.run_worker:
         _start_worker_on_first_request(app)
     return app
+
+
+def _built_to_look_up_a_command() -> bool:
+    """Whether Flask's CLI builds the app only to find one of the app's commands.
+
+    `flask --app app db upgrade` builds the app before it knows which command runs, and `db`
+    must work on a database that is behind: then the commands check the schema themselves
+    (`store.commands.needs_current_schema`). gunicorn builds the app outside any command,
+    `flask run` and `flask shell` inside their own: those are checked here, at once.
+    """
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.command, FlaskGroup)
 
 
 def start_worker(app: Flask) -> None:

@@ -14,6 +14,7 @@ from config.services import services
 from registrations.models import Registration
 from staff import exports
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
+from store.commands import needs_current_schema
 
 
 @click.command("close-off")
@@ -25,6 +26,7 @@ from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
     help="Close off before the deadline: the form closes for participants at once, for good.",
 )
 @click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for the worker.")
+@needs_current_schema
 def close_off_command(slug: str | None, force: bool, wait: float) -> None:
     """Sync the last rows, write the summary, protect the sheet and e-mail staff.
 
@@ -85,6 +87,7 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write (CSV goes to standard output when omitted).",
 )
+@needs_current_schema
 def export_command(slug: str, kind: str, fmt: str, output: Path | None) -> None:
     """Write a list staff need: participants, insurance, catering or rooming."""
     svc = services()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
-from sqlalchemy.exc import IntegrityError, ProgrammingError, SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from registrations.models import Base, EventState
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
 
 BUSY_TIMEOUT_SECONDS = 30
@@ -88,24 +87,6 @@ class Store:
             finally:
                 connection.close()
             time.sleep(0.05)
-
-    def create_schema(self, event_slugs: Iterable[str] = ()) -> None:
-        """Create missing tables and one state row per event (the seat-allocation lock).
-
-        Several processes may start at once (gunicorn workers): the loser of a race retries.
-        """
-        slugs = list(event_slugs)
-        self.use_wal()
-        for attempt in range(3):
-            try:
-                Base.metadata.create_all(self.engine)
-                with self.transaction() as session:
-                    known = set(session.scalars(select(EventState.slug)))
-                    session.add_all(EventState(slug=slug) for slug in slugs if slug not in known)
-                return
-            except (IntegrityError, ProgrammingError):
-                if attempt == 2:
-                    raise
 
     def reachable(self) -> bool:
         try:

@@ -155,9 +155,12 @@ def postgres_available() -> str | None:
 
 
 def reset_postgres() -> None:
+    """An empty test database: the models' tables and the migrations' version table dropped."""
     engine = create_engine(POSTGRES_URL)
     try:
         Base.metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     finally:
         engine.dispose()
 
