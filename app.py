@@ -71,7 +71,11 @@ def create_app(
     svc.worker.jobs.append(lambda: closeoff.run_due(list(events.values())))
     app.extensions[EXTENSION_KEY] = svc
     if not _built_to_look_up_a_command():
-        store_commands.prepare_or_refuse(svc, app.logger)
+        try:
+            store_commands.prepare_or_refuse(svc, app.logger)
+        except BaseException:  # ConfigurationError is a SystemExit
+            store.dispose()
+            raise
 
     formatting.init_app(app)
     app.register_blueprint(forms_bp)
