@@ -10,7 +10,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 from flask import Flask, current_app, request
+from flask.cli import FlaskGroup
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -69,9 +71,16 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    app.extensions[EXTENSION_KEY] = _services(
-        settings, events, instance, app, clock=clock or system_clock, sink=sink
-    )
+    svc = _services(settings, events, instance, app, clock=clock or system_clock, sink=sink)
+    app.extensions[EXTENSION_KEY] = svc
+    if not _built_to_look_up_a_command():
+        try:
+            store_commands.prepare_or_refuse(svc, app.logger)
+        except BaseException:  # ConfigurationError is a SystemExit
+            svc.store.dispose()
+            raise
+        with svc.store.transaction() as session:  # links for registrations older than them
+            svc.registrations.tokens.issue_missing(session)
     formatting.init_app(app)
     app.register_blueprint(forms_bp)
     app.register_blueprint(api.bp)
@@ -98,10 +107,7 @@ def _services(
 ) -> Services:
     """The composition root: store, domain, mail, sheets and staff jobs, wired once."""
     store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
-    store.create_schema(events)
     tokens = LinkTokens(app.config["SECRET_KEY"])
-    with store.transaction() as session:
-        tokens.issue_missing(session)
 
     def link_for(registration: Registration) -> str:
         return manage_url(
@@ -173,6 +179,18 @@ def _once(job: Callable[[], object]) -> Callable[[], None]:
             done.set()
 
     return run
+
+
+def _built_to_look_up_a_command() -> bool:
+    """Whether Flask's CLI builds the app only to find one of the app's commands.
+
+    `flask --app app db upgrade` builds the app before it knows which command runs, and `db`
+    must work on a database that is behind: then the commands check the schema themselves
+    (`store.commands.needs_current_schema`). gunicorn builds the app outside any command,
+    `flask run` and `flask shell` inside their own: those are checked here, at once.
+    """
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.command, FlaskGroup)
 
 
 def start_worker(app: Flask) -> None:

@@ -22,6 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
+from sqlalchemy import text  # noqa: E402
+
 from app import create_app  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from sheets.factory import make_syncer  # noqa: E402
@@ -123,13 +125,19 @@ def main() -> None:
     from store import Store
 
     pg = Store(args.database_url)
+
+    def empty_postgres() -> None:  # the app creates the schema again at start-up
+        Base.metadata.drop_all(pg.engine)
+        with pg.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
     with EmulatorServer() as emulator:
         for url in (None, args.database_url):
             for emu in (None, emulator):
                 if url:
-                    Base.metadata.drop_all(pg.engine)
+                    empty_postgres()
                 run(args.n, url, emu)
-    Base.metadata.drop_all(pg.engine)
+    empty_postgres()
     pg.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the benchmark process: {peak:.0f} MiB")

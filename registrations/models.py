@@ -16,6 +16,7 @@ from sqlalchemy import (
     Dialect,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     TypeDecorator,
@@ -44,8 +45,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Constraint names as PostgreSQL itself chooses them, so that databases created before the
+# migrations (by create_all, with the server's default names such as registrations_id_key) and
+# databases created by the migrations have the same names, and every new constraint gets a name
+# a later migration can drop. SQLite keeps unnamed constraints of old databases unnamed: see
+# store/migrations/README.md for batch_alter_table(naming_convention=...).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "%(table_name)s_%(column_0_N_name)s_key",
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+    "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
+    "pk": "%(table_name)s_pkey",
+}
+
+
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class Registration(Base):

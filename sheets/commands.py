@@ -14,12 +14,14 @@ from sheets.factory import make_syncer
 from sheets.rows import missing_headers
 from sheets.sink import SinkError
 from sheets.syncer import Syncer
+from store.commands import needs_current_schema
 
 sheets_cli = AppGroup("sheets", help="The spreadsheet the registrations are synced to.")
 
 
 @sheets_cli.command("check")
 @click.option("--create", is_flag=True, help="Create missing worksheets and header cells.")
+@needs_current_schema
 def check_command(create: bool) -> None:
     """Verify the whole chain to the spreadsheet and say what to fix."""
     svc = services()
@@ -99,6 +101,7 @@ def _problem(message: str) -> int:
 
 @sheets_cli.command("sync")
 @click.option("--loop", is_flag=True, help="Keep syncing every SYNC_INTERVAL_SECONDS (a service).")
+@needs_current_schema
 def sync_command(loop: bool) -> None:
     """Append pending registrations to the spreadsheet now (cron, or a service with --loop)."""
     svc = services()

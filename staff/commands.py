@@ -18,6 +18,7 @@ from registrations.event import Event
 from registrations.models import Registration
 from staff import exports, pdf, printouts
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
+from store.commands import needs_current_schema
 
 
 @click.command("close-off")
@@ -29,6 +30,7 @@ from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
     help="Close off before the deadline: the form closes for participants at once, for good.",
 )
 @click.option("--wait", default=120.0, show_default=True, help="Seconds to wait for the worker.")
+@needs_current_schema
 def close_off_command(slug: str | None, force: bool, wait: float) -> None:
     """Sync the last rows, write the summary, protect the sheet and e-mail staff.
 
@@ -94,6 +96,7 @@ FORMAT_HELP = (
     help="File to write, or - for standard output. Default: <event>-<list>.<format> in the "
     "instance folder's exports/.",
 )
+@needs_current_schema
 def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -> None:
     """Write a list staff need: a spreadsheet (XLSX, CSV) or a PDF to print."""
     svc = services()

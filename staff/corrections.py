@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from config.services import services
 from registrations.operations import AlreadyRegistered, Invalid, NotFound, StoreUnavailable
+from store.commands import needs_current_schema
 
 registration_cli = AppGroup("registration", help="Corrections staff make to one registration.")
 
@@ -17,6 +18,7 @@ registration_cli = AppGroup("registration", help="Corrections staff make to one 
     "--id", "registration_id", required=True, help="The registration ID, e.g. R-7K3F-9Q2M."
 )
 @click.option("--email", required=True, help="The participant's correct e-mail address.")
+@needs_current_schema
 def set_email_command(registration_id: str, email: str) -> None:
     """Correct a participant's e-mail address; their private link is sent to the new one.
 

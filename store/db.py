@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import sqlite3
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
-from sqlalchemy.exc import IntegrityError, ProgrammingError, SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from registrations.models import Base, EventState
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
+
+BUSY_TIMEOUT_SECONDS = 30
 
 
 def _make_engine(url: str) -> Engine:
@@ -19,15 +22,18 @@ def _make_engine(url: str) -> Engine:
     # into the log.
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    engine = create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         # Take transactions out of pysqlite's hands so that `BEGIN IMMEDIATE` below is ours.
+        # No journal_mode here: WAL is kept in the file, set once by Store.use_wal, and setting
+        # it on every connection failed a new connection when another one was writing.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
@@ -53,22 +59,34 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
-    def create_schema(self, event_slugs: Iterable[str] = ()) -> None:
-        """Create missing tables and one state row per event (the seat-allocation lock).
+    def use_wal(self, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+        """Put an SQLite database in WAL mode; it stays so (the mode is kept in the file).
 
-        Several processes may start at once (gunicorn workers): the loser of a race retries.
+        Switching needs the file to itself for a moment, and while another connection holds
+        the write lock SQLite answers "database is locked" at once instead of waiting its busy
+        timeout: so this retries until `timeout`. No-op on other databases and when in WAL.
         """
-        slugs = list(event_slugs)
-        for attempt in range(3):
+        if self.engine.dialect.name != "sqlite":
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            connection = self.engine.raw_connection()  # autocommit: outside any transaction
             try:
-                Base.metadata.create_all(self.engine)
-                with self.transaction() as session:
-                    known = set(session.scalars(select(EventState.slug)))
-                    session.add_all(EventState(slug=slug) for slug in slugs if slug not in known)
-                return
-            except (IntegrityError, ProgrammingError):
-                if attempt == 2:
+                cursor = connection.cursor()
+                try:
+                    mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+                    if mode in ("wal", "memory"):
+                        return
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                    return
+                finally:
+                    cursor.close()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
+            finally:
+                connection.close()
+            time.sleep(0.05)
 
     def reachable(self) -> bool:
         try:

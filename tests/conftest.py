@@ -7,10 +7,11 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -126,33 +127,39 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int = 3) -> Iterator[str]:
-    """The app under gunicorn (as deployed), ready to answer; yields its base URL."""
+def gunicorn(env: dict[str, str], workers: int = 3, log: Path | None = None) -> Iterator[str]:
+    """The app under gunicorn (as deployed), ready to answer; yields its base URL.
+
+    gunicorn's own log (stderr) goes to `log`, or to a temporary file; a failed start shows it.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"],
-        cwd=PROJECT,
-        env={**os.environ, "SECRET_KEY": "t", **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:  # not listening yet, or workers still booting
-                pass
-            assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(15)
-        process.stderr.close()  # type: ignore[union-attr]
+    with ExitStack() as stack:
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "gunicorn.log"
+        stderr = stack.enter_context(log.open("wb"))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"],
+            cwd=PROJECT,
+            env={**os.environ, "SECRET_KEY": "t", **env},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if requests.get(f"{base}/healthz", timeout=5).ok:
+                        break
+                except requests.RequestException:  # not listening yet, or workers still booting
+                    pass
+                assert process.poll() is None, log.read_text(errors="replace")
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(15)
 
 
 def postgres_available() -> str | None:
@@ -169,9 +176,12 @@ def postgres_available() -> str | None:
 
 
 def reset_postgres() -> None:
+    """An empty test database: the models' tables and the migrations' version table dropped."""
     engine = create_engine(POSTGRES_URL)
     try:
         Base.metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     finally:
         engine.dispose()
 
