@@ -45,7 +45,8 @@ def post_fork(server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """Each worker starts its background syncer; the database lease lets one work at a time."""
+    """Each worker starts its background threads: the sheet worker (one at a time across
+    processes, by a lease in the database) and the mail sender (messages claimed one by one)."""
     from app import start_worker
 
     start_worker(worker.wsgi)

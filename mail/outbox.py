@@ -80,7 +80,7 @@ class OutboxSender:
         holder: str,
         claim_seconds: float = 120.0,
         batch_size: int = 50,
-        max_attempts: int = 15,
+        max_attempts: int = 36,  # with the pauses below: about a day
         backoff_seconds: float = 10.0,
         backoff_max_seconds: float = 3600.0,
     ) -> None:
