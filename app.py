@@ -33,7 +33,7 @@ from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import Registrations
 from registrations.tokens import LinkTokens
-from sheets.factory import make_sink, make_worker
+from sheets.factory import make_sink, make_syncer
 from sheets.sink import Sink
 from staff import commands as staff_commands
 from staff import corrections
@@ -126,10 +126,19 @@ def _services(
         link_for=link_for,
     )
     event_list = list(events.values())
-    svc.worker = make_worker(svc, app.logger)
+    svc.worker = Worker(
+        store,
+        [],
+        clock,
+        app.logger,
+        interval_seconds=settings.sync_interval_seconds,
+        lease_seconds=settings.worker_lease_seconds,
+    )
+    syncer = make_syncer(svc, app.logger, still_leader=svc.worker.renew_lease)  # under the lease
     # Capacity may have been raised in an event file since the last start: free seats go to
     # the waiting list on the first round (cancellations and staff decisions promote at once).
-    svc.worker.jobs.insert(0, _once(lambda: _promote_all(svc, event_list)))
+    svc.worker.jobs.append(_once(lambda: _promote_all(svc, event_list)))
+    svc.worker.jobs.append(lambda: syncer.sync(event_list))
     closeoff = make_closeoff(svc, app.logger)
     summary = LiveSummary(store, svc.sink, clock, app.logger)
     digest = make_digest(svc, app.logger)

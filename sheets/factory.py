@@ -1,4 +1,4 @@
-"""Which sink and worker this deployment uses, from the settings."""
+"""Which sink this deployment uses, and the syncer over it, from the settings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 
 from config.services import Services
 from config.settings import Settings
-from jobs.worker import Worker
 from sheets.local import LocalWorkbookSink
 from sheets.sink import Sink
 from sheets.syncer import Syncer
@@ -41,22 +40,3 @@ def make_syncer(
         registrations=svc.registrations,
         still_leader=still_leader,
     )
-
-
-def make_worker(svc: Services, logger: logging.Logger) -> Worker:
-    """The background worker; its syncer appends only while this process holds the lease."""
-    worker = Worker(
-        svc.store,
-        [],
-        svc.clock,
-        logger,
-        interval_seconds=svc.settings.sync_interval_seconds,
-        lease_seconds=svc.settings.worker_lease_seconds,
-    )
-    syncer = make_syncer(svc, logger, still_leader=worker.renew_lease)
-
-    def sync_all() -> None:
-        syncer.sync(list(svc.events.values()))
-
-    worker.jobs.append(sync_all)
-    return worker
