@@ -1,1 +1,1 @@
-"""What a participant meets: the registration schema, its rules, the pages and the JSON API."""
+"""What a participant meets on the web: the pages, the private link, the JSON API, templates."""

@@ -1,1 +1,2 @@
-"""Everything about spreadsheets: the sink interface, local and Google sinks, the syncer."""
+"""The staff's spreadsheet: the sink interface, the local and Google sinks, the worksheet's
+layout, the syncer that keeps rows in step and carries staff decisions back."""
