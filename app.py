@@ -114,7 +114,7 @@ def _services(
             settings.public_base_url, registration.event_slug, tokens.token(registration)
         )
 
-    notify = ParticipantMail(settings.mail_from, link_for, clock)
+    mail = ParticipantMail(settings.mail_from, link_for, clock, events)
     svc = Services(
         settings=settings,
         events=events,
@@ -122,7 +122,7 @@ def _services(
         sink=sink or make_sink(settings, instance),
         clock=clock,
         instance_path=instance,
-        registrations=Registrations(store, tokens, notify),
+        registrations=Registrations(store, tokens, mail),
         link_for=link_for,
     )
     event_list = list(events.values())
@@ -151,6 +151,7 @@ def _services(
         clock,
         app.logger,
         holder=svc.worker.holder,
+        compose=mail.compose,
     )
     svc.mail_worker = Worker(
         store,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.utils import make_msgid
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -26,6 +27,9 @@ from store import Store
 from store.models import OutboxMessage
 
 Clock = Callable[[], datetime]
+# Composes a queued notice (a row without a body) into the message to send; None when there is
+# nothing to send any more (the registration is gone).
+Composer = Callable[[Session, OutboxMessage], EmailMessage | None]
 
 
 def enqueue(
@@ -46,6 +50,32 @@ def enqueue(
             attempts=0,
             next_attempt_at=now,
             body=bytes(message),
+        )
+    )
+
+
+def enqueue_notice(
+    session: Session,
+    *,
+    kind: str,
+    registration_id: str,
+    event_slug: str,
+    status: str,
+    waiting_position: int | None,
+    now: datetime,
+) -> None:
+    """Queue a participant's e-mail as the facts it reports; it is composed when sent."""
+    session.add(
+        OutboxMessage(
+            message_id=make_msgid(domain="owes-rejestracja"),
+            kind=kind,
+            registration_id=registration_id,
+            event_slug=event_slug,
+            status=status,
+            waiting_position=waiting_position,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
         )
     )
 
@@ -78,6 +108,7 @@ class OutboxSender:
         logger: logging.Logger,
         *,
         holder: str,
+        compose: Composer | None = None,
         claim_seconds: float = 120.0,
         batch_size: int = 50,
         max_attempts: int = 36,  # with the pauses below: about a day
@@ -89,6 +120,7 @@ class OutboxSender:
         self.clock = clock
         self.logger = logger
         self.holder = holder
+        self.compose = compose
         self.claim = timedelta(seconds=claim_seconds)
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -99,10 +131,14 @@ class OutboxSender:
         """Send every message that is due now; returns how many went out."""
         sent = 0
         for message_id in self._due():
-            body = self._claim(message_id)
-            if body is None:
+            if not self._claim(message_id):
                 continue  # another process took it
-            if self._send(message_id, body):
+            message = self._message(message_id)
+            if message is None:
+                self._failed(
+                    message_id, "nothing to send: the registration is gone", permanent=True
+                )
+            elif self._send(message_id, message):
                 sent += 1
         return sent
 
@@ -122,8 +158,8 @@ class OutboxSender:
         with self.store.transaction() as session:
             return list(session.scalars(query))
 
-    def _claim(self, message_id: int) -> bytes | None:
-        """Take the message for `claim_seconds`; None when someone else holds or sent it."""
+    def _claim(self, message_id: int) -> bool:
+        """Take the message for `claim_seconds`; False when someone else holds or sent it."""
         now = self.clock()
         with self.store.transaction() as session:
             result = session.execute(
@@ -136,13 +172,20 @@ class OutboxSender:
                 )
                 .values(claimed_by=self.holder, claimed_until=now + self.claim)
             )
-            if not getattr(result, "rowcount", 0):
-                return None
-            return session.scalar(select(OutboxMessage.body).where(OutboxMessage.id == message_id))
+            return bool(getattr(result, "rowcount", 0))
 
-    def _send(self, message_id: int, body: bytes) -> bool:
-        message = message_from_bytes(body, policy=policy.default)
-        assert isinstance(message, EmailMessage)
+    def _message(self, message_id: int) -> EmailMessage | None:
+        """The claimed message: as queued, or composed now from the notice it reports."""
+        with self.store.transaction() as session:
+            row = session.get(OutboxMessage, message_id)
+            assert row is not None
+            if row.body is not None:
+                message = message_from_bytes(row.body, policy=policy.default)
+                assert isinstance(message, EmailMessage)
+                return message
+            return self.compose(session, row) if self.compose is not None else None
+
+    def _send(self, message_id: int, message: EmailMessage) -> bool:
         try:
             where = self.transport.send(message)
         except smtplib.SMTPRecipientsRefused as exc:

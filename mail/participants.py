@@ -1,28 +1,30 @@
 """The e-mails a participant gets, in Polish, each with their private link.
 
-`ParticipantMail` is the domain's `Notify`: it turns a notice into a message and queues it in
-the outbox inside the transaction of the change, so the e-mail goes out if and only if the
-change committed.
+`ParticipantMail` is the domain's `Notify`: it queues each notice in the outbox inside the
+transaction of the change, so the e-mail goes out if and only if the change committed; the
+outbox's sender has it compose the message when it is sent (`compose`), outside any request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mail.outbox import enqueue
+from mail.outbox import enqueue_notice
 from mail.transport import Attachment, compose
 from registrations.dates import date_pl, event_dates
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.notices import Notice, NoticeKind
 from registrations.status import Status
+from store.models import OutboxMessage
 
 LinkFor = Callable[[Registration], str]
 
@@ -53,27 +55,48 @@ _SEAT_CONFIRMED = (NoticeKind.PROMOTED, NoticeKind.CONFIRMED)
 class ParticipantMail:
     """Composes each notice as an e-mail and queues it in the outbox of the same transaction."""
 
-    def __init__(self, sender: str, link_for: LinkFor, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        sender: str,
+        link_for: LinkFor,
+        clock: Callable[[], datetime],
+        events: Mapping[str, Event],
+    ) -> None:
         self.sender = sender
         self.link_for = link_for
         self.clock = clock
+        self.events = events
 
     def __call__(self, session: Session, notice: Notice) -> None:
-        message = self.message(notice)
-        enqueue(
+        enqueue_notice(
             session,
-            message,
             kind=notice.kind.value,
             registration_id=notice.registration.id,
+            event_slug=notice.event.slug,
+            status=notice.status.value,
+            waiting_position=notice.waiting_position,
             now=self.clock(),
         )
 
-    def message(self, notice: Notice) -> EmailMessage:
+    def compose(self, session: Session, row: OutboxMessage) -> EmailMessage | None:
+        """The queued notice as the e-mail to send; None when its registration is gone."""
+        registration = session.scalar(
+            select(Registration).where(Registration.id == row.registration_id)
+        )
+        event = self.events.get(row.event_slug or "")
+        if registration is None or event is None or row.status is None:
+            return None
+        notice = Notice(
+            NoticeKind(row.kind), event, registration, Status(row.status), row.waiting_position
+        )
+        return self.message(notice, message_id=row.message_id)
+
+    def message(self, notice: Notice, message_id: str | None = None) -> EmailMessage:
         event, registration = notice.event, notice.registration
         subject, intro = _subject_and_intro(notice)
         facts = _facts(notice)
         link = self.link_for(registration)
-        rights = _what_the_link_allows(event, Status(registration.status))
+        rights = _what_the_link_allows(event, notice.status)
         contact = event.contact
         signature = (
             f"W razie pytań: {contact.name}, {contact.role}, tel. {contact.phone}, "
@@ -130,18 +153,19 @@ class ParticipantMail:
             html=str(html),
             reply_to=str(contact.email),
             attachments=attachments,
+            message_id=message_id,
         )
 
 
 def _confirms_seat(notice: Notice) -> bool:
     if notice.kind in _SEAT_CONFIRMED:
         return True
-    return notice.kind is NoticeKind.REGISTERED and notice.registration.status == Status.CONFIRMED
+    return notice.kind is NoticeKind.REGISTERED and notice.status is Status.CONFIRMED
 
 
 def _subject_and_intro(notice: Notice) -> tuple[str, str]:
     if notice.kind is NoticeKind.REGISTERED:
-        if notice.registration.status == Status.CONFIRMED:
+        if notice.status is Status.CONFIRMED:
             return (
                 "Potwierdzenie zgłoszenia",
                 "dziękujemy za zgłoszenie – Twoje miejsce jest potwierdzone. "
@@ -158,7 +182,7 @@ def _subject_and_intro(notice: Notice) -> tuple[str, str]:
 
 def _facts(notice: Notice) -> list[tuple[str, str]]:
     event, registration = notice.event, notice.registration
-    status = Status(registration.status).label
+    status = notice.status.label
     if notice.waiting_position is not None:
         status += f" (miejsce {notice.waiting_position})"
     facts = [

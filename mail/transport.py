@@ -36,6 +36,7 @@ def compose(
     html: str,
     reply_to: str | None = None,
     attachments: tuple[Attachment, ...] = (),
+    message_id: str | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message; headers with Polish letters are encoded properly.
 
@@ -47,7 +48,7 @@ def compose(
     message["To"] = ", ".join(to)
     message["Subject"] = subject
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain="owes-rejestracja")
+    message["Message-ID"] = message_id or make_msgid(domain="owes-rejestracja")
     if reply_to:
         message["Reply-To"] = reply_to
     message.set_content(text)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from registrations.event import Event
 from registrations.models import Registration
+from registrations.status import Status
 
 
 class NoticeKind(StrEnum):
@@ -28,9 +29,12 @@ class NoticeKind(StrEnum):
 
 @dataclass(frozen=True)
 class Notice:
+    """What happened, as it stood at that moment (the e-mail may be composed a little later)."""
+
     kind: NoticeKind
     event: Event
     registration: Registration
+    status: Status
     waiting_position: int | None = None
 
 

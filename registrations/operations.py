@@ -391,7 +391,8 @@ class Registrations:
     ) -> None:
         session.flush()
         position = waiting_position(session, registration)
-        self.notify(session, Notice(kind, event, registration, position))
+        status = Status(registration.status)
+        self.notify(session, Notice(kind, event, registration, status, position))
 
 
 _DECISION_NOTICES = {

@@ -35,8 +35,11 @@ class Lease(Base):
 class OutboxMessage(Base):
     """An e-mail waiting to be sent, written in the transaction of the change it reports.
 
-    A sender claims it (`claimed_until`), hands it to SMTP, then records it as sent and drops
-    the body: the store keeps no message after sending.
+    A participant's e-mail is kept as the notice it reports (kind, status and waiting-list place
+    at that moment) and composed when it is sent, so no request composes MIME while it holds
+    the event's lock; other e-mails (the staff digest) are kept composed, in `body`. A sender
+    claims a message (`claimed_until`), hands it to SMTP, then records it as sent and drops any
+    body: the store keeps no message after sending. The Message-ID is fixed when queued.
     """
 
     __tablename__ = "outbox"
@@ -46,6 +49,9 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     registration_id: Mapped[str | None] = mapped_column(String(16), index=True)
+    event_slug: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(16))  # the registration's, when queued
+    waiting_position: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -225,11 +225,13 @@ def test_a_crash_between_handing_over_and_recording_sends_one_duplicate_with_the
             clock,
             logging.getLogger("test"),
             holder="crashed",
+            compose=svc(app).mail_worker.jobs[0].__self__.compose,  # type: ignore[attr-defined]
         )
         [message_id] = crashed._due()
-        body = crashed._claim(message_id)  # claimed and handed to SMTP …
-        assert body is not None
-        crashed.transport.send(message_from_bytes(body, policy=policy.default))
+        assert crashed._claim(message_id)  # claimed, composed and handed to SMTP …
+        message = crashed._message(message_id)
+        assert message is not None
+        crashed.transport.send(message)
         # … and the process dies before recording it.
 
         svc(app).mail_worker.run_once()  # the claim still holds: nothing is sent twice yet
