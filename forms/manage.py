@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 
 from config.services import services
 from forms.messages import REFUSALS, STORE_UNAVAILABLE, change_not_allowed
-from forms.views import csrf_problem, form_context, form_payload, private
+from forms.views import TEXT_FIELDS, csrf_problem, form_context, form_payload, private
 from registrations.errors import GENERAL
 from registrations.event import Event
 from registrations.models import Registration
@@ -32,19 +32,7 @@ from registrations.window import Window
 
 # What the change form sends: the registration form without the e-mail (the registration's
 # identity) and without the data-processing consent (given once; withdrawing it is cancelling).
-CHANGE_FIELDS = (
-    "first_name",
-    "last_name",
-    "enterprise_name",
-    "powiat",
-    "role",
-    "phone",
-    "pesel",
-    "birth_date",
-    "diet",
-    "diet_other",
-    "special_needs",
-)
+CHANGE_FIELDS = tuple(name for name in TEXT_FIELDS if name != "email")
 SAVED = "Zmiany zostały zapisane. Potwierdzenie wysłaliśmy e-mailem."
 UNCHANGED = "Nic się nie zmieniło – zgłoszenie jest takie jak wcześniej."
 CANCELLED = "Rezygnacja została zapisana. Potwierdzenie wysłaliśmy e-mailem."
