@@ -18,7 +18,15 @@ import requests
 from app import create_app
 from config.settings import Settings
 from sheets.rows import ID_HEADER
-from tests.conftest import OPEN, FakeClock, flask_process, gunicorn, own_events, valid_payload
+from tests.conftest import (
+    OPEN,
+    FakeClock,
+    flask_process,
+    free_port,
+    gunicorn,
+    own_events,
+    valid_payload,
+)
 from tests.sheet_harness import TITLE, URL, Google, GoogleStaff
 
 PROJECT = Path(__file__).parents[1]
@@ -425,3 +433,112 @@ def test_gunicorn_workers_each_with_a_syncer_append_every_row_once(
     grid = sheets_emulator.values(spreadsheet_id, "Zgłoszenia – Otwarte")
     column = grid[0].index(ID_HEADER)
     assert sorted(row[column] for row in grid[1:]) == sorted(ids)
+
+
+def _service_account_key(path: Path, token_uri: str) -> Path:
+    """A well-formed service-account key (a fresh RSA key) whose token endpoint is `token_uri`."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "client_email": "rejestracja@owes-test.iam.gserviceaccount.com",
+                "private_key": pem,
+                "token_uri": token_uri,
+            }
+        )
+    )
+    return path
+
+
+def test_sheets_check_says_the_token_endpoint_cannot_be_reached_and_what_the_server_needs(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # Nothing listens on this port: signing in fails as on a server without outbound HTTPS.
+    key = _service_account_key(tmp_path / "key.json", f"https://127.0.0.1:{free_port()}/token")
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+        google_application_credentials=key,
+        sheets_spreadsheet_id="abc",
+    )
+    app = create_app(settings, clock=clock)
+    try:
+        result = app.test_cli_runner().invoke(args=["sheets", "check"])
+    finally:
+        app.extensions["owes"].store.dispose()
+
+    assert result.exit_code == 1
+    assert "cannot reach Google's token endpoint (oauth2.googleapis.com)" in result.output
+    assert "outbound HTTPS (port 443) to oauth2.googleapis.com and sheets.googleapis.com" in (
+        result.output
+    )
+    assert "TransportError" not in result.output
+    assert "PRIVATE KEY" not in result.output
+
+
+def test_sheets_check_says_the_sheets_api_cannot_be_reached(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+        sheets_emulator_host=f"127.0.0.1:{free_port()}",
+        sheets_spreadsheet_id="abc",
+        sheets_timeout_seconds=2,
+    )
+    app = create_app(settings, clock=clock)
+    try:
+        result = app.test_cli_runner().invoke(args=["sheets", "check"])
+        health_code = app.test_client().get("/healthz").status_code
+    finally:
+        app.extensions["owes"].store.dispose()
+
+    assert result.exit_code == 1
+    assert "cannot reach the Google Sheets API" in result.output
+    assert "needs outbound HTTPS (port 443) to sheets.googleapis.com" in result.output
+    assert health_code == 200
+
+
+def test_sheets_check_create_prints_what_it_created_and_repaired(google: Google) -> None:
+    google.register(2)
+    runner = google.app.test_cli_runner()
+
+    created = runner.invoke(args=["sheets", "check", "--create"])
+    staff = GoogleStaff(google.emulator, google.spreadsheet_id)
+    header = google.emulator.values(google.spreadsheet_id, TITLE)[0]
+    staff._batch(
+        {
+            "deleteDimension": {
+                "range": {
+                    "sheetId": staff._worksheet(google.event).id,
+                    "dimension": "COLUMNS",
+                    "startIndex": header.index("Decyzja organizatora"),
+                    "endIndex": header.index("Decyzja organizatora") + 1,
+                }
+            }
+        }
+    )
+    repaired = runner.invoke(args=["sheets", "check", "--create"])
+    fine = runner.invoke(args=["sheets", "check", "--create"])
+    staff.close()
+
+    assert created.exit_code == 0, created.output
+    assert "created worksheet 'Zgłoszenia – Klaster PS 2018'" in created.output
+    assert "2 row(s) appended" in created.output
+    assert repaired.exit_code == 0, repaired.output
+    assert "added header cells Decyzja organizatora" in repaired.output
+    assert "added the drop-down of decisions in column" in repaired.output
+    assert "+ " not in fine.output and "Everything is in order." in fine.output
