@@ -108,9 +108,11 @@ class Registration(Base):
     token_nonce: Mapped[str | None] = mapped_column(String(32))
     token_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The last decision staff typed in the sheet that was applied (normalised), so the same
-    # cell read again is not applied twice.
+    # The last decision staff typed in the sheet that was handled (normalised), so the same
+    # cell read again is not applied twice; and why it was not carried out, when it was not
+    # ("raced": the participant changed the registration after staff could have seen it).
     staff_decision: Mapped[str | None] = mapped_column(String(16))
+    staff_decision_skipped: Mapped[str | None] = mapped_column(String(32))
 
     synced_to: Mapped[str | None] = mapped_column(String(300))
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

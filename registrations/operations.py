@@ -94,14 +94,18 @@ class NotFound(Exception):
     """No such registration (or a link that is not one)."""
 
 
+RACED = "raced"  # why a decision was not carried out: the participant acted in between
+
+
 @dataclass(frozen=True)
 class DecisionOutcome:
-    """What applying a staff decision did: the status before and after (equal for a no-op)."""
+    """What a staff decision did: the status before and after (equal when nothing changed)."""
 
     registration_id: str
     old_status: Status
     new_status: Status
-    applied: bool  # False: the same decision was applied before
+    applied: bool  # False: handled before, or not carried out (`skipped` says why)
+    skipped: str | None = None
 
 
 def new_registration_id() -> str:
@@ -320,14 +324,24 @@ class Registrations:
         return registration
 
     def decide(
-        self, event: Event, registration_id: str, decision: Decision, *, now: datetime
+        self,
+        event: Event,
+        registration_id: str,
+        decision: Decision,
+        *,
+        now: datetime,
+        typed_after: datetime | None = None,
     ) -> DecisionOutcome:
         """Carry out what staff typed in the sheet, once.
 
-        Compared with the last decision applied to the registration, not with its status: the
-        same cell read again does nothing, a different value later applies. Should the status
-        already be the decided one (the participant cancelled first), only the decision is
-        recorded and nobody is e-mailed twice. `przyjęte` confirms even above capacity.
+        Compared with the last decision handled for the registration, not with its status: the
+        same cell read again does nothing, a different value later applies. Whichever commits
+        first wins when staff and the participant act at once: should the status already be the
+        decided one (the participant cancelled first), only the decision is recorded; should the
+        participant have changed the status since `typed_after` (the last time the sheet was
+        read: staff typed after it, but could not have seen the change), the decision is not
+        carried out and the sheet says so. Nobody is e-mailed twice. `przyjęte` confirms even
+        above capacity.
         """
         with _stored(), self.store.transaction() as session:
             lock_event(session, event)
@@ -336,9 +350,14 @@ class Registrations:
                 raise NotFound()
             old = Status(registration.status)
             if registration.staff_decision == decision.value:
-                return DecisionOutcome(registration.id, old, old, applied=False)
+                skipped = registration.staff_decision_skipped
+                return DecisionOutcome(registration.id, old, old, applied=False, skipped=skipped)
             registration.staff_decision = decision.value
+            registration.staff_decision_skipped = None
             new = decision.status
+            if new is not old and _participant_acted(session, registration, typed_after):
+                registration.staff_decision_skipped = RACED
+                return DecisionOutcome(registration.id, old, old, applied=False, skipped=RACED)
             if new is not old:
                 self._set_status(session, event, registration, new, now, "staff", decision)
                 self._tell(session, _DECISION_NOTICES[decision], event, registration)
@@ -347,6 +366,15 @@ class Registrations:
             else:
                 session.add(_change(registration, old, new, now, "staff", decision))
         return DecisionOutcome(registration.id, old, new, applied=True)
+
+    def forget_decision(self, event: Event, registration_id: str) -> None:
+        """Staff cleared the decision cell: nothing is undone, but the same value chosen again
+        applies again (e.g. `przyjęte` to restore someone who cancelled since)."""
+        with _stored(), self.store.transaction() as session:
+            registration = _by_id(session, registration_id, event)
+            if registration is not None:
+                registration.staff_decision = None
+                registration.staff_decision_skipped = None
 
     def promote(self, event: Event, *, now: datetime) -> list[Registration]:
         """Hand free seats to the waiting list in order (capacity raised, or a seat freed)."""
@@ -409,6 +437,20 @@ def _by_id(
     if event is not None:
         query = query.where(Registration.event_slug == event.slug)
     return session.scalar(query)
+
+
+def _participant_acted(
+    session: Session, registration: Registration, since: datetime | None
+) -> bool:
+    """Whether the participant changed the registration's status after `since`."""
+    if since is None:
+        return False
+    query = select(StatusChange.id).where(
+        StatusChange.registration_id == registration.id,
+        StatusChange.actor == "participant",
+        StatusChange.changed_at > since,
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def _change(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from zipfile import BadZipFile
@@ -95,27 +97,35 @@ def _text(value: object) -> str:
 
 
 class LocalSheet:
-    """A worksheet in a local workbook; each change is saved at once."""
+    """A worksheet in a local workbook. Each call loads the file as it is on disk and saves at
+    once, so what staff saved a moment ago is never written over with an older copy of ours."""
 
-    def __init__(self, sink: LocalWorkbookSink, workbook: Workbook, title: str, path: Path) -> None:
+    def __init__(self, sink: LocalWorkbookSink, title: str, path: Path) -> None:
         self._sink = sink
-        self._workbook = workbook
         self._title = title
         self._path = path
 
-    @property
-    def _worksheet(self) -> Worksheet:
-        worksheet: Worksheet = self._workbook[self._title]
-        return worksheet
+    def _load(self) -> tuple[Workbook, Worksheet]:
+        workbook = load_or_create(self._path)
+        if self._title not in workbook.sheetnames:  # staff removed it since: opened anew
+            raise SinkError(f"worksheet {self._title!r} is gone from {self._path}", permanent=False)
+        worksheet: Worksheet = workbook[self._title]
+        return workbook, worksheet
+
+    @contextmanager
+    def _editing(self) -> Iterator[Worksheet]:
+        workbook, worksheet = self._load()
+        yield worksheet
+        self._sink.save(workbook, self._path)
 
     def is_older_copy(self) -> bool:
         """Whether staff saved an older copy over the file since our last save."""
-        return self._sink.generation_of(self._workbook) < self._sink.last_generation(self._path)
+        workbook, _ = self._load()
+        return self._sink.generation_of(workbook) < self._sink.last_generation(self._path)
 
     def read(self) -> Table:
-        rows = [
-            [_text(value) for value in row] for row in self._worksheet.iter_rows(values_only=True)
-        ]
+        _, worksheet = self._load()
+        rows = [[_text(value) for value in row] for row in worksheet.iter_rows(values_only=True)]
         for row in rows:
             while row and row[-1] == "":
                 row.pop()
@@ -124,55 +134,50 @@ class LocalSheet:
         return rows
 
     def add_headers(self, names: list[str], at_column: int) -> list[str]:
-        worksheet = self._worksheet
-        for offset, name in enumerate(names):
-            cell = worksheet.cell(row=1, column=at_column + offset + 1)
-            set_text(cell, name)
-            cell.font = Font(bold=True)
         done = [f"header cells {', '.join(names)}"]
-        if DECISION_HEADER in names:
-            column = at_column + names.index(DECISION_HEADER)
-            add_decision_dropdown(worksheet, column)
-            done.append(f"the drop-down of decisions in column {get_column_letter(column + 1)}")
-        self._save()
+        with self._editing() as worksheet:
+            for offset, name in enumerate(names):
+                cell = worksheet.cell(row=1, column=at_column + offset + 1)
+                set_text(cell, name)
+                cell.font = Font(bold=True)
+            if DECISION_HEADER in names:
+                column = at_column + names.index(DECISION_HEADER)
+                add_decision_dropdown(worksheet, column)
+                done.append(f"the drop-down of decisions in column {get_column_letter(column + 1)}")
         return done
 
     def write(self, runs: list[CellRun]) -> None:
         if not runs:
             return
-        worksheet = self._worksheet
-        for run in runs:
-            for offset, value in enumerate(run.values):
-                set_text(worksheet.cell(row=run.row + 1, column=run.column + offset + 1), value)
-        self._save()
+        with self._editing() as worksheet:
+            for run in runs:
+                for offset, value in enumerate(run.values):
+                    cell = worksheet.cell(row=run.row + 1, column=run.column + offset + 1)
+                    set_text(cell, value)
 
     def append_rows(self, rows: Table) -> None:
-        worksheet = self._worksheet
-        next_row = self._last_table_row() + 1
-        for offset, row in enumerate(rows):
-            for column, value in enumerate(row, start=1):
-                set_text(worksheet.cell(row=next_row + offset, column=column), value)
-        self._save()
+        with self._editing() as worksheet:
+            next_row = _last_table_row(worksheet) + 1
+            for offset, row in enumerate(rows):
+                for column, value in enumerate(row, start=1):
+                    set_text(worksheet.cell(row=next_row + offset, column=column), value)
 
     def keep_dropdown(self, column: int) -> None:
         """The workbook's drop-down already runs to Excel's last row; one lost is put back."""
         letter = get_column_letter(column + 1)
-        for validation in self._worksheet.data_validations.dataValidation:
-            if f"{letter}2:" in str(validation.sqref):
-                return
-        add_decision_dropdown(self._worksheet, column)
-        self._save()
+        _, worksheet = self._load()
+        if any(f"{letter}2:" in str(v.sqref) for v in worksheet.data_validations.dataValidation):
+            return
+        with self._editing() as worksheet:
+            add_decision_dropdown(worksheet, column)
 
-    def _save(self) -> None:
-        self._sink.save(self._workbook, self._path)
 
-    def _last_table_row(self) -> int:
-        """The last row with any value (staff may have sorted or typed rows by hand)."""
-        worksheet = self._worksheet
-        for row in range(worksheet.max_row, 0, -1):
-            if any(cell.value not in (None, "") for cell in worksheet[row]):
-                return row
-        return 0
+def _last_table_row(worksheet: Worksheet) -> int:
+    """The last row with any value (staff may have sorted or typed rows by hand)."""
+    for row in range(worksheet.max_row, 0, -1):
+        if any(cell.value not in (None, "") for cell in worksheet[row]):
+            return row
+    return 0
 
 
 def add_decision_dropdown(worksheet: Worksheet, column: int) -> None:
@@ -247,7 +252,7 @@ class LocalWorkbookSink:
         title = excel_title(event.worksheet_title)
         if title not in workbook.sheetnames:
             return None
-        return LocalSheet(self, workbook, title, path)
+        return LocalSheet(self, title, path)
 
     def create(self, event: Event) -> LocalSheet:
         path = self.path(event)
@@ -255,8 +260,9 @@ class LocalWorkbookSink:
         title = excel_title(event.worksheet_title)
         worksheet = workbook.create_sheet(title, 0)
         _lay_out(worksheet)
-        sheet = LocalSheet(self, workbook, title, path)
-        sheet.add_headers(HEADERS, 0)  # the drop-down too; saves the workbook
+        self.save(workbook, path)
+        sheet = LocalSheet(self, title, path)
+        sheet.add_headers(HEADERS, 0)  # the drop-down too
         return sheet
 
     def write_summary(self, event: Event, table: SummaryTable) -> None:

@@ -17,8 +17,12 @@ from sheets.sink import CellRun
 
 UNKNOWN_ID = "Nieznany numer zgłoszenia – decyzji nie zastosowano."
 DUPLICATE_ID = (
-    "Ten numer zgłoszenia jest w arkuszu w kilku wierszach z różnymi decyzjami – "
-    "zostaw decyzję w jednym wierszu."
+    "Ten numer zgłoszenia jest w arkuszu w kilku wierszach – decyzji nie zastosowano. "
+    "Zostaw go w jednym wierszu."
+)
+RACED = (
+    "Decyzji nie zastosowano: uczestnik sam zmienił zgłoszenie w tym czasie. Jeśli decyzja "
+    "nadal obowiązuje, wyczyść pole i wybierz ją ponownie."
 )
 
 
@@ -28,6 +32,7 @@ def unknown_value(value: str) -> str:
 
 @dataclass(frozen=True)
 class RowDecision:
+    row: int  # 0-based, header = 0
     registration_id: str
     decision: Decision
 
@@ -35,19 +40,28 @@ class RowDecision:
 @dataclass(frozen=True)
 class Pulled:
     decisions: list[RowDecision]  # one per registration, in sheet order
+    cleared: list[str]  # registrations whose decision cell is empty
     notes: dict[int, str]  # row (0-based, header = 0) → the note it should carry ("" for none)
 
 
 def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
-    """The decisions typed in `table` for registrations in `known`, and every row's note."""
+    """The decisions typed in `table` for registrations in `known`, and every row's note.
+
+    An ID in more than one row (a row staff copied, or one moved while it was written) gets no
+    decision at all: which of the rows is the registration's cannot be told.
+    """
     if not table:
-        return Pulled([], {})
+        return Pulled([], [], {})
     header = table[0]
     id_column = header_index(header, ID_HEADER)
     decision_column = header_index(header, DECISION_HEADER)
     if decision_column is None:
-        return Pulled([], {})
-    found: dict[str, list[tuple[int, Decision]]] = {}
+        return Pulled([], [], {})
+    rows_of: dict[str, list[int]] = {}
+    for row_index, row in enumerate(table[1:], start=1):
+        rows_of.setdefault(cell(row, id_column).strip(), []).append(row_index)
+    decisions: list[RowDecision] = []
+    cleared: list[str] = []
     notes: dict[int, str] = {}
     for row_index, row in enumerate(table[1:], start=1):
         registration_id = cell(row, id_column).strip()
@@ -58,20 +72,19 @@ def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
         except UnknownDecision:
             notes[row_index] = unknown_value(typed)
             continue
+        if registration_id and len(rows_of[registration_id]) > 1:
+            if registration_id in known:
+                notes[row_index] = DUPLICATE_ID
+            continue
         if decision is None:
+            if registration_id in known:
+                cleared.append(registration_id)
             continue
         if registration_id not in known:
             notes[row_index] = UNKNOWN_ID
             continue
-        found.setdefault(registration_id, []).append((row_index, decision))
-    decisions = []
-    for registration_id, rows in found.items():
-        if len({decision for _, decision in rows}) > 1:
-            for row_index, _ in rows:
-                notes[row_index] = DUPLICATE_ID
-            continue
-        decisions.append(RowDecision(registration_id, rows[0][1]))
-    return Pulled(decisions, notes)
+        decisions.append(RowDecision(row_index, registration_id, decision))
+    return Pulled(decisions, cleared, notes)
 
 
 def note_runs(table: Sequence[Sequence[str]], notes: dict[int, str]) -> list[CellRun]:

@@ -49,11 +49,12 @@ class Written:
 
 
 def displaced(before: Sequence[Row], after: Sequence[Row], written: Sequence[Written]) -> bool:
-    """Whether the writes went anywhere but where they were meant to."""
+    """Whether the writes went anywhere but where they were meant to: an ID we wrote is now in
+    other rows than it was in before the write (a row staff copied stays in both)."""
     if not before or not after or not _same_header(before[0], after[0]):
         return True
-    positions = id_positions(after)
-    return any(positions.get(w.registration_id) != [w.row] for w in written)
+    was, now = id_positions(before), id_positions(after)
+    return any(now.get(w.registration_id) != was.get(w.registration_id) for w in written)
 
 
 def _same_header(one: Row, other: Row) -> bool:

@@ -28,8 +28,9 @@ from tenacity import (
 
 from registrations.event import Event
 from registrations.models import Registration
-from registrations.operations import NotFound, Registrations
+from registrations.operations import RACED, DecisionOutcome, NotFound, Registrations
 from sheets import reconcile
+from sheets.pull import RACED as RACED_NOTE
 from sheets.pull import Pulled, note_runs, pull
 from sheets.reconcile import Written
 from sheets.rows import (
@@ -100,6 +101,9 @@ class Syncer:
         self.still_leader = still_leader
         self._sheet_checked: dict[str, float] = {}
         self._pulled: dict[str, float] = {}
+        # A write by position that a failed attempt left unverified: checked (and repaired)
+        # first thing in the next attempt, before any decision is read from the sheet.
+        self._unverified: dict[str, tuple[Table, list[Written], dict[str, dict[str, str]]]] = {}
 
     def sync(self, events: list[Event]) -> bool:
         """Sync every event; True when all of them are complete."""
@@ -179,6 +183,7 @@ class Syncer:
     # -- one round ------------------------------------------------------------------------
 
     def _round(self, event: Event, target: str, report: RoundReport, *, pull_now: bool) -> None:
+        unverified = self._unverified.get(event.slug)
         for batch_number in range(MAX_BATCHES_PER_ROUND):
             self._ensure_leader()
             sheet = self.open(event, target, report)
@@ -192,10 +197,16 @@ class Syncer:
                     event.slug,
                 )
                 report.repairs.append("rewrote the service's columns over an older copy")
+            read_at = self.clock()
             table = self._complete_header(sheet, sheet.read(), event, report)
+            if unverified is not None:
+                self._verify(event, sheet, *unverified)
+                unverified = None
+                read_at = self.clock()
+                table = sheet.read()
             runs = []
             if batch_number == 0 and pull_now and self.registrations is not None:
-                pulled = self._apply_decisions(event, table, report)
+                pulled = self._apply_decisions(event, target, table, read_at, report)
                 runs += note_runs(table, pulled.notes)
             batch = self._pending(event, target)
             if not batch and not runs:
@@ -205,23 +216,24 @@ class Syncer:
             written: list[Written] = []
             appends: list[list[str]] = []
             for registration in batch:
-                rows = positions.get(registration.id)
-                if rows:  # rewritten in place (a row staff copied: the first one)
-                    runs += reconcile.update_runs(table[0], rows[0], expected[registration.id])
-                    written.append(Written(rows[0], registration.id))
-                else:  # new, or its row was deleted by staff: appended (again)
+                rows = positions.get(registration.id, [])
+                for row in rows:  # rewritten in place (every copy of a row staff copied)
+                    runs += reconcile.update_runs(table[0], row, expected[registration.id])
+                    written.append(Written(row, registration.id))
+                if not rows:  # new, or its row was deleted by staff: appended (again)
                     appends.append(place(table[0], expected[registration.id]))
             if runs:
                 self._ensure_leader()
+                self._unverified[event.slug] = (table, written, expected)
                 sheet.write(runs)
-            if written:
-                self._verify(sheet, table, written, expected)
-            if appends:
+            if appends:  # never held up by a write that needs repairing
                 self._ensure_leader()
                 sheet.append_rows(appends)
                 decision = header_index(table[0], DECISION_HEADER)
                 if decision is not None:
                     sheet.keep_dropdown(decision)
+            if runs:
+                self._verify(event, sheet, table, written, expected)
             with self.store.transaction() as session:
                 sync.mark_synced(session, {r.id: r.version for r in batch}, target, self.clock())
             report.appended += len(appends)
@@ -252,6 +264,7 @@ class Syncer:
 
     def _verify(
         self,
+        event: Event,
         sheet: RegistrationSheet,
         before: Table,
         written: list[Written],
@@ -261,6 +274,7 @@ class Syncer:
         for _ in range(REPAIR_ATTEMPTS):
             after = sheet.read()
             if not reconcile.displaced(before, after, written):
+                self._unverified.pop(event.slug, None)
                 return
             runs = reconcile.repairs(before, after, written, expected)
             self.logger.warning(
@@ -268,44 +282,52 @@ class Syncer:
             )
             self._ensure_leader()
             sheet.write(runs)
-            # What to look for next time: each registration in the row it is in now.
-            positions = reconcile.id_positions(sheet.read())
-            before = after
+            # What to look for next time: each registration in the rows it is in now.
+            before = sheet.read()
+            positions = reconcile.id_positions(before)
             written = [
-                Written(positions[w.registration_id][0], w.registration_id)
-                for w in written
-                if positions.get(w.registration_id)
+                Written(row, registration_id)
+                for registration_id in {w.registration_id for w in written}
+                for row in positions.get(registration_id, [])
             ]
+            self._unverified[event.slug] = (before, written, expected)
         raise SinkError("rows kept moving while being updated; retrying", permanent=False)
 
-    def _apply_decisions(self, event: Event, table: Table, report: RoundReport) -> Pulled:
-        """Carry out each decision typed since the last one applied to that registration."""
+    def _apply_decisions(
+        self, event: Event, target: str, table: Table, read_at: datetime, report: RoundReport
+    ) -> Pulled:
+        """Carry out each decision typed since the last one handled for that registration."""
         assert self.registrations is not None
         with self.store.transaction() as session:
-            query = select(Registration.id, Registration.staff_decision).where(
-                Registration.event_slug == event.slug
-            )
-            applied: dict[str, str | None] = {rid: done for rid, done in session.execute(query)}
-        pulled = pull(table, applied.keys())
+            query = select(
+                Registration.id, Registration.staff_decision, Registration.staff_decision_skipped
+            ).where(Registration.event_slug == event.slug)
+            handled = {rid: (done, skipped) for rid, done, skipped in session.execute(query)}
+            typed_after = sync.decisions_read_at(session, target)
+        pulled = pull(table, handled.keys())
+        for registration_id in pulled.cleared:
+            if handled[registration_id][0] is not None:
+                self.registrations.forget_decision(event, registration_id)
         for row in pulled.decisions:
-            if applied.get(row.registration_id) == row.decision.value:
-                continue
-            try:
-                outcome = self.registrations.decide(
-                    event, row.registration_id, row.decision, now=self.clock()
-                )
-            except NotFound:  # erased since the read
-                continue
-            if outcome.applied:
-                report.decided += 1
-                self.logger.info(
-                    "staff decision %r applied to %s of %s: %s → %s",
-                    row.decision.value,
-                    row.registration_id,
-                    event.slug,
-                    outcome.old_status.value,
-                    outcome.new_status.value,
-                )
+            done, skipped = handled[row.registration_id]
+            if done != row.decision.value:
+                try:
+                    outcome = self.registrations.decide(
+                        event,
+                        row.registration_id,
+                        row.decision,
+                        now=self.clock(),
+                        typed_after=typed_after,
+                    )
+                except NotFound:  # erased since the read
+                    continue
+                skipped = outcome.skipped
+                self._log_decision(event, row.registration_id, row.decision.value, outcome)
+                report.decided += outcome.applied
+            if skipped == RACED:
+                pulled.notes[row.row] = RACED_NOTE
+        with self.store.transaction() as session:
+            sync.record_decisions_read(session, target, read_at)
         for row_index, note in pulled.notes.items():
             if note:
                 self.logger.warning(
@@ -316,6 +338,27 @@ class Syncer:
                     note,
                 )
         return pulled
+
+    def _log_decision(
+        self, event: Event, registration_id: str, value: str, outcome: DecisionOutcome
+    ) -> None:
+        if outcome.applied:
+            self.logger.info(
+                "staff decision %r applied to %s of %s: %s → %s",
+                value,
+                registration_id,
+                event.slug,
+                outcome.old_status.value,
+                outcome.new_status.value,
+            )
+        elif outcome.skipped == RACED:
+            self.logger.warning(
+                "staff decision %r for %s of %s not carried out: the participant changed the "
+                "registration since the sheet was last read",
+                value,
+                registration_id,
+                event.slug,
+            )
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -328,14 +371,15 @@ class Syncer:
             return sync.any_synced(session, event.slug, target)
 
     def _pull_due(self, event: Event, target: str) -> bool:
-        """Time to read staff decisions (only from a worksheet that holds rows)."""
+        """Time to read staff decisions: every `pull_seconds`, from the first round on (so the
+        time of the last read is known before staff can type anything)."""
         if self.registrations is None:
             return False
         last = self._pulled.get(event.slug)
         if last is not None and time.monotonic() - last < self.pull_seconds:
             return False
         with self.store.transaction() as session:
-            return sync.any_synced(session, event.slug, target)
+            return sync.has_registrations(session, event.slug)
 
     def _has_pending(self, event: Event, target: str) -> bool:
         return bool(self._pending(event, target, limit=1))

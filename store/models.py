@@ -20,6 +20,7 @@ class SyncStatus(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_code: Mapped[str | None] = mapped_column(String(32))
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decisions_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Lease(Base):

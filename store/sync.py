@@ -56,6 +56,11 @@ def any_synced(session: Session, slug: str, target: str) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
+def has_registrations(session: Session, slug: str) -> bool:
+    query = select(Registration.id).where(Registration.event_slug == slug)
+    return session.scalar(query.limit(1)) is not None
+
+
 def mark_synced(session: Session, versions: dict[str, int], target: str, now: datetime) -> None:
     """Each registration's row in `target` now shows the version given (a later change keeps
     it pending)."""
@@ -103,3 +108,15 @@ def record_error(session: Session, target: str, message: str, code: str, now: da
 
 def statuses(session: Session, targets: Iterable[str]) -> list[SyncStatus]:
     return list(session.scalars(select(SyncStatus).where(SyncStatus.target.in_(list(targets)))))
+
+
+def decisions_read_at(session: Session, target: str) -> datetime | None:
+    """When staff decisions were last read from `target` (a decision seen now was typed later)."""
+    status = session.get(SyncStatus, target)
+    return status.decisions_read_at if status is not None else None
+
+
+def record_decisions_read(session: Session, target: str, at: datetime) -> None:
+    status = session.get(SyncStatus, target) or SyncStatus(target=target)
+    status.decisions_read_at = at
+    session.add(status)

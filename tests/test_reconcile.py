@@ -129,15 +129,21 @@ def test_decisions_are_found_by_id_and_problems_noted_per_row() -> None:
     ]
 
 
-def test_the_same_decision_on_a_copied_row_is_applied_once() -> None:
+def test_no_decision_is_taken_from_an_id_in_several_rows_however_alike_they_are() -> None:
+    # A copied row, or a row our write landed on while staff sorted: which of the rows is the
+    # registration's cannot be told, so none of them decides.
     grid = table(
         ["R-4", "potwierdzone", "rezygnacja", "", "Ewa"],
-        ["R-4", "potwierdzone", "rezygnacja", "", "Ewa (kopia)"],
+        ["R-4", "potwierdzone", "", "", "Ewa (kopia)"],
     )
 
     pulled = pull(grid, known={"R-4"})
 
-    assert [(d.registration_id, d.decision) for d in pulled.decisions] == [
-        ("R-4", Decision.CANCELLED)
-    ]
-    assert set(pulled.notes.values()) == {""}
+    assert pulled.decisions == [] and pulled.cleared == []
+    assert pulled.notes == {1: DUPLICATE_ID, 2: DUPLICATE_ID}
+
+
+def test_an_empty_decision_cell_is_reported_as_cleared() -> None:
+    pulled = pull(table(["R-1", "rezygnacja", "", "", "Ala"]), known={"R-1"})
+
+    assert pulled.cleared == ["R-1"] and pulled.decisions == []

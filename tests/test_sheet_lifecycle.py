@@ -23,7 +23,7 @@ from config.settings import Settings
 from registrations.models import Registration, StatusChange
 from sheets.factory import make_sink
 from sheets.rows import DECISION_HEADER, ID_HEADER, NOTES_HEADER, STATUS_HEADER
-from sheets.sink import CellRun, RegistrationSheet, Sink
+from sheets.sink import CellRun, RegistrationSheet, Sink, SinkError
 from tests.conftest import OPEN, FakeClock, Mailbox, own_events, valid_payload
 from tests.sheet_harness import GoogleStaff, WorkbookStaff
 
@@ -265,12 +265,14 @@ def test_a_changed_registration_whose_row_staff_deleted_is_appended_again(office
 
 
 class SortsOnFirstWrite:
-    """A sink whose worksheet is sorted by staff right between the syncer's read and its write."""
+    """A sink whose worksheet is sorted by staff right between the syncer's read and its write;
+    with `fail_check`, Google then also fails the read that checks the write."""
 
-    def __init__(self, sink: Sink, staff: Any) -> None:
+    def __init__(self, sink: Sink, staff: Any, fail_check: bool = False) -> None:
         self._sink = sink
         self._staff = staff
         self.sorted = False
+        self.fail_check = fail_check
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sink, name)
@@ -298,7 +300,16 @@ class _Sorting:
             grid = self._owner._staff.grid(self._event)
             self._owner._staff.sort_rows(self._event, grid[0].index("Imię"), descending=True)
             self._sheet = self._owner._sink.find(self._event)  # type: ignore[assignment]
+            self._sheet.write(runs)
+            self._failing = self._owner.fail_check
+            return
         self._sheet.write(runs)
+
+    def read(self) -> Any:
+        if getattr(self, "_failing", False):
+            self._failing = self._owner.fail_check = False
+            raise SinkError("Google answered 503 to reading the worksheet", permanent=False)
+        return self._sheet.read()
 
 
 @pytest.mark.parametrize("kind", ["workbook", "google"])
@@ -764,3 +775,129 @@ def test_after_the_close_off_staff_get_one_digest_of_changes_per_interval(
     [second] = later
     assert "Osoba1 Nowak" in str(second.get_body(("plain",)).get_content())  # type: ignore[union-attr]
     assert "Osoba0 Nowak" not in str(second.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+# -- what the review found: copies, stale decisions, interrupted repairs ------------------------
+
+
+def _copy_row_below(office: Office, registration_id: str) -> None:
+    """Staff copy a whole row and paste it under the table (Ctrl+C, Ctrl+V)."""
+    grid = office.grid()
+    [row] = [r for r in grid[1:] if r and r[grid[0].index(ID_HEADER)] == registration_id]
+    target = len(grid)
+    for column, value in enumerate(row):
+        if value:
+            office.staff.set_cell(office.event, target, column, value)
+
+
+def test_a_row_staff_copied_never_stops_the_sync_and_decides_nothing(office: Office) -> None:
+    [copied] = office.register()
+    office.round()
+    _copy_row_below(office, copied["id"])
+
+    token = copied["manage_url"].rsplit("/", 1)[1]
+    office.client.patch(f"/api/registrations/{token}", json={"role": "skarbnik"})
+    [later] = office.register(1, start=1)
+    office.round()
+
+    grid = office.grid()
+    ids = [row[grid[0].index(ID_HEADER)] for row in grid[1:]]
+    assert ids.count(copied["id"]) == 2 and later["id"] in ids
+    copies = [row for row in grid[1:] if row[grid[0].index(ID_HEADER)] == copied["id"]]
+    role = grid[0].index("Funkcja w przedsiębiorstwie")
+    notes = grid[0].index(NOTES_HEADER)
+    assert [row[role] for row in copies] == ["skarbnik", "skarbnik"]
+    assert all(
+        row[notes].startswith("Ten numer zgłoszenia jest w arkuszu w kilku") for row in copies
+    )
+    health = office.client.get("/healthz").get_json()
+    assert health["sync"]["last_error"] is None and health["sync"]["pending"] == 0
+
+
+def test_a_decision_typed_before_the_participant_acted_is_not_carried_out_but_noted(
+    office: Office, clock: FakeClock
+) -> None:
+    office.register(3)
+    [waiting] = office.register(1, start=3)
+    office.round()  # the sheet is read: staff type after this
+    office.deliver()
+
+    office.type_in(waiting["id"], DECISION_HEADER, "przyjęte")  # staff, seeing the waiting list
+    clock.advance(5)
+    office.client.delete(f"/api/registrations/{waiting['manage_url'].rsplit('/', 1)[1]}")
+    office.round()
+    office.round()
+
+    assert office.status(waiting["id"]) == "cancelled"  # the participant's commit came first
+    assert office.row(waiting["id"])[NOTES_HEADER].startswith("Decyzji nie zastosowano")
+    assert [m["Subject"] for m in office.deliver()] == ["Rezygnacja przyjęta: Otwarte"]
+
+    office.type_in(waiting["id"], DECISION_HEADER, "")  # staff check, clear and choose again
+    office.round()
+    office.type_in(waiting["id"], DECISION_HEADER, "przyjęte")
+    office.round()
+
+    assert office.status(waiting["id"]) == "confirmed"
+    assert office.row(waiting["id"])[NOTES_HEADER] == ""
+
+
+def test_clearing_a_decision_lets_staff_restore_someone_who_cancelled_since(
+    office: Office, clock: FakeClock
+) -> None:
+    office.register(3)
+    [waiting] = office.register(1, start=3)
+    office.round()
+    office.type_in(waiting["id"], DECISION_HEADER, "przyjęte")
+    office.round()
+    assert office.status(waiting["id"]) == "confirmed"
+
+    clock.advance(60)
+    office.client.delete(f"/api/registrations/{waiting['manage_url'].rsplit('/', 1)[1]}")
+    office.round()
+    clock.advance(60)  # … then phones to come after all
+    office.type_in(waiting["id"], DECISION_HEADER, "")
+    office.round()
+    office.type_in(waiting["id"], DECISION_HEADER, "przyjęte")
+    office.round()
+
+    assert office.status(waiting["id"]) == "confirmed"
+    assert office.row(waiting["id"])[STATUS_HEADER] == "potwierdzone"
+
+
+@pytest.mark.parametrize("kind", ["workbook", "google"])
+def test_a_repair_cut_short_by_google_is_finished_before_any_decision_is_read(
+    kind: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    smtp_server: Mailbox,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Our write lands on the row of someone staff rejected (a sort in between); Google then
+    fails the read that would have caught it. The next attempt puts the rows right first:
+    the rejection is not read as a decision about the participant whose data landed there."""
+
+    def wrap(sink: Sink, staff: Any) -> Sink:
+        return SortsOnFirstWrite(sink, staff, fail_check=True)  # type: ignore[return-value]
+
+    office = make_office(kind, tmp_path, clock, smtp_server, _emulator(request, kind), wrap=wrap)
+    try:
+        [changed, rejected] = office.register(2)
+        office.round()
+        office.type_in(rejected["id"], DECISION_HEADER, "odrzucone")
+        office.round()
+        office.deliver()
+
+        token = changed["manage_url"].rsplit("/", 1)[1]
+        office.client.patch(f"/api/registrations/{token}", json={"role": "skarbnik"})
+        office.round()  # sorted mid-write, the check read fails, the retry repairs first
+        office.round()
+        rows = (office.row(changed["id"]), office.row(rejected["id"]))
+        statuses = (office.status(changed["id"]), office.status(rejected["id"]))
+        subjects = [m["Subject"] for m in office.deliver()]
+    finally:
+        close(office)
+
+    assert statuses == ("confirmed", "rejected")
+    assert rows[0]["Funkcja w przedsiębiorstwie"] == "skarbnik" and rows[0][DECISION_HEADER] == ""
+    assert rows[1][DECISION_HEADER] == "odrzucone" and rows[1]["Imię"] == "Osoba1"
+    assert subjects == ["Zmiana danych zgłoszenia: Otwarte"]

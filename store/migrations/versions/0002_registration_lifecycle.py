@@ -69,6 +69,11 @@ def upgrade() -> None:
             batch_op.f("ix_status_changes_registration_id"), ["registration_id"], unique=False
         )
 
+    with op.batch_alter_table("sync_status", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("decisions_read_at", sa.DateTime(timezone=True), nullable=True)
+        )
+
     with op.batch_alter_table("event_state", schema=None) as batch_op:
         batch_op.add_column(sa.Column("summary_fingerprint", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("digest_sent_at", sa.DateTime(timezone=True), nullable=True))
@@ -81,6 +86,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("token_lookup", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("link_sent_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("staff_decision", sa.String(length=16), nullable=True))
+        batch_op.add_column(
+            sa.Column("staff_decision_skipped", sa.String(length=32), nullable=True)
+        )
         batch_op.add_column(sa.Column("synced_version", sa.Integer(), nullable=True))
         batch_op.create_unique_constraint(
             batch_op.f("registrations_token_lookup_key"), ["token_lookup"]
@@ -102,12 +110,16 @@ def downgrade() -> None:
     with op.batch_alter_table("registrations", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("registrations_token_lookup_key"), type_="unique")
         batch_op.drop_column("synced_version")
+        batch_op.drop_column("staff_decision_skipped")
         batch_op.drop_column("staff_decision")
         batch_op.drop_column("link_sent_at")
         batch_op.drop_column("token_lookup")
         batch_op.drop_column("token_nonce")
         batch_op.drop_column("updated_at")
         batch_op.drop_column("version")
+
+    with op.batch_alter_table("sync_status", schema=None) as batch_op:
+        batch_op.drop_column("decisions_read_at")
 
     with op.batch_alter_table("event_state", schema=None) as batch_op:
         batch_op.drop_column("digest_cursor")
