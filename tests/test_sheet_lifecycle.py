@@ -877,7 +877,7 @@ def test_a_repair_cut_short_by_google_is_finished_before_any_decision_is_read(
     the rejection is not read as a decision about the participant whose data landed there."""
 
     def wrap(sink: Sink, staff: Any) -> Sink:
-        return SortsOnFirstWrite(sink, staff, fail_check=True)  # type: ignore[return-value]
+        return SortsOnFirstWrite(sink, staff, fail_check=True)
 
     office = make_office(kind, tmp_path, clock, smtp_server, _emulator(request, kind), wrap=wrap)
     try:
