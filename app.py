@@ -15,7 +15,7 @@ from flask import Flask, current_app, request
 from flask.cli import FlaskGroup
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 import sheets.commands as sheets_commands
 from config.events import EventFileError, load_events
@@ -31,7 +31,7 @@ from mail.participants import ParticipantMail
 from mail.transport import make_transport
 from registrations.event import Event
 from registrations.models import Registration
-from registrations.operations import Registrations
+from registrations.operations import Registrations, StoreUnavailable
 from registrations.tokens import LinkTokens
 from sheets.factory import make_sink, make_syncer
 from sheets.sink import Sink
@@ -90,6 +90,7 @@ def create_app(
     staff_commands.init_app(app)
     corrections.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(StoreUnavailable, _store_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
     if settings.run_worker:
         _start_worker_on_first_request(app)
@@ -252,7 +253,16 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
     return api.http_error(exc) if request.path.startswith("/api/") else views.error_page(exc)
 
 
+def _store_unavailable(exc: StoreUnavailable) -> ResponseReturnValue:
+    """The database is briefly away: a Polish 503, and the log names the route (no token)."""
+    route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+    current_app.logger.error("store unavailable on %s %s: %s", request.method, route, exc)
+    return _http_error(ServiceUnavailable())
+
+
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:
     """Log the bug with its traceback; the participant gets a plain 500 page or JSON."""
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    # The route's pattern, never the path: a path may carry a private link's token.
+    route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+    current_app.logger.exception("unhandled error on %s %s", request.method, route)
     return _http_error(InternalServerError())

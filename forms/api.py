@@ -20,7 +20,6 @@ from forms.messages import (
     UNKNOWN_LINK,
     change_not_allowed,
 )
-from forms.views import private
 from registrations.dates import date_pl
 from registrations.event import Event
 from registrations.models import Registration
@@ -108,7 +107,6 @@ def create_registration(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/registrations/<token>")
-@private
 def get_registration(token: str) -> ResponseReturnValue:
     svc = services()
     try:
@@ -120,7 +118,6 @@ def get_registration(token: str) -> ResponseReturnValue:
 
 
 @bp.patch("/registrations/<token>")
-@private
 def change_registration(token: str) -> ResponseReturnValue:
     svc = services()
     try:
@@ -145,7 +142,6 @@ def change_registration(token: str) -> ResponseReturnValue:
 
 
 @bp.delete("/registrations/<token>")
-@private
 def cancel_registration(token: str) -> ResponseReturnValue:
     svc = services()
     try:

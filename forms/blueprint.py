@@ -18,6 +18,7 @@ bp.add_url_rule(f"{MANAGE_RULE}/rezygnacja", view_func=manage.cancel, methods=["
 bp.add_url_rule(
     "/wydarzenia/<slug>/przypomnij-link", view_func=manage.remind, methods=["GET", "POST"]
 )
+bp.after_app_request(views.keep_private)
 
 
 def manage_url(base_url: str, slug: str, token: str) -> str:

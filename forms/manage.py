@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 
 from config.services import services
 from forms.messages import REFUSALS, STORE_UNAVAILABLE, change_not_allowed
-from forms.views import TEXT_FIELDS, csrf_problem, form_context, form_payload, private
+from forms.views import TEXT_FIELDS, csrf_problem, form_context, form_payload
 from registrations.errors import GENERAL
 from registrations.event import Event
 from registrations.models import Registration
@@ -43,7 +43,6 @@ LINK_SENT = (
 )
 
 
-@private
 def registration(slug: str, token: str) -> ResponseReturnValue:
     svc = services()
     event, found = _find(slug, token)
@@ -74,7 +73,6 @@ def registration(slug: str, token: str) -> ResponseReturnValue:
     return redirect(url_for("forms.registration", slug=slug, token=token), code=303)
 
 
-@private
 def cancel(slug: str, token: str) -> ResponseReturnValue:
     """The confirmation step (GET), then the cancellation itself (POST)."""
     svc = services()

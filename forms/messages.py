@@ -49,6 +49,7 @@ ERROR_PAGES = {
     413: "Przesłane dane są zbyt duże.",
     415: "Nieobsługiwany format danych.",
     500: "Coś poszło nie tak. Spróbuj ponownie za chwilę.",
+    503: "Chwilowa awaria – spróbuj ponownie za chwilę.",
 }
 UNKNOWN_LINK = (
     "Nie znaleziono zgłoszenia dla tego linku. Sprawdź, czy link jest pełny, albo poproś "

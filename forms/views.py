@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, ParamSpec
+from typing import Any
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import Response, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
@@ -47,20 +45,18 @@ TEXT_FIELDS = (
     "special_needs",
 )
 CHECKBOXES = ("consent_personal_data", "consent_image")
-P = ParamSpec("P")
 
 
-def private(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
-    """A page that carries a private link: never cached, never sent on as a Referer."""
+PRIVATE_ENDPOINTS = frozenset({"forms.confirmation"})  # shows the link, though not in its URL
 
-    @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-        response = current_app.make_response(view(*args, **kwargs))
+
+def keep_private(response: Response) -> Response:
+    """Every answer that carries a private link (errors too): never cached, never a Referer."""
+    rule = request.url_rule
+    if (rule is not None and "<token>" in rule.rule) or request.endpoint in PRIVATE_ENDPOINTS:
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
-        return response
-
-    return wrapper
+    return response
 
 
 def form_payload(
@@ -126,7 +122,6 @@ def registration_form(slug: str) -> ResponseReturnValue:
     return redirect(url_for("forms.confirmation", slug=slug), code=303)
 
 
-@private
 def confirmation(slug: str) -> ResponseReturnValue:
     """The ID, the status and the private link, so a mistyped e-mail address loses nothing."""
     svc = services()

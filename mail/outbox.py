@@ -189,10 +189,15 @@ class OutboxSender:
         try:
             where = self.transport.send(message)
         except smtplib.SMTPRecipientsRefused as exc:
-            self._failed(message_id, f"recipient refused: {_codes(exc)}", permanent=True)
+            # 5xx: the address is refused for good; 4xx (greylisting, a full mailbox): later.
+            permanent = all(code >= 500 for code, _ in exc.recipients.values())
+            self._failed(message_id, f"recipient refused: {_codes(exc)}", permanent=permanent)
+            return False
+        except smtplib.SMTPNotSupportedError as exc:  # e.g. an address needing SMTPUTF8
+            self._failed(message_id, f"not supported by the server: {exc}", permanent=True)
             return False
         except (smtplib.SMTPException, OSError) as exc:
-            self._failed(message_id, f"{exc.__class__.__name__}: {exc}", permanent=False)
+            self._failed(message_id, _without_addresses(exc), permanent=False)
             return False
         with self.store.transaction() as session:
             row = session.get(OutboxMessage, message_id, with_for_update=True)
@@ -232,6 +237,16 @@ class OutboxSender:
         """Exponential with full jitter, capped: a server that is down is not hammered."""
         ceiling = min(self.backoff_seconds * 2 ** (attempts - 1), self.backoff_max_seconds)
         return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def _without_addresses(exc: Exception) -> str:
+    """The failure for the log: the server's code, not its text (which often names the
+    recipient), or the error's class for a network failure."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.__class__.__name__}: {exc.smtp_code}"
+    if isinstance(exc, OSError):
+        return f"{exc.__class__.__name__}: {exc.strerror or exc}"
+    return exc.__class__.__name__
 
 
 def _codes(exc: smtplib.SMTPRecipientsRefused) -> str:

@@ -24,6 +24,7 @@ from registrations.event import Event
 from registrations.models import Registration
 from registrations.notices import Notice, NoticeKind
 from registrations.status import Status
+from registrations.validators import ascii_address
 from store.models import OutboxMessage
 
 LinkFor = Callable[[Registration], str]
@@ -147,7 +148,7 @@ class ParticipantMail:
             )
         return compose(
             sender=self.sender,
-            to=[registration.email],
+            to=[ascii_address(registration.email)],
             subject=f"{subject}: {event.short_title or event.title}",
             text=text,
             html=str(html),

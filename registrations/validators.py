@@ -30,11 +30,28 @@ def clean_multiline(value: str) -> str:
 
 
 def normalise_email(value: str) -> str:
-    """A syntactically valid address (no DNS look-up), in its normalised form."""
+    """A syntactically valid address (no DNS look-up), in its normalised form.
+
+    Letters like ż before the @ need SMTPUTF8, which most mail servers do not offer, so such an
+    address could never be written to: it is refused with a word on why.
+    """
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        return validate_email(value, check_deliverability=False, allow_smtputf8=False).normalized
     except EmailNotValidError as exc:
+        if "before the @-sign" in str(exc):
+            raise ValueError(
+                "Adres e-mail nie może zawierać polskich liter przed znakiem @."
+            ) from exc
         raise ValueError("Podaj poprawny adres e-mail, np. jan.kowalski@example.pl.") from exc
+
+
+def ascii_address(value: str) -> str:
+    """The address as a mail server takes it: a domain with Polish letters in its IDNA form."""
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return value
+    return checked.ascii_email or value
 
 
 def normalise_phone(value: str) -> str:

@@ -18,6 +18,7 @@ from app import create_app
 from config.services import Services
 from config.settings import Settings
 from registrations.models import Registration, StatusChange
+from registrations.operations import StoreUnavailable
 from tests.conftest import KLASTER, OPEN, FakeClock, Mailbox, valid_payload, write_event
 
 OPEN_URL = f"/api/events/{OPEN}/registrations"
@@ -636,3 +637,49 @@ def test_an_invalid_change_on_the_page_keeps_what_was_typed(client: FlaskClient)
     assert response.status_code == 422
     assert "Podaj poprawny numer telefonu" in response.text
     assert 'value="12"' in response.text
+
+
+def test_a_store_failure_behind_the_link_is_a_polish_503_and_the_token_never_reaches_the_log(
+    app: Flask,
+    client: FlaskClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    [body] = register(client)
+    token = token_of(body)
+
+    def store_down(*args: Any, **kwargs: Any) -> Any:
+        raise StoreUnavailable("SELECT … FROM registrations")
+
+    monkeypatch.setattr(svc(app).registrations, "by_token", store_down)
+    page = client.get(f"/wydarzenia/{OPEN}/zgloszenie/{token}")
+    answer = client.get(f"/api/registrations/{token}")
+
+    assert page.status_code == 503 and "Chwilowa awaria" in page.text
+    assert answer.status_code == 503 and answer.get_json()["error"] == "service_unavailable"
+    for response in (page, answer):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert token not in caplog.text
+    assert "/wydarzenia/<slug>/zgloszenie/<token>" in caplog.text
+
+
+def test_an_unexpected_error_behind_the_link_logs_the_route_not_the_token(
+    app: Flask,
+    client: FlaskClient,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    [body] = register(client)
+    token = token_of(body)
+
+    def bug(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(svc(app).registrations, "by_token", bug)
+    response = client.get(f"/api/registrations/{token}")
+
+    assert response.status_code == 500
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "unhandled error on GET /api/registrations/<token>" in caplog.text
+    assert token not in caplog.text

@@ -34,6 +34,7 @@ class Server:
         self.port = port
         self.messages: list[Any] = []
         self.refuse = refuse
+        self.refuse_code = "550 5.1.1 no such user"
         self._controller: Controller | None = None
 
     def start(self) -> None:
@@ -44,7 +45,7 @@ class Server:
                 self, server: Any, session: Any, envelope: Any, address: str, options: Any
             ) -> str:
                 if outer.refuse and address == outer.refuse:
-                    return "550 5.1.1 no such user"
+                    return outer.refuse_code
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 
@@ -314,3 +315,50 @@ def test_a_refused_recipient_is_given_up_at_once_and_the_body_dropped(
     assert sent.sent_at is not None and sent.body is None
     assert health["mail"]["given_up"] == 1
     assert "osoba0@example.pl" not in caplog.text  # no personal data in the log
+
+
+def test_a_temporary_refusal_is_retried_and_a_lasting_one_given_up(
+    tmp_path: Path, clock: FakeClock, smtp_port: Server
+) -> None:
+    smtp_port.refuse = "osoba0@example.pl"
+    smtp_port.refuse_code = "450 4.2.1 mailbox busy, try later"
+    smtp_port.start()
+    app = create_app(mail_settings(tmp_path, smtp_port.port), clock=clock)
+    try:
+        register(app, 1)
+        svc(app).mail_worker.run_once()
+        [greylisted] = outbox_rows(app)
+        smtp_port.refuse = None
+        clock.advance(60)
+        svc(app).mail_worker.run_once()
+        [later] = outbox_rows(app)
+    finally:
+        svc(app).store.dispose()
+
+    assert greylisted.gave_up_at is None and greylisted.attempts == 1
+    assert later.sent_at is not None
+    assert [m["To"] for m in smtp_port.messages] == ["osoba0@example.pl"]
+
+
+def test_an_address_with_polish_letters_before_the_at_is_refused_and_an_idn_domain_is_sent(
+    tmp_path: Path, clock: FakeClock, smtp_server: Mailbox
+) -> None:
+    app = create_app(mail_settings(tmp_path, smtp_server.port), clock=clock)
+    client = app.test_client()
+    try:
+        refused = client.post(
+            URL, json=valid_payload(email="żaneta@example.pl", enterprise_name="Firma 1")
+        )
+        accepted = client.post(
+            URL, json=valid_payload(email="anna@żabka.pl", enterprise_name="Firma 2")
+        )
+        svc(app).mail_worker.run_once()
+    finally:
+        svc(app).store.dispose()
+
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"]["email"] == (
+        "Adres e-mail nie może zawierać polskich liter przed znakiem @."
+    )
+    assert accepted.status_code == 201
+    assert [m["To"] for m in smtp_server.messages] == ["anna@xn--abka-99a.pl"]
