@@ -84,12 +84,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _lease_outlasts_a_batch(self) -> Settings:
-        # The syncer renews the lease, then reads the header and the ID column before it
-        # renews again and appends: the lease must outlast those two reads.
-        if self.worker_lease_seconds <= 2 * self.sheets_timeout_seconds:
+        # The syncer renews the lease, then reads the sheet before it renews again and writes:
+        # the lease must outlast those two calls. It renews it again before waiting for a write
+        # whose answer was lost (or before a backoff): the lease must outlast that wait too, or
+        # another process could append before the lost write lands.
+        lease = self.worker_lease_seconds
+        if lease <= 2 * self.sheets_timeout_seconds:
             raise ValueError(
-                f"WORKER_LEASE_SECONDS ({self.worker_lease_seconds:g}) must be more than "
+                f"WORKER_LEASE_SECONDS ({lease:g}) must be more than "
                 f"2 × SHEETS_TIMEOUT_SECONDS ({self.sheets_timeout_seconds:g})"
+            )
+        longest_wait = max(self.sheets_in_flight_settle_seconds, self.sheets_backoff_max_seconds)
+        if lease <= longest_wait:
+            raise ValueError(
+                f"WORKER_LEASE_SECONDS ({lease:g}) must be more than "
+                "SHEETS_IN_FLIGHT_SETTLE_SECONDS and SHEETS_BACKOFF_MAX_SECONDS "
+                f"({longest_wait:g})"
             )
         return self
 

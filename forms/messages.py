@@ -11,6 +11,7 @@ from registrations.operations import (
     ClosedOff,
     EnterpriseLimitReached,
     RegistrationRefused,
+    WithdrawnBefore,
 )
 
 # In the form's order, so an error summary reads top to bottom (general problems first).
@@ -34,6 +35,9 @@ FIELD_LABELS = {
 REFUSALS: dict[type[RegistrationRefused], str] = {
     AlreadyRegistered: "Ten adres e-mail jest już zgłoszony na to wydarzenie. Link do zgłoszenia "
     "(podgląd, zmiana, rezygnacja) możesz otrzymać ponownie – użyj opcji „Nie mam linku”.",
+    WithdrawnBefore: "Zgłoszenie z tym adresem e-mail zostało wcześniej anulowane lub odrzucone. "
+    "Jeśli chcesz jednak wziąć udział, skontaktuj się z organizatorem – może przywrócić "
+    "zgłoszenie.",
     EnterpriseLimitReached: "Z tego przedsiębiorstwa zgłosiła się już maksymalna liczba osób.",
     ClosedOff: "Rejestracja na to wydarzenie jest zamknięta.",
 }

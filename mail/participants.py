@@ -25,6 +25,7 @@ from registrations.models import Registration
 from registrations.notices import Notice, NoticeKind
 from registrations.status import Status
 from registrations.validators import ascii_address
+from registrations.window import Window, window
 from store.models import OutboxMessage
 
 LinkFor = Callable[[Registration], str]
@@ -32,7 +33,7 @@ LinkFor = Callable[[Registration], str]
 _INTROS: dict[NoticeKind, str] = {
     NoticeKind.CHANGED: "zapisaliśmy zmiany w Twoim zgłoszeniu. Aktualne dane widać pod linkiem.",
     NoticeKind.CANCELLED: "Twoje zgłoszenie zostało anulowane (rezygnacja z udziału). "
-    "Dziękujemy za informację – miejsce przekazujemy kolejnej osobie.",
+    "Dziękujemy za informację.",
     NoticeKind.PROMOTED: "zwolniło się miejsce – Twój udział jest teraz potwierdzony. "
     "Jeśli nie możesz przyjechać, zrezygnuj przez link poniżej, aby miejsce otrzymała "
     "kolejna osoba.",
@@ -90,14 +91,16 @@ class ParticipantMail:
         notice = Notice(
             NoticeKind(row.kind), event, registration, Status(row.status), row.waiting_position
         )
-        return self.message(notice, message_id=row.message_id)
+        return self.message(notice, window(session, event, self.clock()), row.message_id)
 
-    def message(self, notice: Notice, message_id: str | None = None) -> EmailMessage:
+    def message(
+        self, notice: Notice, window: Window, message_id: str | None = None
+    ) -> EmailMessage:
         event, registration = notice.event, notice.registration
         subject, intro = _subject_and_intro(notice)
         facts = _facts(notice)
         link = self.link_for(registration)
-        rights = _what_the_link_allows(event, notice.status)
+        rights = _what_the_link_allows(window, notice.status)
         contact = event.contact
         signature = (
             f"W razie pytań: {contact.name}, {contact.role}, tel. {contact.phone}, "
@@ -202,13 +205,15 @@ def _facts(notice: Notice) -> list[tuple[str, str]]:
     return facts
 
 
-def _what_the_link_allows(event: Event, status: Status) -> str:
-    if not status.active:
+def _what_the_link_allows(window: Window, status: Status) -> str:
+    """What the link still lets the participant do when the e-mail is sent."""
+    event = window.event
+    cancel = f"rezygnacja do {date_pl(event.starts_on - timedelta(days=1))} r."
+    if not status.active or not window.cancellation_allowed:
         return "podgląd"
-    return (
-        f"podgląd, zmiana danych do {date_pl(event.registration_deadline)} r., "
-        f"rezygnacja do {date_pl(event.starts_on - timedelta(days=1))} r."
-    )
+    if not window.changes_allowed:
+        return f"podgląd, {cancel}"
+    return f"podgląd, zmiana danych do {date_pl(window.closed_on)} r., {cancel}"
 
 
 def calendar(event: Event, registration: Registration) -> bytes:

@@ -154,7 +154,7 @@ class EventState(Base):
     closed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     summary_written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     protected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    mail_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mail_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # unused since 0002
     mail_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_off_error: Mapped[str | None] = mapped_column(Text)
     summary_fingerprint: Mapped[str | None] = mapped_column(String(64))

@@ -78,6 +78,10 @@ class AlreadyRegistered(RegistrationRefused):
     code = "already_registered"
 
 
+class WithdrawnBefore(AlreadyRegistered):
+    """The address's registration was cancelled or rejected: only staff can bring it back."""
+
+
 class EnterpriseLimitReached(RegistrationRefused):
     code = "enterprise_limit_reached"
 
@@ -473,11 +477,12 @@ def _change(
 
 
 def _check_unique(session: Session, event: Event, data: RegistrationIn) -> None:
-    same_email = select(Registration.id).where(
+    same_email = select(Registration.status).where(
         Registration.event_slug == event.slug, Registration.email_key == data.email_key
     )
-    if session.scalar(same_email) is not None:
-        raise AlreadyRegistered()
+    status = session.scalar(same_email)
+    if status is not None:
+        raise AlreadyRegistered() if Status(status).active else WithdrawnBefore()
 
 
 def _check_enterprise(

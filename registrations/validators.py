@@ -38,7 +38,7 @@ def normalise_email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False, allow_smtputf8=False).normalized
     except EmailNotValidError as exc:
-        if "before the @-sign" in str(exc):
+        if str(exc).startswith("Internationalized characters before the @-sign"):
             raise ValueError(
                 "Adres e-mail nie może zawierać polskich liter przed znakiem @."
             ) from exc

@@ -392,6 +392,7 @@ class Syncer:
             # land before the sheet is read again, or the retry would append rows twice.
             failure = state.outcome.exception() if state.outcome else None
             settle = self.in_flight_settle_seconds if getattr(failure, "in_flight", False) else 0
+            self.still_leader()  # renewed: no other process appends while a lost write lands
             return max(backoff(state), settle)
 
         return Retrying(

@@ -15,11 +15,12 @@ from enum import StrEnum
 from typing import Any
 
 from markupsafe import escape
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from config.services import Services
-from mail.transport import Transport, compose, make_transport
+from mail.outbox import enqueue
+from mail.transport import compose
 from registrations.dates import date_pl
 from registrations.event import Event
 from registrations.models import EventState
@@ -39,7 +40,6 @@ from staff.summary import (
 from store import Store
 
 LATE_AFTER = timedelta(minutes=5)
-MAIL_CLAIM_STALE_AFTER = timedelta(minutes=10)
 
 
 class Outcome(StrEnum):
@@ -58,7 +58,6 @@ class CloseOff:
         store: Store,
         sink: Sink,
         syncer: Syncer,
-        outbox: Transport,
         clock: Callable[[], datetime],
         logger: logging.Logger,
         *,
@@ -69,7 +68,6 @@ class CloseOff:
         self.store = store
         self.sink = sink
         self.syncer = syncer
-        self.outbox = outbox
         self.clock = clock
         self.logger = logger
         self.sender = sender
@@ -157,30 +155,21 @@ class CloseOff:
         return summary
 
     def _send_once(self, event: Event, summary: Summary, now: datetime) -> None:
-        """The staff e-mail, once: claimed first; a claim left by a killed run goes stale."""
+        """The staff e-mail, once: queued in the outbox in the transaction that records it, so
+        a second run finds it done, and SMTP trouble never holds up the sheet worker."""
         state = self._state(event)
         if state.mail_sent_at is not None:
             return
-        stale = now - MAIL_CLAIM_STALE_AFTER
+        message = self._message(event, summary, state.close_off_error)
         with self.store.transaction() as session:
             result = session.execute(
                 update(EventState)
-                .where(
-                    EventState.slug == event.slug,
-                    EventState.mail_sent_at.is_(None),
-                    or_(EventState.mail_claimed_at.is_(None), EventState.mail_claimed_at < stale),
-                )
-                .values(mail_claimed_at=now)
+                .where(EventState.slug == event.slug, EventState.mail_sent_at.is_(None))
+                .values(mail_sent_at=now)
             )
-        if not getattr(result, "rowcount", 0):
-            raise CloseOffFailed("another run is sending the staff e-mail")
-        try:
-            where = self.outbox.send(self._message(event, summary, state.close_off_error))
-        except BaseException:
-            self._mark(event, mail_claimed_at=None)
-            raise
-        self._mark(event, mail_sent_at=now)
-        self.logger.info("close-off summary of %s sent to %s", event.slug, where)
+            if getattr(result, "rowcount", 0):
+                enqueue(session, message, kind="staff_close_off", registration_id=None, now=now)
+                self.logger.info("close-off summary of %s queued for staff", event.slug)
 
     def _claim(self, event: Event, column: InstrumentedAttribute[Any], now: datetime) -> bool:
         """Set a step's time unless some run already did: True for the run that set it."""
@@ -259,7 +248,6 @@ def make_closeoff(svc: Services, logger: logging.Logger) -> CloseOff:
         svc.store,
         svc.sink,
         syncer,
-        make_transport(svc.settings, svc.instance_path, logger),
         svc.clock,
         logger,
         sender=svc.settings.mail_from,

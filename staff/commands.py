@@ -70,6 +70,7 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
             click.echo(f"{event.slug}: {done}.")
     finally:
         svc.worker.release_lease()
+    svc.mail_worker.run_once()  # the staff e-mail goes out now, from cron too
 
 
 LIST_HELP = (

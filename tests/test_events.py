@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from app import create_app
 from config.events import EventFileError, load_events
@@ -130,3 +131,8 @@ def test_an_invalid_setting_value_is_named_by_its_variable(
 
     with pytest.raises(ConfigurationError, match="SMTP_SECURITY: String should match"):
         create_app()
+
+
+def test_a_lease_shorter_than_the_wait_for_a_lost_write_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"must be more than SHEETS_IN_FLIGHT_SETTLE"):
+        Settings(worker_lease_seconds=45, sheets_in_flight_settle_seconds=45)

@@ -266,6 +266,8 @@ def _sync_process(google: Google) -> subprocess.Popen[bytes]:
         "SHEETS_SPREADSHEET_ID": google.spreadsheet_id,
         "SYNC_BATCH_SIZE": "10",
         "SHEETS_TIMEOUT_SECONDS": "2",  # longer than the emulator's delay: no timeouts
+        "SHEETS_IN_FLIGHT_SETTLE_SECONDS": "0",
+        "SHEETS_BACKOFF_MAX_SECONDS": "0",
         "WORKER_LEASE_SECONDS": "5",
     }
     return flask_process("sheets", "sync", env=env)

@@ -683,3 +683,31 @@ def test_an_unexpected_error_behind_the_link_logs_the_route_not_the_token(
     assert response.headers["Cache-Control"] == "no-store"
     assert "unhandled error on GET /api/registrations/<token>" in caplog.text
     assert token not in caplog.text
+
+
+def test_someone_who_cancelled_is_told_to_ask_staff_rather_than_register_again(
+    client: FlaskClient,
+) -> None:
+    [body] = register(client)
+    client.delete(f"/api/registrations/{token_of(body)}")
+
+    again = client.post(
+        OPEN_URL, json=valid_payload(email="osoba0@example.pl", enterprise_name="Firma 0")
+    )
+
+    assert again.status_code == 409
+    assert again.get_json()["error"] == "already_registered"
+    assert "wcześniej anulowane" in again.get_json()["message"]
+
+
+def test_an_email_sent_after_the_deadline_offers_only_what_the_link_still_allows(
+    app: Flask, client: FlaskClient, clock: FakeClock, smtp_server: Mailbox
+) -> None:
+    register(client, url=KLASTER_URL)
+    clock.set("2018-08-25T10:00:00+02:00")  # the e-mail waited (SMTP was down) past the deadline
+
+    [mail] = deliver(app, smtp_server)
+
+    text = body_text(mail)
+    assert "(podgląd, rezygnacja do 26 sierpnia 2018 r.)" in text
+    assert "zmiana danych" not in text
