@@ -1,9 +1,11 @@
 """The participant pages in a real headless Chromium, on phones and on a desktop.
 
 A participant registers, gets their private link on the page and by e-mail (sent to an SMTP
-server on loopback), changes and cancels through it; the pages are measured on a small phone
-and on a desktop. Needs Debian's ``chromium`` and ``chromium-driver``; Selenium Manager is never
-used. Set ``OWES_SCREENSHOT_DIR`` to a folder to keep full-page screenshots of what the tests saw.
+server on loopback), changes and cancels through it. Every page is measured on small phones (also
+with large text) and on a desktop: nothing sticks out sideways, controls are big enough to tap,
+"(wymagane)" follows its label's words, phone numbers and dates stay on one line. Needs Debian's
+``chromium`` and ``chromium-driver``; Selenium Manager is never used. Set ``OWES_SCREENSHOT_DIR``
+to a folder to keep full-page screenshots of what the tests saw.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 import requests
 from flask import Flask
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
@@ -33,7 +36,16 @@ from sqlalchemy import select
 from config.services import Services
 from config.settings import Settings
 from registrations.models import Registration
-from tests.conftest import KLASTER, OPEN, FakeClock, LiveServer, Mailbox, free_port, valid_payload
+from tests.conftest import (
+    KLASTER,
+    OPEN,
+    FakeClock,
+    LiveServer,
+    Mailbox,
+    free_port,
+    valid_payload,
+    write_event,
+)
 from tests.sheet_harness import WorkbookStaff
 
 pytestmark = pytest.mark.browser
@@ -57,13 +69,17 @@ PHONE = (390, 844)  # a common phone viewport, CSS pixels
 SMALL_PHONE = (360, 740)
 TINY_PHONE = (320, 568)  # the narrowest phones still in use (iPhone SE 1st generation)
 DESKTOP = (1280, 800)
+DEFAULT_FONT_SIZE = 16  # CSS pixels, the browsers' default text size
+LARGE_FONT_SIZE = 20  # 125 %: "large text" in a phone's settings
 MIN_FIELD_HEIGHT = 40  # CSS pixels: a comfortable touch target for text fields and selects
 MIN_CHOICE_TARGET = 24  # WCAG 2.2 SC 2.5.8 (AA): radio/checkbox plus its label
+MAX_WORD_GAP = 12  # CSS pixels between a label's last word and its mark: a space, not a column
 WAIT_SECONDS = 10
 REG_ID = re.compile(r"R-[0-9A-Z]{4}-[0-9A-Z]{4}")
 FORM_PATH = f"/wydarzenia/{KLASTER}/"
 CONFIRMATION_PATH = f"/wydarzenia/{KLASTER}/potwierdzenie"
 CONFIRMED = "Miejsce jest potwierdzone."
+AUTUMN = "jesien"  # an event from 30 September to 1 October 2018
 
 PARTICIPANT = {
     "first_name": "Anna",
@@ -108,7 +124,7 @@ return {scrollWidth: root.scrollWidth, clientWidth: root.clientWidth,
         innerWidth: window.innerWidth, controls, widest};
 """
 # Each visible "(wymagane)"/"(opcjonalnie)" mark in a label: the box of the label's last words
-# before it, the mark's own boxes, and where the label's lines begin.
+# before it, the mark's first box, and where the label's lines begin.
 MEASURE_MARKS = r"""
 return [...document.querySelectorAll('label .req, label .opt')]
   .filter((mark) => mark.getClientRects().length > 0)
@@ -123,7 +139,7 @@ return [...document.querySelectorAll('label .req, label .opt')]
       + parseFloat(style.paddingLeft);
     return {label: label.textContent.replace(/\s+/g, ' ').trim(),
             wordsEnd: boxes[boxes.length - 1].toJSON(),
-            mark: [...mark.getClientRects()].map((box) => box.toJSON()), lineStart};
+            mark: mark.getClientRects()[0].toJSON(), lineStart};
   });
 """
 # Every rendered match of the patterns (arguments[0]) in the page's text, with how many lines it
@@ -140,31 +156,39 @@ for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const boxes = [...range.getClientRects()].filter((box) => box.width > 0);
       if (boxes.length) {  // not inside a closed <details> or anything else not shown
         const lines = new Set(boxes.map((box) => Math.round(box.bottom))).size;
-        found.push({text: match[0].replace(/\s/g, ' '), lines});
+        found.push({text: match[0].replace(/\s/g, ' '), lines, in: node.data.trim().slice(0, 80)});
       }
     }
   }
 }
 return found;
 """
-# Phone numbers as the pages write them (533 316 283, +48 533 316 283), the event's dates as
-# ranges (27–28 sierpnia 2018) and the pages' own dates (22 sierpnia 2018 r.): never broken.
+# Phone numbers as the pages write them (533 316 283, +48 533 316 283), an event's days in one
+# month (27–28 sierpnia 2018), the pages' dates (22 sierpnia 2018 r.) and the first of two dates
+# (30 września 2018 – 1 października 2018 r.): each is kept on one line.
 SPACE = r"[\s\u00a0]"
 UNBROKEN = (
     rf"(?:\+48{SPACE})?\d{{3}}{SPACE}\d{{3}}{SPACE}\d{{3}}",
     rf"\d{{1,2}}–\d{{1,2}}{SPACE}\p{{L}}+{SPACE}\d{{4}}",
-    rf"\d{{1,2}}{SPACE}\p{{L}}+{SPACE}\d{{4}}{SPACE}r\.",
+    rf"\d{{1,2}}{SPACE}\p{{L}}+{SPACE}\d{{4}}(?:{SPACE}r\.|(?={SPACE}–))",
 )
 
 
-def chromium_options(profile: Path, *, javascript: bool) -> webdriver.ChromeOptions:
+def chromium_options(
+    profile: Path, *, javascript: bool, font_size: int = DEFAULT_FONT_SIZE
+) -> webdriver.ChromeOptions:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={PHONE[0]},{PHONE[1]}")
-    prefs: dict[str, Any] = {"intl.accept_languages": "pl-PL,pl"}
+    # The text size people set in their browser or phone; the pages' rem sizes follow it. (A
+    # preference, not CDP's Page.setFontSizes: a screenshot beyond the viewport undoes that.)
+    prefs: dict[str, Any] = {
+        "intl.accept_languages": "pl-PL,pl",
+        "webkit.webprefs.default_font_size": font_size,
+    }
     if not javascript:
         prefs["profile.managed_default_content_settings.javascript"] = 2
     options.add_experimental_option("prefs", prefs)
@@ -176,7 +200,14 @@ def emulate_screen(driver: WebDriver, size: tuple[int, int], *, phone: bool) -> 
     width, height = size
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 2 if phone else 1, "mobile": phone},
+        {
+            "width": width,
+            "height": height,
+            "screenWidth": width,
+            "screenHeight": height,
+            "deviceScaleFactor": 2 if phone else 1,
+            "mobile": phone,
+        },
     )
     driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": phone})
 
@@ -186,7 +217,7 @@ def emulate_phone(driver: WebDriver, size: tuple[int, int]) -> None:
 
 
 @contextmanager
-def chromium(*, javascript: bool = True) -> Iterator[WebDriver]:
+def chromium(*, javascript: bool = True, font_size: int = DEFAULT_FONT_SIZE) -> Iterator[WebDriver]:
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file()]
     if missing:
         pytest.skip(
@@ -196,7 +227,8 @@ def chromium(*, javascript: bool = True) -> Iterator[WebDriver]:
     with tempfile.TemporaryDirectory(prefix="owes-chromium-") as profile:
         service = Service(executable_path=str(CHROMEDRIVER))
         driver = webdriver.Chrome(
-            service=service, options=chromium_options(Path(profile), javascript=javascript)
+            service=service,
+            options=chromium_options(Path(profile), javascript=javascript, font_size=font_size),
         )
         try:
             driver.set_page_load_timeout(WAIT_SECONDS)
@@ -242,6 +274,21 @@ def settings(settings: Settings, live_server_port: int, smtp_server: Mailbox) ->
     )
 
 
+@pytest.fixture
+def events_dir(events_dir: Path) -> Path:
+    """conftest's events, and one across two months: the longest dates the pages write."""
+    write_event(
+        events_dir,
+        AUTUMN,
+        title='"Jesienne spotkanie Klastra Przedsiębiorstw Społecznych"',
+        short_title='"Jesień 2018"',
+        registration_deadline="2018-09-20",
+        starts_on="2018-09-30",
+        ends_on="2018-10-01",
+    )
+    return events_dir
+
+
 def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
     return WebDriverWait(driver, WAIT_SECONDS)
 
@@ -253,17 +300,14 @@ def open_form(driver: WebDriver, server: LiveServer, slug: str = KLASTER) -> Non
 
 
 def open_page(driver: WebDriver, url: str) -> None:
-    """Load a page and wait until it is there, styled."""
+    """Load a page (`get` waits until it has loaded) and check that it is styled."""
     driver.get(url)
-    wait(driver).until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
     assert_styled(driver)
 
 
 def follow(driver: WebDriver, link_text: str) -> None:
     """Tap a link, as a participant would, and wait for the page it leads to."""
-    link = driver.find_element(By.PARTIAL_LINK_TEXT, link_text)
-    link.click()
-    wait(driver).until(EC.staleness_of(link))
+    tap(driver, driver.find_element(By.PARTIAL_LINK_TEXT, link_text))
     assert_styled(driver)
 
 
@@ -296,10 +340,19 @@ def fill_form(driver: WebDriver, *, powiat: str = "0809", **changes: str) -> Non
     click_label(driver, "consent_personal_data")
 
 
+def tap(driver: WebDriver, element: WebElement) -> None:
+    """Tap a button or link that loads a page; wait until that page has loaded (a click does
+    not wait for the page it leads to)."""
+    element.click()
+    # While the next page replaces this one, chromedriver may answer "Node with given id does
+    # not belong to the document" instead of "stale element reference": ask again.
+    loading = WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=[WebDriverException])
+    loading.until(EC.staleness_of(element))
+    loading.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def submit(driver: WebDriver) -> None:
-    button = driver.find_element(By.CSS_SELECTOR, "button[type=submit]")
-    button.click()
-    wait(driver).until(EC.staleness_of(button))
+    tap(driver, driver.find_element(By.CSS_SELECTOR, "button[type=submit]"))
 
 
 def field_value(driver: WebDriver, field_id: str) -> str:
@@ -392,6 +445,63 @@ def save_screenshot(driver: WebDriver, name: str) -> None:
         path.write_bytes(base64.b64decode(shot["data"]))
 
 
+def assert_fits_and_easy_to_tap(driver: WebDriver) -> dict[str, Any]:
+    """Nothing sticks out sideways, and every control is big enough to tap; the measurements."""
+    page: dict[str, Any] = driver.execute_script(MEASURE_PAGE)
+    # Not window.innerWidth: a phone widens its layout viewport to fit what sticks out.
+    assert page["scrollWidth"] <= page["clientWidth"], page["widest"]
+    too_small = []
+    for control in page["controls"]:
+        assert control["right"] <= page["clientWidth"], control
+        if control["type"] in ("radio", "checkbox"):
+            target = max(control["height"], control["labelHeight"])  # the label checks it too
+            if target < MIN_CHOICE_TARGET:
+                too_small.append(control)
+        elif control["height"] < MIN_FIELD_HEIGHT:
+            too_small.append(control)
+    assert too_small == []
+    return page
+
+
+def assert_marks_follow_their_labels(driver: WebDriver) -> None:
+    """Each "(wymagane)"/"(opcjonalnie)" goes on where its label's words end: on the same line,
+    a space after them, or at the start of the label's next line; never in a column of its own.
+    """
+    misplaced = []
+    for found in driver.execute_script(MEASURE_MARKS):
+        words, mark = found["wordsEnd"], found["mark"]
+        overlap = min(mark["bottom"], words["bottom"]) - max(mark["top"], words["top"])
+        if overlap > mark["height"] / 2:  # the same line
+            follows = 0 <= mark["left"] - words["right"] <= MAX_WORD_GAP
+        else:  # the next line, from its start
+            follows = (
+                abs(mark["left"] - found["lineStart"]) <= 1
+                and 0 <= mark["top"] - words["bottom"] < words["height"]
+            )
+        if not follows:
+            misplaced.append(found)
+    assert misplaced == []
+
+
+def assert_unbroken(driver: WebDriver, *shown: str) -> None:
+    """No phone number or date on the page is broken across lines, and `shown` are there."""
+    found = driver.execute_script(MEASURE_LINES, list(UNBROKEN))
+    broken = [item for item in found if item["lines"] != 1]
+    assert broken == [], broken
+    texts = {item["text"] for item in found}
+    assert set(shown) <= texts, texts
+
+
+def assert_laid_out_well(driver: WebDriver, name: str, *shown: str) -> None:
+    """The page as good on this screen as on any other (see the three checks)."""
+    try:
+        assert_fits_and_easy_to_tap(driver)
+        assert_marks_follow_their_labels(driver)
+        assert_unbroken(driver, *shown)
+    finally:
+        save_screenshot(driver, name)
+
+
 def test_participant_on_a_phone_fills_the_form_and_gets_a_registration_id(
     browser: WebDriver, live_server: LiveServer, app: Flask
 ) -> None:
@@ -476,22 +586,10 @@ def test_the_form_fits_a_small_phone_and_its_controls_are_big_enough_to_tap(
     open_form(browser, live_server)
     save_screenshot(browser, "form-phone-360")
 
-    page = browser.execute_script(MEASURE_PAGE)
+    page = assert_fits_and_easy_to_tap(browser)
 
     assert page["innerWidth"] == SMALL_PHONE[0]
-    assert page["scrollWidth"] <= page["innerWidth"], page["widest"]
-    controls = page["controls"]
-    assert len(controls) >= 15
-    too_small = []
-    for control in controls:
-        assert control["right"] <= page["innerWidth"], control
-        if control["type"] in ("radio", "checkbox"):
-            target = max(control["height"], control["labelHeight"])  # the label checks it too
-            if target < MIN_CHOICE_TARGET:
-                too_small.append(control)
-        elif control["height"] < MIN_FIELD_HEIGHT:
-            too_small.append(control)
-    assert too_small == []
+    assert len(page["controls"]) >= 15
 
 
 def test_without_javascript_the_form_still_submits(
@@ -726,3 +824,59 @@ def test_asking_for_the_link_again_answers_alike_for_any_address_and_mails_only_
     assert "Jeśli ten adres jest zgłoszony na to wydarzenie" in registered
     [mail] = delivered(app, smtp_server)
     assert_mail(mail, to=registration.email, subject="Link do Twojego zgłoszenia", link=link)
+
+
+# name: viewport, a phone?, the browser's default font size
+SCREENS = {
+    "phone-320": (TINY_PHONE, True, DEFAULT_FONT_SIZE),
+    "phone-320-large-text": (TINY_PHONE, True, LARGE_FONT_SIZE),
+    "phone-360": (SMALL_PHONE, True, DEFAULT_FONT_SIZE),
+    "desktop": (DESKTOP, False, DEFAULT_FONT_SIZE),
+}
+CONTACT_PHONE = "533 316 283"
+EVENT_DATES = "27–28 sierpnia 2018"
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_every_participant_page_fits_the_screen_with_marks_phone_numbers_and_dates_in_one_piece(
+    screen: str, live_server: LiveServer, app: Flask, clock: FakeClock
+) -> None:
+    size, phone, font_size = SCREENS[screen]
+    _, other_link = register(app, KLASTER, email="jan.kowalski@example.pl")
+    with chromium(font_size=font_size) as browser:
+        emulate_screen(browser, size, phone=phone)
+        open_form(browser, live_server)
+        root_font = "return getComputedStyle(document.documentElement).fontSize"
+        assert browser.execute_script(root_font) == f"{font_size}px"
+        assert_laid_out_well(browser, f"form-{screen}", CONTACT_PHONE, EVENT_DATES)
+        submit(browser)
+        assert_laid_out_well(browser, f"form-errors-{screen}", CONTACT_PHONE, EVENT_DATES)
+        link = register_in_browser(browser, live_server)
+        assert_laid_out_well(browser, f"confirmation-{screen}", CONTACT_PHONE, EVENT_DATES)
+        open_page(browser, link)
+        assert_laid_out_well(browser, f"link-page-{screen}", CONTACT_PHONE, EVENT_DATES)
+        follow(browser, "Zrezygnuj z udziału")
+        assert_laid_out_well(browser, f"cancel-{screen}", CONTACT_PHONE, EVENT_DATES)
+        open_page(browser, f"{live_server.url}/wydarzenia/{KLASTER}/przypomnij-link")
+        assert_laid_out_well(browser, f"remind-{screen}", CONTACT_PHONE)
+
+        clock.set("2018-08-24T12:00:00+02:00")  # after the deadline: the data without a form
+        open_page(browser, link)
+        assert_laid_out_well(
+            browser, f"link-page-closed-{screen}", CONTACT_PHONE, "+48 533 316 283"
+        )
+        follow(browser, "Zrezygnuj z udziału")
+        submit(browser)
+        assert_laid_out_well(browser, f"link-page-cancelled-{screen}", CONTACT_PHONE, EVENT_DATES)
+        clock.set("2018-08-27T08:00:00+02:00")  # the event has started
+        open_page(browser, f"{other_link}/rezygnacja")
+        assert_laid_out_well(browser, f"cancel-too-late-{screen}", CONTACT_PHONE)
+
+        open_page(browser, f"{live_server.url}/wydarzenia/{AUTUMN}/")
+        assert_laid_out_well(
+            browser,
+            f"form-across-months-{screen}",
+            CONTACT_PHONE,
+            "30 września 2018",
+            "1 października 2018 r.",
+        )
