@@ -760,6 +760,11 @@ def test_after_the_deadline_the_link_shows_the_data_and_offers_only_cancellation
     data = browser.find_element(By.CSS_SELECTOR, "main").text
     assert "Wydarzenie już się rozpoczęło – rezygnacja przez link nie jest możliwa." in data
     assert "+48 533 316 283" in data and "wegańska" in data
+    open_page(browser, f"{link}/rezygnacja")  # kept from before, or typed: nothing to confirm
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Rezygnacja nie jest już możliwa"
+    assert browser.find_elements(By.CSS_SELECTOR, "form, button") == []
+    follow(browser, "Wróć do zgłoszenia")
+    assert browser.current_url == link
     assert stored(app, registration.id).status == "confirmed"
 
 
