@@ -260,9 +260,16 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[LiveServer]:
+def live_server_port() -> int:
+    """The live server's port; 0 lets the system choose. Override it with `free_port()` when
+    the app must know its own address before it starts (the `public_base_url` of its links)."""
+    return 0
+
+
+@pytest.fixture
+def live_server(app: Flask, live_server_port: int) -> Iterator[LiveServer]:
     """The app over real HTTP on loopback, many requests at once."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", live_server_port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveServer(f"http://127.0.0.1:{server.server_port}", server)
