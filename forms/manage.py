@@ -78,10 +78,9 @@ def cancel(slug: str, token: str) -> ResponseReturnValue:
     svc = services()
     event, found = _find(slug, token)
     window = svc.registrations.window(event, svc.now())
-    active = Status(found.status).active
-    if request.method == "GET" or not active:
-        if not active:
-            return redirect(url_for("forms.registration", slug=slug, token=token), code=303)
+    if not Status(found.status).active:  # nothing to cancel any more: the link page says why
+        return redirect(url_for("forms.registration", slug=slug, token=token), code=303)
+    if request.method == "GET":  # after the start, the page says cancelling is over
         return render_template("cancel.html", event=event, registration=found, window=window)
     if problem := csrf_problem():
         return render_template(

@@ -359,7 +359,7 @@ def test_an_early_close_off_that_failed_is_finished_by_the_worker_and_shown_with
     office.services.worker.run_once()  # the next background round, nobody acting
 
     assert failed.exit_code == 1
-    assert "Rejestracja zakończyła się 21 sierpnia 2018&nbsp;r." in page
+    assert 'się <span class="nowrap">21 sierpnia 2018&nbsp;r.</span>' in page
     assert api.get_json()["message"].startswith("Rejestracja zakończyła się 21 sierpnia 2018 r.")
     assert office.state().closed_off_at is not None
     [mail] = office.staff_mails(smtp_server)
