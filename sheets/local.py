@@ -104,9 +104,16 @@ class LocalSheet:
         self._sink = sink
         self._title = title
         self._path = path
+        self._loaded: tuple[tuple[int, int], Workbook] | None = None
 
     def _load(self) -> tuple[Workbook, Worksheet]:
-        workbook = load_or_create(self._path)
+        # Parsed again only when the file changed on disk since we last loaded or saved it.
+        seen = _fingerprint(self._path)
+        if self._loaded is not None and self._loaded[0] == seen:
+            workbook = self._loaded[1]
+        else:
+            workbook = load_or_create(self._path)
+            self._loaded = (seen, workbook)
         if self._title not in workbook.sheetnames:  # staff removed it since: opened anew
             raise SinkError(f"worksheet {self._title!r} is gone from {self._path}", permanent=False)
         worksheet: Worksheet = workbook[self._title]
@@ -115,8 +122,13 @@ class LocalSheet:
     @contextmanager
     def _editing(self) -> Iterator[Worksheet]:
         workbook, worksheet = self._load()
-        yield worksheet
-        self._sink.save(workbook, self._path)
+        try:
+            yield worksheet
+            self._sink.save(workbook, self._path)
+        except BaseException:
+            self._loaded = None  # the copy in memory holds unsaved changes: never reuse it
+            raise
+        self._loaded = (_fingerprint(self._path), workbook)
 
     def is_older_copy(self) -> bool:
         """Whether staff saved an older copy over the file since our last save."""
@@ -170,6 +182,14 @@ class LocalSheet:
             return
         with self._editing() as worksheet:
             add_decision_dropdown(worksheet, column)
+
+
+def _fingerprint(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def _last_table_row(worksheet: Worksheet) -> int:
