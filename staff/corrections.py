@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from config.services import services
+from mail.outbox import backlog
 from registrations.operations import AlreadyRegistered, Invalid, NotFound, StoreUnavailable
 from store.commands import needs_current_schema
 
@@ -42,7 +43,10 @@ def set_email_command(registration_id: str, email: str) -> None:
     except StoreUnavailable as exc:
         raise click.ClickException(f"the database is not available: {exc}") from None
     svc.mail_worker.run_once()  # the e-mail goes out now, not when a web worker wakes
-    click.echo(f"{changed.id}: e-mail address changed; the private link was sent to it.")
+    with svc.store.transaction() as session:
+        waiting = backlog(session).waiting
+    sent = "sent to it" if not waiting else "queued for it (sent once the mail server answers)"
+    click.echo(f"{changed.id}: e-mail address changed; the private link was {sent}.")
 
 
 def init_app(app: Flask) -> None:
