@@ -172,8 +172,7 @@ def _promote_all(svc: Services, events: list[Event]) -> None:
         promoted = svc.registrations.promote(event, now=svc.now())
         if promoted:
             svc.mail_worker.wake()
-            current_logger = svc.worker.logger
-            current_logger.info(
+            svc.worker.logger.info(
                 "%d waitlisted registration(s) of %s confirmed: seats were free",
                 len(promoted),
                 event.slug,

@@ -25,14 +25,14 @@ from registrations.allocation import count, lock_event, promote_waiting, waiting
 from registrations.decisions import Decision
 from registrations.errors import polish_errors
 from registrations.event import Event
-from registrations.models import EventState, Registration, StatusChange
+from registrations.models import Registration, StatusChange
 from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.powiaty import fold
 from registrations.schema import RegistrationIn
 from registrations.status import Status
 from registrations.tokens import LinkTokens
 from registrations.validators import normalise_email
-from registrations.window import RegistrationState, Transactions, Window
+from registrations.window import RegistrationState, Transactions, Window, read_window
 
 LINK_RESEND_INTERVAL = timedelta(minutes=10)
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
@@ -193,9 +193,8 @@ class Registrations:
             return waiting_position(session, registration)
 
     def window(self, event: Event, now: datetime) -> Window:
-        with _stored(), self.store.transaction() as session:
-            state = session.get(EventState, event.slug)
-        return Window(event, now, state.closing_started_at if state is not None else None)
+        with _stored():
+            return read_window(self.store, event, now)
 
     # -- a participant -------------------------------------------------------------------
 
