@@ -65,9 +65,9 @@ def healthz() -> ResponseReturnValue:
             "last_success_at": _iso(max(successes)) if successes else None,
             "last_error": last_error,
         },
-        "mail": {
-            "waiting": mail.waiting,
-            "oldest_waiting_age_seconds": mail_age,
+        "outbox": {
+            "backlog": mail.waiting,
+            "oldest_age_seconds": mail_age,
             "given_up": mail.given_up,
         },
         "unfinished_close_offs": close_offs,

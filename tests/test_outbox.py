@@ -142,14 +142,14 @@ def test_smtp_down_then_back_while_google_is_down_too(
         and "ConnectionRefusedError" in (row.last_error or "")
     )
     assert waiting["sync"]["pending"] == 1
-    assert waiting["mail"]["waiting"] == 1
+    assert waiting["outbox"]["backlog"] == 1
     assert waiting["status"] == "degraded"
     assert too_early == []
     [mail] = smtp_port.messages
     assert mail["To"] == "osoba0@example.pl" and registration in str(
         mail.get_body(("plain",)).get_content()
     )
-    assert healthy["mail"]["waiting"] == 0
+    assert healthy["outbox"]["backlog"] == 0
     assert healthy["sync"]["pending"] == 1  # Google is still down: the row waits in the store
 
 
@@ -292,7 +292,7 @@ def test_health_reports_the_backlog_and_its_oldest_age(
     finally:
         svc(app).store.dispose()
 
-    assert health["mail"] == {"waiting": 2, "oldest_waiting_age_seconds": 90, "given_up": 0}
+    assert health["outbox"] == {"backlog": 2, "oldest_age_seconds": 90, "given_up": 0}
     assert health["status"] == "degraded"
 
 
@@ -313,7 +313,7 @@ def test_a_refused_recipient_is_given_up_at_once_and_the_body_dropped(
     refused, sent = rows
     assert refused.gave_up_at is not None and refused.body is None and refused.attempts == 1
     assert sent.sent_at is not None and sent.body is None
-    assert health["mail"]["given_up"] == 1
+    assert health["outbox"]["given_up"] == 1
     assert "osoba0@example.pl" not in caplog.text  # no personal data in the log
 
 
