@@ -36,11 +36,6 @@ CHANGE_FIELDS = tuple(name for name in TEXT_FIELDS if name != "email")
 SAVED = "Zmiany zostały zapisane. Potwierdzenie wysłaliśmy e-mailem."
 UNCHANGED = "Nic się nie zmieniło – zgłoszenie jest takie jak wcześniej."
 CANCELLED = "Rezygnacja została zapisana. Potwierdzenie wysłaliśmy e-mailem."
-LINK_SENT = (
-    "Jeśli ten adres jest zgłoszony na to wydarzenie, za chwilę otrzymasz na niego wiadomość "
-    "z linkiem do zgłoszenia. Sprawdź też folder spam. Link wysyłamy ponownie najwyżej raz na "
-    "10 minut."
-)
 
 
 def registration(slug: str, token: str) -> ResponseReturnValue:

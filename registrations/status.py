@@ -17,10 +17,6 @@ class Status(StrEnum):
         return STATUS_LABELS[self]
 
     @property
-    def holds_seat(self) -> bool:
-        return self is Status.CONFIRMED
-
-    @property
     def active(self) -> bool:
         """Still taking part or waiting to: counts against the per-enterprise limit."""
         return self in (Status.CONFIRMED, Status.WAITLISTED)

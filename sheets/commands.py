@@ -57,10 +57,10 @@ def _check_event(svc: Services, event: Event, repair: Syncer | None) -> int:
         report = repair.sync_event(event, raise_errors=True, check_sheet=True)
         for done in report.repairs if report else []:
             click.echo(f"+ {event.slug} → {target}: {done}")
-        if report and (report.appended or report.updated):
+        if report and (report.appended or report.updated or report.decided):
             click.echo(
                 f"+ {event.slug} → {target}: {report.appended} row(s) appended, "
-                f"{report.updated} updated in place"
+                f"{report.updated} updated in place, {report.decided} decision(s) applied"
             )
     sheet = svc.sink.find(event)
     if sheet is None:
