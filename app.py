@@ -21,7 +21,7 @@ import sheets.commands as sheets_commands
 from config.events import EventFileError, load_events
 from config.services import EXTENSION_KEY, Clock, Services, services, system_clock
 from config.settings import ConfigurationError, Settings, describe_settings_error
-from forms import api, formatting, views
+from forms import api, formatting, limits, security, views
 from forms.blueprint import bp as forms_bp
 from forms.blueprint import manage_url
 from jobs import health
@@ -85,6 +85,8 @@ def create_app(
     app.register_blueprint(forms_bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    limits.init_app(app, settings)  # wraps the blueprints' views: after registering them
+    security.init_app(app, settings)
     store_commands.init_app(app)
     sheets_commands.init_app(app)
     staff_commands.init_app(app)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EVENTS_DIR = Path(__file__).parent / "events"
@@ -81,6 +82,34 @@ class Settings(BaseSettings):
     mail_interval_seconds: float = Field(
         default=2.0, gt=0, description="How often the outbox is looked at when not woken."
     )
+
+    ratelimit_enabled: bool = Field(
+        default=True, description="Throttle the public POST endpoints per client address."
+    )
+    ratelimit_registrations: str = Field(
+        default="60 per 10 minutes",
+        description="How many POSTs one address may send to the registration endpoints, and "
+        "as many to the private-link ones (a Flask-Limiter limit; several joined by ';').",
+    )
+    ratelimit_storage_uri: str = Field(
+        default="memory://",
+        pattern=r"^(memory|redis|rediss|redis\+unix)://",
+        description="Where the counts are kept: memory:// for one process, Redis for several.",
+    )
+    trusted_proxies: int = Field(
+        default=0, ge=0, description="How many reverse proxies' X-Forwarded-For to believe."
+    )
+
+    @field_validator("ratelimit_registrations")
+    @classmethod
+    def _a_limit_flask_limiter_reads(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate limit such as '60 per 10 minutes' or '5/minute'"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _lease_outlasts_a_batch(self) -> Settings:

@@ -52,6 +52,8 @@ ERROR_PAGES = {
     405: "Ta strona nie obsługuje takiego żądania.",
     413: "Przesłane dane są zbyt duże.",
     415: "Nieobsługiwany format danych.",
+    429: "Zbyt wiele prób z tego adresu w krótkim czasie – nic nie zostało zapisane. "
+    "Odczekaj kilka minut i spróbuj ponownie.",
     500: "Coś poszło nie tak. Spróbuj ponownie za chwilę.",
     503: "Chwilowa awaria – spróbuj ponownie za chwilę.",
 }

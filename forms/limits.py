@@ -1,0 +1,86 @@
+"""Rate limits on the public POST endpoints, so a script cannot fill an event or probe at speed.
+
+Every POST counts, whatever its outcome (a validation failure, the honeypot, a closed event, an
+unknown link): the limit is taken before the view runs. The registration endpoints (form and
+API) share one bucket per client address, the lost-link page and the private-link changes
+another, each allowing `RATELIMIT_REGISTRATIONS`. Client addresses reach the limiter's storage
+only as keyed hashes: an IPv4 address hashed without a secret could be found again by trying
+all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import time
+from collections.abc import Callable
+from typing import cast
+
+from flask import Flask, Response, request
+from flask.typing import RouteCallable
+from flask_limiter import Limiter
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config.settings import Settings
+
+EXTENSION_KEY = "owes-limiter"
+# Endpoint → (the methods that count, the bucket they share).
+LIMITED: dict[str, tuple[tuple[str, ...], str]] = {
+    "forms.registration_form": (("POST",), "registrations"),
+    "api.create_registration": (("POST",), "registrations"),
+    "forms.remind": (("POST",), "private-links"),
+    "forms.registration": (("POST",), "private-links"),
+    "forms.cancel": (("POST",), "private-links"),
+    "api.change_registration": (("PATCH",), "private-links"),
+    "api.cancel_registration": (("DELETE",), "private-links"),
+}
+
+
+def client_key(secret: bytes, address: str) -> str:
+    """The client's address as an HMAC: the same address gives the same bucket, and the
+    storage holds nothing that names the address."""
+    return hmac.new(secret, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def init_app(app: Flask, settings: Settings) -> Limiter:
+    """Believe `TRUSTED_PROXIES` proxies' X-Forwarded-For, and limit the endpoints above.
+
+    Call it after the blueprints are registered: it wraps their view functions.
+    """
+    if settings.trusted_proxies:
+        # Without it every client shares the proxy's address (and one bucket); with too high a
+        # count a client could choose its own address by sending the header itself.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=0, x_host=0, x_prefix=0
+        )
+    secret = str(app.config["SECRET_KEY"]).encode("utf-8")
+    limiter = Limiter(
+        lambda: client_key(secret, request.remote_addr or "unknown"),
+        enabled=settings.ratelimit_enabled,
+        storage_uri=settings.ratelimit_storage_uri,
+        strategy="moving-window",
+        # Redis away must not stop registrations: the request goes through, the log says why.
+        swallow_errors=True,
+    )
+    limiter.init_app(app)
+    app.extensions[EXTENSION_KEY] = limiter
+    for endpoint, (methods, bucket) in LIMITED.items():
+        limit = limiter.shared_limit(
+            settings.ratelimit_registrations, scope=bucket, methods=list(methods)
+        )
+        app.view_functions[endpoint] = cast(RouteCallable, limit(app.view_functions[endpoint]))
+    app.after_request(_retry_after(limiter))
+    return limiter
+
+
+def _retry_after(limiter: Limiter) -> Callable[[Response], Response]:
+    def add(response: Response) -> Response:
+        """A 429 says when the oldest counted request leaves the window."""
+        breached = limiter.current_limit
+        if response.status_code == 429 and breached is not None and breached.breached:
+            wait = breached.window.reset_time - time.time()
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+
+    return add
