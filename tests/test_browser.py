@@ -192,6 +192,7 @@ def chromium_options(
     if not javascript:
         prefs["profile.managed_default_content_settings.javascript"] = 2
     options.add_experimental_option("prefs", prefs)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP violations
     return options
 
 
@@ -315,6 +316,14 @@ def assert_styled(driver: WebDriver) -> None:
     """Every stylesheet the page links to arrived and has rules: unstyled, the form overflows."""
     unstyled = driver.execute_script(UNSTYLED_LINKS)
     assert unstyled == [], f"stylesheets not applied (not served as CSS?): {unstyled}"
+    assert_nothing_blocked(driver)
+
+
+def assert_nothing_blocked(driver: WebDriver) -> None:
+    """The page needs nothing its Content-Security-Policy refuses (inline styles, scripts)."""
+    console = [entry["message"] for entry in driver.get_log("browser")]
+    refused = [message for message in console if "Content Security Policy" in message]
+    assert refused == [], refused
 
 
 def type_into(driver: WebDriver, field_id: str, text: str) -> None:
