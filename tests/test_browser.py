@@ -321,7 +321,8 @@ def assert_styled(driver: WebDriver) -> None:
 
 def assert_nothing_blocked(driver: WebDriver) -> None:
     """The page needs nothing its Content-Security-Policy refuses (inline styles, scripts)."""
-    console = [entry["message"] for entry in driver.get_log("browser")]
+    entries: list[dict[str, Any]] = driver.get_log("browser")  # type: ignore[no-untyped-call]
+    console = [str(entry["message"]) for entry in entries]
     refused = [message for message in console if "Content Security Policy" in message]
     assert refused == [], refused
 

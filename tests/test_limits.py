@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from config.settings import ConfigurationError, Settings
 from forms.limits import client_key
 from forms.messages import ERROR_PAGES
 from registrations.models import Registration
-from tests.conftest import KLASTER, OPEN, free_port, valid_payload
+from tests.conftest import KLASTER, OPEN, free_port, gunicorn, valid_payload
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 API = f"/api/events/{OPEN}/registrations"
@@ -282,6 +283,34 @@ def test_redis_holds_keyed_hashes_and_never_the_client_address(
     finally:
         for key in redis_keys(secret):
             redis_client().delete(key)
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_share_the_counts_in_redis(
+    tmp_path: Path, events_dir: Path, secret: str
+) -> None:
+    reason = redis_unavailable()
+    if reason:
+        pytest.skip(reason)
+    env = {
+        "SECRET_KEY": secret,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "EVENTS_DIR": str(events_dir),
+        "RUN_WORKER": "false",
+        "RATELIMIT_REGISTRATIONS": "3 per minute",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+    }
+    try:
+        with gunicorn(env, workers=3) as base:
+            # A new connection each time: the POSTs land on different workers.
+            answers = [requests.post(base + API, json=person(i), timeout=30) for i in range(9)]
+    finally:
+        for key in redis_keys(secret):
+            redis_client().delete(key)
+
+    assert [a.status_code for a in answers] == [201] * 3 + [429] * 6
+    assert answers[-1].json()["error"] == "too_many_requests"
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
 
 
 def test_the_client_key_is_an_hmac_of_the_address_with_the_secret_key() -> None:

@@ -113,9 +113,7 @@ def every_kind_of_answer(app: Flask, client: FlaskClient) -> dict[str, TestRespo
 EXPECTED = {"404": 404, "404 link": 404, "405": 405, "413": 413, "500": 500, "503": 503}
 
 
-def test_every_kind_of_answer_carries_the_security_headers(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_every_kind_of_answer_carries_the_security_headers(app: Flask, client: FlaskClient) -> None:
     answers = every_kind_of_answer(app, client)
 
     for kind, response in answers.items():
@@ -186,4 +184,3 @@ def test_behind_https_the_session_cookie_is_also_secure(https_app: Flask) -> Non
     attributes = set_cookie(https_app.test_client().get(FORM))
 
     assert {"HttpOnly", "SameSite=Lax", "Secure"} <= set(attributes)
-
