@@ -25,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config.settings import Settings
 
 EXTENSION_KEY = "owes-limiter"
+REDIS_TIMEOUT_SECONDS = 2
 # Endpoint → (the methods that count, the bucket they share).
 LIMITED: dict[str, tuple[tuple[str, ...], str]] = {
     "forms.registration_form": (("POST",), "registrations"),
@@ -59,6 +60,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         lambda: client_key(secret, request.remote_addr or "unknown"),
         enabled=settings.ratelimit_enabled,
         storage_uri=settings.ratelimit_storage_uri,
+        storage_options=_storage_options(settings.ratelimit_storage_uri),
         strategy="moving-window",
         # Redis away must not stop registrations: the request goes through, the log says why.
         swallow_errors=True,
@@ -72,6 +74,16 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         app.view_functions[endpoint] = cast(RouteCallable, limit(app.view_functions[endpoint]))
     app.after_request(_retry_after(limiter))
     return limiter
+
+
+def _storage_options(uri: str) -> dict[str, str | int]:
+    """A Redis that stops answering delays a POST by seconds, never hangs it."""
+    if uri.startswith("memory://"):
+        return {}
+    return {
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+    }
 
 
 def _retry_after(limiter: Limiter) -> Callable[[Response], Response]:
