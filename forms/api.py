@@ -224,7 +224,7 @@ def _error(status: int, code: str, message: str, **extra: Any) -> ResponseReturn
 
 def store_unavailable() -> ResponseReturnValue:
     """The database is away: nothing was stored, try again (as a failed registration says)."""
-    return _error(503, "unavailable", STORE_UNAVAILABLE)
+    return _error(503, "service_unavailable", STORE_UNAVAILABLE)
 
 
 def http_error(exc: HTTPException) -> ResponseReturnValue:

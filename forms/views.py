@@ -153,7 +153,10 @@ def error_page(exc: HTTPException) -> ResponseReturnValue:
 
 def store_unavailable() -> ResponseReturnValue:
     """The database is away: the page says nothing was stored and to try again."""
-    return render_template("error.html", status=503, message=STORE_UNAVAILABLE), 503
+    page = render_template(
+        "error.html", status=503, message=ERROR_PAGES[503], detail=STORE_UNAVAILABLE
+    )
+    return page, 503
 
 
 def form_context(event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
