@@ -15,7 +15,9 @@ from flask import Flask, current_app, request
 from flask.cli import FlaskGroup
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 import sheets.commands as sheets_commands
 from config.events import EventFileError, load_events
@@ -24,6 +26,7 @@ from config.settings import ConfigurationError, Settings, describe_settings_erro
 from forms import api, formatting, limits, security, views
 from forms.blueprint import bp as forms_bp
 from forms.blueprint import manage_url
+from forms.body_limit import BoundedBody
 from jobs import health
 from jobs.worker import Worker
 from mail.outbox import OutboxSender
@@ -67,6 +70,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
+    app.wsgi_app = BoundedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     app.logger.setLevel(settings.log_level)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -93,6 +97,8 @@ def create_app(
     corrections.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
+    for failure in (DBAPIError, PoolTimeout):  # the database away, from whichever route
+        app.register_error_handler(failure, _store_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
     if settings.run_worker:
         _start_worker_on_first_request(app)
@@ -254,11 +260,14 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
     return api.http_error(exc) if request.path.startswith("/api/") else views.error_page(exc)
 
 
-def _store_unavailable(exc: StoreUnavailable) -> ResponseReturnValue:
-    """The database is briefly away: a Polish 503, and the log names the route (no token)."""
+def _store_unavailable(exc: Exception) -> ResponseReturnValue:
+    """The database is briefly away: a Polish 503 saying nothing was stored, on every page and
+    the API, and the log names the route (no token; the engine hides statement parameters)."""
     route = request.url_rule.rule if request.url_rule is not None else "(no route)"
     current_app.logger.error("store unavailable on %s %s: %s", request.method, route, exc)
-    return _http_error(ServiceUnavailable())
+    if request.path.startswith("/api/"):
+        return api.store_unavailable()
+    return views.store_unavailable()
 
 
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:

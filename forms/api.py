@@ -222,6 +222,11 @@ def _error(status: int, code: str, message: str, **extra: Any) -> ResponseReturn
     return jsonify(error=code, message=message, **extra), status
 
 
+def store_unavailable() -> ResponseReturnValue:
+    """The database is away: nothing was stored, try again (as a failed registration says)."""
+    return _error(503, "service_unavailable", STORE_UNAVAILABLE)
+
+
 def http_error(exc: HTTPException) -> ResponseReturnValue:
     """An HTTP error under /api in JSON (404, 405, 413 … raised by Flask itself too)."""
     status = exc.code or 500

@@ -151,6 +151,14 @@ def error_page(exc: HTTPException) -> ResponseReturnValue:
     return render_template("error.html", status=status, message=message), status
 
 
+def store_unavailable() -> ResponseReturnValue:
+    """The database is away: the page says nothing was stored and to try again."""
+    page = render_template(
+        "error.html", status=503, message=ERROR_PAGES[503], detail=STORE_UNAVAILABLE
+    )
+    return page, 503
+
+
 def form_context(event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
     """What the registration fields need, for the form and for the change form alike."""
     order = {name: i for i, name in enumerate(FIELD_LABELS)}

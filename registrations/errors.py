@@ -8,11 +8,13 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from registrations.schema import DIET_LABELS, FieldError
+from registrations.validators import REFUSED_CHARACTERS
 
 _MESSAGES: dict[str, str] = {
     "missing": "To pole jest wymagane.",
     "extra_forbidden": "Nieznane pole – usuń je ze zgłoszenia.",
     "string_type": "Oczekiwano tekstu.",
+    "string_unicode": REFUSED_CHARACTERS,  # a lone surrogate
     "bool_type": "Oczekiwano wartości true albo false.",
     "bool_parsing": "Oczekiwano wartości true albo false.",
     "string_too_long": "Tekst jest za długi (najwyżej {max_length} znaków).",

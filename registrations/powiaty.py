@@ -6,6 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from registrations.validators import ascii_digits
+
 
 @dataclass(frozen=True)
 class Powiat:
@@ -56,7 +58,7 @@ _BY_FOLDED_NAME = {fold(p.name): p.code for p in POWIATY.values()} | _EXTRA_SPEL
 def find_powiat(value: str) -> Powiat | None:
     """The powiat named by a TERYT code or by its name in any common spelling."""
     compact = value.strip().replace(" ", "")
-    if compact.isdigit():
+    if ascii_digits(compact):
         return POWIATY.get(compact[:4] if len(compact) == 7 else compact)
     name = _PREFIXES.sub("", fold(value))
     code = _BY_FOLDED_NAME.get(name)

@@ -16,6 +16,7 @@ from pydantic import (
     StrictStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from registrations.event import Event
@@ -128,6 +129,15 @@ class RegistrationIn(BaseModel):
     special_needs: Annotated[StrictStr, AfterValidator(clean_multiline), _fits(1000)] | None = None
     consent_personal_data: StrictBool
     consent_image: StrictBool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _trimmed(cls, data: Any) -> Any:
+        """Spaces around a value are no part of it (a phone's keyboard adds one after an
+        e-mail address), in every field."""
+        if isinstance(data, dict):
+            return {key: v.strip() if isinstance(v, str) else v for key, v in data.items()}
+        return data
 
     @field_validator("role", "pesel", "birth_date", "diet_other", "special_needs", mode="before")
     @classmethod

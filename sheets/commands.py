@@ -12,7 +12,7 @@ from registrations.event import Event
 from registrations.models import Registration
 from sheets.factory import make_syncer
 from sheets.rows import missing_headers
-from sheets.sink import SinkError
+from sheets.sink import SinkError, key_fingerprint
 from sheets.syncer import Syncer
 from store.commands import needs_current_schema
 
@@ -40,7 +40,9 @@ def check_command(create: bool) -> None:
             try:
                 problems += _check_event(svc, event, repair)
             except SinkError as exc:
-                click.secho(f"✗ {event.slug} → {svc.sink.target(event)}: {exc}", fg="red", err=True)
+                where = svc.sink.describe(event)
+                problem = _shown(svc, event, exc)
+                click.secho(f"✗ {event.slug} → {where}: {problem}", fg="red", err=True)
                 problems += 1
     finally:
         if create:
@@ -50,9 +52,16 @@ def check_command(create: bool) -> None:
     click.secho("Everything is in order.", fg="green")
 
 
+def _shown(svc: Services, event: Event, exc: SinkError) -> str:
+    """The problem as the operator at the terminal reads it: with the spreadsheet key they set
+    (the log has only its fingerprint)."""
+    key = event.sheets.spreadsheet_id or getattr(svc.sink, "spreadsheet_id", None)
+    return str(exc).replace(key_fingerprint(key), key) if key else str(exc)
+
+
 def _check_event(svc: Services, event: Event, repair: Syncer | None) -> int:
     """0 when the event's worksheet and header are in order; with a syncer, repair them first."""
-    target = svc.sink.target(event)
+    target = svc.sink.describe(event)  # no spreadsheet key: output may end up in a log
     if repair is not None and _has_registrations(svc, event):
         report = repair.sync_event(event, raise_errors=True, check_sheet=True)
         for done in report.repairs if report else []:

@@ -21,9 +21,10 @@ from urllib3.exceptions import NewConnectionError
 
 from config.settings import Settings
 from registrations.event import Event
+from registrations.validators import printable
 from sheets import layout
 from sheets.rows import DECISION_HEADER, header_index
-from sheets.sink import CellRun, SinkError, SummaryTable, Table
+from sheets.sink import CellRun, SinkError, SummaryTable, Table, key_fingerprint
 from sheets.transport import emulator_session
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -195,7 +196,7 @@ class GoogleSheet:
                     f"{rowcol_to_a1(run.row + 1, run.column + 1)}:"
                     f"{rowcol_to_a1(run.row + 1, run.column + len(run.values))}"
                 ),
-                "values": [run.values],
+                "values": [[printable(value) for value in run.values]],
             }
             for run in runs
         ]
@@ -218,7 +219,7 @@ class GoogleSheet:
             self._spreadsheet.values_append(
                 self._range("A1"),
                 params={**RAW, "insertDataOption": "INSERT_ROWS"},
-                body={"values": rows, "majorDimension": "ROWS"},
+                body={"values": _printable(rows), "majorDimension": "ROWS"},
             )
 
 
@@ -278,6 +279,10 @@ class GoogleSheetsSink:
         key = event.sheets.spreadsheet_id or self.spreadsheet_id or "?"
         return f"gsheets:{key}:{event.worksheet_title}"
 
+    def describe(self, event: Event) -> str:
+        key = event.sheets.spreadsheet_id or self.spreadsheet_id or "?"
+        return f"worksheet {event.worksheet_title!r} of spreadsheet {key_fingerprint(key)}"
+
     @contextmanager
     def errors(self, what: str, *, write: bool = False) -> Iterator[None]:
         """Turn gspread, requests and google-auth failures into SinkError."""
@@ -297,7 +302,7 @@ class GoogleSheetsSink:
 
     def open_spreadsheet(self, event: Event) -> gspread.Spreadsheet:
         key = self.spreadsheet_key(event)
-        with self.errors(f"spreadsheet {key}"):
+        with self.errors(f"spreadsheet {key_fingerprint(key)}"):
             return self.client().open_by_key(key)
 
     def find(self, event: Event) -> GoogleSheet | None:
@@ -398,7 +403,12 @@ def _cell(value: str | int) -> dict[str, Any]:
     """A summary cell: numbers as numbers (staff sum them), text as text (never a formula)."""
     if isinstance(value, int):
         return {"userEnteredValue": {"numberValue": value}}
-    return {"userEnteredValue": {"stringValue": value}} if value else {}
+    return {"userEnteredValue": {"stringValue": printable(value)}} if value else {}
+
+
+def _printable(rows: Table) -> Table:
+    """Cells without the characters the form refuses (values stored before it refused them)."""
+    return [[printable(value) for value in row] for row in rows]
 
 
 def _service_account_email(path: Path) -> str | None:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
@@ -23,12 +22,12 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.packaging.custom import IntProperty
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from registrations.decisions import CHOICES
 from registrations.event import Event
+from registrations.validators import printable
 from sheets import layout
 from sheets.rows import DECISION_HEADER, HEADERS, STATUS_HEADER, header_index
 from sheets.sink import CellRun, SinkError, SummaryTable, Table
@@ -44,8 +43,12 @@ def excel_title(title: str) -> str:
 
 
 def set_text(cell: Cell, value: str) -> None:
-    """Store `value` as a text cell: openpyxl would otherwise make `=…` a formula."""
-    cell.value = value
+    """Store `value` as a text cell: openpyxl would otherwise make `=…` a formula.
+
+    Characters the form refuses are left out (U+FFFF stored earlier would make XML that no
+    reader can open again).
+    """
+    cell.value = printable(value, "\t\n\r")
     cell.data_type = "s"
     cell.number_format = "@"
 
@@ -77,8 +80,9 @@ def load_or_create(path: Path) -> Workbook:
             workbook.remove(workbook.active)
         return workbook
     try:
-        return load_workbook(path)
-    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
+        with path.open("rb") as file:  # closed even when openpyxl fails half-way
+            return load_workbook(file)
+    except Exception as exc:  # a zip, XML or openpyxl error: any of them means broken
         raise SinkError(
             f"{path}: cannot open the workbook ({exc.__class__.__name__}); move the broken file "
             "away and the next sync writes a new one from the store",
@@ -263,6 +267,9 @@ class LocalWorkbookSink:
 
     def target(self, event: Event) -> str:
         return f"xlsx:{self.path(event)}"
+
+    def describe(self, event: Event) -> str:
+        return f"worksheet {excel_title(event.worksheet_title)!r} of {self.path(event)}"
 
     def find(self, event: Event) -> LocalSheet | None:
         path = self.path(event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import traceback
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,6 +60,10 @@ class Sink(Protocol):
         """Names the destination; registrations synced elsewhere are pending for a new one."""
         ...
 
+    def describe(self, event: Event) -> str:
+        """Where the event's rows go, as the log names it: never a spreadsheet key."""
+        ...
+
     def find(self, event: Event) -> RegistrationSheet | None:
         """The event's worksheet, or None when there is none (never creates anything)."""
         ...
@@ -106,4 +112,23 @@ ERROR_HINTS = {
     "unavailable": "Google Sheets did not answer; retrying.",
     "unreachable": "Google cannot be reached: the server needs outbound HTTPS (see the log).",
     "refused": "Google refused a request (see the log).",
+    "unexpected": "The spreadsheet sync failed unexpectedly (see the log).",
 }
+
+
+def key_fingerprint(key: str) -> str:
+    """A spreadsheet key as the log names it: anyone with a link-shared sheet's key can open it,
+    so only the first 8 hex digits of its SHA-256 are written, enough to tell two apart."""
+    return "#" + hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def unexpected(exc: BaseException) -> SinkError:
+    """A failure no sink foresaw, as a SinkError: its type and where it was raised, never its
+    message (which may quote a cell, and so a participant's data)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return SinkError(
+        f"unexpected {exc.__class__.__name__}{where}",
+        permanent=True,
+        code="unexpected",
+    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -41,7 +42,7 @@ from sheets.rows import (
     place,
     registration_row,
 )
-from sheets.sink import RegistrationSheet, Sink, SinkError, Table
+from sheets.sink import RegistrationSheet, Sink, SinkError, Table, unexpected
 from store import Store, sync
 
 Clock = Callable[[], datetime]
@@ -130,13 +131,18 @@ class Syncer:
                 with attempt:
                     report = RoundReport()
                     self._round(event, target, report, pull_now=pull_now)
-        except SinkError as exc:
-            self._record_error(event, target, exc)
-            if raise_errors:
-                raise
-            return None
         except LeaseLost:
             self.logger.warning("sync of %s stopped: another process took over", event.slug)
+            return None
+        except SQLAlchemyError:  # the store's trouble, not the sheet's: the worker reports it
+            raise
+        except Exception as exc:  # any sink failure, foreseen (SinkError) or not, is recorded
+            error = exc if isinstance(exc, SinkError) else unexpected(exc)
+            self._record_error(event, target, error)
+            if raise_errors and error is exc:
+                raise
+            if raise_errors:
+                raise error from exc
             return None
         now = time.monotonic()
         self._sheet_checked[event.slug] = now
@@ -149,7 +155,7 @@ class Syncer:
             self.logger.info(
                 "synced %s to %s: %d row(s) appended, %d updated in place",
                 event.slug,
-                target,
+                self.sink.describe(event),
                 report.appended,
                 report.updated,
             )

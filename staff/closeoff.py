@@ -26,7 +26,7 @@ from registrations.event import Event
 from registrations.models import EventState
 from registrations.window import read_window
 from sheets.factory import make_syncer
-from sheets.sink import Sink, SinkError
+from sheets.sink import Sink, SinkError, unexpected
 from sheets.syncer import Syncer
 from staff.summary import (
     Summary,
@@ -112,9 +112,12 @@ class CloseOff:
         self._close_registration(event, now)
         try:
             summary = self._complete(event, now)
-        except (SinkError, CloseOffFailed, smtplib.SMTPException, OSError) as exc:
-            self._record_failure(event, str(exc) or exc.__class__.__name__)
-            raise CloseOffFailed(f"close-off of {event.slug} not finished: {exc}") from exc
+        except Exception as exc:  # whatever failed, it is recorded and resumed next time
+            known = SinkError | CloseOffFailed | smtplib.SMTPException | OSError
+            # An unforeseen exception's own message may quote a participant's data.
+            failure = exc if isinstance(exc, known) else unexpected(exc)
+            self._record_failure(event, str(failure) or failure.__class__.__name__)
+            raise CloseOffFailed(f"close-off of {event.slug} not finished: {failure}") from exc
         if summary is None:
             return Outcome.ALREADY_DONE
         self.logger.info(

@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.services import services
 from registrations.event import Event
@@ -60,6 +61,11 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
                 outcome = closeoff.run(event, force=force)
             except CloseOffFailed as exc:
                 raise click.ClickException(f"{exc}; it resumes on the next run") from exc
+            except SQLAlchemyError as exc:  # the database went away mid-way
+                raise click.ClickException(
+                    f"close-off of {event.slug} not finished: the database failed "
+                    f"({exc.__class__.__name__}); it resumes on the next run"
+                ) from exc
             if outcome is Outcome.NOT_DUE:
                 raise click.ClickException(
                     f"{event.slug}: registration is open until the end of "

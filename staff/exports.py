@@ -18,7 +18,7 @@ from registrations.models import Registration
 from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
-from registrations.validators import pesel_birth_date
+from registrations.validators import pesel_birth_date, printable
 from sheets.local import excel_title, set_text
 from sheets.rows import diet_text, neutralise, yes_no
 from staff.collation import polish_key
@@ -160,7 +160,7 @@ def to_csv(table: Table) -> bytes:
     """UTF-8 with BOM (Excel shows Polish letters), every cell safe from formula injection."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([[neutralise(cell) for cell in row] for row in table])
+    writer.writerows([[neutralise(printable(cell)) for cell in row] for row in table])
     return buffer.getvalue().encode("utf-8-sig")
 
 

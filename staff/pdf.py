@@ -267,7 +267,10 @@ def numeric_columns(table: Table) -> list[bool]:
     """Columns whose every body cell is a number (Lp., counts): aligned right."""
     width = len(table[0])
     body = [row for row in table[1:] if len(row) == width]
-    return [bool(body) and all(row[c].isdigit() for row in body) for c in range(width)]
+    return [
+        bool(body) and all(row[c].isascii() and row[c].isdigit() for row in body)
+        for c in range(width)
+    ]
 
 
 BADGE_SIZE = (95.0, 68.0)  # mm; 2 × 4 on an A4 sheet

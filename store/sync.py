@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from registrations.models import Registration
+from registrations.models import EventState, Registration
 from store.models import SyncStatus
 
 
@@ -77,7 +77,11 @@ def mark_synced(session: Session, versions: dict[str, int], target: str, now: da
 
 def forget_synced(session: Session, slug: str, target: str) -> int:
     """Everything in `target` is pending again (its worksheet was recreated empty, or staff
-    saved an older copy over it)."""
+    saved an older copy over it), and the summary is written again (a workbook deleted to be
+    rebuilt took it along)."""
+    session.execute(
+        update(EventState).where(EventState.slug == slug).values(summary_fingerprint=None)
+    )
     result = session.execute(
         update(Registration)
         .where(Registration.event_slug == slug, Registration.synced_to == target)
