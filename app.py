@@ -29,6 +29,8 @@ from jobs.worker import Worker
 from mail.outbox import OutboxSender
 from mail.participants import ParticipantMail
 from mail.transport import make_transport
+from privacy import commands as privacy_commands
+from privacy.retention import make_retention
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import Registrations, StoreUnavailable
@@ -89,6 +91,7 @@ def create_app(
     sheets_commands.init_app(app)
     staff_commands.init_app(app)
     corrections.init_app(app)
+    privacy_commands.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
@@ -146,6 +149,7 @@ def _services(
     svc.worker.jobs.append(lambda: closeoff.run_due(event_list))
     svc.worker.jobs.append(lambda: summary.run(event_list))
     svc.worker.jobs.append(lambda: digest.run(event_list))
+    svc.worker.jobs.append(lambda: make_retention(svc, app.logger).run_due(event_list))
     sender = OutboxSender(
         store,
         make_transport(settings, instance, app.logger),
