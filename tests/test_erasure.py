@@ -16,6 +16,7 @@ from config.settings import Settings
 from registrations.models import Registration
 from sheets.local import excel_title
 from sheets.rows import ID_HEADER
+from store import Store
 from store.models import Erasure, OutboxMessage
 from tests.conftest import KLASTER, OPEN, FakeClock, own_events, valid_payload, write_event
 from tests.sheet_harness import TITLE, Google, WorkbookStaff
@@ -39,7 +40,8 @@ def register(client: FlaskClient, slug: str, **fields: Any) -> dict[str, Any]:
 
 
 def stored(app: Flask, registration_id: str) -> Registration:
-    with app.extensions["owes"].store.transaction() as session:
+    store: Store = app.extensions["owes"].store
+    with store.transaction() as session:
         found = session.scalar(select(Registration).where(Registration.id == registration_id))
     assert found is not None
     return found
