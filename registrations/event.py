@@ -79,7 +79,7 @@ class Event(BaseModel):
     sheets: SheetsTarget = SheetsTarget()
     retention_days: int | None = Field(
         default=None,
-        ge=0,
+        ge=1,  # never on the event's last day: staff still need its lists
         description="Days after ends_on when every registration's personal data are erased; "
         "unset: kept until erased on request.",
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from config.settings import Settings
 from registrations.models import Registration
 from sheets.local import excel_title
 from sheets.rows import ID_HEADER
+from staff.digest import make_digest
 from store import Store
 from store.models import Erasure, OutboxMessage
 from tests.conftest import KLASTER, OPEN, FakeClock, own_events, valid_payload, write_event
@@ -62,6 +65,15 @@ def files_mentioning(instance: Path, found: list[bytes]) -> list[str]:
         for needle in found
         if needle in path.read_bytes()
     ]
+
+
+def eml_texts(instance: Path) -> list[str]:
+    """The plain text of every e-mail kept as an `.eml` file."""
+    messages = [
+        message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in (instance / "mail").glob("*.eml")
+    ]
+    return [str(m.get_body(("plain",)).get_content()) for m in messages]  # type: ignore[union-attr]
 
 
 def manage_path(body: dict[str, Any]) -> str:
@@ -145,6 +157,59 @@ def test_erase_by_id_leaves_nothing_of_the_person_in_store_workbook_mail_exports
     assert staff.grid(event) == grid
     with svc.store.transaction() as session:
         assert len(list(session.scalars(select(Erasure)))) == 1
+
+
+def test_erasure_on_either_store_keeps_only_id_event_status_and_powiat(
+    tmp_path: Path, clock: FakeClock, database_url: str
+) -> None:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
+        database_url=database_url,
+        secret_key="t",  # type: ignore[arg-type]
+        run_worker=False,
+    )
+    app = create_app(settings, clock=clock)
+    try:
+        client = app.test_client()
+        person = register(client, OPEN, **PERSON)
+        app.extensions["owes"].mail_worker.run_once()
+        result = app.test_cli_runner().invoke(args=["erase", "--id", person["id"].lower()])
+        assert result.exit_code == 0, result.output
+        erased = stored(app, person["id"])
+        kept = (erased.id, erased.event_slug, erased.status, erased.powiat)
+        assert kept == (person["id"], OPEN, "cancelled", "0809")
+        personal = [erased.first_name, erased.last_name, erased.enterprise_name, erased.email]
+        personal += [erased.phone, erased.role, erased.pesel, erased.special_needs]
+        assert {value or "" for value in personal} == {""}
+        assert erased.token_lookup is None and erased.birth_date is None
+        assert register(client, OPEN, **PERSON)["status"] == "confirmed"  # may register anew
+    finally:
+        app.extensions["owes"].store.dispose()
+
+
+def test_staff_e_mails_written_after_an_erasure_only_count_the_person(
+    app: Flask, client: FlaskClient, runner: Any, clock: FakeClock
+) -> None:
+    svc = app.extensions["owes"]
+    person = register(client, KLASTER, **PERSON)
+    closed = runner.invoke(args=["close-off", "--event", KLASTER, "--force", "--wait", "1"])
+    assert closed.exit_code == 0, closed.output  # its staff e-mail names her (special needs)
+    instance = Path(app.instance_path)
+    found = needles(stored(app, person["id"]))
+    staff_mail = [text for text in eml_texts(instance) if "Szczególne potrzeby" in text]
+    assert any(PERSON["last_name"] in text for text in staff_mail)
+
+    assert runner.invoke(args=["erase", "--id", person["id"]]).exit_code == 0
+    clock.advance(3600)
+    assert make_digest(svc, logging.getLogger("test")).run_event(svc.events[KLASTER])
+    svc.mail_worker.run_once()
+
+    texts = eml_texts(instance)
+    digest = next(text for text in texts if "Zmiany" in text or "zmieniły" in text)
+    assert f"(dane usunięte), {person['id']}: potwierdzone → rezygnacja" in digest
+    assert not any(PERSON["last_name"] in text for text in texts)
+    assert files_mentioning(instance, found) == []
 
 
 def test_erase_by_email_without_event_erases_every_event_and_with_event_only_that_one(
