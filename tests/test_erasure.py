@@ -179,7 +179,8 @@ def test_erasure_on_either_store_keeps_only_id_event_status_and_powiat(
         erased = stored(app, person["id"])
         kept = (erased.id, erased.event_slug, erased.status, erased.powiat)
         assert kept == (person["id"], OPEN, "cancelled", "0809")
-        personal = [erased.first_name, erased.last_name, erased.enterprise_name, erased.email]
+        personal: list[str | None] = [erased.first_name, erased.last_name, erased.email]
+        personal += [erased.enterprise_name]
         personal += [erased.phone, erased.role, erased.pesel, erased.special_needs]
         assert {value or "" for value in personal} == {""}
         assert erased.token_lookup is None and erased.birth_date is None
