@@ -167,11 +167,11 @@ def _complete_sheet(eraser: Eraser, events: list[Event], wait: float) -> None:
 
 def _echo_sheet(outcome: SheetOutcome) -> None:
     if outcome.deleted is not None:
-        click.echo(f"  sheet {outcome.target}: {outcome.deleted} row(s) deleted")
+        click.echo(f"  worksheet {outcome.worksheet!r}: {outcome.deleted} row(s) deleted")
         return
     click.echo(
-        f"  sheet {outcome.target}: not reached ({outcome.problem}); the worker deletes the "
-        "row(s) at a later round and never writes them again meanwhile"
+        f"  worksheet {outcome.worksheet!r}: not reached ({outcome.problem}); the worker "
+        "deletes the row(s) at a later round and never writes them again meanwhile"
     )
 
 

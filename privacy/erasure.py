@@ -54,7 +54,7 @@ class EventErasure:
 
 @dataclass(frozen=True)
 class SheetOutcome:
-    target: str
+    worksheet: str
     deleted: int | None  # rows deleted now; None: the sheet did not answer (or is busy)
     problem: str | None = None
 
@@ -127,21 +127,21 @@ class Eraser:
         """Delete erased registrations' rows now, in a sync round under the lease, and rewrite
         the summary; whatever fails is done by the worker at a later round."""
         svc = self.svc
-        targets = [svc.sink.target(event) for event in events]
         if not svc.worker.wait_for_lease(wait):
             busy = "another process holds the spreadsheet lease"
-            return [SheetOutcome(target, None, busy) for target in targets]
+            return [SheetOutcome(event.worksheet_title, None, busy) for event in events]
         try:
             syncer = make_syncer(svc, self.logger, still_leader=svc.worker.renew_lease)
             summary = LiveSummary(svc.store, svc.sink, svc.clock, self.logger)
             outcomes = []
-            for event, target in zip(events, targets, strict=True):
+            for event in events:
+                title = event.worksheet_title
                 try:
                     report = syncer.sync_event(event, raise_errors=True)
                 except SinkError as exc:
-                    outcomes.append(SheetOutcome(target, None, str(exc)))
+                    outcomes.append(SheetOutcome(title, None, str(exc)))
                     continue
-                outcomes.append(SheetOutcome(target, report.erased if report else None))
+                outcomes.append(SheetOutcome(title, report.erased if report else None))
                 try:
                     summary.refresh(event)
                 except SinkError as exc:

@@ -153,10 +153,10 @@ class Syncer:
                 sync.record_success(session, target, self.clock())
         if report.erased:
             self.logger.info(
-                "deleted %d row(s) of erased registrations of %s from %s",
+                "deleted %d row(s) of erased registrations of %s from worksheet %r",
                 report.erased,
                 event.slug,
-                target,
+                event.worksheet_title,
             )
         if report.appended or report.updated:
             self.logger.info(
