@@ -22,7 +22,7 @@ from staff.digest import make_digest
 from store import Store
 from store.models import Erasure, OutboxMessage
 from tests.conftest import KLASTER, OPEN, FakeClock, own_events, valid_payload, write_event
-from tests.sheet_harness import TITLE, Google, WorkbookStaff
+from tests.sheet_harness import TITLE, Google, GoogleStaff, WorkbookStaff
 
 PERSON = {
     "first_name": "Zuzanna",
@@ -382,3 +382,93 @@ def test_the_private_link_page_offers_the_persons_own_data_as_a_json_file(
     assert api.status_code == 200 and api.get_json()["registration"] == registration
     assert client.get(f"{manage_path(person)}x/moje-dane").status_code == 404
     assert client.get(f"/api/registrations/{token}x/data").status_code == 404
+
+
+def test_erasure_finds_the_row_wherever_staff_moved_or_copied_it_in_google_sheets(
+    sheets_emulator: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    google = Google(sheets_emulator, tmp_path, clock)
+    try:
+        staff = GoogleStaff(sheets_emulator, google.spreadsheet_id)
+        person = register(google.client, KLASTER, **PERSON)
+        others = google.register(3)
+        google.syncer.sync_event(google.event)
+        event = google.event
+        staff.insert_column(event, 0, "Notatki")
+        grid = staff.grid(event)
+        surname = grid[0].index("Nazwisko")
+        staff.sort_rows(event, surname, descending=True)  # her row is no longer the first
+        grid = staff.grid(event)
+        row = next(i for i, r in enumerate(grid) if person["id"] in r)
+        staff.set_cell(event, len(grid), 0, "kopia")  # staff copied her row below the table
+        for column, value in enumerate(grid[row][1:], start=1):
+            staff.set_cell(event, len(grid), column, value)
+        staff.set_cell(event, 1 if row != 1 else 2, 0, "pilne")
+
+        result = google.app.test_cli_runner().invoke(args=["erase", "--id", person["id"]])
+
+        assert result.exit_code == 0, result.output
+        assert "2 row(s) deleted" in result.output
+        after = staff.grid(event)
+        assert sorted(ids_in(after)) == sorted(others)
+        assert [r[0] for r in after if r and r[0]] == ["Notatki", "pilne"]
+        assert not any(PERSON["last_name"] in cell for r in after for cell in r)
+    finally:
+        staff.close()
+        google.close()
+
+
+def test_retention_on_google_sheets_deletes_the_rows_and_keeps_the_summary_numbers(
+    sheets_emulator: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    events = own_events(tmp_path / "events")
+    write_event(events, KLASTER, retention_days=30)
+    spreadsheet = sheets_emulator.create_spreadsheet("Zgłoszenia OWES")
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=events,
+        secret_key="t",  # type: ignore[arg-type]
+        run_worker=False,
+        sheets_emulator_host=sheets_emulator.host_port,
+        sheets_spreadsheet_id=spreadsheet,
+        sheets_backoff_max_seconds=0.05,
+        sheets_in_flight_settle_seconds=0.0,
+    )
+    app = create_app(settings, clock=clock)
+    staff = GoogleStaff(sheets_emulator, spreadsheet)
+    try:
+        svc = app.extensions["owes"]
+        event = svc.events[KLASTER]
+        client = app.test_client()
+        register(client, KLASTER, **PERSON)
+        for i in range(3):
+            register(client, KLASTER, email=f"u{i}@example.pl", enterprise_name=f"Spółka {i}")
+        svc.worker.run_once()
+        staff.insert_column(event, 0, "Notatki")
+        staff.set_cell(event, len(staff.grid(event)), 0, "wiersz organizatora")
+
+        def numbers() -> list[list[str]]:
+            rows = sheets_emulator.values(spreadsheet, event.summary_worksheet_title)
+            return [r for r in rows if len(r) > 1 and r[1].isdigit()]
+
+        before = numbers()
+        assert before and any(PERSON["last_name"] in c for r in staff.grid(event) for c in r)
+        clock.set("2018-09-27T09:00:00+02:00")
+
+        result = app.test_cli_runner().invoke(args=["retention"])
+
+        assert result.exit_code == 0, result.output
+        assert f"{KLASTER}: due since 2018-09-27: erasing 4 registration(s)." in result.output
+        assert "4 row(s) deleted" in result.output
+        grid = staff.grid(event)
+        assert grid[0][0] == "Notatki" and ids_in(grid) == []
+        assert grid[-1][0] == "wiersz organizatora"
+        assert numbers() == before
+        summary = sheets_emulator.values(spreadsheet, event.summary_worksheet_title)
+        assert not any(PERSON["last_name"] in cell for row in summary for cell in row)
+        svc.worker.run_once()
+        assert ids_in(staff.grid(event)) == [] and numbers() == before
+    finally:
+        staff.close()
+        app.extensions["owes"].sink.close()
+        app.extensions["owes"].store.dispose()
