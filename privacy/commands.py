@@ -147,6 +147,8 @@ def _echo_erasure(result: EventErasure, instance: Path) -> None:
             f"{outcome.registration_id} ({slug}): personal data removed from the store "
             f"(kept: ID, event, status {status}, powiat)."
         )
+    if not result.compacted:
+        click.echo("  database: busy, not compacted; run the command again to compact it")
     if not result.erased:
         return
     click.echo(f"  outbox: {result.outbox_rows} message(s) removed")
@@ -157,7 +159,8 @@ def _echo_erasure(result: EventErasure, instance: Path) -> None:
         f"  {_shown(instance / 'exports', instance)}: {len(result.export_files)} export file(s) "
         f"of {slug} removed"
     )
-    click.echo("  database: compacted (no old copy of the data left in its files)")
+    if result.compacted:
+        click.echo("  database: compacted (no old copy of the data left in its files)")
 
 
 def _complete_sheet(eraser: Eraser, events: list[Event], wait: float) -> None:

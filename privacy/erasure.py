@@ -46,6 +46,7 @@ class EventErasure:
     outbox_rows: int = 0
     mail_files: list[Path] = field(default_factory=list)
     export_files: list[Path] = field(default_factory=list)
+    compacted: bool = False
 
     @property
     def erased(self) -> list[ErasureOutcome]:
@@ -115,10 +116,13 @@ class Eraser:
             folder = mail_folder(svc.instance_path)
             result.mail_files = _remove_mail_files(folder, message_ids, needles)
             result.export_files = remove_exports(svc.instance_path / EXPORTS, event.slug)
-            svc.store.compact()
             self.logger.info(
                 "erased %d registration(s) of %s (%s)", len(result.erased), event.slug, command
             )
+        if result.outcomes:  # again too: an erasure that found the database busy ends here
+            result.compacted = svc.store.compact()
+            if not result.compacted:
+                self.logger.warning("database busy: not compacted after an erasure")
         return result
 
     # -- the spreadsheet -----------------------------------------------------------------
