@@ -32,6 +32,8 @@ from jobs.worker import Worker
 from mail.outbox import OutboxSender
 from mail.participants import ParticipantMail
 from mail.transport import make_transport
+from privacy import commands as privacy_commands
+from privacy.retention import make_retention
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import Registrations, StoreUnavailable
@@ -95,6 +97,7 @@ def create_app(
     sheets_commands.init_app(app)
     staff_commands.init_app(app)
     corrections.init_app(app)
+    privacy_commands.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
     for failure in (DBAPIError, PoolTimeout):  # the database away, from whichever route
@@ -154,6 +157,7 @@ def _services(
     svc.worker.jobs.append(lambda: closeoff.run_due(event_list))
     svc.worker.jobs.append(lambda: summary.run(event_list))
     svc.worker.jobs.append(lambda: digest.run(event_list))
+    svc.worker.jobs.append(lambda: make_retention(svc, app.logger).run_due(event_list))
     sender = OutboxSender(
         store,
         make_transport(settings, instance, app.logger),

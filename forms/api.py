@@ -20,6 +20,7 @@ from forms.messages import (
     UNKNOWN_LINK,
     change_not_allowed,
 )
+from privacy.own_data import own_data
 from registrations.dates import date_pl
 from registrations.event import Event
 from registrations.models import Registration
@@ -115,6 +116,20 @@ def get_registration(token: str) -> ResponseReturnValue:
     except NotFound:
         return _error(404, "not_found", UNKNOWN_LINK)
     return jsonify(_representation(event, registration))
+
+
+@bp.get("/registrations/<token>/data")
+def get_own_data(token: str) -> ResponseReturnValue:
+    """Everything stored about the person (RODO art. 15/20)."""
+    svc = services()
+    try:
+        registration = svc.registrations.by_token(token)
+        event = _event_of(registration)
+    except NotFound:
+        return _error(404, "not_found", UNKNOWN_LINK)
+    response = jsonify(own_data(svc.store, event, registration, svc.now()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.patch("/registrations/<token>")

@@ -7,15 +7,17 @@ no-store`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound as HttpNotFound
 
 from config.services import services
 from forms.messages import REFUSALS, STORE_UNAVAILABLE, change_not_allowed
 from forms.views import TEXT_FIELDS, csrf_problem, form_context, form_payload
+from privacy.own_data import own_data
 from registrations.errors import GENERAL
 from registrations.event import Event
 from registrations.models import Registration
@@ -98,6 +100,19 @@ def cancel(slug: str, token: str) -> ResponseReturnValue:
     flash(CANCELLED)
     svc.wake_workers()
     return redirect(url_for("forms.registration", slug=slug, token=token), code=303)
+
+
+def download_data(slug: str, token: str) -> ResponseReturnValue:
+    """Everything stored about the person, as a JSON file to keep (RODO art. 15/20)."""
+    svc = services()
+    event, found = _find(slug, token)
+    document = own_data(svc.store, event, found, svc.now())
+    body = json.dumps(document, ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="moje-dane-{found.id}.json"'},
+    )
 
 
 def remind(slug: str) -> ResponseReturnValue:

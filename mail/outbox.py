@@ -54,6 +54,15 @@ def enqueue(
     )
 
 
+def forget(session: Session, registration_ids: list[str]) -> list[str]:
+    """Delete the registrations' messages, sent or not (an erasure); their Message-IDs."""
+    query = select(OutboxMessage).where(OutboxMessage.registration_id.in_(registration_ids))
+    rows = list(session.scalars(query))
+    for row in rows:
+        session.delete(row)
+    return [row.message_id for row in rows]
+
+
 def enqueue_notice(
     session: Session,
     *,

@@ -86,7 +86,12 @@ class ParticipantMail:
             select(Registration).where(Registration.id == row.registration_id)
         )
         event = self.events.get(row.event_slug or "")
-        if registration is None or event is None or row.status is None:
+        if (
+            registration is None
+            or registration.erased_at is not None
+            or event is None
+            or row.status is None
+        ):
             return None
         notice = Notice(
             NoticeKind(row.kind), event, registration, Status(row.status), row.waiting_position

@@ -120,8 +120,7 @@ class FileTransport:
     def send(self, message: EmailMessage) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         message_id = str(message["Message-ID"] or make_msgid(domain="owes-rejestracja"))
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", message_id.strip("<>"))[:200]
-        path = self.folder / f"{name}.eml"
+        path = eml_path(self.folder, message_id)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".mail-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -136,7 +135,18 @@ class FileTransport:
         return str(path)
 
 
+def eml_path(folder: Path, message_id: str) -> Path:
+    """Where `FileTransport` keeps the message with this Message-ID."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", message_id.strip("<>"))[:200]
+    return folder / f"{name}.eml"
+
+
+def mail_folder(instance: Path) -> Path:
+    """The folder of `FileTransport`'s messages."""
+    return instance / "mail"
+
+
 def make_transport(settings: Settings, instance: Path, logger: logging.Logger) -> Transport:
     if settings.smtp_host:
         return SmtpTransport(settings)
-    return FileTransport(instance / "mail", logger)
+    return FileTransport(mail_folder(instance), logger)

@@ -77,6 +77,12 @@ class Event(BaseModel):
     consent_text: str = Field(min_length=1)
     image_consent_text: str = Field(min_length=1)
     sheets: SheetsTarget = SheetsTarget()
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,  # never on the event's last day: staff still need its lists
+        description="Days after ends_on when every registration's personal data are erased; "
+        "unset: kept until erased on request.",
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Event:

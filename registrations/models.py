@@ -118,6 +118,14 @@ class Registration(Base):
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     synced_version: Mapped[int | None] = mapped_column(Integer)
 
+    # Erasure (RODO art. 17): when the personal data were removed and why (`request`: the
+    # person asked, `retention`: the event's retention period passed); the row keeps only its
+    # ID, event, status and powiat. Its sheet row is deleted by the next sync round that reaches
+    # the sheet: `sheet_erased_at` stays empty until then.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_by: Mapped[str | None] = mapped_column(String(16))
+    sheet_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -160,3 +168,7 @@ class EventState(Base):
     summary_fingerprint: Mapped[str | None] = mapped_column(String(64))
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     digest_cursor: Mapped[int | None] = mapped_column(Integer)
+    # Retention: when the event's registrations were erased, and the summary's numbers as they
+    # were just before (JSON rows), which the summary worksheet keeps showing.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kept_summary: Mapped[str | None] = mapped_column(Text)

@@ -10,7 +10,7 @@ row is rewritten.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from registrations.allocation import count, lock_event, promote_waiting, waiting_position
 from registrations.decisions import Decision
+from registrations.erasure import ErasedBy, scrub
 from registrations.errors import polish_errors
 from registrations.event import Event
 from registrations.models import Registration, StatusChange
@@ -110,6 +111,17 @@ class DecisionOutcome:
     new_status: Status
     applied: bool  # False: handled before, or not carried out (`skipped` says why)
     skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class ErasureOutcome:
+    """What erasing one registration did: its status before and after; `already` when it had
+    been erased before (nothing changed)."""
+
+    registration_id: str
+    old_status: Status
+    new_status: Status
+    already: bool = False
 
 
 def new_registration_id() -> str:
@@ -379,6 +391,47 @@ class Registrations:
                 registration.staff_decision = None
                 registration.staff_decision_skipped = None
 
+    def erase(
+        self,
+        event: Event,
+        registration_ids: list[str],
+        *,
+        now: datetime,
+        by: ErasedBy,
+        before_scrub: Callable[[Session, list[Registration]], None] | None = None,
+    ) -> list[ErasureOutcome]:
+        """Erase the registrations' personal data, in one transaction under the event's lock.
+
+        On request an active registration is cancelled first (a freed seat goes to the waiting
+        list, and the person gets no e-mail); at retention the status stays, for statistics.
+        `before_scrub` sees the registrations still whole, in the same transaction (their
+        e-mails are removed there). Erasing again changes nothing.
+        """
+        outcomes: list[ErasureOutcome] = []
+        with _stored(), self.store.transaction() as session:
+            lock_event(session, event)
+            found = [_by_id(session, rid, event, include_erased=True) for rid in registration_ids]
+            fresh = [r for r in found if r is not None and r.erased_at is None]
+            outcomes += [
+                ErasureOutcome(r.id, Status(r.status), Status(r.status), already=True)
+                for r in found
+                if r is not None and r.erased_at is not None
+            ]
+            if before_scrub is not None and fresh:
+                before_scrub(session, fresh)
+            freed = False
+            for registration in fresh:
+                old = Status(registration.status)
+                if by is ErasedBy.REQUEST and old.active:
+                    self._set_status(session, event, registration, Status.CANCELLED, now, "erasure")
+                    freed = freed or old is Status.CONFIRMED
+                scrub(registration, now, by)
+                registration.touch(now)
+                outcomes.append(ErasureOutcome(registration.id, old, Status(registration.status)))
+            if freed:
+                self._promote(session, event, now)
+        return outcomes
+
     def promote(self, event: Event, *, now: datetime) -> list[Registration]:
         """Hand free seats to the waiting list in order (capacity raised, or a seat freed)."""
         with _stored(), self.store.transaction() as session:
@@ -434,11 +487,18 @@ _DECISION_NOTICES = {
 
 
 def _by_id(
-    session: Session, registration_id: str, event: Event | None = None
+    session: Session,
+    registration_id: str,
+    event: Event | None = None,
+    *,
+    include_erased: bool = False,
 ) -> Registration | None:
+    """The registration with this ID; an erased one only when asked for (nobody acts on it)."""
     query = select(Registration).where(Registration.id == registration_id.strip().upper())
     if event is not None:
         query = query.where(Registration.event_slug == event.slug)
+    if not include_erased:
+        query = query.where(Registration.erased_at.is_(None))
     return session.scalar(query)
 
 

@@ -58,7 +58,9 @@ class LinkTokens:
 
     def issue_missing(self, session: Session) -> int:
         """Links for registrations that predate them (made before the private link existed)."""
-        query = select(Registration).where(Registration.token_lookup.is_(None))
+        query = select(Registration).where(
+            Registration.token_lookup.is_(None), Registration.erased_at.is_(None)
+        )
         missing = list(session.scalars(query))
         for registration in missing:
             self.issue(registration)

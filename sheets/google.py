@@ -24,7 +24,7 @@ from registrations.event import Event
 from registrations.validators import printable
 from sheets import layout
 from sheets.rows import DECISION_HEADER, header_index
-from sheets.sink import CellRun, SinkError, SummaryTable, Table, key_fingerprint
+from sheets.sink import CellRun, SinkError, SummaryTable, Table, key_fingerprint, row_spans
 from sheets.transport import emulator_session
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -211,6 +211,26 @@ class GoogleSheet:
             self._spreadsheet.batch_update(
                 {"requests": [layout.decision_validation(sheet_id, column)]}
             )
+
+    def delete_rows(self, rows: list[int]) -> None:
+        if not rows:
+            return
+        with self._sink.errors("deleting rows", write=True):
+            sheet_id = self._spreadsheet.worksheet(self._title).id
+            requests_ = [
+                {
+                    "deleteDimension": {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "dimension": "ROWS",
+                            "startIndex": start,
+                            "endIndex": end,
+                        }
+                    }
+                }
+                for start, end in row_spans(rows)
+            ]
+            self._spreadsheet.batch_update({"requests": requests_})
 
     def append_rows(self, rows: Table) -> None:
         # The table range A1 pins Google's table detection to the header's table; INSERT_ROWS

@@ -30,7 +30,7 @@ from registrations.event import Event
 from registrations.validators import printable
 from sheets import layout
 from sheets.rows import DECISION_HEADER, HEADERS, STATUS_HEADER, header_index
-from sheets.sink import CellRun, SinkError, SummaryTable, Table
+from sheets.sink import CellRun, SinkError, SummaryTable, Table, row_spans
 
 _EXCEL_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 GENERATION = "owes-rejestracja-generacja"
@@ -177,6 +177,13 @@ class LocalSheet:
             for offset, row in enumerate(rows):
                 for column, value in enumerate(row, start=1):
                     set_text(worksheet.cell(row=next_row + offset, column=column), value)
+
+    def delete_rows(self, rows: list[int]) -> None:
+        if not rows:
+            return
+        with self._editing() as worksheet:
+            for start, end in row_spans(rows):
+                worksheet.delete_rows(start + 1, end - start)
 
     def keep_dropdown(self, column: int) -> None:
         """The workbook's drop-down already runs to Excel's last row; one lost is put back."""

@@ -13,6 +13,17 @@ Table = list[list[str]]
 SummaryTable = list[list[str | int]]  # numbers stay numbers, so staff can sum them
 
 
+def row_spans(rows: list[int]) -> list[tuple[int, int]]:
+    """Rows to delete as half-open spans, last first, so each deletion leaves the next in place."""
+    spans: list[tuple[int, int]] = []
+    for row in sorted(set(rows), reverse=True):
+        if spans and spans[-1][0] == row + 1:
+            spans[-1] = (row, spans[-1][1])
+        else:
+            spans.append((row, row + 1))
+    return spans
+
+
 @dataclass(frozen=True)
 class CellRun:
     """Adjacent cells of one row to overwrite: `row` and `column` are 0-based (row 0: header)."""
@@ -50,6 +61,11 @@ class RegistrationSheet(Protocol):
 
     def keep_dropdown(self, column: int) -> None:
         """The decision drop-down covers column `column` on every row, appended ones too."""
+        ...
+
+    def delete_rows(self, rows: list[int]) -> None:
+        """Delete whole rows (0-based, row 0 is the header), all in one call; the rows below
+        move up, staff's columns with them."""
         ...
 
 

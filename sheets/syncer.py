@@ -65,6 +65,7 @@ class RoundReport:
     appended: int = 0
     updated: int = 0
     decided: int = 0
+    erased: int = 0  # rows of erased registrations deleted
     repairs: list[str] = field(default_factory=list)
     touched: bool = False
 
@@ -123,7 +124,12 @@ class Syncer:
         target = self.sink.target(event)
         check_sheet = check_sheet or self._sheet_check_due(event, target)
         pull_now = self._pull_due(event, target)
-        if not (check_sheet or pull_now or self._has_pending(event, target)):
+        if not (
+            check_sheet
+            or pull_now
+            or self._has_pending(event, target)
+            or self._erasure_pending(event)
+        ):
             return RoundReport()
         report = RoundReport()
         try:
@@ -151,6 +157,13 @@ class Syncer:
         if report.touched:  # a success only when the sheet itself answered
             with self.store.transaction() as session:
                 sync.record_success(session, target, self.clock())
+        if report.erased:
+            self.logger.info(
+                "deleted %d row(s) of erased registrations of %s from worksheet %r",
+                report.erased,
+                event.slug,
+                event.worksheet_title,
+            )
         if report.appended or report.updated:
             self.logger.info(
                 "synced %s to %s: %d row(s) appended, %d updated in place",
@@ -211,6 +224,8 @@ class Syncer:
                 read_at = self.clock()
                 table = sheet.read()
             runs = []
+            if batch_number == 0:  # before decisions: nothing is decided on an erased row
+                table = self._delete_erased(event, sheet, table, report)
             if batch_number == 0 and pull_now and self.registrations is not None:
                 pulled = self._apply_decisions(event, target, table, read_at, report)
                 runs += note_runs(table, pulled.notes)
@@ -246,6 +261,30 @@ class Syncer:
             report.updated += len(written)
             if len(batch) < self.batch_size:
                 return
+
+    def _delete_erased(
+        self, event: Event, sheet: RegistrationSheet, table: Table, report: RoundReport
+    ) -> Table:
+        """Delete every row of an erased registration, wherever staff moved or copied it.
+
+        Erased registrations are never pending, so their rows are never written again; should
+        one be in the sheet anyway (its erasure was recorded while the sheet was unreachable),
+        it goes here. The table is read again after a deletion (the rows below moved up).
+        """
+        with self.store.transaction() as session:
+            erased = sync.erased_ids(session, event.slug)
+        if not erased:
+            return table
+        positions = reconcile.id_positions(table)
+        rows = [row for registration_id in erased for row in positions.get(registration_id, [])]
+        if rows:
+            self._ensure_leader()
+            sheet.delete_rows(rows)
+            report.erased += len(rows)
+            table = sheet.read()
+        with self.store.transaction() as session:
+            sync.mark_sheet_erased(session, event.slug, self.clock())
+        return table
 
     def _complete_header(
         self, sheet: RegistrationSheet, table: Table, event: Event, report: RoundReport
@@ -307,7 +346,7 @@ class Syncer:
         with self.store.transaction() as session:
             query = select(
                 Registration.id, Registration.staff_decision, Registration.staff_decision_skipped
-            ).where(Registration.event_slug == event.slug)
+            ).where(Registration.event_slug == event.slug, Registration.erased_at.is_(None))
             handled = {rid: (done, skipped) for rid, done, skipped in session.execute(query)}
             typed_after = sync.decisions_read_at(session, target)
         pulled = pull(table, handled.keys())
@@ -389,6 +428,10 @@ class Syncer:
 
     def _has_pending(self, event: Event, target: str) -> bool:
         return bool(self._pending(event, target, limit=1))
+
+    def _erasure_pending(self, event: Event) -> bool:
+        with self.store.transaction() as session:
+            return sync.sheet_erasure_pending(session, event.slug)
 
     def _retrying(self) -> Retrying:
         backoff = wait_random_exponential(multiplier=0.5, max=self.backoff_max_seconds)

@@ -119,7 +119,9 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
             f"the {kind} list comes as {' or '.join(formats)}, not {fmt}", param_hint="--format"
         )
     with svc.store.transaction() as session:
-        query = select(Registration).where(Registration.event_slug == slug)
+        query = select(Registration).where(
+            Registration.event_slug == slug, Registration.erased_at.is_(None)
+        )
         registrations = list(session.scalars(query.order_by(Registration.seq)))
     data, what = render(kind, fmt, event, registrations, svc.now())
     title = exports.TITLES[kind]

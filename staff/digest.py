@@ -24,7 +24,12 @@ from registrations.models import EventState, Registration, StatusChange
 from registrations.status import Status
 from store import Store
 
-ACTORS = {"participant": "uczestnik", "staff": "organizator", "system": "automatycznie"}
+ACTORS = {
+    "participant": "uczestnik",
+    "staff": "organizator",
+    "system": "automatycznie",
+    "erasure": "usunięcie danych",
+}
 
 
 class Digest:
@@ -103,12 +108,13 @@ def _changes_since(session: Session, event: Event, state: EventState) -> list[St
 
 
 def _names(session: Session, ids: list[str]) -> dict[str, tuple[str, str]]:
-    query = select(Registration).where(Registration.id.in_(ids))
+    """Names of the registrations that still have them: an erased one is shown by its ID only."""
+    query = select(Registration).where(Registration.id.in_(ids), Registration.erased_at.is_(None))
     return {r.id: (r.full_name, r.enterprise_name) for r in session.scalars(query)}
 
 
 def _line(event: Event, change: StatusChange, names: dict[str, tuple[str, str]]) -> str:
-    name, enterprise = names.get(change.registration_id, ("(usunięte)", ""))
+    name, enterprise = names.get(change.registration_id, ("(dane usunięte)", ""))
     when = event.local(change.changed_at).strftime("%Y-%m-%d %H:%M")
     old, new = Status(change.old_status).label, Status(change.new_status).label
     who = ACTORS.get(change.actor, change.actor)

@@ -56,11 +56,15 @@ def summarise(
     made_at: datetime,
     closed_at: datetime | None = None,
 ) -> Summary:
-    """Counts over confirmed participants (who travel); the other statuses are counted apart."""
+    """Counts over confirmed participants (who travel); the other statuses are counted apart.
+
+    An erased registration counts by its status and powiat only: nothing else of it is left.
+    """
     ordered = sorted(registrations, key=lambda r: r.seq)
-    confirmed = [r for r in ordered if r.status == Status.CONFIRMED]
     statuses = Counter(Status(r.status) for r in ordered)
-    powiaty = Counter(POWIATY[r.powiat].label for r in confirmed)
+    powiaty = Counter(POWIATY[r.powiat].label for r in ordered if r.status == Status.CONFIRMED)
+    ordered = [r for r in ordered if r.erased_at is None]
+    confirmed = [r for r in ordered if r.status == Status.CONFIRMED]
     enterprises: Counter[str] = Counter()
     names: dict[str, str] = {}
     for r in confirmed:
@@ -72,7 +76,7 @@ def summarise(
         made_at=made_at,
         closed_at=closed_at,
         per_status={status: statuses[status] for status in Status},
-        seats_left=max(event.capacity - len(confirmed), 0),
+        seats_left=max(event.capacity - statuses[Status.CONFIRMED], 0),
         per_powiat=sorted(powiaty.items()),
         per_enterprise=sorted(((names[k], n) for k, n in enterprises.items()), key=_by_name),
         nights=sum(r.accommodation for r in confirmed),
@@ -89,8 +93,12 @@ def _by_name(item: tuple[str, int]) -> str:
     return item[0].casefold()
 
 
-def summary_table(summary: Summary) -> SummaryTable:
-    """The summary as sheet rows: a label column and a value column, sections between blanks."""
+def summary_table(summary: Summary, *, numbers_only: bool = False) -> SummaryTable:
+    """The summary as sheet rows: a label column and a value column, sections between blanks.
+
+    `numbers_only`: without the sections that name people (diet notes, special needs, the
+    waiting list), as kept after the event's registrations are erased.
+    """
     event = summary.event
     rows: SummaryTable = [
         ["Podsumowanie zapisów", event.title],
@@ -111,10 +119,12 @@ def summary_table(summary: Summary) -> SummaryTable:
     if event.accommodation_label:
         rows.append([f"Nocleg: {event.accommodation_label}", summary.nights])
     rows += [[], ["Dieta", "Liczba osób"], *_pairs(summary.diets)]
-    if summary.diet_notes:
+    if summary.diet_notes and not numbers_only:
         rows += [[], ["Uwagi do diety", ""], *_pairs(summary.diet_notes)]
     rows += [[], ["Powiat", "Liczba osób"], *_pairs(summary.per_powiat)]
     rows += [[], ["Przedsiębiorstwo społeczne", "Liczba osób"], *_pairs(summary.per_enterprise)]
+    if numbers_only:
+        return rows
     rows += [[], ["Szczególne potrzeby", ""]]
     rows += _pairs(summary.special_needs) or [["(brak)", ""]]
     rows += [[], ["Lista rezerwowa (w kolejności)", "Przedsiębiorstwo społeczne"]]
@@ -129,11 +139,10 @@ def _pairs(items: Sequence[tuple[str, str | int]]) -> SummaryTable:
     return [[label, value] for label, value in items]
 
 
-def sheet_rows(summary: Summary) -> SummaryTable:
+def sheet_rows(summary: Summary | SummaryTable) -> SummaryTable:
     """The table as it goes to the sheet: text a participant typed can never run."""
-    return [
-        [neutralise(c) if isinstance(c, str) else c for c in row] for row in summary_table(summary)
-    ]
+    table = summary if isinstance(summary, list) else summary_table(summary)
+    return [[neutralise(c) if isinstance(c, str) else c for c in row] for row in table]
 
 
 def summary_text(summary: Summary) -> str:
@@ -149,9 +158,10 @@ def summary_text(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def fingerprint(summary: Summary) -> str:
+def fingerprint(summary: Summary | SummaryTable) -> str:
     """What the summary says, apart from when it was made: rewritten only when this changes."""
-    rows = [row for row in summary_table(summary) if not row or row[0] != "Stan na"]
+    table = summary if isinstance(summary, list) else summary_table(summary)
+    rows = [row for row in table if not row or row[0] != "Stan na"]
     return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -192,11 +202,15 @@ class LiveSummary:
             state = session.get(EventState, event.slug)
             closed_at = state.summary_written_at if state else None  # set by the close-off
             known = state.summary_fingerprint if state else None
-        summary = summarise(event, registrations, self.clock(), closed_at=closed_at)
-        mark = fingerprint(summary)
+            kept = state.kept_summary if state else None  # the numbers kept at the purge
+        if kept is not None:
+            table: Summary | SummaryTable = json.loads(kept)
+        else:
+            table = summarise(event, registrations, self.clock(), closed_at=closed_at)
+        mark = fingerprint(table)
         if mark == known:
             return False
-        self.sink.write_summary(event, sheet_rows(summary))
+        self.sink.write_summary(event, sheet_rows(table))
         record_fingerprint(self.store, event, mark)
         return True
 

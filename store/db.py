@@ -35,6 +35,9 @@ def _make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=FULL")
+        # Deleted and overwritten values are zeroed in the file, not left in free space: an
+        # erased person's data must not stay readable (see Store.compact).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -87,6 +90,40 @@ class Store:
             finally:
                 connection.close()
             time.sleep(0.05)
+
+    def compact(self) -> bool:
+        """After an erasure: leave no old copy of a deleted value in the database's files.
+
+        SQLite: VACUUM rewrites the file without free pages (values deleted before
+        `secure_delete` was on included), and a TRUNCATE checkpoint copies the WAL, which holds
+        the pages as they were, into the file and empties it. PostgreSQL: VACUUM frees the
+        dead row versions of the tables that held the data (the server's own WAL and backups
+        are beyond the service's reach; see the README). False when the database was too busy
+        (the next erasure compacts it).
+        """
+        try:
+            if self.engine.dialect.name == "sqlite":
+                return self._compact_sqlite()
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM registrations, outbox, status_changes"))
+        except (sqlite3.Error, SQLAlchemyError):
+            return False
+        return True
+
+    def _compact_sqlite(self) -> bool:
+        connection = self.engine.raw_connection()  # autocommit: outside any transaction
+        try:
+            cursor = connection.cursor()
+            cursor.execute("VACUUM")
+            deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+            while cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                if time.monotonic() > deadline:  # a reader kept the WAL in use all along
+                    return False
+                time.sleep(0.05)
+            cursor.close()
+        finally:
+            connection.close()
+        return True
 
     def reachable(self) -> bool:
         try:

@@ -62,3 +62,20 @@ class OutboxMessage(Base):
     gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class Erasure(Base):
+    """The audit of erasures: what was erased, when, by which command, and what was removed.
+
+    Holds no personal data: the registration's ID and event stay in the store anyway.
+    """
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registration_id: Mapped[str] = mapped_column(String(16), index=True)
+    event_slug: Mapped[str] = mapped_column(String(64))
+    command: Mapped[str] = mapped_column(String(64))  # e.g. `erase --email`, `retention`
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed: Mapped[str] = mapped_column(Text)  # what left the store, mail and files, in words
+    sheet_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,21 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from registrations.models import EventState, Registration
-from store.models import SyncStatus
+from store.models import Erasure, SyncStatus
 
 
 def _not_in(target: str) -> ColumnElement[bool]:
-    """Not in `target` yet, or changed since its row was written there."""
-    return or_(
-        Registration.synced_to.is_(None),
-        Registration.synced_to != target,
-        Registration.synced_version.is_(None),
-        Registration.synced_version != Registration.version,
+    """Not in `target` yet, or changed since its row was written there; never an erased one
+    (its row is deleted, not written)."""
+    return and_(
+        Registration.erased_at.is_(None),
+        or_(
+            Registration.synced_to.is_(None),
+            Registration.synced_to != target,
+            Registration.synced_version.is_(None),
+            Registration.synced_version != Registration.version,
+        ),
     )
 
 
@@ -59,6 +63,44 @@ def any_synced(session: Session, slug: str, target: str) -> bool:
 def has_registrations(session: Session, slug: str) -> bool:
     query = select(Registration.id).where(Registration.event_slug == slug)
     return session.scalar(query.limit(1)) is not None
+
+
+def erased_ids(session: Session, slug: str) -> set[str]:
+    """Every erased registration of the event: a row of theirs found in the sheet is deleted."""
+    query = select(Registration.id).where(
+        Registration.event_slug == slug, Registration.erased_at.is_not(None)
+    )
+    return set(session.scalars(query))
+
+
+def sheet_erasure_pending(session: Session, slug: str) -> bool:
+    """Whether an erased registration's row may still be in the event's sheet."""
+    query = select(Registration.id).where(
+        Registration.event_slug == slug,
+        Registration.erased_at.is_not(None),
+        Registration.sheet_erased_at.is_(None),
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def mark_sheet_erased(session: Session, slug: str, now: datetime) -> list[str]:
+    """The event's erased registrations have no row in the sheet any more; their IDs."""
+    query = select(Registration).where(
+        Registration.event_slug == slug,
+        Registration.erased_at.is_not(None),
+        Registration.sheet_erased_at.is_(None),
+    )
+    done = list(session.scalars(query.with_for_update()))
+    for registration in done:
+        registration.sheet_erased_at = now
+    ids = [registration.id for registration in done]
+    if ids:  # the audit says when the erasure was complete
+        session.execute(
+            update(Erasure)
+            .where(Erasure.registration_id.in_(ids), Erasure.sheet_erased_at.is_(None))
+            .values(sheet_erased_at=now)
+        )
+    return ids
 
 
 def mark_synced(session: Session, versions: dict[str, int], target: str, now: datetime) -> None:

@@ -1,0 +1,1 @@
+"""RODO: a person's own data, erasure on request and retention (privacy/commands.py)."""

@@ -1,0 +1,211 @@
+"""Erasing people everywhere the service put their data: store, outbox, mail files, exports, sheet.
+
+Like pretix's shredders, each kind of data has its own small step; `Eraser.erase` runs the
+store's in one transaction (the registration scrubbed and cancelled, its outbox rows deleted,
+the audit row written), then removes the files, then compacts the database so no old copy
+stays in its files. The sheet row goes in a sync round under the spreadsheet lease: at once when
+the sheet answers, else at a later worker round (the registration is marked until then, and an
+erased registration is never written to the sheet again).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.services import Services
+from mail import outbox
+from mail.transport import eml_path, mail_folder
+from registrations.erasure import ErasedBy, identifying_values
+from registrations.event import Event
+from registrations.models import EventState, Registration
+from registrations.operations import ErasureOutcome
+from sheets.factory import make_syncer
+from sheets.sink import SinkError
+from staff import exports
+from staff.summary import LiveSummary, summarise, summary_table
+from store.models import Erasure
+
+EXPORTS = "exports"
+
+
+@dataclass
+class EventErasure:
+    """What one erasure run removed for one event, in words for the operator."""
+
+    event: Event
+    outcomes: list[ErasureOutcome] = field(default_factory=list)
+    outbox_rows: int = 0
+    mail_files: list[Path] = field(default_factory=list)
+    export_files: list[Path] = field(default_factory=list)
+    compacted: bool = False
+
+    @property
+    def erased(self) -> list[ErasureOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.already]
+
+
+@dataclass(frozen=True)
+class SheetOutcome:
+    worksheet: str
+    deleted: int | None  # rows deleted now; None: the sheet did not answer (or is busy)
+    problem: str | None = None
+
+
+class Eraser:
+    """Erasure across the store, the mail, the instance folder and the spreadsheet."""
+
+    def __init__(self, svc: Services, logger: logging.Logger) -> None:
+        self.svc = svc
+        self.logger = logger
+
+    # -- the store and the files ---------------------------------------------------------
+
+    def erase(
+        self,
+        event: Event,
+        registration_ids: list[str],
+        *,
+        by: ErasedBy,
+        command: str,
+        keep_summary: bool = False,
+    ) -> EventErasure:
+        """Erase the registrations of one event from the store and the instance folder.
+
+        `keep_summary` (retention): the summary's numbers as they are now are kept for the
+        summary worksheet, which otherwise would lose the counts of the data erased.
+        """
+        svc = self.svc
+        now = svc.now()
+        result = EventErasure(event)
+        needles: list[str] = []
+        message_ids: list[str] = []
+
+        def shred(session: Session, registrations: list[Registration]) -> None:
+            ids = [registration.id for registration in registrations]
+            if keep_summary:
+                _keep_summary(session, event, now)
+            for registration in registrations:
+                needles.extend(identifying_values(registration))
+            message_ids.extend(outbox.forget(session, ids))
+            for registration_id in ids:
+                session.add(
+                    Erasure(
+                        registration_id=registration_id,
+                        event_slug=event.slug,
+                        command=command,
+                        erased_at=now,
+                        removed="personal data in the store; its outbox messages and .eml "
+                        "files; the event's export files; its sheet row (see sheet_erased_at)",
+                    )
+                )
+
+        result.outcomes = svc.registrations.erase(
+            event, registration_ids, now=now, by=by, before_scrub=shred
+        )
+        result.outbox_rows = len(message_ids)
+        if result.erased:
+            folder = mail_folder(svc.instance_path)
+            result.mail_files = _remove_mail_files(folder, message_ids, needles)
+            result.export_files = remove_exports(svc.instance_path / EXPORTS, event.slug)
+            self.logger.info(
+                "erased %d registration(s) of %s (%s)", len(result.erased), event.slug, command
+            )
+        if result.outcomes:  # again too: an erasure that found the database busy ends here
+            result.compacted = svc.store.compact()
+            if not result.compacted:
+                self.logger.warning("database busy: not compacted after an erasure")
+        return result
+
+    # -- the spreadsheet -----------------------------------------------------------------
+
+    def complete_sheet(self, events: list[Event], wait: float) -> list[SheetOutcome]:
+        """Delete erased registrations' rows now, in a sync round under the lease, and rewrite
+        the summary; whatever fails is done by the worker at a later round."""
+        svc = self.svc
+        if not svc.worker.wait_for_lease(wait):
+            busy = "another process holds the spreadsheet lease"
+            return [SheetOutcome(event.worksheet_title, None, busy) for event in events]
+        try:
+            syncer = make_syncer(svc, self.logger, still_leader=svc.worker.renew_lease)
+            summary = LiveSummary(svc.store, svc.sink, svc.clock, self.logger)
+            outcomes = []
+            for event in events:
+                title = event.worksheet_title
+                try:
+                    report = syncer.sync_event(event, raise_errors=True)
+                except SinkError as exc:
+                    outcomes.append(SheetOutcome(title, None, str(exc)))
+                    continue
+                outcomes.append(SheetOutcome(title, report.erased if report else None))
+                try:
+                    summary.refresh(event)
+                except SinkError as exc:
+                    self.logger.warning("summary of %s not rewritten yet: %s", event.slug, exc)
+            return outcomes
+        finally:
+            svc.worker.release_lease()
+
+
+def _keep_summary(session: Session, event: Event, now: datetime) -> None:
+    """Keep the summary's numbers (no names) for the worksheet, before the data go."""
+    state = session.get(EventState, event.slug)
+    if state is None or state.kept_summary is not None:
+        return
+    query = select(Registration).where(Registration.event_slug == event.slug)
+    summary = summarise(event, list(session.scalars(query)), now, state.summary_written_at)
+    state.kept_summary = json.dumps(summary_table(summary, numbers_only=True), ensure_ascii=False)
+
+
+def _remove_mail_files(folder: Path, message_ids: list[str], needles: list[str]) -> list[Path]:
+    """The person's e-mails kept as `.eml` files, and any other (a staff e-mail) naming them."""
+    if not folder.is_dir():
+        return []
+    removed = []
+    own = {eml_path(folder, message_id) for message_id in message_ids}
+    for path in sorted(folder.glob("*.eml")):
+        if path in own or _mentions(path, needles):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _mentions(path: Path, needles: list[str]) -> bool:
+    """Whether the e-mail's headers or text name any of `needles` (decoded, case-insensitive)."""
+    if not needles:
+        return False
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    except OSError:
+        return False
+    texts = [str(value) for value in message.values()]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            try:
+                texts.append(str(part.get_content()))
+            except (LookupError, ValueError):
+                texts.append(str(part.get_payload()))
+    haystack = "\n".join(texts).casefold()
+    return any(needle.casefold() in haystack for needle in needles)
+
+
+def remove_exports(folder: Path, slug: str) -> list[Path]:
+    """Every list exported for the event (`<slug>-<list>.<format>`): staff export again."""
+    if not folder.is_dir():
+        return []
+    names = {f"{slug}-{kind}" for kind in exports.FORMATS}
+    removed = []
+    for path in sorted(folder.iterdir()):
+        stem = path.name.lstrip(".").split(".")[0]
+        if path.is_file() and stem in names:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
