@@ -3,7 +3,6 @@ models the API answers with, a page to read it, and schemathesis fuzzing the run
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import OpenAPIV31SpecValidator
+from schemathesis import BaseSchema
 from werkzeug.exceptions import TooManyRequests
 
 from forms.api_models import ApiError, RegistrationData
@@ -161,7 +161,7 @@ def events_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def api_schema(app: Flask, live_server: LiveServer) -> Iterator[Any]:
+def api_schema(app: Flask, live_server: LiveServer) -> BaseSchema:
     """The served document, loaded by schemathesis, fuzzing the app over real HTTP.
 
     A registration is stored first, so the token endpoints see a valid token as well as
@@ -195,7 +195,7 @@ def api_schema(app: Flask, live_server: LiveServer) -> Iterator[Any]:
             choices.append(st.just({**parameters, "token": token}))
         return st.one_of(choices)
 
-    yield schema
+    return schema
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
