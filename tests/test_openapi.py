@@ -18,7 +18,7 @@ from schemathesis import BaseSchema
 from werkzeug.exceptions import TooManyRequests
 
 from forms.api_models import ApiError, RegistrationData
-from forms.openapi import EXAMPLE_EVENT, REF_TEMPLATE, document, openapi_path
+from forms.openapi import EXAMPLE_EVENT, JSON, REF_TEMPLATE, document, openapi_path
 from registrations.schema import RegistrationIn
 from tests.conftest import OPEN, LiveServer, own_events, valid_payload, write_open_event
 
@@ -30,6 +30,14 @@ CHECKS = [
     "response_schema_conformance",
     "response_headers_conformance",
 ]
+
+
+@pytest.fixture
+def events_dir(tmp_path: Path) -> Path:
+    """The tests' events and the document's example event, so its examples reach the rules."""
+    folder = own_events(tmp_path / "events")
+    write_open_event(folder, EXAMPLE_EVENT)
+    return folder
 
 
 def test_the_document_is_valid_openapi_3_1(client: FlaskClient) -> None:
@@ -79,6 +87,21 @@ def test_every_answer_has_a_documented_error_body_and_429_its_retry_after() -> N
             assert "Retry-After" in responses["429"]["headers"]
             if "requestBody" in operation:
                 assert {"400", "413", "415", "422"} <= set(responses)
+
+
+def test_the_documents_examples_are_accepted_by_the_api(client: FlaskClient) -> None:
+    operations = document()["paths"]
+    register = operations["/api/events/{slug}/registrations"]["post"]["requestBody"]
+    change = operations["/api/registrations/{token}"]["patch"]["requestBody"]
+
+    created = client.post(
+        f"/api/events/{EXAMPLE_EVENT}/registrations", json=register["content"][JSON]["example"]
+    )
+    assert created.status_code == 201, created.get_json()
+    token = created.get_json()["manage_url"].rsplit("/", 1)[1]
+    changed = client.patch(f"/api/registrations/{token}", json=change["content"][JSON]["example"])
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["data"]["diet_other"] == "bez laktozy"
 
 
 def test_an_api_error_keeps_the_headers_http_asks_for(client: FlaskClient) -> None:
@@ -150,14 +173,6 @@ def test_the_readme_links_the_docs_page() -> None:
 
 
 # --- schemathesis against the running app ---------------------------------------------------
-
-
-@pytest.fixture
-def events_dir(tmp_path: Path) -> Path:
-    """The tests' events and the document's example event, so its examples reach the rules."""
-    folder = own_events(tmp_path / "events")
-    write_open_event(folder, EXAMPLE_EVENT)
-    return folder
 
 
 @pytest.fixture
