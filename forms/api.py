@@ -8,11 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from config.services import services
+from forms import api_docs, openapi
+from forms.api_models import (
+    ApiError,
+    EventList,
+    EventOut,
+    RegistrationClosedError,
+    RegistrationCreated,
+    RegistrationData,
+    RegistrationView,
+    ValidationErrors,
+)
 from forms.messages import (
     ERROR_PAGES,
     REFUSALS,
@@ -37,6 +49,9 @@ from registrations.status import Status
 from registrations.window import RegistrationState
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+bp.add_app_template_filter(api_docs.code_spans)
+bp.add_app_template_filter(api_docs.schema_type)
+bp.add_app_template_filter(api_docs.properties, "schema_properties")
 
 STATUS_MESSAGES = {
     Status.CONFIRMED: "Zgłoszenie przyjęte – miejsce potwierdzone.",
@@ -56,19 +71,21 @@ class _BadBody(Exception):
 def list_events() -> ResponseReturnValue:
     svc = services()
     now = svc.now()
-    return jsonify(
-        [
-            {
-                "slug": event.slug,
-                "title": event.title,
-                "starts_on": event.starts_on.isoformat(),
-                "ends_on": event.ends_on.isoformat(),
-                "registration_deadline": event.registration_deadline.isoformat(),
-                "registration": svc.registrations.window(event, now).state.value,
-                "url": url_for("api.create_registration", slug=event.slug),
-            }
-            for event in svc.events.values()
-        ]
+    return _answer(
+        EventList(
+            [
+                EventOut(
+                    slug=event.slug,
+                    title=event.title,
+                    starts_on=event.starts_on,
+                    ends_on=event.ends_on,
+                    registration_deadline=event.registration_deadline,
+                    registration=svc.registrations.window(event, now).state,
+                    url=url_for("api.create_registration", slug=event.slug),
+                )
+                for event in svc.events.values()
+            ]
+        )
     )
 
 
@@ -85,7 +102,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
     except RegistrationClosed as closed:
         return _closed(event, closed.state)
     except Invalid as invalid:
-        return jsonify(errors=invalid.errors), 422
+        return _answer(ValidationErrors(errors=invalid.errors), 422)
     except RegistrationRefused as refused:
         return _error(409, refused.code, REFUSALS[type(refused)])
     except StoreUnavailable:
@@ -93,18 +110,20 @@ def create_registration(slug: str) -> ResponseReturnValue:
         return _error(503, "unavailable", STORE_UNAVAILABLE)
     svc.wake_workers()
     status = Status(registration.status)
-    body = {
-        "id": registration.id,
-        "status": status.value,
-        "message": STATUS_MESSAGES[status],
-        "event": event.slug,
-        "received_at": registration.received_at.isoformat(),
-        "waiting_position": svc.registrations.waiting_position(registration),
-        "manage_url": svc.link_for(registration),
-    }
-    response = jsonify(body)
+    response = _answer(
+        RegistrationCreated(
+            id=registration.id,
+            status=status,
+            message=STATUS_MESSAGES[status],
+            event=event.slug,
+            received_at=registration.received_at,
+            waiting_position=svc.registrations.waiting_position(registration),
+            manage_url=svc.link_for(registration),
+        ),
+        201,
+    )
     response.headers["Cache-Control"] = "no-store"
-    return response, 201
+    return response
 
 
 @bp.get("/registrations/<token>")
@@ -115,7 +134,7 @@ def get_registration(token: str) -> ResponseReturnValue:
         event = _event_of(registration)
     except NotFound:
         return _error(404, "not_found", UNKNOWN_LINK)
-    return jsonify(_representation(event, registration))
+    return _answer(_representation(event, registration))
 
 
 @bp.get("/registrations/<token>/data")
@@ -146,14 +165,14 @@ def change_registration(token: str) -> ResponseReturnValue:
     except ChangeNotAllowed as refused:
         return _error(403, "change_not_allowed", change_not_allowed(event, refused.reason))
     except Invalid as invalid:
-        return jsonify(errors=invalid.errors), 422
+        return _answer(ValidationErrors(errors=invalid.errors), 422)
     except RegistrationRefused as refused:
         return _error(409, refused.code, REFUSALS[type(refused)])
     except StoreUnavailable:
         current_app.logger.exception("change of a registration not stored")
         return _error(503, "unavailable", STORE_UNAVAILABLE)
     svc.wake_workers()
-    return jsonify(_representation(event, registration))
+    return _answer(_representation(event, registration))
 
 
 @bp.delete("/registrations/<token>")
@@ -170,26 +189,38 @@ def cancel_registration(token: str) -> ResponseReturnValue:
         current_app.logger.exception("cancellation of a registration not stored")
         return _error(503, "unavailable", STORE_UNAVAILABLE)
     svc.wake_workers()
-    return jsonify(_representation(event, registration))
+    return _answer(_representation(event, registration))
 
 
-def _representation(event: Event, registration: Registration) -> dict[str, Any]:
+@bp.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    """The API's contract, generated from the models it answers with (`forms/openapi.py`)."""
+    return jsonify(openapi.document())
+
+
+@bp.get("/docs")
+def api_docs_page() -> ResponseReturnValue:
+    """The contract to read: rendered here, so it needs no script and no CDN."""
+    return render_template("api_docs.html", doc=openapi.document())
+
+
+def _representation(event: Event, registration: Registration) -> RegistrationView:
     svc = services()
     status = Status(registration.status)
     window = svc.registrations.window(event, svc.now())
-    return {
-        "id": registration.id,
-        "event": event.slug,
-        "status": status.value,
-        "status_label": status.label,
-        "message": STATUS_MESSAGES[status],
-        "waiting_position": svc.registrations.waiting_position(registration),
-        "received_at": registration.received_at.isoformat(),
-        "can_change": status.active and window.changes_allowed,
-        "can_cancel": status.active and window.cancellation_allowed,
-        "data": payload_of(registration),
-        "manage_url": svc.link_for(registration),
-    }
+    return RegistrationView(
+        id=registration.id,
+        event=event.slug,
+        status=status,
+        status_label=status.label,
+        message=STATUS_MESSAGES[status],
+        waiting_position=svc.registrations.waiting_position(registration),
+        received_at=registration.received_at,
+        can_change=status.active and window.changes_allowed,
+        can_cancel=status.active and window.cancellation_allowed,
+        data=RegistrationData.model_validate(payload_of(registration)),
+        manage_url=svc.link_for(registration),
+    )
 
 
 def _event_of(registration: Registration) -> Event:
@@ -210,7 +241,9 @@ def _json_object() -> dict[str, Any]:
             _error(400, "invalid_json", "Treść żądania nie jest poprawnym JSON-em.")
         ) from None
     if not isinstance(payload, dict):
-        raise _BadBody((jsonify(errors={"__all__": "Zgłoszenie musi być obiektem JSON."}), 422))
+        raise _BadBody(
+            _answer(ValidationErrors(errors={"__all__": "Zgłoszenie musi być obiektem JSON."}), 422)
+        )
     return payload
 
 
@@ -224,17 +257,23 @@ def _closed(event: Event, state: RegistrationState) -> ResponseReturnValue:
             f"Rejestracja zakończyła się {date_pl(closed_on)} r. "
             f"Informacji udziela {event.contact.name}, tel. {event.contact.phone}."
         )
-    return _error(
+    return _answer(
+        RegistrationClosedError(
+            error="registration_closed", message=message, state=state, contact=event.contact
+        ),
         403,
-        "registration_closed",
-        message,
-        state=state.value,
-        contact=event.contact.model_dump(mode="json"),
     )
 
 
-def _error(status: int, code: str, message: str, **extra: Any) -> ResponseReturnValue:
-    return jsonify(error=code, message=message, **extra), status
+def _error(status: int, code: str, message: str) -> Response:
+    return _answer(ApiError(error=code, message=message), status)
+
+
+def _answer(body: BaseModel, status: int = 200) -> Response:
+    """A JSON answer built from its model in `forms.api_models`, as the OpenAPI document says."""
+    response = jsonify(body.model_dump(mode="json"))
+    response.status_code = status
+    return response
 
 
 def store_unavailable() -> ResponseReturnValue:
@@ -246,4 +285,8 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
     """An HTTP error under /api in JSON (404, 405, 413 … raised by Flask itself too)."""
     status = exc.code or 500
     code = (exc.name or "error").lower().replace(" ", "_")
-    return _error(status, code, ERROR_PAGES.get(status, ERROR_PAGES[500]))
+    response = _error(status, code, ERROR_PAGES.get(status, ERROR_PAGES[500]))
+    for name, value in exc.get_headers():  # `Allow` of a 405, `Retry-After` of a 429
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response

@@ -1,0 +1,110 @@
+"""The JSON API's answers as pydantic models: the API builds its bodies through them and the
+OpenAPI document (`forms/openapi.py`) is generated from them, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from registrations.event import Contact
+from registrations.schema import Diet
+from registrations.status import Status
+from registrations.window import RegistrationState
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventOut(_Answer):
+    """An event and whether it takes registrations now."""
+
+    slug: str
+    title: str
+    starts_on: date
+    ends_on: date
+    registration_deadline: date = Field(description="The last day (in the event's time zone).")
+    registration: RegistrationState
+    url: str = Field(description="Where to POST a registration for it.")
+
+
+class EventList(RootModel[list[EventOut]]):
+    """Every event of the service."""
+
+
+class RegistrationData(_Answer):
+    """A registration's data as stored: what `RegistrationIn` accepted, normalised."""
+
+    first_name: str
+    last_name: str
+    enterprise_name: str
+    powiat: str = Field(description="TERYT code of the powiat, e.g. `0809`.")
+    role: str | None
+    email: str
+    phone: str = Field(description="Normalised, e.g. `+48 533 316 283`.")
+    pesel: str | None
+    birth_date: date | None
+    accommodation: bool
+    diet: Diet
+    diet_other: str | None
+    special_needs: str | None
+    consent_personal_data: bool
+    consent_image: bool
+
+
+class RegistrationCreated(_Answer):
+    """A registration just stored: its ID, status and private link."""
+
+    id: str
+    status: Status
+    message: str = Field(description="The status in Polish.")
+    event: str
+    received_at: datetime
+    waiting_position: int | None = Field(description="Place on the waiting list, if waitlisted.")
+    manage_url: str = Field(description="The private link (page) to see, change or cancel it.")
+
+
+class RegistrationView(_Answer):
+    """A registration as its private link shows it."""
+
+    id: str
+    event: str
+    status: Status
+    status_label: str = Field(description="The status in Polish, as staff see it in the sheet.")
+    message: str
+    waiting_position: int | None
+    received_at: datetime
+    can_change: bool = Field(description="Whether PATCH is allowed now.")
+    can_cancel: bool = Field(description="Whether DELETE is allowed now.")
+    data: RegistrationData
+    manage_url: str
+
+
+class PersonalData(RootModel[dict[str, Any]]):
+    """Everything stored about the person (RODO art. 15/20), as JSON."""
+
+
+class ApiError(_Answer):
+    """A refusal or failure: a code to act on and a Polish message to show."""
+
+    model_config = ConfigDict(extra="allow")  # some codes add details (e.g. `contact`)
+
+    error: str = Field(description="A stable code, e.g. `not_found`, `already_registered`.")
+    message: str = Field(description="What happened and what to do, in Polish.")
+
+
+class RegistrationClosedError(_Answer):
+    """Registration is not open: when, and whom to ask."""
+
+    error: str = Field(description="`registration_closed`.")
+    message: str
+    state: RegistrationState
+    contact: Contact
+
+
+class ValidationErrors(_Answer):
+    """Every field with a mistake and its Polish message (`__all__`: the body as a whole)."""
+
+    errors: dict[str, str]

@@ -1,0 +1,222 @@
+"""The API's contract: a valid OpenAPI 3.1 document of every /api route, generated from the
+models the API answers with, a page to read it, and schemathesis fuzzing the running app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from openapi_spec_validator import OpenAPIV31SpecValidator
+from schemathesis import BaseSchema
+from werkzeug.exceptions import TooManyRequests
+
+from forms.api_models import ApiError, RegistrationData
+from forms.openapi import EXAMPLE_EVENT, JSON, REF_TEMPLATE, document, openapi_path
+from registrations.schema import RegistrationIn
+from tests.conftest import OPEN, LiveServer, own_events, valid_payload, write_open_event
+
+SEED = 20180827  # the seed event's first day: the same cases on every run
+CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+]
+
+
+@pytest.fixture
+def events_dir(tmp_path: Path) -> Path:
+    """The tests' events and the document's example event, so its examples reach the rules."""
+    folder = own_events(tmp_path / "events")
+    write_open_event(folder, EXAMPLE_EVENT)
+    return folder
+
+
+def test_the_document_is_valid_openapi_3_1(client: FlaskClient) -> None:
+    served = client.get("/api/openapi.json")
+
+    assert served.status_code == 200
+    assert served.mimetype == "application/json"
+    assert served.get_json() == document()
+    assert served.get_json()["openapi"].startswith("3.1.")
+    OpenAPIV31SpecValidator(served.get_json()).validate()
+
+
+def test_every_api_route_of_the_app_is_in_the_document(app: Flask) -> None:
+    routes = {
+        (openapi_path(rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+    documented = {(path, method) for path, item in document()["paths"].items() for method in item}
+
+    assert routes and routes <= documented, routes - documented
+
+
+def test_bodies_are_the_models_the_code_validates_and_answers_with() -> None:
+    schemas = document()["components"]["schemas"]
+
+    assert schemas["RegistrationIn"] == _without_defs(
+        RegistrationIn.model_json_schema(ref_template=REF_TEMPLATE)
+    )
+    assert set(schemas["RegistrationChange"]["properties"]) == set(RegistrationIn.model_fields)
+    assert "required" not in schemas["RegistrationChange"]
+    # What the API answers about a registration's data is what a submission holds.
+    assert set(RegistrationData.model_fields) == set(RegistrationIn.model_fields)
+
+
+def _without_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "$defs"}
+
+
+def test_every_answer_has_a_documented_error_body_and_429_its_retry_after() -> None:
+    for item in document()["paths"].values():
+        for operation in item.values():
+            responses = operation["responses"]
+            assert {"429", "503"} <= set(responses)
+            assert "Retry-After" in responses["429"]["headers"]
+            if "requestBody" in operation:
+                assert {"400", "413", "415", "422"} <= set(responses)
+
+
+def test_the_documents_examples_are_accepted_by_the_api(client: FlaskClient) -> None:
+    operations = document()["paths"]
+    register = operations["/api/events/{slug}/registrations"]["post"]["requestBody"]
+    change = operations["/api/registrations/{token}"]["patch"]["requestBody"]
+
+    created = client.post(
+        f"/api/events/{EXAMPLE_EVENT}/registrations", json=register["content"][JSON]["example"]
+    )
+    assert created.status_code == 201, created.get_json()
+    token = created.get_json()["manage_url"].rsplit("/", 1)[1]
+    changed = client.patch(f"/api/registrations/{token}", json=change["content"][JSON]["example"])
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["data"]["diet_other"] == "bez laktozy"
+
+
+def test_an_api_error_keeps_the_headers_http_asks_for(client: FlaskClient) -> None:
+    response = client.get(f"/api/events/{OPEN}/registrations")
+
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "method_not_allowed"
+    assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+
+
+def test_a_429_under_api_is_the_documented_error_with_retry_after(app: Flask) -> None:
+    """Whoever throttles (Flask-Limiter raises werkzeug's TooManyRequests), the answer is this."""
+
+    def throttled() -> str:
+        raise TooManyRequests(retry_after=30)
+
+    app.add_url_rule("/api/throttled", view_func=throttled)
+
+    response = app.test_client().get("/api/throttled")
+
+    assert response.status_code == 429
+    assert response.mimetype == "application/json"
+    body = ApiError.model_validate(response.get_json())
+    assert body.error == "too_many_requests" and body.message
+    assert response.headers["Retry-After"] == "30"
+    documented = document()["paths"]["/api/events"]["get"]["responses"]["429"]
+    assert documented["content"]["application/json"]["schema"]["$ref"].endswith("/ApiError")
+    assert documented["headers"]["Retry-After"]["required"] is True
+
+
+def test_the_docs_page_shows_every_operation_and_schema_without_inline_script_or_style(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/api/docs")
+
+    assert response.status_code == 200
+    page = BeautifulSoup(response.text, "html.parser")
+    assert page.find_all(["script", "style"]) == []
+    assert [tag.name for tag in page.find_all(style=True)] == []
+    assert [
+        (tag.name, attribute)
+        for tag in page.find_all(True)
+        for attribute in tag.attrs
+        if attribute.startswith("on")
+    ] == []
+    external = [
+        tag.get("href") or tag.get("src")
+        for tag in page.find_all(["link", "img", "iframe"])
+        if str(tag.get("href") or tag.get("src") or "").startswith(("http:", "https:", "//"))
+    ]
+    assert external == []
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            section = page.find(id=operation["operationId"])
+            assert section is not None and f"{method.upper()} {path}" in section.get_text()
+            for status in operation["responses"]:
+                assert status in section.get_text()
+    for name in document()["components"]["schemas"]:
+        assert page.find(id=f"schema-{name}") is not None
+    registration_in = page.find(id="schema-RegistrationIn")
+    assert registration_in is not None
+    assert registration_in.find("code", string="first_name") is not None
+
+
+def test_the_readme_links_the_docs_page() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+    assert "/api/docs" in readme and "/api/openapi.json" in readme
+
+
+# --- schemathesis against the running app ---------------------------------------------------
+
+
+@pytest.fixture
+def api_schema(app: Flask, live_server: LiveServer) -> BaseSchema:
+    """The served document, loaded by schemathesis, fuzzing the app over real HTTP.
+
+    A registration is stored first, so the token endpoints see a valid token as well as
+    random ones, and the events' slugs are offered besides random text, so a POST reaches
+    the real validation rather than only 404.
+    """
+    created = app.test_client().post(
+        f"/api/events/{OPEN}/registrations", json=valid_payload(email="fuzz@example.pl")
+    )
+    assert created.status_code == 201
+    token = created.get_json()["manage_url"].rsplit("/", 1)[1]
+    slugs = sorted(app.extensions["owes"].events)
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"deterministic": True, "max-examples": 100, "database": "none"},
+            "request-timeout": 10,
+            "checks": {"enabled": False} | {check: {"enabled": True} for check in CHECKS},
+        }
+    )
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/openapi.json", config=config)
+
+    @schema.hook
+    def flatmap_path_parameters(context: Any, parameters: dict[str, Any] | None) -> Any:
+        choices = [st.just(parameters)]
+        if not isinstance(parameters, dict):
+            return choices[0]
+        if "slug" in parameters:
+            choices.append(st.sampled_from(slugs).map(lambda slug: {**parameters, "slug": slug}))
+        if "token" in parameters:
+            choices.append(st.just({**parameters, "token": token}))
+        return st.one_of(choices)
+
+    return schema
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+def test_every_answer_of_the_running_app_conforms_to_the_document(case: Any) -> None:
+    case.call_and_validate()
