@@ -48,7 +48,11 @@ def erase_command(
         )
     targets = _targets(svc, registration_id, email, slug)
     if not targets:
-        who = f"registration {registration_id!r}" if registration_id else "registration with this address"
+        who = (
+            f"registration {registration_id!r}"
+            if registration_id
+            else "registration with this address"
+        )
         where = f" for {slug}" if slug else ""
         click.echo(f"No {who}{where} holds personal data (never registered, or erased before).")
     eraser = Eraser(svc, current_app.logger)

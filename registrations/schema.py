@@ -24,6 +24,7 @@ from registrations.powiaty import describe_area, find_powiat
 from registrations.validators import (
     clean_multiline,
     clean_text,
+    no_hidden_characters,
     normalise_email,
     normalise_phone,
     pesel_birth_date,
@@ -113,10 +114,18 @@ class RegistrationIn(BaseModel):
         AfterValidator(_required),
         AfterValidator(_has_letter),
     ]
-    powiat: StrictStr = Field(max_length=60, description="TERYT code or name; stored as the code.")
+    powiat: Annotated[StrictStr, AfterValidator(no_hidden_characters)] = Field(
+        max_length=60, description="TERYT code or name; stored as the code."
+    )
     role: Annotated[StrictStr, AfterValidator(clean_text), _fits(100)] | None = None
     email: Annotated[StrictStr, Field(max_length=320), AfterValidator(normalise_email), _fits(254)]
-    phone: Annotated[StrictStr, Field(max_length=40), AfterValidator(normalise_phone), _fits(30)]
+    phone: Annotated[
+        StrictStr,
+        Field(max_length=40),
+        AfterValidator(no_hidden_characters),
+        AfterValidator(normalise_phone),
+        _fits(30),
+    ]
     pesel: Annotated[StrictStr, Field(max_length=20), AfterValidator(str.strip)] | None = None
     birth_date: Annotated[date | None, BeforeValidator(_strict_date)] = Field(
         default=None, validate_default=True

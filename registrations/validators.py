@@ -31,6 +31,17 @@ def ascii_digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
+def no_hidden_characters(value: str) -> str:
+    """The value as typed, refused when it carries characters nobody types (U+FFFF, controls).
+
+    For fields whose parser would drop them silently (phone numbers, powiat names): a value
+    is refused the same way in every field, not cleaned in some and refused in others.
+    """
+    if any(_refused(ch, "") for ch in value):
+        raise ValueError(REFUSED_CHARACTERS)
+    return value
+
+
 def clean_text(value: str) -> str:
     """Single-line text: NFC, trimmed, inner whitespace collapsed, no control characters."""
     value = unicodedata.normalize("NFC", value)

@@ -93,6 +93,51 @@ def test_a_noncharacter_surrogate_or_control_character_is_refused_in_polish(
     assert stored(store) == []
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "+48 533 316 283\uffff"),
+        ("powiat", "zielonogórski\uffff"),
+        ("powiat", "Powiat\u200b Żarski"),
+    ],
+)
+def test_a_noncharacter_is_refused_where_the_parser_would_drop_it(
+    client: FlaskClient, store: Store, field: str, value: str
+) -> None:
+    response = client.post(API, json=valid_payload(**{field: value}))
+
+    assert response.status_code == 422
+    assert "niedozwolone znaki" in response.get_json()["errors"][field]
+    assert stored(store) == []
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "first_name",
+        "last_name",
+        "enterprise_name",
+        "powiat",
+        "role",
+        "email",
+        "phone",
+        "pesel",
+        "diet_other",
+        "special_needs",
+    ],
+)
+def test_no_text_field_accepts_a_noncharacter(
+    client: FlaskClient, store: Store, field: str
+) -> None:
+    payload = valid_payload(diet="other", diet_other="bez laktozy", role="prezes")
+    payload[field] = f"{payload[field]}\uffff"
+    response = client.post(API, json=payload)
+
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+    assert stored(store) == []
+
+
 def test_the_form_refuses_a_noncharacter_and_keeps_polish_letters_and_new_lines(
     client: FlaskClient, store: Store
 ) -> None:
