@@ -92,6 +92,10 @@ def control_blueprint(state: EmulatorState) -> Blueprint:
         state.clear_requests()
         return jsonify({})
 
+    @control.get("/stats")
+    def stats() -> Response:
+        return jsonify(state.stats())
+
     @control.post("/quota")
     def set_quota() -> Response:
         limit = body().get("writeRequestsPerMinute")
