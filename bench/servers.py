@@ -99,13 +99,14 @@ class Emulator:
     def values(self, spreadsheet_id: str, title: str) -> list[list[str]]:
         """A worksheet's values as staff see them, read beside the API: neither counted nor
         delayed ([] while it does not exist)."""
-        answer = self.http.get(f"{self.control}/spreadsheets/{spreadsheet_id}")
+        answer = self.http.get(
+            f"{self.control}/spreadsheets/{spreadsheet_id}/values", params={"sheet": title}
+        )
+        if answer.status_code == 404:
+            return []
         answer.raise_for_status()
-        for sheet in answer.json()["sheets"]:
-            if sheet["title"] == title:
-                values: list[list[str]] = sheet["values"]
-                return values
-        return []
+        values: list[list[str]] = answer.json()["values"]
+        return values
 
     def close(self) -> None:
         stop(self.process)

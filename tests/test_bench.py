@@ -61,7 +61,7 @@ def test_benchmark_runs_every_system_and_rewrites_only_its_part_of_the_results(
             assert (lost, duplicated) == ("0 of 25", "0")
         if system.startswith("service"):
             assert "× floor" in throughput and "× floor" in p99
-            assert "submissions per call" in writes
+            assert "per submission" in writes
     for measurement in ("a row's delay into the sheet", "cancellations", "`close-off", "`export"):
         assert f"| {measurement}" in text or measurement in text
     assert "close-off --event … --force` of 30 registrations" in text

@@ -1459,6 +1459,20 @@ def test_stats_count_reads_writes_and_refused_writes(
     assert emulator.stats() == {"requests": 0, "reads": 0, "writes": 0, "writes_refused": 0}
 
 
+def test_control_api_gives_one_worksheets_values(
+    emulator: EmulatorServer, session: requests.Session, ws: gspread.Worksheet
+) -> None:
+    append_raw(ws, ["a", "b"], ["c"])
+    emulator.clear_requests_log()
+    values = f"{emulator.url}/_emulator/spreadsheets/{ws.spreadsheet_id}/values"
+
+    assert session.get(values, params={"sheet": "Sheet1"}).json() == {
+        "values": [["a", "b"], ["c", ""]]
+    }
+    assert session.get(values, params={"sheet": "Nope"}).status_code == 404
+    assert emulator.stats()["requests"] == 0  # beside the API: not counted
+
+
 def test_http_control_api(emulator: EmulatorServer, session: requests.Session) -> None:
     control = f"{emulator.url}/_emulator"
     created = session.post(f"{control}/spreadsheets", json={"title": "T", "sheets": ["A"]}).json()
