@@ -108,6 +108,7 @@ class Service:
     burst_writes: int = 0
     burst_seconds: float = 0.0
     closeoff_n: int = 0
+    setup_refused: Counter[int] = field(default_factory=Counter)  # submitted again
     closeoff_seconds: float = 0.0
     closeoff_calls: dict[str, int] = field(default_factory=dict)
     closeoff_mib: float = 0.0
@@ -366,7 +367,13 @@ def closeoff(options: Options, emulator: Emulator, tmp: Path, logs: Path, result
     load = payloads("closeoff", options.closeoff_n)
     log = logs / "closeoff.log"
     with gunicorn(options, SERVICE_CONFIG, None, env, log, graceful=True) as server:
-        answers = flood(f"{server.url}/api/events/{SLUG}/registrations", load, options.concurrency)
+        url = f"{server.url}/api/events/{SLUG}/registrations"
+        answers = flood(url, load, options.concurrency)
+        result.setup_refused = errors_of(answers)
+        for _ in range(5):  # as a participant would: submit again what was refused (503: busy)
+            again = [i for i, a in enumerate(answers) if a.status != 201]
+            for i, answer in zip(again, flood(url, [load[i] for i in again], 10), strict=True):
+                answers[i] = answer
         if any(a.status != 201 for a in answers):
             raise RuntimeError(f"close-off set-up: answers {errors_of(answers)}")
 
@@ -457,6 +464,7 @@ def intake_row(result: Intake, floors: dict[str, Intake]) -> str:
 def report(options: Options, intakes: list[Intake], service: Service, started: datetime) -> str:
     floors = {r.system: r for r in intakes if r.system.startswith("floor")}
     calls = service.closeoff_calls
+    refused = ", ".join(f"{n} × HTTP {code}" for code, n in sorted(service.setup_refused.items()))
     burst_per_call = service.burst_rows / service.burst_writes if service.burst_writes else 0
     lines = [
         BEGIN,
@@ -495,6 +503,8 @@ def report(options: Options, intakes: list[Intake], service: Service, started: d
         f"| {service.export_seconds:.1f} s, peak RSS {service.export_mib:.0f} MiB |",
         f"| peak RSS per gunicorn worker while taking the {number(service.closeoff_n)} "
         f"registrations and the burst | {service.closeoff_worker_mib:.0f} MiB |",
+        f"| answers other than 201 while taking those registrations at {options.concurrency} "
+        f"connections (submitted again) | {refused or 'none'} |",
         END,
     ]
     return "\n".join(lines)
@@ -523,6 +533,8 @@ def timed(what: str, step: Callable[[], T]) -> T:
     start = time.monotonic()
     result = step()
     print(f"{what}: {time.monotonic() - start:.1f} s", flush=True)
+    if isinstance(result, Intake):  # kept on screen should a later step fail
+        print(intake_row(result, {}), flush=True)
     return result
 
 
