@@ -1,6 +1,6 @@
 """Benchmark: the service beside its alternatives, in one run on one machine.
 
-Run on demand: `.venv/bin/python -m bench.compare` (about 10 minutes; `--help` for the sizes).
+Run on demand: `.venv/bin/python -m bench.compare` (about 15 minutes; `--help` for the sizes).
 It writes its tables into bench/RESULTS.md between the generated-part markers.
 
 Every system is served by gunicorn with the same workers and threads, against the bundled Sheets
@@ -18,6 +18,7 @@ back, the close-off of an event whose registrations are all in the sheet, and an
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import sqlite3
@@ -461,14 +462,17 @@ def intake_row(result: Intake, floors: dict[str, Intake]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def report(options: Options, intakes: list[Intake], service: Service, started: datetime) -> str:
+def report(
+    options: Options, intakes: list[Intake], service: Service, started: datetime, load: float
+) -> str:
     floors = {r.system: r for r in intakes if r.system.startswith("floor")}
     calls = service.closeoff_calls
     refused = ", ".join(f"{n} × HTTP {code}" for code, n in sorted(service.setup_refused.items()))
     burst_per_call = service.burst_rows / service.burst_writes if service.burst_writes else 0
     lines = [
         BEGIN,
-        f"Run {started:%Y-%m-%d %H:%M} UTC on this machine ({options_line(options)}).",
+        f"Run {started:%Y-%m-%d %H:%M} UTC on this machine ({options_line(options)}; load "
+        f"average {load:.1f} at the start, {os.cpu_count()} cores).",
         "",
         f"Intake: {number(options.n)} JSON registrations at {options.concurrency} concurrent "
         f"connections after {options.warmup} warm-up ones; gunicorn `-w {options.workers} "
@@ -574,7 +578,7 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, Path]:
 def main(argv: Sequence[str] | None = None) -> None:
     options, results = parse(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
-    started = datetime.now(UTC)
+    started, load = datetime.now(UTC), os.getloadavg()[0]  # other work on the machine skews it
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         tmp = Path(folder)
         logs = tmp / "logs"
@@ -605,7 +609,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         finally:
             emulator.close()
-    generated = report(options, intakes, service, started)
+    generated = report(options, intakes, service, started, load)
     write_report(results, generated)
     print(generated)
 
