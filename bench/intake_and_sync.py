@@ -44,7 +44,7 @@ def run(n: int, database_url: str | None, emulator: EmulatorServer | None) -> No
             ends_on="2099-06-02",
             registration_deadline="2099-05-20",
         )
-        google = {}
+        google: dict[str, Any] = {}
         if emulator is not None:
             google = {
                 "sheets_emulator_host": emulator.host_port,
@@ -55,11 +55,11 @@ def run(n: int, database_url: str | None, emulator: EmulatorServer | None) -> No
             events_dir=folder,
             database_url=database_url,
             run_worker=False,
-            secret_key="bench",
+            secret_key="bench",  # type: ignore[arg-type]  # pydantic makes it a SecretStr
             log_level="WARNING",
             ratelimit_enabled=False,  # one client posting n times: not what is measured
             **google,
-        )  # type: ignore[arg-type]
+        )
         app = create_app(settings, clock=lambda: datetime.now(UTC))
         client = app.test_client()
         links: list[str] = []

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from .errors import invalid, not_found
 from .faults import FaultRule
 from .resources import spreadsheet_resource
-from .snapshot import dump
+from .snapshot import displayed, dump
 from .state import EmulatorState
 
 
@@ -71,6 +71,17 @@ def control_blueprint(state: EmulatorState) -> Blueprint:
                 raise not_found()
             return jsonify(dump(book))
 
+    @control.get("/spreadsheets/<spreadsheet_id>/values")
+    def show_values(spreadsheet_id: str) -> Response:
+        """?sheet=TITLE: only its displayed values, far cheaper than the whole dump to poll."""
+        title = request.args.get("sheet", "")
+        with state.lock:
+            book = state.spreadsheets.get(spreadsheet_id)
+            sheet = book.sheet_by_title(title) if book is not None else None
+            if sheet is None:
+                raise not_found()
+            return jsonify({"values": displayed(sheet)})
+
     @control.post("/spreadsheets/<spreadsheet_id>/permission")
     def set_permission(spreadsheet_id: str) -> Response:
         allowed = body().get("allowed")
@@ -91,6 +102,10 @@ def control_blueprint(state: EmulatorState) -> Blueprint:
     def clear_requests() -> Response:
         state.clear_requests()
         return jsonify({})
+
+    @control.get("/stats")
+    def stats() -> Response:
+        return jsonify(state.stats())
 
     @control.post("/quota")
     def set_quota() -> Response:

@@ -18,6 +18,7 @@ class WriteQuota:
         self._clock = clock
         self._accepted: deque[float] = deque()
         self._lock = threading.Lock()
+        self.refused = 0  # writes answered 429 since the last reset, for /_emulator/stats
 
     def try_acquire(self) -> bool:
         """Count one write; False (and not counted) when the minute's quota is used up."""
@@ -26,6 +27,7 @@ class WriteQuota:
             while self._accepted and now - self._accepted[0] >= WINDOW_SECONDS:
                 self._accepted.popleft()
             if self.limit is not None and len(self._accepted) >= self.limit:
+                self.refused += 1
                 return False
             self._accepted.append(now)
             return True
@@ -34,3 +36,7 @@ class WriteQuota:
         with self._lock:
             self.limit = limit
             self._accepted.clear()
+
+    def reset_refused(self) -> None:
+        with self._lock:
+            self.refused = 0

@@ -192,6 +192,11 @@ class EmulatorServer:
     def clear_requests_log(self) -> None:
         self.state.clear_requests()
 
+    def stats(self) -> dict[str, int]:
+        """Counts of API calls since the log was cleared: requests, reads, writes, and writes
+        refused by the quota (also at GET /_emulator/stats)."""
+        return self.state.stats()
+
     def _book(self, spreadsheet_id: str) -> Spreadsheet:
         book = self.state.spreadsheets.get(spreadsheet_id)
         if book is None:

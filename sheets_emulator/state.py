@@ -44,6 +44,7 @@ class EmulatorState:
             self.spreadsheets.clear()
             self._requests.clear()
         self.faults.clear()
+        self.quota.reset_refused()
         self.quota.set_limit(self.default_write_quota)
 
     def log_request(self, method: str, path: str, query: str, body: str = "") -> None:
@@ -55,8 +56,23 @@ class EmulatorState:
             return list(self._requests)
 
     def clear_requests(self) -> None:
+        """Forget the request log, and with it the counts `stats` gives."""
         with self.lock:
             self._requests.clear()
+        self.quota.reset_refused()
+
+    def stats(self) -> dict[str, int]:
+        """API calls since the log was last cleared: what a benchmark counts (writes are all
+        but GETs, as Google's quota counts them; refused ones were answered 429)."""
+        with self.lock:
+            reads = sum(r.method == "GET" for r in self._requests)
+            total = len(self._requests)
+        return {
+            "requests": total,
+            "reads": reads,
+            "writes": total - reads,
+            "writes_refused": self.quota.refused,
+        }
 
     def spreadsheet(self, spreadsheet_id: str) -> Spreadsheet:
         """The spreadsheet as its caller may see it: 404 if unknown, 403 if access revoked."""

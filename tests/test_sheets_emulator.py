@@ -1439,6 +1439,40 @@ def test_requests_log_counts_api_calls(emulator: EmulatorServer, ws: gspread.Wor
     assert "valueInputOption=RAW" in query
 
 
+def test_stats_count_reads_writes_and_refused_writes(
+    emulator: EmulatorServer, session: requests.Session, ws: gspread.Worksheet
+) -> None:
+    emulator.clear_requests_log()
+    emulator.set_write_quota(1)
+    try:
+        append_raw(ws, ["a"])
+        with pytest.raises(APIError):
+            append_raw(ws, ["b"])
+        ws.get_all_values()
+    finally:
+        emulator.set_write_quota(None)
+
+    expected = {"requests": 3, "reads": 1, "writes": 2, "writes_refused": 1}
+    assert emulator.stats() == expected
+    assert session.get(f"{emulator.url}/_emulator/stats").json() == expected
+    emulator.clear_requests_log()
+    assert emulator.stats() == {"requests": 0, "reads": 0, "writes": 0, "writes_refused": 0}
+
+
+def test_control_api_gives_one_worksheets_values(
+    emulator: EmulatorServer, session: requests.Session, ws: gspread.Worksheet
+) -> None:
+    append_raw(ws, ["a", "b"], ["c"])
+    emulator.clear_requests_log()
+    values = f"{emulator.url}/_emulator/spreadsheets/{ws.spreadsheet_id}/values"
+
+    assert session.get(values, params={"sheet": "Sheet1"}).json() == {
+        "values": [["a", "b"], ["c", ""]]
+    }
+    assert session.get(values, params={"sheet": "Nope"}).status_code == 404
+    assert emulator.stats()["requests"] == 0  # beside the API: not counted
+
+
 def test_http_control_api(emulator: EmulatorServer, session: requests.Session) -> None:
     control = f"{emulator.url}/_emulator"
     created = session.post(f"{control}/spreadsheets", json={"title": "T", "sheets": ["A"]}).json()
