@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
 
 BUSY_TIMEOUT_SECONDS = 30
+READ_ONLY = "owes_read_only"  # execution option of the connections Store.reading hands out
 
 
 def _make_engine(url: str) -> Engine:
@@ -40,7 +41,9 @@ def _make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
         # One writer at a time: seat allocation reads and writes in one serialised transaction.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (Store.reading) reads a WAL snapshot and waits for no writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -52,11 +55,23 @@ class Store:
         self.url = url
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session committed on success and rolled back on any error."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it does not queue behind the writers.
+
+        Writing in it is a mistake (on SQLite it could fail as busy); use `transaction`.
+        """
+        with self._readers.begin() as session:
             yield session
 
     def use_wal(self, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
