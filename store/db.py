@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +56,12 @@ class Store:
         self.url = url
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The threads of one process queue here for a write transaction. SQLite lets one writer
+        # in and makes the others poll with growing sleeps; PostgreSQL has them wait on the
+        # event's row lock holding a pooled connection while the holder competes with them for
+        # the GIL. Queued here, the next starts the moment the previous one committed. Across
+        # processes the database's own lock still decides (BEGIN IMMEDIATE, SELECT … FOR UPDATE).
+        self._writers = threading.RLock()
         self._readers = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
@@ -62,7 +69,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session committed on success and rolled back on any error."""
-        with self._sessions.begin() as session:
+        with self._writers, self._sessions.begin() as session:
             yield session
 
     @contextmanager
