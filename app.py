@@ -175,6 +175,7 @@ def _services(
         lease_seconds=settings.worker_lease_seconds,
         lease_name=None,
         name="mail-sender",
+        min_gap_seconds=1.0,  # in a burst of registrations, mail goes out in batches
     )
     return svc
 

@@ -38,6 +38,7 @@ class Worker:
         lease_seconds: float,
         lease_name: str | None = LEASE_NAME,
         name: str = "sheets-worker",
+        min_gap_seconds: float = 0.25,
     ) -> None:
         self.store = store
         self.jobs = list(jobs)
@@ -47,6 +48,7 @@ class Worker:
         self.lease_ttl = timedelta(seconds=lease_seconds)
         self.lease_name = lease_name
         self.name = name
+        self.min_gap_seconds = min_gap_seconds
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -116,5 +118,8 @@ class Worker:
                 self.run_once()
             except Exception:  # the database may be briefly away; try again next round
                 self.logger.exception("background worker round failed")
+            # A burst of wakes (one per request) is taken up in one round after a short pause:
+            # rounds do not compete with the requests one by one, and batch what came meanwhile.
+            self._stop.wait(min(self.min_gap_seconds, self.interval_seconds))
             self._wake.wait(self.interval_seconds)
             self._wake.clear()

@@ -164,7 +164,7 @@ class OutboxSender:
             .order_by(OutboxMessage.id)
             .limit(self.batch_size)
         )
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             return list(session.scalars(query))
 
     def _claim(self, message_id: int) -> bool:
@@ -185,7 +185,7 @@ class OutboxSender:
 
     def _message(self, message_id: int) -> EmailMessage | None:
         """The claimed message: as queued, or composed now from the notice it reports."""
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             row = session.get(OutboxMessage, message_id)
             assert row is not None
             if row.body is not None:

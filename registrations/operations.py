@@ -187,21 +187,23 @@ class Registrations:
 
     def by_token(self, token: str) -> Registration:
         """The registration a private link points at; NotFound for any other token."""
-        with _stored(), self.store.transaction() as session:
+        with _stored(), self.store.reading() as session:
             registration = self.tokens.find(session, token)
         if registration is None:
             raise NotFound()
         return registration
 
     def by_id(self, registration_id: str) -> Registration:
-        with _stored(), self.store.transaction() as session:
+        with _stored(), self.store.reading() as session:
             registration = _by_id(session, registration_id)
         if registration is None:
             raise NotFound()
         return registration
 
     def waiting_position(self, registration: Registration) -> int | None:
-        with _stored(), self.store.transaction() as session:
+        if registration.status != Status.WAITLISTED:
+            return None  # no query needed
+        with _stored(), self.store.reading() as session:
             return waiting_position(session, registration)
 
     def window(self, event: Event, now: datetime) -> Window:
@@ -218,10 +220,18 @@ class Registrations:
         Confirmed while seats last and waitlisted after; the event's lock makes concurrent
         submissions count one at a time, so the event is never oversold.
         """
-        state = self.window(event, now).state
+        state = Window(event, now).state  # the dates; a close-off begun is read under the lock
         if state is not RegistrationState.OPEN:
             raise RegistrationClosed(state)
-        data = validate(event, payload, now)
+        try:  # before the lock: it is held while seats are counted, not while fields are checked
+            data = validate(event, payload, now)
+        except Invalid:
+            state = self.window(event, now).state  # a close-off begun is told before mistakes
+            if state is not RegistrationState.OPEN:
+                raise RegistrationClosed(state) from None
+            raise
+        registration = _new_row(event, data, source=source, now=now)
+        self.tokens.issue(registration)
         with _stored():
             try:
                 with self.store.transaction() as session:
@@ -231,9 +241,7 @@ class Registrations:
                     _check_unique(session, event, data)
                     _check_enterprise(session, event, enterprise_key(data.enterprise_name))
                     seat = count(session, event, status=Status.CONFIRMED) < event.capacity
-                    registration = _new_row(event, data, source=source, now=now)
                     registration.status = Status.CONFIRMED if seat else Status.WAITLISTED
-                    self.tokens.issue(registration)
                     session.add(registration)
                     self._tell(session, NoticeKind.REGISTERED, event, registration)
             except IntegrityError:  # the unique e-mail, should two submissions race past the check

@@ -81,8 +81,10 @@ class Transactions(Protocol):
 
     def transaction(self) -> AbstractContextManager[Session]: ...
 
+    def reading(self) -> AbstractContextManager[Session]: ...
+
 
 def read_window(store: Transactions, event: Event, now: datetime) -> Window:
     """`window()` in a transaction of its own, for pages and commands."""
-    with store.transaction() as session:
+    with store.reading() as session:
         return window(session, event, now)

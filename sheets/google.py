@@ -321,102 +321,154 @@ class GoogleSheetsSink:
         return self._client
 
     def open_spreadsheet(self, event: Event) -> gspread.Spreadsheet:
+        return self._open(event)[0]
+
+    def _open(self, event: Event) -> tuple[gspread.Spreadsheet, dict[str, Any]]:
+        """The spreadsheet and its metadata (worksheets, protected ranges) in one call.
+
+        gspread's `open_by_key` fetches the same metadata and keeps only the title: looking a
+        worksheet up afterwards cost a second call each time.
+        """
         key = self.spreadsheet_key(event)
         with self.errors(f"spreadsheet {key_fingerprint(key)}"):
-            return self.client().open_by_key(key)
+            http_client = self.client().http_client
+            metadata = dict(http_client.fetch_sheet_metadata(key))
+        return _opened(http_client, key, metadata), metadata
 
     def find(self, event: Event) -> GoogleSheet | None:
-        spreadsheet = self.open_spreadsheet(event)
+        spreadsheet, metadata = self._open(event)
         title = event.worksheet_title
-        with self.errors(f"worksheet {title!r}"):
-            try:
-                spreadsheet.worksheet(title)
-            except gspread.exceptions.WorksheetNotFound:
-                return None
+        if _worksheet(metadata, title) is None:
+            return None
         return GoogleSheet(self, spreadsheet, title)
 
     def create(self, event: Event) -> GoogleSheet:
         """The worksheet with its header and layout, in one `batchUpdate` (all or nothing)."""
         spreadsheet = self.open_spreadsheet(event)
         title = event.worksheet_title
-        sheet_id = secrets.randbelow(2**31 - 1) + 1  # ours to choose, so one call does it all
+        sheet_id = _new_sheet_id()  # ours to choose, so one call does it all
         with self.errors(f"creating worksheet {title!r}", write=True):
             spreadsheet.batch_update({"requests": layout.new_worksheet_requests(sheet_id, title)})
         return GoogleSheet(self, spreadsheet, title)
 
     def write_summary(self, event: Event, table: SummaryTable) -> None:
-        spreadsheet = self.open_spreadsheet(event)
-        title = event.summary_worksheet_title
-        width = max((len(row) for row in table), default=1)
-        rows = max(len(table), 100)
-        with self.errors(f"worksheet {title!r}"):
-            try:
-                sheet_id = spreadsheet.worksheet(title).id
-            except gspread.exceptions.WorksheetNotFound:
-                sheet_id = spreadsheet.add_worksheet(title, rows=rows, cols=max(width, 2)).id
-            # One call: size the grid, then write every cell of it (cells the rows leave out are
-            # cleared, so the previous summary never shows through).
-            spreadsheet.batch_update(
-                {
-                    "requests": [
-                        {
-                            "updateSheetProperties": {
-                                "properties": {
-                                    "sheetId": sheet_id,
-                                    "gridProperties": {"rowCount": rows, "columnCount": width},
-                                },
-                                "fields": "gridProperties.rowCount,gridProperties.columnCount",
-                            }
-                        },
-                        {
-                            "updateCells": {
-                                "range": {"sheetId": sheet_id},
-                                "rows": [
-                                    {"values": [_cell(value) for value in row]} for row in table
-                                ],
-                                "fields": "userEnteredValue",
-                            }
-                        },
-                    ]
-                }
-            )
+        self._close_off(event, table, protect=False)
 
     def protect(self, event: Event) -> None:
-        spreadsheet = self.open_spreadsheet(event)
+        self._close_off(event, None, protect=True)
+
+    def close_off(self, event: Event, table: SummaryTable) -> None:
+        self._close_off(event, table, protect=True)
+
+    def _close_off(self, event: Event, table: SummaryTable | None, *, protect: bool) -> None:
+        """The summary rewritten and/or the worksheet protected: one read of the metadata, the
+        header row when a protection is to be added, and one `batchUpdate` for all of it."""
+        spreadsheet, metadata = self._open(event)
+        requests_: list[dict[str, Any]] = []
+        if table is not None:
+            summary = event.summary_worksheet_title
+            with self.errors(f"worksheet {summary!r}"):
+                requests_ += _summary_requests(_worksheet(metadata, summary), summary, table)
         title = event.worksheet_title
         with self.errors(f"protecting {title!r}"):
-            worksheet = spreadsheet.worksheet(title)
-            metadata = spreadsheet.fetch_sheet_metadata()
-            for sheet in metadata.get("sheets", []):
-                if sheet["properties"]["sheetId"] != worksheet.id:
-                    continue
-                for protected in sheet.get("protectedRanges", []):
-                    if protected.get("description") == PROTECTION_DESCRIPTION:
-                        return
-            protection: dict[str, Any] = {
-                "range": {"sheetId": worksheet.id},
-                "description": PROTECTION_DESCRIPTION,
-                "warningOnly": True,
-            }
-            header = worksheet.row_values(1)
-            decision = header_index(header, DECISION_HEADER)
-            if decision is not None:  # staff keep deciding without a warning each time
-                protection["unprotectedRanges"] = [
-                    {
-                        "sheetId": worksheet.id,
-                        "startRowIndex": 1,
-                        "startColumnIndex": decision,
-                        "endColumnIndex": decision + 1,
-                    }
-                ]
-            spreadsheet.batch_update(
-                {"requests": [{"addProtectedRange": {"protectedRange": protection}}]}
-            )
+            sheet = _worksheet(metadata, title) if protect else None
+            if sheet is not None and not _protected(sheet):
+                header = spreadsheet.values_get(absolute_range_name(title, "1:1"))
+                first = header.get("values", [[]])[0] if header.get("values") else []
+                protection = _protection(sheet["properties"]["sheetId"], [str(v) for v in first])
+                requests_.append({"addProtectedRange": {"protectedRange": protection}})
+            if requests_:
+                spreadsheet.batch_update({"requests": requests_})
 
     def close(self) -> None:
         if self._client is not None:
             self._client.http_client.session.close()
             self._client = None
+
+
+def _opened(http_client: Any, key: str, metadata: dict[str, Any]) -> gspread.Spreadsheet:
+    """A gspread Spreadsheet over metadata already fetched (its constructor fetches it again)."""
+    spreadsheet = gspread.Spreadsheet.__new__(gspread.Spreadsheet)
+    spreadsheet.client = http_client
+    spreadsheet._properties = {"id": key, **metadata.get("properties", {})}
+    return spreadsheet
+
+
+def _worksheet(metadata: dict[str, Any], title: str) -> dict[str, Any] | None:
+    """The worksheet titled `title` in the spreadsheet's metadata."""
+    for sheet in metadata.get("sheets", []):
+        if sheet.get("properties", {}).get("title") == title:
+            found: dict[str, Any] = sheet
+            return found
+    return None
+
+
+def _new_sheet_id() -> int:
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+def _summary_requests(
+    sheet: dict[str, Any] | None, title: str, table: SummaryTable
+) -> list[dict[str, Any]]:
+    """Size the summary's grid, then write every cell of it (cells the rows leave out are
+    cleared, so the previous summary never shows through); the worksheet added when missing."""
+    width = max((len(row) for row in table), default=1)
+    rows = max(len(table), 100)
+    requests_: list[dict[str, Any]] = []
+    if sheet is None:
+        sheet_id = _new_sheet_id()
+        grid = {"rowCount": rows, "columnCount": max(width, 2)}
+        properties = {"sheetId": sheet_id, "title": title, "gridProperties": grid}
+        requests_.append({"addSheet": {"properties": properties}})
+    else:
+        sheet_id = sheet["properties"]["sheetId"]
+    return [
+        *requests_,
+        {
+            "updateSheetProperties": {
+                "properties": {
+                    "sheetId": sheet_id,
+                    "gridProperties": {"rowCount": rows, "columnCount": width},
+                },
+                "fields": "gridProperties.rowCount,gridProperties.columnCount",
+            }
+        },
+        {
+            "updateCells": {
+                "range": {"sheetId": sheet_id},
+                "rows": [{"values": [_cell(value) for value in row]} for row in table],
+                "fields": "userEnteredValue",
+            }
+        },
+    ]
+
+
+def _protected(sheet: dict[str, Any]) -> bool:
+    """Whether the close-off's protection is on the worksheet already."""
+    return any(
+        protected.get("description") == PROTECTION_DESCRIPTION
+        for protected in sheet.get("protectedRanges", [])
+    )
+
+
+def _protection(sheet_id: int, header: list[str]) -> dict[str, Any]:
+    """Edits ask staff to confirm; the decision column stays free (staff keep deciding)."""
+    protection: dict[str, Any] = {
+        "range": {"sheetId": sheet_id},
+        "description": PROTECTION_DESCRIPTION,
+        "warningOnly": True,
+    }
+    decision = header_index(header, DECISION_HEADER)
+    if decision is not None:
+        protection["unprotectedRanges"] = [
+            {
+                "sheetId": sheet_id,
+                "startRowIndex": 1,
+                "startColumnIndex": decision,
+                "endColumnIndex": decision + 1,
+            }
+        ]
+    return protection
 
 
 def _cell(value: str | int) -> dict[str, Any]:

@@ -316,6 +316,10 @@ class LocalWorkbookSink:
         worksheet.column_dimensions["B"].width = 60
         self.save(workbook, path)
 
+    def close_off(self, event: Event, table: SummaryTable) -> None:
+        self.write_summary(event, table)
+        self.protect(event)
+
     def protect(self, event: Event) -> None:
         # Excel has no warning-only protection: a sheet protected without a password is the
         # nearest thing (Review → Unprotect Sheet, no password asked). The decision column

@@ -99,6 +99,10 @@ class Sink(Protocol):
         """
         ...
 
+    def close_off(self, event: Event, table: SummaryTable) -> None:
+        """`write_summary` and `protect` together, in as few calls to the sheet as it allows."""
+        ...
+
 
 class SinkError(Exception):
     """The spreadsheet cannot take rows now.

@@ -145,10 +145,10 @@ class CloseOff:
             raise CloseOffFailed("another process took over syncing")
         self._ensure_leader()
         summary = summarise(event, registrations_of(self.store, event), now, closed_at=now)
-        self.sink.write_summary(event, sheet_rows(summary))  # a rewrite: repeating it is harmless
+        # One write for both: the summary is a rewrite (repeating it is harmless) and an
+        # existing protection is kept.
+        self.sink.close_off(event, sheet_rows(summary))
         self._mark(event, summary_written_at=now, summary_fingerprint=fingerprint(summary))
-        self._ensure_leader()
-        self.sink.protect(event)  # idempotent: an existing protection is kept
         self._claim(event, EventState.protected_at, now)
         self._ensure_leader()
         self._send_once(event, summary, now)

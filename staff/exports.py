@@ -11,7 +11,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from registrations.event import Event
 from registrations.models import Registration
@@ -19,7 +21,7 @@ from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
 from registrations.validators import pesel_birth_date, printable
-from sheets.local import excel_title, set_text
+from sheets.local import excel_title
 from sheets.rows import diet_text, neutralise, yes_no
 from staff.collation import polish_key
 
@@ -165,20 +167,37 @@ def to_csv(table: Table) -> bytes:
 
 
 def to_xlsx(table: Table, title: str) -> bytes:
-    """An XLSX whose every cell is text: PESEL keeps its leading zero, nothing runs."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = excel_title(title)
-    for r, row in enumerate(table, start=1):
-        for c, value in enumerate(row, start=1):
-            set_text(sheet.cell(row=r, column=c), value)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    """An XLSX whose every cell is text: PESEL keeps its leading zero, nothing runs.
+
+    Written row by row (openpyxl's write-only mode): a list of thousands keeps no cell objects.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(excel_title(title))
     sheet.freeze_panes = "A2"
-    for column in sheet.columns:
-        width = max(len(str(cell.value or "")) for cell in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 6), 60)
+    for column, width in enumerate(_widths(table), start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 6), 60)
+    bold = Font(bold=True)
+    for number, row in enumerate(table):
+        cells = []
+        for value in row:
+            # As sheets.local.set_text: never a formula, nothing XML cannot carry.
+            cell = WriteOnlyCell(sheet, value=printable(value, "\t\n\r"))
+            cell.data_type = "s"
+            cell.number_format = "@"
+            if number == 0:
+                cell.font = bold
+            cells.append(cell)
+        sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _widths(table: Table) -> list[int]:
+    """Each column's longest text."""
+    widths: list[int] = []
+    for row in table:
+        widths += [0] * (len(row) - len(widths))
+        for column, value in enumerate(row):
+            widths[column] = max(widths[column], len(value))
+    return widths

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
 
 BUSY_TIMEOUT_SECONDS = 30
+READ_ONLY = "owes_read_only"  # execution option of the connections Store.reading hands out
 
 
 def _make_engine(url: str) -> Engine:
@@ -43,7 +45,9 @@ def _make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
         # One writer at a time: seat allocation reads and writes in one serialised transaction.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (Store.reading) reads a WAL snapshot and waits for no writer.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -55,11 +59,29 @@ class Store:
         self.url = url
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The threads of one process queue here for a write transaction. SQLite lets one writer
+        # in and makes the others poll with growing sleeps; PostgreSQL has them wait on the
+        # event's row lock holding a pooled connection while the holder competes with them for
+        # the GIL. Queued here, the next starts the moment the previous one committed. Across
+        # processes the database's own lock still decides (BEGIN IMMEDIATE, SELECT … FOR UPDATE).
+        self._writers = threading.RLock()
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session committed on success and rolled back on any error."""
-        with self._sessions.begin() as session:
+        with self._writers, self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it does not queue behind the writers.
+
+        Writing in it is a mistake (on SQLite it could fail as busy); use `transaction`.
+        """
+        with self._readers.begin() as session:
             yield session
 
     def use_wal(self, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from sheets.google import PROTECTION_DESCRIPTION
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
 from tests.conftest import FakeClock, Mailbox
 from tests.sheet_harness import TITLE, Google
@@ -173,3 +174,22 @@ def test_health_tells_of_an_unfinished_close_off_until_it_completes(google: Goog
     ]
     assert still["sync"]["last_success_at"] is None
     assert done["status"] == "ok" and done["unfinished_close_offs"] == []
+
+
+def test_a_close_off_of_rows_already_in_the_sheet_takes_at_most_five_calls(
+    google: Google,
+) -> None:
+    ids = google.register(30)
+    assert google.syncer.sync_event(google.event)  # every row in the sheet already
+    closeoff = make_closeoff(google.services, google.syncer.logger)
+    google.emulator.clear_requests_log()
+
+    assert closeoff.run(google.event, force=True) is Outcome.DONE
+
+    calls = [r for r in google.emulator.requests_log if r.path.startswith("/v4/")]
+    assert len(calls) <= 5, [f"{r.method} {r.path}" for r in calls]
+    assert google.sheet_ids() == ids
+    assert summary_of(google)["Uczestnicy potwierdzeni"] == "30"
+    dump = google.emulator.dump(google.spreadsheet_id)
+    [sheet] = [s for s in dump["sheets"] if s["title"] == TITLE]
+    assert [p["description"] for p in sheet["protectedRanges"]] == [PROTECTION_DESCRIPTION]
