@@ -317,7 +317,11 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
         event = svc.events[KLASTER]
         grid = WorkbookStaff(instance).grid(event)
         assert ids_in(grid) == []
-        assert summary_numbers(instance / f"{KLASTER}.xlsx") == before
+        enterprises = {PERSON["enterprise_name"], "Spółka 0", "Spółka 1"}
+        assert enterprises <= before.keys()
+        counts = {label: n for label, n in before.items() if label not in enterprises}
+        counts["Przedsiębiorstwa społeczne (liczba)"] = 3
+        assert summary_numbers(instance / f"{KLASTER}.xlsx") == counts
         summary_text = [
             str(c)
             for row in load_workbook(instance / f"{KLASTER}.xlsx")["Podsumowanie"].iter_rows(
@@ -327,6 +331,7 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
             if c is not None
         ]
         assert not any(PERSON["last_name"] in text for text in summary_text)
+        assert not any(name in text for name in enterprises for text in summary_text)
         erased = stored(app, person["id"])
         assert (erased.status, erased.erased_by) == ("confirmed", "retention")
         assert stored(app, kept["id"]).erased_at is None
@@ -463,11 +468,15 @@ def test_retention_on_google_sheets_deletes_the_rows_and_keeps_the_summary_numbe
         grid = staff.grid(event)
         assert grid[0][0] == "Notatki" and ids_in(grid) == []
         assert grid[-1][0] == "wiersz organizatora"
-        assert numbers() == before
+        enterprises = {PERSON["enterprise_name"], "Spółka 0", "Spółka 1", "Spółka 2"}
+        counts = [r for r in before if r[0] not in enterprises]
+        counts.append(["Przedsiębiorstwa społeczne (liczba)", "4"])
+        assert numbers() == counts
         summary = sheets_emulator.values(spreadsheet, event.summary_worksheet_title)
         assert not any(PERSON["last_name"] in cell for row in summary for cell in row)
+        assert not any(name in cell for name in enterprises for row in summary for cell in row)
         svc.worker.run_once()
-        assert ids_in(staff.grid(event)) == [] and numbers() == before
+        assert ids_in(staff.grid(event)) == [] and numbers() == counts
     finally:
         staff.close()
         app.extensions["owes"].sink.close()
