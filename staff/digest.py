@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from config.services import Services
 from mail.outbox import enqueue
 from mail.transport import compose
+from registrations.erasure import ErasedBy
 from registrations.event import Event
 from registrations.models import EventState, Registration, StatusChange
 from registrations.status import Status
@@ -98,7 +99,10 @@ class Digest:
 
 
 def _changes_since(session: Session, event: Event, state: EventState) -> list[StatusChange]:
-    query = select(StatusChange).where(StatusChange.event_slug == event.slug)
+    """Changes staff must carry over to printed lists: not the purge after the event ended."""
+    query = select(StatusChange).where(
+        StatusChange.event_slug == event.slug, StatusChange.actor != ErasedBy.RETENTION.value
+    )
     if state.digest_cursor is not None:
         query = query.where(StatusChange.id > state.digest_cursor)
     else:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app import create_app
 from config.settings import Settings
-from registrations.models import Registration
+from registrations.models import Registration, StatusChange
 from sheets.local import excel_title
 from sheets.rows import ID_HEADER
 from staff.digest import make_digest
@@ -281,7 +281,7 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     events = own_events(tmp_path / "events")
-    write_event(events, KLASTER, retention_days=30)  # the event ends on 2018-08-28
+    write_event(events, KLASTER, retention_days=30, capacity=3)  # it ends on 2018-08-28
     settings = Settings(
         instance_path=tmp_path / "instance",
         events_dir=events,
@@ -296,6 +296,10 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
         kept = register(client, OPEN, email="ktos@example.pl")
         for i in range(2):
             register(client, KLASTER, email=f"u{i}@example.pl", enterprise_name=f"Spółka {i}")
+        waiting = register(client, KLASTER, email="w@example.pl", enterprise_name="Spółka 9")
+        assert waiting["status"] == "waitlisted"
+        closed = runner.invoke(args=["close-off", "--event", KLASTER, "--force", "--wait", "1"])
+        assert closed.exit_code == 0, closed.output
         svc.worker.run_once()
         svc.mail_worker.run_once()
         instance = tmp_path / "instance"
@@ -305,13 +309,15 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
         clock.set("2018-09-26T12:00:00+02:00")
         planned = runner.invoke(args=["retention"])
         assert planned.exit_code == 0, planned.output
-        assert f"{KLASTER}: 3 registration(s) to erase on 2018-09-27." in planned.output
+        assert f"{KLASTER}: 4 registration(s) to erase on 2018-09-27." in planned.output
         assert f"{OPEN}: kept (no retention_days in its event file)." in planned.output
         assert "Nothing is due." in planned.output
         assert stored(app, person["id"]).erased_at is None
 
         clock.set("2018-09-27T09:00:00+02:00")
+        purged_at = svc.now()
         svc.worker.run_once()  # the worker's retention job erases the store's part
+        clock.advance(7200)  # the digest would be due again
         svc.worker.run_once()  # and the next sync round deletes the rows
 
         event = svc.events[KLASTER]
@@ -333,12 +339,20 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
         assert not any(PERSON["last_name"] in text for text in summary_text)
         assert not any(name in text for name in enterprises for text in summary_text)
         erased = stored(app, person["id"])
-        assert (erased.status, erased.erased_by) == ("confirmed", "retention")
+        assert (erased.status, erased.erased_by) == ("cancelled", "retention")
+        assert stored(app, waiting["id"]).status == "cancelled"  # not promoted to a seat
         assert stored(app, kept["id"]).erased_at is None
         assert files_mentioning(instance, found) == []
         with svc.store.transaction() as session:
             audit = list(session.scalars(select(Erasure)))
-        assert len(audit) == 3 and {a.command for a in audit} == {"worker (retention_days)"}
+            history = session.scalars(select(StatusChange).where(StatusChange.actor == "retention"))
+            changes = sorted((c.old_status, c.new_status) for c in history)
+            queued = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.created_at >= purged_at)
+            )
+            assert list(queued) == []  # no promotion e-mail, no staff digest of the purge
+        assert changes == [("confirmed", "cancelled")] * 3 + [("waitlisted", "cancelled")]
+        assert len(audit) == 4 and {a.command for a in audit} == {"worker (retention_days)"}
 
         done = runner.invoke(args=["retention"])
         assert f"{KLASTER}: erased on 2018-09-27 (retention_days ended 2018-09-27)." in done.output
