@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from config.services import Services
 from mail.outbox import enqueue
 from mail.transport import compose
-from registrations.erasure import ErasedBy
+from registrations.erasure import ERASED, ErasedBy
 from registrations.event import Event
 from registrations.models import EventState, Registration, StatusChange
 from registrations.status import Status
@@ -118,7 +118,7 @@ def _names(session: Session, ids: list[str]) -> dict[str, tuple[str, str]]:
 
 
 def _line(event: Event, change: StatusChange, names: dict[str, tuple[str, str]]) -> str:
-    name, enterprise = names.get(change.registration_id, ("(dane usunięte)", ""))
+    name, enterprise = names.get(change.registration_id, (ERASED, ""))
     when = event.local(change.changed_at).strftime("%Y-%m-%d %H:%M")
     old, new = Status(change.old_status).label, Status(change.new_status).label
     who = ACTORS.get(change.actor, change.actor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,65 @@ def test_staff_e_mails_written_after_an_erasure_only_count_the_person(
     assert f"(dane usunięte), {person['id']}: potwierdzone → rezygnacja" in digest
     assert not any(PERSON["last_name"] in text for text in texts)
     assert files_mentioning(instance, found) == []
+
+
+def test_a_staff_e_mail_still_to_send_is_rewritten_without_the_erased_person(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
+        secret_key="t",  # type: ignore[arg-type]
+        run_worker=False,
+        smtp_host="127.0.0.1",
+        smtp_port=1,  # nothing listens: every e-mail waits for a retry
+        staff_email="biuro@owes.example.pl",
+    )
+    app = create_app(settings, clock=clock)
+    try:
+        svc = app.extensions["owes"]
+        client, runner = app.test_client(), app.test_cli_runner()
+        person = register(client, KLASTER, **PERSON)
+        other = register(client, KLASTER, email="inna@example.pl", special_needs="Wózek")
+        closed = runner.invoke(args=["close-off", "--event", KLASTER, "--force", "--wait", "1"])
+        assert closed.exit_code == 0, closed.output
+        svc.mail_worker.run_once()  # refused: the summary e-mail waits in the outbox
+
+        def staff_mail() -> tuple[str, EmailMessage]:
+            with svc.store.transaction() as session:
+                row = session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.kind == "staff_close_off")
+                ).one()
+                assert row.body is not None and row.sent_at is None and row.gave_up_at is None
+                message = message_from_bytes(row.body, policy=policy.default)
+            assert isinstance(message, EmailMessage)
+            return row.message_id, message
+
+        def texts(message: EmailMessage) -> str:
+            return "\n".join(
+                str(part.get_content()) for part in message.walk() if not part.is_multipart()
+            )
+
+        message_id, before = staff_mail()
+        assert PERSON["last_name"] in texts(before) and PERSON["special_needs"] in texts(before)
+        instance = tmp_path / "instance"
+        found = needles(stored(app, person["id"]))
+
+        result = runner.invoke(args=["erase", "--id", person["id"]])
+
+        assert result.exit_code == 0, result.output
+        assert "1 staff e-mail(s) still to send rewritten without the person" in result.output
+        still_id, after = staff_mail()
+        text = texts(after)
+        assert still_id == message_id  # the same e-mail, sent at the next try
+        for value in (PERSON["first_name"], PERSON["last_name"], PERSON["special_needs"]):
+            assert value not in text
+        assert "(dane usunięte): (dane usunięte)" in text  # the special needs line
+        assert "Wózek" in text and "Szczególne potrzeby" in text  # the others stay
+        assert stored(app, other["id"]).special_needs == "Wózek"
+        assert files_mentioning(instance, found) == []
+    finally:
+        app.extensions["owes"].store.dispose()
 
 
 def test_erase_by_email_without_event_erases_every_event_and_with_event_only_that_one(
