@@ -34,11 +34,9 @@ from registrations.models import EventState, Registration
 from registrations.operations import ErasureOutcome
 from sheets.factory import make_syncer
 from sheets.sink import SinkError
-from staff import exports
+from staff import export_files
 from staff.summary import LiveSummary, summarise, summary_table
 from store.models import Erasure
-
-EXPORTS = "exports"
 
 
 @dataclass
@@ -125,7 +123,8 @@ class Eraser:
         if result.erased:
             folder = mail_folder(svc.instance_path)
             result.mail_files = _remove_mail_files(folder, message_ids, needles)
-            result.export_files = remove_exports(svc.instance_path / EXPORTS, event.slug)
+            exports = svc.instance_path / export_files.EXPORTS
+            result.export_files = remove_exports(exports, event.slug)
             self.logger.info(
                 "erased %d registration(s) of %s (%s)", len(result.erased), event.slug, command
             )
@@ -217,14 +216,9 @@ def _mentions(path: Path, needles: list[str]) -> bool:
 
 
 def remove_exports(folder: Path, slug: str) -> list[Path]:
-    """Every list exported for the event (`<slug>-<list>.<format>`): staff export again."""
-    if not folder.is_dir():
-        return []
-    names = {f"{slug}-{kind}" for kind in exports.FORMATS}
-    removed = []
-    for path in sorted(folder.iterdir()):
-        stem = path.name.lstrip(".").split(".")[0]
-        if path.is_file() and stem in names:
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
+    """Every file of the event under `instance/exports/`, whatever its name: staff export
+    again (see `staff.export_files`)."""
+    removed = export_files.files_of(folder, slug)
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return [path for path in removed if not path.name.endswith(export_files.NOTE)]

@@ -160,6 +160,32 @@ def test_erase_by_id_leaves_nothing_of_the_person_in_store_workbook_mail_exports
         assert len(list(session.scalars(select(Erasure)))) == 1
 
 
+def test_erasure_deletes_every_export_of_the_event_whatever_staff_named_it(
+    app: Flask, client: FlaskClient, runner: Any
+) -> None:
+    person = register(client, OPEN, **PERSON)
+    register(client, KLASTER, email="inna@example.pl")
+    exports = Path(app.instance_path) / "exports"
+    (exports / "druk").mkdir(parents=True)
+    own = [exports / "lista-na-biurko.pdf", exports / "druk" / "obecnosc.pdf"]
+    for path, kind in zip(own, ["participants", "attendance"], strict=True):
+        args = ["export", "--event", OPEN, "--list", kind, "--format", "pdf", "--output", path]
+        written = runner.invoke(args=[str(arg) for arg in args])
+        assert written.exit_code == 0, written.output
+        assert f"{path.name}: deleted when a registration of {OPEN} is erased" in written.stderr
+    other = exports / f"{KLASTER}-participants.xlsx"
+    kept = runner.invoke(args=["export", "--event", KLASTER, "--list", "participants"])
+    assert kept.exit_code == 0, kept.output
+
+    result = runner.invoke(args=["erase", "--id", person["id"]])
+
+    assert result.exit_code == 0, result.output
+    assert f"2 export file(s) of {OPEN} removed" in result.output
+    assert not any(path.exists() for path in own)
+    left = sorted(path.name for path in exports.rglob("*") if path.is_file())
+    assert left == sorted([other.name, f".{other.name}.event"])  # another event's list stays
+
+
 def test_erasure_on_either_store_keeps_only_id_event_status_and_powiat(
     tmp_path: Path, clock: FakeClock, database_url: str
 ) -> None:
