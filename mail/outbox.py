@@ -63,6 +63,50 @@ def forget(session: Session, registration_ids: list[str]) -> list[str]:
     return [row.message_id for row in rows]
 
 
+def rewrite_staff_messages(session: Session, rewrite: Callable[[str], str]) -> int:
+    """Pass the text of every staff e-mail still waiting to be sent (a row with its whole text
+    and no registration) through `rewrite` (an erasure takes a person out of it); how many
+    changed. Sent and given-up rows keep no text."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.registration_id.is_(None),
+        OutboxMessage.body.is_not(None),
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.gave_up_at.is_(None),
+    )
+    changed = 0
+    for row in session.scalars(query):
+        assert row.body is not None
+        message = message_from_bytes(row.body, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        if _rewrite_text_parts(message, rewrite):
+            row.body = bytes(message)
+            changed += 1
+    return changed
+
+
+def _rewrite_text_parts(message: EmailMessage, rewrite: Callable[[str], str]) -> bool:
+    changed = False
+    subject = message["Subject"]
+    if subject is not None and rewrite(str(subject)) != str(subject):
+        message.replace_header("Subject", rewrite(str(subject)))
+        changed = True
+    for part in message.walk():
+        if part.get_content_maintype() != "text" or part.is_multipart():
+            continue
+        assert isinstance(part, EmailMessage)
+        text = str(part.get_content())
+        new = rewrite(text)
+        if new != text:
+            part.set_content(
+                new,
+                subtype=part.get_content_subtype(),
+                disposition=part.get_content_disposition(),
+                filename=part.get_filename(),
+            )
+            changed = True
+    return changed
+
+
 def enqueue_notice(
     session: Session,
     *,

@@ -155,7 +155,10 @@ def _echo_erasure(result: EventErasure, instance: Path) -> None:
         click.echo("  database: busy, not compacted; run the command again to compact it")
     if not result.erased:
         return
-    click.echo(f"  outbox: {result.outbox_rows} message(s) removed")
+    click.echo(
+        f"  outbox: {result.outbox_rows} message(s) removed, "
+        f"{result.staff_messages} staff e-mail(s) still to send rewritten without the person"
+    )
     click.echo(
         f"  {_shown(instance / 'mail', instance)}: {len(result.mail_files)} .eml file(s) removed"
     )

@@ -2,39 +2,41 @@
 
 Like pretix's shredders, each kind of data has its own small step; `Eraser.erase` runs the
 store's in one transaction (the registration scrubbed and cancelled, its outbox rows deleted,
-the audit row written), then removes the files, then compacts the database so no old copy
-stays in its files. The sheet row goes in a sync round under the spreadsheet lease: at once when
-the sheet answers, else at a later worker round (the registration is marked until then, and an
-erased registration is never written to the sheet again).
+staff e-mails still to send rewritten without it, the audit row written), then removes the
+files, then compacts the database so no old copy stays in its files. The sheet row goes in a
+sync round under the spreadsheet lease: at once when the sheet answers, else at a later worker
+round (the registration is marked until then, and an erased registration is never written to
+the sheet again).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.parser import BytesParser
+from functools import partial
 from pathlib import Path
 
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.services import Services
 from mail import outbox
 from mail.transport import eml_path, mail_folder
-from registrations.erasure import ErasedBy, identifying_values
+from registrations.erasure import ErasedBy, identifying_values, mentioned_values, redact
 from registrations.event import Event
 from registrations.models import EventState, Registration
 from registrations.operations import ErasureOutcome
 from sheets.factory import make_syncer
 from sheets.sink import SinkError
-from staff import exports
+from staff import export_files
 from staff.summary import LiveSummary, summarise, summary_table
 from store.models import Erasure
-
-EXPORTS = "exports"
 
 
 @dataclass
@@ -44,6 +46,7 @@ class EventErasure:
     event: Event
     outcomes: list[ErasureOutcome] = field(default_factory=list)
     outbox_rows: int = 0
+    staff_messages: int = 0  # staff e-mails still to send, rewritten without the person
     mail_files: list[Path] = field(default_factory=list)
     export_files: list[Path] = field(default_factory=list)
     compacted: bool = False
@@ -93,9 +96,14 @@ class Eraser:
             ids = [registration.id for registration in registrations]
             if keep_summary:
                 _keep_summary(session, event, now)
+            mentioned: list[str] = []
             for registration in registrations:
                 needles.extend(identifying_values(registration))
+                mentioned.extend(mentioned_values(registration))
             message_ids.extend(outbox.forget(session, ids))
+            result.staff_messages = outbox.rewrite_staff_messages(
+                session, partial(redact, values=_with_html_forms(mentioned))
+            )
             for registration_id in ids:
                 session.add(
                     Erasure(
@@ -115,7 +123,8 @@ class Eraser:
         if result.erased:
             folder = mail_folder(svc.instance_path)
             result.mail_files = _remove_mail_files(folder, message_ids, needles)
-            result.export_files = remove_exports(svc.instance_path / EXPORTS, event.slug)
+            exports = svc.instance_path / export_files.EXPORTS
+            result.export_files = remove_exports(exports, event.slug)
             self.logger.info(
                 "erased %d registration(s) of %s (%s)", len(result.erased), event.slug, command
             )
@@ -165,6 +174,15 @@ def _keep_summary(session: Session, event: Event, now: datetime) -> None:
     state.kept_summary = json.dumps(summary_table(summary, numbers_only=True), ensure_ascii=False)
 
 
+def _with_html_forms(values: list[str]) -> list[str]:
+    """The values and the forms they take in an e-mail's HTML part (escaped)."""
+    return [
+        form
+        for value in values
+        for form in dict.fromkeys([value, html.escape(value), str(escape(value))])
+    ]
+
+
 def _remove_mail_files(folder: Path, message_ids: list[str], needles: list[str]) -> list[Path]:
     """The person's e-mails kept as `.eml` files, and any other (a staff e-mail) naming them."""
     if not folder.is_dir():
@@ -198,14 +216,9 @@ def _mentions(path: Path, needles: list[str]) -> bool:
 
 
 def remove_exports(folder: Path, slug: str) -> list[Path]:
-    """Every list exported for the event (`<slug>-<list>.<format>`): staff export again."""
-    if not folder.is_dir():
-        return []
-    names = {f"{slug}-{kind}" for kind in exports.FORMATS}
-    removed = []
-    for path in sorted(folder.iterdir()):
-        stem = path.name.lstrip(".").split(".")[0]
-        if path.is_file() and stem in names:
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
+    """Every file of the event under `instance/exports/`, whatever its name: staff export
+    again (see `staff.export_files`)."""
+    removed = export_files.files_of(folder, slug)
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return [path for path in removed if not path.name.endswith(export_files.NOTE)]

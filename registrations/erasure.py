@@ -7,11 +7,14 @@ included. Pure functions: the operations and the staff side call them inside the
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from registrations.event import Event
 from registrations.models import Registration
+
+ERASED = "(dane usunięte)"  # in place of an erased person, wherever staff read about them
 
 
 class ErasedBy(StrEnum):
@@ -28,6 +31,29 @@ def identifying_values(registration: Registration) -> list[str]:
         registration.pesel or "",
     ]
     return [value for value in values if value.strip()]
+
+
+def mentioned_values(registration: Registration) -> list[str]:
+    """What names the person in a text staff read: the identifying values, the name's parts,
+    and what they wrote about themselves (special needs, diet notes)."""
+    values = [
+        *identifying_values(registration),
+        registration.first_name,
+        registration.last_name,
+        registration.special_needs or "",
+        registration.diet_other or "",
+    ]
+    return [value for value in values if value.strip()]
+
+
+def redact(text: str, values: list[str], placeholder: str = ERASED) -> str:
+    """`text` with every whole-word occurrence of `values` (any case) replaced, longest first
+    (the full name before its parts)."""
+    wanted = sorted({value for value in values if value.strip()}, key=len, reverse=True)
+    if not wanted:
+        return text
+    pattern = "|".join(re.escape(value) for value in wanted)
+    return re.sub(rf"(?<!\w)(?:{pattern})(?!\w)", placeholder, text, flags=re.IGNORECASE)
 
 
 def scrub(registration: Registration, now: datetime, by: ErasedBy) -> None:

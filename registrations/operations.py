@@ -410,8 +410,9 @@ class Registrations:
     ) -> list[ErasureOutcome]:
         """Erase the registrations' personal data, in one transaction under the event's lock.
 
-        On request an active registration is cancelled first (a freed seat goes to the waiting
-        list, and the person gets no e-mail); at retention the status stays, for statistics.
+        An active registration is cancelled first, the person getting no e-mail; the status
+        change keeps its old status for statistics. On request a freed seat goes to the waiting
+        list; at retention the event is over and everyone goes, so nobody is promoted.
         `before_scrub` sees the registrations still whole, in the same transaction (their
         e-mails are removed there). Erasing again changes nothing.
         """
@@ -430,9 +431,10 @@ class Registrations:
             freed = False
             for registration in fresh:
                 old = Status(registration.status)
-                if by is ErasedBy.REQUEST and old.active:
-                    self._set_status(session, event, registration, Status.CANCELLED, now, "erasure")
-                    freed = freed or old is Status.CONFIRMED
+                if old.active:
+                    actor = "erasure" if by is ErasedBy.REQUEST else by.value
+                    self._set_status(session, event, registration, Status.CANCELLED, now, actor)
+                    freed = freed or (by is ErasedBy.REQUEST and old is Status.CONFIRMED)
                 scrub(registration, now, by)
                 registration.touch(now)
                 outcomes.append(ErasureOutcome(registration.id, old, Status(registration.status)))

@@ -18,7 +18,7 @@ from config.services import services
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.status import Status
-from staff import exports
+from staff import export_files, exports
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
 from store.commands import needs_current_schema
 
@@ -133,14 +133,21 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
         sys.stdout.buffer.flush()
         click.echo(f"{title}: {what} written to standard output", err=True)
         return
-    path = output or svc.instance_path / "exports" / f"{slug}-{kind}.{fmt}"
+    folder = svc.instance_path / export_files.EXPORTS
+    path = output or folder / f"{slug}-{kind}.{fmt}"
     if output is None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    tracked = export_files.inside(folder, path)
     try:
         write_atomically(data, path)
+        if tracked:
+            export_files.note(path, slug)
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
     click.echo(f"{title}: {what} written to {path}")
+    if tracked:
+        note = f"deleted when a registration of {slug} is erased (export it again then)"
+        click.echo(f"{path.name}: {note}", err=True)
 
 
 def render(

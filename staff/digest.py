@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from config.services import Services
 from mail.outbox import enqueue
 from mail.transport import compose
+from registrations.erasure import ERASED, ErasedBy
 from registrations.event import Event
 from registrations.models import EventState, Registration, StatusChange
 from registrations.status import Status
@@ -98,7 +99,10 @@ class Digest:
 
 
 def _changes_since(session: Session, event: Event, state: EventState) -> list[StatusChange]:
-    query = select(StatusChange).where(StatusChange.event_slug == event.slug)
+    """Changes staff must carry over to printed lists: not the purge after the event ended."""
+    query = select(StatusChange).where(
+        StatusChange.event_slug == event.slug, StatusChange.actor != ErasedBy.RETENTION.value
+    )
     if state.digest_cursor is not None:
         query = query.where(StatusChange.id > state.digest_cursor)
     else:
@@ -114,7 +118,7 @@ def _names(session: Session, ids: list[str]) -> dict[str, tuple[str, str]]:
 
 
 def _line(event: Event, change: StatusChange, names: dict[str, tuple[str, str]]) -> str:
-    name, enterprise = names.get(change.registration_id, ("(dane usunięte)", ""))
+    name, enterprise = names.get(change.registration_id, (ERASED, ""))
     when = event.local(change.changed_at).strftime("%Y-%m-%d %H:%M")
     old, new = Status(change.old_status).label, Status(change.new_status).label
     who = ACTORS.get(change.actor, change.actor)

@@ -96,8 +96,9 @@ def _by_name(item: tuple[str, int]) -> str:
 def summary_table(summary: Summary, *, numbers_only: bool = False) -> SummaryTable:
     """The summary as sheet rows: a label column and a value column, sections between blanks.
 
-    `numbers_only`: without the sections that name people (diet notes, special needs, the
-    waiting list), as kept after the event's registrations are erased.
+    `numbers_only`: counts only, as kept after the event's registrations are erased: no
+    section that names a person or an enterprise (diet notes, the enterprises, special needs,
+    the waiting list), just how many enterprises there were.
     """
     event = summary.event
     rows: SummaryTable = [
@@ -122,9 +123,9 @@ def summary_table(summary: Summary, *, numbers_only: bool = False) -> SummaryTab
     if summary.diet_notes and not numbers_only:
         rows += [[], ["Uwagi do diety", ""], *_pairs(summary.diet_notes)]
     rows += [[], ["Powiat", "Liczba osób"], *_pairs(summary.per_powiat)]
-    rows += [[], ["Przedsiębiorstwo społeczne", "Liczba osób"], *_pairs(summary.per_enterprise)]
     if numbers_only:
-        return rows
+        return [*rows, [], ["Przedsiębiorstwa społeczne (liczba)", len(summary.per_enterprise)]]
+    rows += [[], ["Przedsiębiorstwo społeczne", "Liczba osób"], *_pairs(summary.per_enterprise)]
     rows += [[], ["Szczególne potrzeby", ""]]
     rows += _pairs(summary.special_needs) or [["(brak)", ""]]
     rows += [[], ["Lista rezerwowa (w kolejności)", "Przedsiębiorstwo społeczne"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from app import create_app
 from config.settings import Settings
-from registrations.models import Registration
+from registrations.models import Registration, StatusChange
 from sheets.local import excel_title
 from sheets.rows import ID_HEADER
 from staff.digest import make_digest
@@ -159,6 +160,32 @@ def test_erase_by_id_leaves_nothing_of_the_person_in_store_workbook_mail_exports
         assert len(list(session.scalars(select(Erasure)))) == 1
 
 
+def test_erasure_deletes_every_export_of_the_event_whatever_staff_named_it(
+    app: Flask, client: FlaskClient, runner: Any
+) -> None:
+    person = register(client, OPEN, **PERSON)
+    register(client, KLASTER, email="inna@example.pl")
+    exports = Path(app.instance_path) / "exports"
+    (exports / "druk").mkdir(parents=True)
+    own = [exports / "lista-na-biurko.pdf", exports / "druk" / "obecnosc.pdf"]
+    for path, kind in zip(own, ["participants", "attendance"], strict=True):
+        args = ["export", "--event", OPEN, "--list", kind, "--format", "pdf", "--output", path]
+        written = runner.invoke(args=[str(arg) for arg in args])
+        assert written.exit_code == 0, written.output
+        assert f"{path.name}: deleted when a registration of {OPEN} is erased" in written.stderr
+    other = exports / f"{KLASTER}-participants.xlsx"
+    kept = runner.invoke(args=["export", "--event", KLASTER, "--list", "participants"])
+    assert kept.exit_code == 0, kept.output
+
+    result = runner.invoke(args=["erase", "--id", person["id"]])
+
+    assert result.exit_code == 0, result.output
+    assert f"2 export file(s) of {OPEN} removed" in result.output
+    assert not any(path.exists() for path in own)
+    left = sorted(path.name for path in exports.rglob("*") if path.is_file())
+    assert left == sorted([other.name, f".{other.name}.event"])  # another event's list stays
+
+
 def test_erasure_on_either_store_keeps_only_id_event_status_and_powiat(
     tmp_path: Path, clock: FakeClock, database_url: str
 ) -> None:
@@ -211,6 +238,65 @@ def test_staff_e_mails_written_after_an_erasure_only_count_the_person(
     assert f"(dane usunięte), {person['id']}: potwierdzone → rezygnacja" in digest
     assert not any(PERSON["last_name"] in text for text in texts)
     assert files_mentioning(instance, found) == []
+
+
+def test_a_staff_e_mail_still_to_send_is_rewritten_without_the_erased_person(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
+        secret_key="t",  # type: ignore[arg-type]
+        run_worker=False,
+        smtp_host="127.0.0.1",
+        smtp_port=1,  # nothing listens: every e-mail waits for a retry
+        staff_email="biuro@owes.example.pl",
+    )
+    app = create_app(settings, clock=clock)
+    try:
+        svc = app.extensions["owes"]
+        client, runner = app.test_client(), app.test_cli_runner()
+        person = register(client, KLASTER, **PERSON)
+        other = register(client, KLASTER, email="inna@example.pl", special_needs="Wózek")
+        closed = runner.invoke(args=["close-off", "--event", KLASTER, "--force", "--wait", "1"])
+        assert closed.exit_code == 0, closed.output
+        svc.mail_worker.run_once()  # refused: the summary e-mail waits in the outbox
+
+        def staff_mail() -> tuple[str, EmailMessage]:
+            with svc.store.transaction() as session:
+                row = session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.kind == "staff_close_off")
+                ).one()
+                assert row.body is not None and row.sent_at is None and row.gave_up_at is None
+                message = message_from_bytes(row.body, policy=policy.default)
+            assert isinstance(message, EmailMessage)
+            return row.message_id, message
+
+        def texts(message: EmailMessage) -> str:
+            return "\n".join(
+                str(part.get_content()) for part in message.walk() if not part.is_multipart()
+            )
+
+        message_id, before = staff_mail()
+        assert PERSON["last_name"] in texts(before) and PERSON["special_needs"] in texts(before)
+        instance = tmp_path / "instance"
+        found = needles(stored(app, person["id"]))
+
+        result = runner.invoke(args=["erase", "--id", person["id"]])
+
+        assert result.exit_code == 0, result.output
+        assert "1 staff e-mail(s) still to send rewritten without the person" in result.output
+        still_id, after = staff_mail()
+        text = texts(after)
+        assert still_id == message_id  # the same e-mail, sent at the next try
+        for value in (PERSON["first_name"], PERSON["last_name"], PERSON["special_needs"]):
+            assert value not in text
+        assert "(dane usunięte): (dane usunięte)" in text  # the special needs line
+        assert "Wózek" in text and "Szczególne potrzeby" in text  # the others stay
+        assert stored(app, other["id"]).special_needs == "Wózek"
+        assert files_mentioning(instance, found) == []
+    finally:
+        app.extensions["owes"].store.dispose()
 
 
 def test_erase_by_email_without_event_erases_every_event_and_with_event_only_that_one(
@@ -281,7 +367,7 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     events = own_events(tmp_path / "events")
-    write_event(events, KLASTER, retention_days=30)  # the event ends on 2018-08-28
+    write_event(events, KLASTER, retention_days=30, capacity=3)  # it ends on 2018-08-28
     settings = Settings(
         instance_path=tmp_path / "instance",
         events_dir=events,
@@ -296,6 +382,10 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
         kept = register(client, OPEN, email="ktos@example.pl")
         for i in range(2):
             register(client, KLASTER, email=f"u{i}@example.pl", enterprise_name=f"Spółka {i}")
+        waiting = register(client, KLASTER, email="w@example.pl", enterprise_name="Spółka 9")
+        assert waiting["status"] == "waitlisted"
+        closed = runner.invoke(args=["close-off", "--event", KLASTER, "--force", "--wait", "1"])
+        assert closed.exit_code == 0, closed.output
         svc.worker.run_once()
         svc.mail_worker.run_once()
         instance = tmp_path / "instance"
@@ -305,19 +395,25 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
         clock.set("2018-09-26T12:00:00+02:00")
         planned = runner.invoke(args=["retention"])
         assert planned.exit_code == 0, planned.output
-        assert f"{KLASTER}: 3 registration(s) to erase on 2018-09-27." in planned.output
+        assert f"{KLASTER}: 4 registration(s) to erase on 2018-09-27." in planned.output
         assert f"{OPEN}: kept (no retention_days in its event file)." in planned.output
         assert "Nothing is due." in planned.output
         assert stored(app, person["id"]).erased_at is None
 
         clock.set("2018-09-27T09:00:00+02:00")
+        purged_at = svc.now()
         svc.worker.run_once()  # the worker's retention job erases the store's part
+        clock.advance(7200)  # the digest would be due again
         svc.worker.run_once()  # and the next sync round deletes the rows
 
         event = svc.events[KLASTER]
         grid = WorkbookStaff(instance).grid(event)
         assert ids_in(grid) == []
-        assert summary_numbers(instance / f"{KLASTER}.xlsx") == before
+        enterprises = {PERSON["enterprise_name"], "Spółka 0", "Spółka 1"}
+        assert enterprises <= before.keys()
+        counts = {label: n for label, n in before.items() if label not in enterprises}
+        counts["Przedsiębiorstwa społeczne (liczba)"] = 3
+        assert summary_numbers(instance / f"{KLASTER}.xlsx") == counts
         summary_text = [
             str(c)
             for row in load_workbook(instance / f"{KLASTER}.xlsx")["Podsumowanie"].iter_rows(
@@ -327,13 +423,22 @@ def test_retention_erases_an_event_after_its_days_keeping_the_summary_counts(
             if c is not None
         ]
         assert not any(PERSON["last_name"] in text for text in summary_text)
+        assert not any(name in text for name in enterprises for text in summary_text)
         erased = stored(app, person["id"])
-        assert (erased.status, erased.erased_by) == ("confirmed", "retention")
+        assert (erased.status, erased.erased_by) == ("cancelled", "retention")
+        assert stored(app, waiting["id"]).status == "cancelled"  # not promoted to a seat
         assert stored(app, kept["id"]).erased_at is None
         assert files_mentioning(instance, found) == []
         with svc.store.transaction() as session:
             audit = list(session.scalars(select(Erasure)))
-        assert len(audit) == 3 and {a.command for a in audit} == {"worker (retention_days)"}
+            history = session.scalars(select(StatusChange).where(StatusChange.actor == "retention"))
+            changes = sorted((c.old_status, c.new_status) for c in history)
+            queued = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.created_at >= purged_at)
+            )
+            assert list(queued) == []  # no promotion e-mail, no staff digest of the purge
+        assert changes == [("confirmed", "cancelled")] * 3 + [("waitlisted", "cancelled")]
+        assert len(audit) == 4 and {a.command for a in audit} == {"worker (retention_days)"}
 
         done = runner.invoke(args=["retention"])
         assert f"{KLASTER}: erased on 2018-09-27 (retention_days ended 2018-09-27)." in done.output
@@ -463,11 +568,15 @@ def test_retention_on_google_sheets_deletes_the_rows_and_keeps_the_summary_numbe
         grid = staff.grid(event)
         assert grid[0][0] == "Notatki" and ids_in(grid) == []
         assert grid[-1][0] == "wiersz organizatora"
-        assert numbers() == before
+        enterprises = {PERSON["enterprise_name"], "Spółka 0", "Spółka 1", "Spółka 2"}
+        counts = [r for r in before if r[0] not in enterprises]
+        counts.append(["Przedsiębiorstwa społeczne (liczba)", "4"])
+        assert numbers() == counts
         summary = sheets_emulator.values(spreadsheet, event.summary_worksheet_title)
         assert not any(PERSON["last_name"] in cell for row in summary for cell in row)
+        assert not any(name in cell for name in enterprises for row in summary for cell in row)
         svc.worker.run_once()
-        assert ids_in(staff.grid(event)) == [] and numbers() == before
+        assert ids_in(staff.grid(event)) == [] and numbers() == counts
     finally:
         staff.close()
         app.extensions["owes"].sink.close()
