@@ -153,7 +153,7 @@ def get_own_data(token: str) -> ResponseReturnValue:
         event = _event_of(registration)
     except NotFound:
         return _error(NotFoundError, UNKNOWN_LINK)
-    response = jsonify(own_data(svc.store, event, registration, svc.now()))
+    response = _answer(own_data(svc.store, event, registration, svc.now()))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -4,7 +4,7 @@ OpenAPI document (`forms/openapi.py`) is generated from them, so the two cannot 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -80,10 +80,6 @@ class RegistrationView(_Answer):
     can_cancel: bool = Field(description="Whether DELETE is allowed now.")
     data: RegistrationData
     manage_url: str
-
-
-class PersonalData(RootModel[dict[str, Any]]):
-    """Everything stored about the person (RODO art. 15/20), as JSON."""
 
 
 class ApiError(_Answer):

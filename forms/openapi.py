@@ -23,7 +23,6 @@ from forms.api_models import (
     EventList,
     InvalidJsonError,
     NotFoundError,
-    PersonalData,
     RefusedError,
     RegistrationClosedError,
     RegistrationCreated,
@@ -34,6 +33,7 @@ from forms.api_models import (
     UnsupportedMediaTypeError,
     ValidationErrors,
 )
+from privacy.own_data import OwnData
 from registrations.schema import RegistrationIn
 
 OPENAPI_VERSION = "3.1.0"
@@ -46,7 +46,7 @@ _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (EventList, "serialization"),
     (RegistrationCreated, "serialization"),
     (RegistrationView, "serialization"),
-    (PersonalData, "serialization"),
+    (OwnData, "serialization"),
     (InvalidJsonError, "serialization"),
     (ChangeNotAllowedError, "serialization"),
     (NotFoundError, "serialization"),
@@ -241,7 +241,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _operation(
             "get_registration_data",
             "Everything stored about the person, as JSON (RODO art. 15/20).",
-            {"200": _json("The person's data.", _ref("PersonalData")), "404": UNKNOWN_LINK},
+            {"200": _json("The person's data.", _ref("OwnData")), "404": UNKNOWN_LINK},
             parameters=[TOKEN],
         )
     },

@@ -229,6 +229,30 @@ def test_with_the_store_down_every_api_endpoint_answers_the_documented_503(
     assert len(answered) == 6
 
 
+def test_the_own_data_answer_is_documented_field_by_field(client: FlaskClient) -> None:
+    created = client.post(f"/api/events/{OPEN}/registrations", json=valid_payload())
+    token = created.get_json()["manage_url"].rsplit("/", 1)[1]
+    client.delete(f"/api/registrations/{token}")  # a status change in the history
+    operation = document()["paths"]["/api/registrations/{token}/data"]["get"]
+    schema = operation["responses"]["200"]["content"][JSON]["schema"]
+
+    response = client.get(f"/api/registrations/{token}/data")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert _conforms(body, schema) == []
+    documented = _resolve(schema)
+    assert documented.get("additionalProperties") is False
+    assert set(documented["required"]) == set(body)
+    registration = _resolve(documented["properties"]["registration"])
+    assert set(registration["required"]) == set(body["registration"])
+    assert set(RegistrationIn.model_fields) < set(registration["properties"])
+    history = _resolve(documented["properties"]["status_history"]["items"])
+    assert set(history["required"]) == {"at", "from", "to", "by", "decision"}
+    assert [(c["from"], c["to"]) for c in body["status_history"]] == [("confirmed", "cancelled")]
+    assert _conforms({**body, "registration": {}}, schema) != []
+
+
 def test_the_docs_page_shows_every_operation_and_schema_without_inline_script_or_style(
     client: FlaskClient,
 ) -> None:
