@@ -16,13 +16,20 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from config.services import services
 from forms import api_docs, openapi
 from forms.api_models import (
+    HTTP_ERRORS,
     ApiError,
+    ChangeNotAllowedError,
     EventList,
     EventOut,
+    InvalidJsonError,
+    NotFoundError,
+    RefusedError,
     RegistrationClosedError,
     RegistrationCreated,
     RegistrationData,
     RegistrationView,
+    UnavailableError,
+    UnsupportedMediaTypeError,
     ValidationErrors,
 )
 from forms.messages import (
@@ -104,10 +111,10 @@ def create_registration(slug: str) -> ResponseReturnValue:
     except Invalid as invalid:
         return _answer(ValidationErrors(errors=invalid.errors), 422)
     except RegistrationRefused as refused:
-        return _error(409, refused.code, REFUSALS[type(refused)])
+        return _error(RefusedError, REFUSALS[type(refused)], refused.code)
     except StoreUnavailable:
         current_app.logger.exception("registration for %s not stored", event.slug)
-        return _error(503, "unavailable", STORE_UNAVAILABLE)
+        return _error(UnavailableError, STORE_UNAVAILABLE)
     svc.wake_workers()
     status = Status(registration.status)
     response = _answer(
@@ -133,7 +140,7 @@ def get_registration(token: str) -> ResponseReturnValue:
         registration = svc.registrations.by_token(token)
         event = _event_of(registration)
     except NotFound:
-        return _error(404, "not_found", UNKNOWN_LINK)
+        return _error(NotFoundError, UNKNOWN_LINK)
     return _answer(_representation(event, registration))
 
 
@@ -145,8 +152,8 @@ def get_own_data(token: str) -> ResponseReturnValue:
         registration = svc.registrations.by_token(token)
         event = _event_of(registration)
     except NotFound:
-        return _error(404, "not_found", UNKNOWN_LINK)
-    response = jsonify(own_data(svc.store, event, registration, svc.now()))
+        return _error(NotFoundError, UNKNOWN_LINK)
+    response = _answer(own_data(svc.store, event, registration, svc.now()))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -161,16 +168,16 @@ def change_registration(token: str) -> ResponseReturnValue:
     except _BadBody as bad:
         return bad.response
     except NotFound:
-        return _error(404, "not_found", UNKNOWN_LINK)
+        return _error(NotFoundError, UNKNOWN_LINK)
     except ChangeNotAllowed as refused:
-        return _error(403, "change_not_allowed", change_not_allowed(event, refused.reason))
+        return _error(ChangeNotAllowedError, change_not_allowed(event, refused.reason))
     except Invalid as invalid:
         return _answer(ValidationErrors(errors=invalid.errors), 422)
     except RegistrationRefused as refused:
-        return _error(409, refused.code, REFUSALS[type(refused)])
+        return _error(RefusedError, REFUSALS[type(refused)], refused.code)
     except StoreUnavailable:
         current_app.logger.exception("change of a registration not stored")
-        return _error(503, "unavailable", STORE_UNAVAILABLE)
+        return _error(UnavailableError, STORE_UNAVAILABLE)
     svc.wake_workers()
     return _answer(_representation(event, registration))
 
@@ -182,12 +189,12 @@ def cancel_registration(token: str) -> ResponseReturnValue:
         event = _event_of(svc.registrations.by_token(token))
         registration = svc.registrations.cancel(event, token, now=svc.now())
     except NotFound:
-        return _error(404, "not_found", UNKNOWN_LINK)
+        return _error(NotFoundError, UNKNOWN_LINK)
     except ChangeNotAllowed as refused:
-        return _error(403, "change_not_allowed", change_not_allowed(event, refused.reason))
+        return _error(ChangeNotAllowedError, change_not_allowed(event, refused.reason))
     except StoreUnavailable:
         current_app.logger.exception("cancellation of a registration not stored")
-        return _error(503, "unavailable", STORE_UNAVAILABLE)
+        return _error(UnavailableError, STORE_UNAVAILABLE)
     svc.wake_workers()
     return _answer(_representation(event, registration))
 
@@ -233,12 +240,12 @@ def _event_of(registration: Registration) -> Event:
 def _json_object() -> dict[str, Any]:
     """The request's JSON object, or a ready 415/400/422 answer."""
     if not request.is_json:
-        raise _BadBody(_error(415, "unsupported_media_type", "Wyślij zgłoszenie jako JSON."))
+        raise _BadBody(_error(UnsupportedMediaTypeError, "Wyślij zgłoszenie jako JSON."))
     try:
         payload: Any = request.get_json()
     except (BadRequest, RecursionError):  # RecursionError: absurdly deep nesting
         raise _BadBody(
-            _error(400, "invalid_json", "Treść żądania nie jest poprawnym JSON-em.")
+            _error(InvalidJsonError, "Treść żądania nie jest poprawnym JSON-em.")
         ) from None
     if not isinstance(payload, dict):
         raise _BadBody(
@@ -265,8 +272,10 @@ def _closed(event: Event, state: RegistrationState) -> ResponseReturnValue:
     )
 
 
-def _error(status: int, code: str, message: str) -> Response:
-    return _answer(ApiError(error=code, message=message), status)
+def _error(model: type[ApiError], message: str, code: str | None = None) -> Response:
+    """The error answer of `model`'s status; `code` when the model allows several."""
+    fields = {"message": message} if code is None else {"message": message, "error": code}
+    return _answer(model.model_validate(fields), model.status)
 
 
 def _answer(body: BaseModel, status: int = 200) -> Response:
@@ -278,14 +287,19 @@ def _answer(body: BaseModel, status: int = 200) -> Response:
 
 def store_unavailable() -> ResponseReturnValue:
     """The database is away: nothing was stored, try again (as a failed registration says)."""
-    return _error(503, "service_unavailable", STORE_UNAVAILABLE)
+    return _error(UnavailableError, STORE_UNAVAILABLE)
 
 
 def http_error(exc: HTTPException) -> ResponseReturnValue:
     """An HTTP error under /api in JSON (404, 405, 413 … raised by Flask itself too)."""
     status = exc.code or 500
-    code = (exc.name or "error").lower().replace(" ", "_")
-    response = _error(status, code, ERROR_PAGES.get(status, ERROR_PAGES[500]))
+    message = ERROR_PAGES.get(status, ERROR_PAGES[500])
+    if status in HTTP_ERRORS:  # documented: built through its model, so it cannot drift
+        model, code = HTTP_ERRORS[status]
+        response = _error(model, message, code)
+    else:  # 403/500 that no route documents
+        code = (exc.name or "error").lower().replace(" ", "_")
+        response = _answer(ApiError(error=code, message=message), status)
     for name, value in exc.get_headers():  # `Allow` of a 405, `Retry-After` of a 429
         if name.lower() != "content-type":
             response.headers[name] = value

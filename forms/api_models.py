@@ -4,7 +4,7 @@ OpenAPI document (`forms/openapi.py`) is generated from them, so the two cannot 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -82,23 +82,93 @@ class RegistrationView(_Answer):
     manage_url: str
 
 
-class PersonalData(RootModel[dict[str, Any]]):
-    """Everything stored about the person (RODO art. 15/20), as JSON."""
-
-
 class ApiError(_Answer):
-    """A refusal or failure: a code to act on and a Polish message to show."""
+    """A refusal or failure: a code to act on and a Polish message to show.
 
-    model_config = ConfigDict(extra="allow")  # some codes add details (e.g. `contact`)
+    Each status has its subclass below, whose `error` lists exactly the codes the API answers
+    with it: the API builds its errors through them, so the document cannot promise another.
+    """
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+    status: ClassVar[int]
 
     error: str = Field(description="A stable code, e.g. `not_found`, `already_registered`.")
     message: str = Field(description="What happened and what to do, in Polish.")
 
 
+class InvalidJsonError(ApiError):
+    """The body is not JSON (`bad_request`: a request Werkzeug itself could not read)."""
+
+    status = 400
+    error: Literal["invalid_json", "bad_request"] = "invalid_json"
+
+
+class ChangeNotAllowedError(ApiError):
+    """Not allowed now: data change only while registration is open, cancellation until the
+    event starts."""
+
+    status = 403
+    error: Literal["change_not_allowed"] = "change_not_allowed"
+
+
+class NotFoundError(ApiError):
+    """No such event, or no registration for this token."""
+
+    status = 404
+    error: Literal["not_found"] = "not_found"
+
+
+class MethodNotAllowedError(ApiError):
+    status = 405
+    error: Literal["method_not_allowed"] = "method_not_allowed"
+
+
+class RefusedError(ApiError):
+    """A valid submission the event's rules refuse (`RegistrationRefused.code`)."""
+
+    status = 409
+    error: Literal["already_registered", "enterprise_limit_reached", "registration_closed"]
+
+
+class TooLargeError(ApiError):
+    status = 413
+    error: Literal["request_entity_too_large"] = "request_entity_too_large"
+
+
+class UnsupportedMediaTypeError(ApiError):
+    status = 415
+    error: Literal["unsupported_media_type"] = "unsupported_media_type"
+
+
+class TooManyRequestsError(ApiError):
+    status = 429
+    error: Literal["too_many_requests"] = "too_many_requests"
+
+
+class UnavailableError(ApiError):
+    """The store is briefly away: nothing was stored, try again."""
+
+    status = 503
+    error: Literal["unavailable"] = "unavailable"
+
+
+# What an HTTP error raised anywhere under /api (by Flask, Werkzeug or Flask-Limiter) answers.
+HTTP_ERRORS: dict[int, tuple[type[ApiError], str]] = {
+    400: (InvalidJsonError, "bad_request"),
+    404: (NotFoundError, "not_found"),
+    405: (MethodNotAllowedError, "method_not_allowed"),
+    413: (TooLargeError, "request_entity_too_large"),
+    415: (UnsupportedMediaTypeError, "unsupported_media_type"),
+    429: (TooManyRequestsError, "too_many_requests"),
+    503: (UnavailableError, "unavailable"),
+}
+
+
 class RegistrationClosedError(_Answer):
     """Registration is not open: when, and whom to ask."""
 
-    error: str = Field(description="`registration_closed`.")
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+    error: Literal["registration_closed"] = "registration_closed"
     message: str
     state: RegistrationState
     contact: Contact

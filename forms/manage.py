@@ -107,7 +107,7 @@ def download_data(slug: str, token: str) -> ResponseReturnValue:
     svc = services()
     event, found = _find(slug, token)
     document = own_data(svc.store, event, found, svc.now())
-    body = json.dumps(document, ensure_ascii=False, indent=2)
+    body = json.dumps(document.model_dump(mode="json"), ensure_ascii=False, indent=2)
     return Response(
         body,
         mimetype="application/json",

@@ -19,13 +19,21 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from forms.api_models import (
     ApiError,
+    ChangeNotAllowedError,
     EventList,
-    PersonalData,
+    InvalidJsonError,
+    NotFoundError,
+    RefusedError,
     RegistrationClosedError,
     RegistrationCreated,
     RegistrationView,
+    TooLargeError,
+    TooManyRequestsError,
+    UnavailableError,
+    UnsupportedMediaTypeError,
     ValidationErrors,
 )
+from privacy.own_data import OwnData
 from registrations.schema import RegistrationIn
 
 OPENAPI_VERSION = "3.1.0"
@@ -38,8 +46,15 @@ _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (EventList, "serialization"),
     (RegistrationCreated, "serialization"),
     (RegistrationView, "serialization"),
-    (PersonalData, "serialization"),
-    (ApiError, "serialization"),
+    (OwnData, "serialization"),
+    (InvalidJsonError, "serialization"),
+    (ChangeNotAllowedError, "serialization"),
+    (NotFoundError, "serialization"),
+    (RefusedError, "serialization"),
+    (TooLargeError, "serialization"),
+    (UnsupportedMediaTypeError, "serialization"),
+    (TooManyRequestsError, "serialization"),
+    (UnavailableError, "serialization"),
     (RegistrationClosedError, "serialization"),
     (ValidationErrors, "serialization"),
 ]
@@ -56,8 +71,9 @@ def _json(description: str, schema: dict[str, Any], **headers: dict[str, Any]) -
     return answer
 
 
-def _error(description: str) -> dict[str, Any]:
-    return _json(description, _ref("ApiError"))
+def _error(model: type[ApiError], description: str, **headers: dict[str, Any]) -> dict[str, Any]:
+    """The answer of `model`'s status: its schema lists exactly the codes the API gives."""
+    return _json(description, _ref(model.__name__), **headers)
 
 
 NO_STORE = {
@@ -73,17 +89,23 @@ RETRY_AFTER = {
 
 # Answers any operation may give.
 COMMON = {
-    "429": _json(
+    "429": _error(
+        TooManyRequestsError,
         "Too many requests from this address (`too_many_requests`): wait `Retry-After` seconds.",
-        _ref("ApiError"),
         **{"Retry-After": RETRY_AFTER},
     ),
-    "503": _error("The store is briefly unavailable (`unavailable`): nothing was stored."),
+    "503": _error(
+        UnavailableError, "The store is briefly unavailable (`unavailable`): nothing was stored."
+    ),
 }
 BODY_ERRORS = {
-    "400": _error("The body is not valid JSON (`invalid_json`)."),
-    "413": _error("The body is larger than `MAX_BODY_BYTES` (`request_entity_too_large`)."),
-    "415": _error("The body is not `application/json` (`unsupported_media_type`)."),
+    "400": _error(InvalidJsonError, "The body is not valid JSON (`invalid_json`)."),
+    "413": _error(
+        TooLargeError, "The body is larger than `MAX_BODY_BYTES` (`request_entity_too_large`)."
+    ),
+    "415": _error(
+        UnsupportedMediaTypeError, "The body is not `application/json` (`unsupported_media_type`)."
+    ),
     "422": _json(
         "Mistakes in the data: each field with its Polish message (`__all__` when the body "
         "is not a JSON object).",
@@ -91,14 +113,18 @@ BODY_ERRORS = {
     ),
 }
 REFUSED = _error(
+    RefusedError,
     "Refused (`already_registered`, `enterprise_limit_reached`, or `registration_closed` "
-    "after a forced close-off)."
+    "after a forced close-off).",
 )
-UNKNOWN_EVENT = _error("No such event (`not_found`).")
-UNKNOWN_LINK = _error("No registration for this token (`not_found`): a wrong token answers so.")
+UNKNOWN_EVENT = _error(NotFoundError, "No such event (`not_found`).")
+UNKNOWN_LINK = _error(
+    NotFoundError, "No registration for this token (`not_found`): a wrong token answers so."
+)
 CHANGE_NOT_ALLOWED = _error(
+    ChangeNotAllowedError,
     "Not allowed now (`change_not_allowed`): data change only while registration is open, "
-    "cancellation until the event starts."
+    "cancellation until the event starts.",
 )
 EXAMPLE_EVENT = "przyklad-otwarte"  # the example event shipped in config/events
 EXAMPLES = {
@@ -215,7 +241,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": _operation(
             "get_registration_data",
             "Everything stored about the person, as JSON (RODO art. 15/20).",
-            {"200": _json("The person's data.", _ref("PersonalData")), "404": UNKNOWN_LINK},
+            {"200": _json("The person's data.", _ref("OwnData")), "404": UNKNOWN_LINK},
             parameters=[TOKEN],
         )
     },

@@ -1,16 +1,18 @@
 """A person's own data (RODO art. 15 and 20): everything the store holds about them, as JSON.
 
 Offered behind their private link (page and API). The registration's fields, the consents as
-given, every status change with who made it, and the e-mails the service sent them.
+given, every status change with who made it, and the e-mails the service sent them. The document
+is built through the models below, so the OpenAPI document describes exactly what is sent.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from forms.api_models import RegistrationData
 from registrations.event import Event
 from registrations.models import Registration, StatusChange
 from registrations.operations import payload_of
@@ -18,14 +20,78 @@ from registrations.status import Status
 from store import Store
 from store.models import OutboxMessage
 
-
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+CONTROLLER = "Ośrodek Wsparcia Ekonomii Społecznej w Zielonej Górze"
 
 
-def own_data(
-    store: Store, event: Event, registration: Registration, now: datetime
-) -> dict[str, Any]:
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True)
+
+
+class ContactPerson(_Part):
+    name: str
+    email: str
+
+
+class Controller(_Part):
+    """Who holds the data (the administrator), and whom to ask about it."""
+
+    name: str
+    contact: ContactPerson
+
+
+class EventPart(_Part):
+    slug: str
+    title: str
+    starts_on: date
+    ends_on: date
+
+
+class OwnRegistration(RegistrationData):
+    """The registration's fields as stored, with when and how it came and what became of it."""
+
+    id: str
+    status: Status
+    status_label: str
+    received_at: datetime
+    updated_at: datetime | None
+    source: str = Field(description="`form` or `api`.")
+    consent_version: str = Field(description="The version of the consent text agreed to.")
+    consent_given_at: datetime
+    link_sent_at: datetime | None
+    staff_decision: str | None = Field(description="The last decision staff typed in the sheet.")
+    copied_to_spreadsheet_at: datetime | None
+
+
+class StatusHistoryItem(_Part):
+    """One status change and who made it (`participant`, `staff` or `system`)."""
+
+    at: datetime
+    from_: str = Field(serialization_alias="from")
+    to: str
+    by: str
+    decision: str | None
+
+
+class EmailSent(_Part):
+    """An e-mail the service wrote to the person (its kind, not its text)."""
+
+    kind: str
+    queued_at: datetime
+    sent_at: datetime | None
+
+
+class OwnData(_Part):
+    """Everything stored about the person (RODO art. 15/20), nothing about others."""
+
+    prepared_at: datetime
+    controller: Controller
+    event: EventPart
+    registration: OwnRegistration
+    status_history: list[StatusHistoryItem]
+    emails: list[EmailSent]
+
+
+def own_data(store: Store, event: Event, registration: Registration, now: datetime) -> OwnData:
     """The document a person downloads: what is stored about them, nothing about others."""
     with store.transaction() as session:
         changes = list(
@@ -43,48 +109,43 @@ def own_data(
             )
         )
     status = Status(registration.status)
-    return {
-        "prepared_at": now.isoformat(),
-        "controller": {
-            "name": "Ośrodek Wsparcia Ekonomii Społecznej w Zielonej Górze",
-            "contact": {"name": event.contact.name, "email": str(event.contact.email)},
-        },
-        "event": {
-            "slug": event.slug,
-            "title": event.title,
-            "starts_on": event.starts_on.isoformat(),
-            "ends_on": event.ends_on.isoformat(),
-        },
-        "registration": {
-            "id": registration.id,
-            "status": status.value,
-            "status_label": status.label,
-            "received_at": registration.received_at.isoformat(),
-            "updated_at": _iso(registration.updated_at),
-            "source": registration.source,
-            **payload_of(registration),
-            "consent_version": registration.consent_version,
-            "consent_given_at": registration.consent_given_at.isoformat(),
-            "link_sent_at": _iso(registration.link_sent_at),
-            "staff_decision": registration.staff_decision,
-            "copied_to_spreadsheet_at": _iso(registration.synced_at),
-        },
-        "status_history": [
+    return OwnData(
+        prepared_at=now,
+        controller=Controller(
+            name=CONTROLLER,
+            contact=ContactPerson(name=event.contact.name, email=str(event.contact.email)),
+        ),
+        event=EventPart(
+            slug=event.slug, title=event.title, starts_on=event.starts_on, ends_on=event.ends_on
+        ),
+        registration=OwnRegistration.model_validate(
             {
-                "at": change.changed_at.isoformat(),
-                "from": change.old_status,
-                "to": change.new_status,
-                "by": change.actor,
-                "decision": change.decision,
+                "id": registration.id,
+                "status": status,
+                "status_label": status.label,
+                "received_at": registration.received_at,
+                "updated_at": registration.updated_at,
+                "source": registration.source,
+                **payload_of(registration),
+                "consent_version": registration.consent_version,
+                "consent_given_at": registration.consent_given_at,
+                "link_sent_at": registration.link_sent_at,
+                "staff_decision": registration.staff_decision,
+                "copied_to_spreadsheet_at": registration.synced_at,
             }
+        ),
+        status_history=[
+            StatusHistoryItem(
+                at=change.changed_at,
+                from_=change.old_status,
+                to=change.new_status,
+                by=change.actor,
+                decision=change.decision,
+            )
             for change in changes
         ],
-        "emails": [
-            {
-                "kind": message.kind,
-                "queued_at": message.created_at.isoformat(),
-                "sent_at": _iso(message.sent_at),
-            }
+        emails=[
+            EmailSent(kind=message.kind, queued_at=message.created_at, sent_at=message.sent_at)
             for message in messages
         ],
-    }
+    )

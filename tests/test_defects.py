@@ -319,7 +319,7 @@ def test_with_the_database_down_every_page_answers_503_nothing_stored_try_again(
     assert response.status_code == 503
     if path.startswith("/api/"):
         body = response.get_json()
-        assert body == {"error": "service_unavailable", "message": STORE_UNAVAILABLE}
+        assert body == {"error": "unavailable", "message": STORE_UNAVAILABLE}
     else:
         assert STORE_UNAVAILABLE in response.get_data(as_text=True)
 

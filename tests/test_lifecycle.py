@@ -656,7 +656,7 @@ def test_a_store_failure_behind_the_link_is_a_polish_503_and_the_token_never_rea
     answer = client.get(f"/api/registrations/{token}")
 
     assert page.status_code == 503 and "Chwilowa awaria" in page.text
-    assert answer.status_code == 503 and answer.get_json()["error"] == "service_unavailable"
+    assert answer.status_code == 503 and answer.get_json()["error"] == "unavailable"
     for response in (page, answer):
         assert response.headers["Cache-Control"] == "no-store"
         assert response.headers["Referrer-Policy"] == "no-referrer"

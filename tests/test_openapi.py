@@ -4,20 +4,25 @@ models the API answers with, a page to read it, and schemathesis fuzzing the run
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import schemathesis
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from schemathesis import BaseSchema
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
-from forms.api_models import ApiError, RegistrationData
+from config.settings import Settings
+from forms.api_models import ApiError, RefusedError, RegistrationData
+from forms.limits import EXTENSION_KEY
+from forms.messages import REFUSALS, STORE_UNAVAILABLE
 from forms.openapi import EXAMPLE_EVENT, JSON, REF_TEMPLATE, document, openapi_path
 from registrations.schema import RegistrationIn
 from tests.conftest import OPEN, LiveServer, own_events, valid_payload, write_open_event
@@ -30,6 +35,15 @@ CHECKS = [
     "response_schema_conformance",
     "response_headers_conformance",
 ]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The limiter on, as in production, but with room for every fuzzed case: a fuzzer that
+    meets 429 after 60 POSTs tests the limiter instead of the validation behind it."""
+    return settings.model_copy(
+        update={"ratelimit_enabled": True, "ratelimit_registrations": "100000 per minute"}
+    )
 
 
 @pytest.fixture
@@ -128,8 +142,125 @@ def test_a_429_under_api_is_the_documented_error_with_retry_after(app: Flask) ->
     assert body.error == "too_many_requests" and body.message
     assert response.headers["Retry-After"] == "30"
     documented = document()["paths"]["/api/events"]["get"]["responses"]["429"]
-    assert documented["content"]["application/json"]["schema"]["$ref"].endswith("/ApiError")
+    assert _conforms(response.get_json(), documented["content"][JSON]["schema"]) == []
     assert documented["headers"]["Retry-After"]["required"] is True
+
+
+def test_a_503_raised_under_api_answers_unavailable_as_the_store_failures_do(app: Flask) -> None:
+    def away() -> str:
+        raise ServiceUnavailable()
+
+    app.add_url_rule("/api/away", view_func=away)
+
+    response = app.test_client().get("/api/away")
+
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "unavailable"
+
+
+def _error_codes(operation: dict[str, Any], status: str) -> list[str]:
+    schema = _resolve(operation["responses"][status]["content"][JSON]["schema"])
+    error = schema["properties"]["error"]
+    return [error["const"]] if "const" in error else list(error["enum"])
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    name = schema["$ref"].rsplit("/", 1)[1]
+    resolved: dict[str, Any] = document()["components"]["schemas"][name]
+    return resolved
+
+
+def _conforms(body: Any, schema: dict[str, Any]) -> list[str]:
+    """The body's mistakes against a schema of the document (its `$ref`s resolved there)."""
+    validator = Draft202012Validator({**schema, "components": document()["components"]})
+    return [error.message for error in validator.iter_errors(body)]
+
+
+def test_each_error_answer_pins_exactly_the_codes_the_api_gives_with_its_status() -> None:
+    paths = document()["paths"]
+    create = paths["/api/events/{slug}/registrations"]["post"]
+    change = paths["/api/registrations/{token}"]["patch"]
+
+    for item in paths.values():
+        for operation in item.values():
+            assert _error_codes(operation, "503") == ["unavailable"]
+            assert _error_codes(operation, "429") == ["too_many_requests"]
+            if "404" in operation["responses"]:
+                assert _error_codes(operation, "404") == ["not_found"]
+    assert set(_error_codes(create, "409")) == {refusal.code for refusal in REFUSALS}
+    assert set(get_args(RefusedError.model_fields["error"].annotation)) == {
+        refusal.code for refusal in REFUSALS
+    }
+    assert _error_codes(create, "403") == ["registration_closed"]
+    assert _error_codes(change, "403") == ["change_not_allowed"]
+    assert _error_codes(create, "413") == ["request_entity_too_large"]
+    assert _error_codes(create, "415") == ["unsupported_media_type"]
+    assert _error_codes(create, "400") == ["invalid_json", "bad_request"]
+    # A code outside the list does not conform: the fuzzer's schema check would catch it.
+    other = {"error": "service_unavailable", "message": STORE_UNAVAILABLE}
+    assert _conforms(other, create["responses"]["503"]["content"][JSON]["schema"])
+
+
+@pytest.fixture
+def store_down(app: Flask, settings: Settings) -> str:
+    """A registration's token, then the SQLite file gone and a folder in its place."""
+    created = app.test_client().post(f"/api/events/{OPEN}/registrations", json=valid_payload())
+    token: str = created.get_json()["manage_url"].rsplit("/", 1)[1]
+    app.extensions["owes"].store.dispose()
+    database = settings.instance_path / "registrations.sqlite3"  # type: ignore[operator]
+    for path in database.parent.glob("registrations.sqlite3*"):
+        path.unlink()
+    database.mkdir()
+    return token
+
+
+def test_with_the_store_down_every_api_endpoint_answers_the_documented_503(
+    app: Flask, store_down: str
+) -> None:
+    client = app.test_client()
+    answered = []
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            if operation["operationId"] in ("openapi_document", "api_docs"):
+                continue  # they need no store
+            url = path.format(slug=OPEN, token=store_down)
+            body = (
+                operation["requestBody"]["content"][JSON]["example"]
+                if "requestBody" in operation
+                else None
+            )
+            response = client.open(url, method=method.upper(), json=body)
+
+            answered.append((method, path))
+            assert response.status_code == 503, (method, path, response.get_json())
+            assert response.get_json() == {"error": "unavailable", "message": STORE_UNAVAILABLE}
+            schema = operation["responses"]["503"]["content"][JSON]["schema"]
+            assert _conforms(response.get_json(), schema) == [], (method, path)
+    assert len(answered) == 6
+
+
+def test_the_own_data_answer_is_documented_field_by_field(client: FlaskClient) -> None:
+    created = client.post(f"/api/events/{OPEN}/registrations", json=valid_payload())
+    token = created.get_json()["manage_url"].rsplit("/", 1)[1]
+    client.delete(f"/api/registrations/{token}")  # a status change in the history
+    operation = document()["paths"]["/api/registrations/{token}/data"]["get"]
+    schema = operation["responses"]["200"]["content"][JSON]["schema"]
+
+    response = client.get(f"/api/registrations/{token}/data")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert _conforms(body, schema) == []
+    documented = _resolve(schema)
+    assert documented.get("additionalProperties") is False
+    assert set(documented["required"]) == set(body)
+    registration = _resolve(documented["properties"]["registration"])
+    assert set(registration["required"]) == set(body["registration"])
+    assert set(RegistrationIn.model_fields) < set(registration["properties"])
+    history = _resolve(documented["properties"]["status_history"]["items"])
+    assert set(history["required"]) == {"at", "from", "to", "by", "decision"}
+    assert [(c["from"], c["to"]) for c in body["status_history"]] == [("confirmed", "cancelled")]
+    assert _conforms({**body, "registration": {}}, schema) != []
 
 
 def test_the_docs_page_shows_every_operation_and_schema_without_inline_script_or_style(
@@ -188,6 +319,7 @@ def api_schema(app: Flask, live_server: LiveServer) -> BaseSchema:
     )
     assert created.status_code == 201
     token = created.get_json()["manage_url"].rsplit("/", 1)[1]
+    assert app.extensions[EXTENSION_KEY].enabled  # the limiter stays on, with room to fuzz
     slugs = sorted(app.extensions["owes"].events)
     config = schemathesis.Config.from_dict(
         {
@@ -217,6 +349,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+@hypothesis_settings(deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
 def test_every_answer_of_the_running_app_conforms_to_the_document(case: Any) -> None:
-    case.call_and_validate()
+    response = case.call_and_validate()
+    assert response.status_code != 429, "the fuzzer should reach the validation, not the limit"
