@@ -26,7 +26,6 @@ from forms.api_models import (
     RefusedError,
     RegistrationClosedError,
     RegistrationCreated,
-    RegistrationData,
     RegistrationView,
     UnavailableError,
     UnsupportedMediaTypeError,
@@ -52,6 +51,7 @@ from registrations.operations import (
     StoreUnavailable,
     payload_of,
 )
+from registrations.schema import RegistrationData
 from registrations.status import Status
 from registrations.window import RegistrationState
 

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from registrations.event import Contact
-from registrations.schema import Diet
+from registrations.schema import RegistrationData
 from registrations.status import Status
 from registrations.window import RegistrationState
 
@@ -32,26 +32,6 @@ class EventOut(_Answer):
 
 class EventList(RootModel[list[EventOut]]):
     """Every event of the service."""
-
-
-class RegistrationData(_Answer):
-    """A registration's data as stored: what `RegistrationIn` accepted, normalised."""
-
-    first_name: str
-    last_name: str
-    enterprise_name: str
-    powiat: str = Field(description="TERYT code of the powiat, e.g. `0809`.")
-    role: str | None
-    email: str
-    phone: str = Field(description="Normalised, e.g. `+48 533 316 283`.")
-    pesel: str | None
-    birth_date: date | None
-    accommodation: bool
-    diet: Diet
-    diet_other: str | None
-    special_needs: str | None
-    consent_personal_data: bool
-    consent_image: bool
 
 
 class RegistrationCreated(_Answer):

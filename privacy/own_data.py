@@ -12,10 +12,10 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from forms.api_models import RegistrationData
 from registrations.event import Event
 from registrations.models import Registration, StatusChange
 from registrations.operations import payload_of
+from registrations.schema import RegistrationData
 from registrations.status import Status
 from store import Store
 from store.models import OutboxMessage

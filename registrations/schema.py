@@ -216,3 +216,28 @@ class RegistrationIn(BaseModel):
     def email_key(self) -> str:
         """The form of the e-mail that identifies a participant within an event."""
         return self.email.casefold()
+
+
+class RegistrationData(BaseModel):
+    """A registration's data as stored: what `RegistrationIn` accepted, normalised.
+
+    The API answers with it and a person's own data holds it (RODO art. 15).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str
+    last_name: str
+    enterprise_name: str
+    powiat: str = Field(description="TERYT code of the powiat, e.g. `0809`.")
+    role: str | None
+    email: str
+    phone: str = Field(description="Normalised, e.g. `+48 533 316 283`.")
+    pesel: str | None
+    birth_date: date | None
+    accommodation: bool
+    diet: Diet
+    diet_other: str | None
+    special_needs: str | None
+    consent_personal_data: bool
+    consent_image: bool

@@ -20,11 +20,11 @@ from schemathesis import BaseSchema
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from config.settings import Settings
-from forms.api_models import ApiError, RefusedError, RegistrationData
+from forms.api_models import ApiError, RefusedError
 from forms.limits import EXTENSION_KEY
 from forms.messages import REFUSALS, STORE_UNAVAILABLE
 from forms.openapi import EXAMPLE_EVENT, JSON, REF_TEMPLATE, document, openapi_path
-from registrations.schema import RegistrationIn
+from registrations.schema import RegistrationData, RegistrationIn
 from tests.conftest import OPEN, LiveServer, own_events, valid_payload, write_open_event
 
 SEED = 20180827  # the seed event's first day: the same cases on every run
