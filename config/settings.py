@@ -56,7 +56,8 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="How often staff decisions are read from the sheet."
     )
 
-    sync_batch_size: int = Field(default=200, ge=1, le=5000)
+    # Rows per append; each batch reads the sheet first, so a burst of thousands wants few.
+    sync_batch_size: int = Field(default=1000, ge=1, le=5000)
     sync_interval_seconds: float = Field(default=5.0, gt=0)
     run_worker: bool = Field(
         default=True, description="Run the background syncer thread in this process."

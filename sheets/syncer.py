@@ -81,7 +81,7 @@ class Syncer:
         logger: logging.Logger,
         *,
         registrations: Registrations | None = None,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         max_attempts: int = 6,
         backoff_max_seconds: float = 30.0,
         in_flight_settle_seconds: float = 30.0,
