@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -41,7 +42,22 @@ LIMITED: dict[str, tuple[tuple[str, ...], str]] = {
 def client_key(secret: bytes, address: str) -> str:
     """The client's address as an HMAC: the same address gives the same bucket, and the
     storage holds nothing that names the address."""
-    return hmac.new(secret, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    network = client_network(address).encode("utf-8")
+    return hmac.new(secret, network, hashlib.sha256).hexdigest()[:32]
+
+
+def client_network(address: str) -> str:
+    """What one client can send from: an IPv4 address, or the /64 of an IPv6 one (a host gets
+    a whole /64 and could otherwise take a fresh limit with each of its addresses)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:

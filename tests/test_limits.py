@@ -377,3 +377,11 @@ def test_a_limit_setting_that_cannot_work_stops_start_up_naming_its_variable(
 
     with pytest.raises(ConfigurationError, match=f"{variable}: "):
         create_app()
+
+
+def test_an_ipv6_host_shares_one_bucket_across_its_64_but_not_with_its_neighbours() -> None:
+    one = client_key(b"secret", "2001:db8:1:2::10")
+
+    assert client_key(b"secret", "2001:db8:1:2:ffff::1") == one
+    assert client_key(b"secret", "2001:db8:1:3::10") != one
+    assert client_key(b"secret", "::ffff:203.0.113.77") == client_key(b"secret", "203.0.113.77")
