@@ -177,6 +177,14 @@ def _stored() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
+class Registered:
+    """A committed registration and its place on the waiting list at the commit."""
+
+    registration: Registration
+    waiting_position: int | None
+
+
+@dataclass(frozen=True)
 class _Submission:
     """A valid submission with its row built, waiting for its seat."""
 
@@ -197,7 +205,7 @@ class Registrations:
         self.store = store
         self.tokens = tokens
         self.notify = notify
-        self._intake: GroupCommit[_Submission, Registration] = GroupCommit()
+        self._intake: GroupCommit[_Submission, Registered] = GroupCommit()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -231,6 +239,12 @@ class Registrations:
     def submit(
         self, event: Event, payload: dict[str, Any], *, source: str, now: datetime
     ) -> Registration:
+        """A new registration (see `register`)."""
+        return self.register(event, payload, source=source, now=now).registration
+
+    def register(
+        self, event: Event, payload: dict[str, Any], *, source: str, now: datetime
+    ) -> Registered:
         """Check the moment, validate every field, then commit: the answer follows the commit.
 
         Confirmed while seats last and waitlisted after; the event's lock makes concurrent
@@ -256,7 +270,7 @@ class Registrations:
         self.tokens.issue(registration)  # before the lock: an HMAC needs no seat
         return registration
 
-    def _register(self, batch: Sequence[_Submission]) -> list[Registration | Exception]:
+    def _register(self, batch: Sequence[_Submission]) -> list[Registered | Exception]:
         """Commit submissions of one event in one transaction under its lock, in arrival order.
 
         Each gets its own outcome: its registration, or why it was refused. Should the
@@ -274,7 +288,7 @@ class Registrations:
             except IntegrityError:
                 if len(batch) == 1:
                     return [AlreadyRegistered()]
-        outcomes: list[Registration | Exception] = []
+        outcomes: list[Registered | Exception] = []
         for item in batch:  # the rows of the failed batch were never stored: new ones
             fresh = item.renewed(self._new_row(item.event, item.data, item.source, item.now))
             try:
@@ -285,7 +299,7 @@ class Registrations:
 
     def _allocate(
         self, session: Session, event: Event, batch: Sequence[_Submission]
-    ) -> list[Registration | Exception]:
+    ) -> list[Registered | Exception]:
         """Seats in arrival order; the caller holds the event's lock."""
         keys = [item.data.email_key for item in batch]
         same_email = select(Registration.email_key, Registration.status).where(
@@ -295,7 +309,7 @@ class Registrations:
         confirmed = count(session, event, status=Status.CONFIRMED)
         waiting = count(session, event, status=Status.WAITLISTED)
         per_enterprise: dict[str, int] = {}
-        outcomes: list[Registration | Exception] = []
+        outcomes: list[Registered | Exception] = []
         for item in batch:
             key = item.data.email_key
             if key in known:
@@ -328,7 +342,7 @@ class Registrations:
             self.notify(
                 session, Notice(NoticeKind.REGISTERED, event, registration, status, position)
             )
-            outcomes.append(registration)
+            outcomes.append(Registered(registration, position))
         return outcomes
 
         return registration
