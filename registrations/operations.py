@@ -248,7 +248,8 @@ class Registrations:
         """Check the moment, validate every field, then commit: the answer follows the commit.
 
         Confirmed while seats last and waitlisted after; the event's lock makes concurrent
-        submissions count one at a time, so the event is never oversold.
+        submissions count one batch at a time (see `GroupCommit`), so the event is never
+        oversold.
         """
         state = Window(event, now).state  # the dates; a close-off begun is read under the lock
         if state is not RegistrationState.OPEN:
@@ -344,8 +345,6 @@ class Registrations:
             )
             outcomes.append(Registered(registration, position))
         return outcomes
-
-        return registration
 
     def change(
         self, event: Event, token: str, changes: dict[str, Any], *, now: datetime
@@ -640,15 +639,6 @@ def _change(
         decision=decision.value if decision is not None else None,
         changed_at=now,
     )
-
-
-def _check_unique(session: Session, event: Event, data: RegistrationIn) -> None:
-    same_email = select(Registration.status).where(
-        Registration.event_slug == event.slug, Registration.email_key == data.email_key
-    )
-    status = session.scalar(same_email)
-    if status is not None:
-        raise AlreadyRegistered() if Status(status).active else WithdrawnBefore()
 
 
 def _check_enterprise(
