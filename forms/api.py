@@ -105,7 +105,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
     except _BadBody as bad:
         return bad.response
     try:
-        registration = svc.registrations.submit(event, payload, source="api", now=svc.now())
+        registered = svc.registrations.register(event, payload, source="api", now=svc.now())
     except RegistrationClosed as closed:
         return _closed(event, closed.state)
     except Invalid as invalid:
@@ -116,6 +116,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
         current_app.logger.exception("registration for %s not stored", event.slug)
         return _error(UnavailableError, STORE_UNAVAILABLE)
     svc.wake_workers()
+    registration = registered.registration
     status = Status(registration.status)
     response = _answer(
         RegistrationCreated(
@@ -124,7 +125,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
             message=STATUS_MESSAGES[status],
             event=event.slug,
             received_at=registration.received_at,
-            waiting_position=svc.registrations.waiting_position(registration),
+            waiting_position=registered.waiting_position,
             manage_url=svc.link_for(registration),
         ),
         201,

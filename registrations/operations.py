@@ -10,7 +10,7 @@ row is rewritten.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +26,7 @@ from registrations.decisions import Decision
 from registrations.erasure import ErasedBy, scrub
 from registrations.errors import polish_errors
 from registrations.event import Event
+from registrations.group_commit import GroupCommit
 from registrations.models import Registration, StatusChange
 from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.powiaty import fold
@@ -175,6 +176,28 @@ def _stored() -> Iterator[None]:
         raise StoreUnavailable(str(exc)) from None
 
 
+@dataclass(frozen=True)
+class Registered:
+    """A committed registration and its place on the waiting list at the commit."""
+
+    registration: Registration
+    waiting_position: int | None
+
+
+@dataclass(frozen=True)
+class _Submission:
+    """A valid submission with its row built, waiting for its seat."""
+
+    event: Event
+    data: RegistrationIn
+    source: str
+    now: datetime
+    registration: Registration
+
+    def renewed(self, registration: Registration) -> _Submission:
+        return _Submission(self.event, self.data, self.source, self.now, registration)
+
+
 class Registrations:
     """The operations on registrations, over one store, one link secret and one notifier."""
 
@@ -182,6 +205,7 @@ class Registrations:
         self.store = store
         self.tokens = tokens
         self.notify = notify
+        self._intake: GroupCommit[_Submission, Registered] = GroupCommit()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -215,10 +239,17 @@ class Registrations:
     def submit(
         self, event: Event, payload: dict[str, Any], *, source: str, now: datetime
     ) -> Registration:
+        """A new registration (see `register`)."""
+        return self.register(event, payload, source=source, now=now).registration
+
+    def register(
+        self, event: Event, payload: dict[str, Any], *, source: str, now: datetime
+    ) -> Registered:
         """Check the moment, validate every field, then commit: the answer follows the commit.
 
         Confirmed while seats last and waitlisted after; the event's lock makes concurrent
-        submissions count one at a time, so the event is never oversold.
+        submissions count one batch at a time (see `GroupCommit`), so the event is never
+        oversold.
         """
         state = Window(event, now).state  # the dates; a close-off begun is read under the lock
         if state is not RegistrationState.OPEN:
@@ -230,23 +261,90 @@ class Registrations:
             if state is not RegistrationState.OPEN:
                 raise RegistrationClosed(state) from None
             raise
+        submission = _Submission(event, data, source, now, self._new_row(event, data, source, now))
+        return self._intake.run(event.slug, submission, self._register)
+
+    def _new_row(
+        self, event: Event, data: RegistrationIn, source: str, now: datetime
+    ) -> Registration:
         registration = _new_row(event, data, source=source, now=now)
-        self.tokens.issue(registration)
+        self.tokens.issue(registration)  # before the lock: an HMAC needs no seat
+        return registration
+
+    def _register(self, batch: Sequence[_Submission]) -> list[Registered | Exception]:
+        """Commit submissions of one event in one transaction under its lock, in arrival order.
+
+        Each gets its own outcome: its registration, or why it was refused. Should the
+        database refuse the batch (the unique e-mail raced by another path), each is retried
+        alone, so one conflict fails only its own submission.
+        """
+        event = batch[0].event
         with _stored():
             try:
                 with self.store.transaction() as session:
                     lock = lock_event(session, event)
                     if lock.closing_started_at is not None or lock.closed_off_at is not None:
-                        raise RegistrationClosed(RegistrationState.CLOSED)
-                    _check_unique(session, event, data)
-                    _check_enterprise(session, event, enterprise_key(data.enterprise_name))
-                    seat = count(session, event, status=Status.CONFIRMED) < event.capacity
-                    registration.status = Status.CONFIRMED if seat else Status.WAITLISTED
-                    session.add(registration)
-                    self._tell(session, NoticeKind.REGISTERED, event, registration)
-            except IntegrityError:  # the unique e-mail, should two submissions race past the check
-                raise AlreadyRegistered() from None
-        return registration
+                        return [RegistrationClosed(RegistrationState.CLOSED) for _ in batch]
+                    return self._allocate(session, event, batch)
+            except IntegrityError:
+                if len(batch) == 1:
+                    return [AlreadyRegistered()]
+        outcomes: list[Registered | Exception] = []
+        for item in batch:  # the rows of the failed batch were never stored: new ones
+            fresh = item.renewed(self._new_row(item.event, item.data, item.source, item.now))
+            try:
+                outcomes.extend(self._register([fresh]))
+            except StoreUnavailable as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def _allocate(
+        self, session: Session, event: Event, batch: Sequence[_Submission]
+    ) -> list[Registered | Exception]:
+        """Seats in arrival order; the caller holds the event's lock."""
+        keys = [item.data.email_key for item in batch]
+        same_email = select(Registration.email_key, Registration.status).where(
+            Registration.event_slug == event.slug, Registration.email_key.in_(keys)
+        )
+        known = {email_key: status for email_key, status in session.execute(same_email)}
+        confirmed = count(session, event, status=Status.CONFIRMED)
+        waiting = count(session, event, status=Status.WAITLISTED)
+        per_enterprise: dict[str, int] = {}
+        outcomes: list[Registered | Exception] = []
+        for item in batch:
+            key = item.data.email_key
+            if key in known:
+                outcomes.append(
+                    AlreadyRegistered() if Status(known[key]).active else WithdrawnBefore()
+                )
+                continue
+            if event.max_per_enterprise is not None:
+                enterprise = enterprise_key(item.data.enterprise_name)
+                if enterprise not in per_enterprise:
+                    per_enterprise[enterprise] = count(
+                        session, event, enterprise=enterprise, active_only=True
+                    )
+                if per_enterprise[enterprise] >= event.max_per_enterprise:
+                    outcomes.append(EnterpriseLimitReached())
+                    continue
+                per_enterprise[enterprise] += 1
+            known[key] = Status.CONFIRMED.value  # a second submission in the batch is refused
+            registration = item.registration
+            position = None
+            if confirmed < event.capacity:
+                registration.status = Status.CONFIRMED
+                confirmed += 1
+            else:
+                registration.status = Status.WAITLISTED
+                waiting += 1
+                position = waiting  # the newest on the list: everyone waiting is ahead of it
+            session.add(registration)
+            status = Status(registration.status)
+            self.notify(
+                session, Notice(NoticeKind.REGISTERED, event, registration, status, position)
+            )
+            outcomes.append(Registered(registration, position))
+        return outcomes
 
     def change(
         self, event: Event, token: str, changes: dict[str, Any], *, now: datetime
@@ -543,15 +641,6 @@ def _change(
         decision=decision.value if decision is not None else None,
         changed_at=now,
     )
-
-
-def _check_unique(session: Session, event: Event, data: RegistrationIn) -> None:
-    same_email = select(Registration.status).where(
-        Registration.event_slug == event.slug, Registration.email_key == data.email_key
-    )
-    status = session.scalar(same_email)
-    if status is not None:
-        raise AlreadyRegistered() if Status(status).active else WithdrawnBefore()
 
 
 def _check_enterprise(

@@ -337,6 +337,20 @@ def test_seats_are_confirmed_up_to_capacity_then_waitlisted(
     assert "listę rezerwową" in response.get_json()["message"]
 
 
+def test_a_waitlisted_registration_is_answered_with_its_place_on_the_list(
+    client: FlaskClient, app
+) -> None:
+    capacity = app.extensions["owes"].events[KLASTER].capacity
+    answers = [
+        client.post(URL, json=valid_payload(email=f"osoba{i}@example.pl")).get_json()
+        for i in range(capacity + 2)
+    ]
+
+    assert [a["waiting_position"] for a in answers] == [None] * capacity + [1, 2]
+    later = client.get(f"/api/registrations/{answers[-1]['manage_url'].rsplit('/', 1)[1]}")
+    assert later.get_json()["waiting_position"] == 2
+
+
 def test_max_per_enterprise_refuses_one_more_from_the_same_enterprise(
     client: FlaskClient,
 ) -> None:

@@ -1,0 +1,180 @@
+"""Concurrent submissions of one event share a transaction, yet each gets its own answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from config.services import services
+from registrations import operations
+from registrations.group_commit import GroupCommit
+from registrations.models import Registration
+from registrations.notices import Notice
+from registrations.operations import AlreadyRegistered, Registrations
+from registrations.status import Status
+from registrations.tokens import LinkTokens
+from tests.conftest import OPEN, valid_payload
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the submissions never queued"
+        time.sleep(0.005)
+
+
+def queued_in(registrations: Registrations) -> int:
+    """Submissions waiting for the open event's next batch."""
+    return len(registrations._intake._queued.get(OPEN, []))
+
+
+class HeldFirstBatch:
+    """A commit that holds its first batch until released, recording every batch it gets."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.batches: list[list[str]] = []
+
+    def __call__(self, items: Sequence[str]) -> list[str | Exception]:
+        self.batches.append(list(items))
+        if len(self.batches) == 1:
+            self.release.wait(10)
+        return [ValueError(item) if item.startswith("bad") else item.upper() for item in items]
+
+
+def test_submissions_queued_during_a_commit_share_the_next_one_in_arrival_order() -> None:
+    group: GroupCommit[str, str] = GroupCommit()
+    commit = HeldFirstBatch()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(group.run, "event", "first", commit)]
+        wait_until(lambda: len(commit.batches) == 1)
+        for item in ("a", "b", "c"):
+            futures.append(pool.submit(group.run, "event", item, commit))
+            wait_until(lambda: len(group._queued.get("event", [])) == len(futures) - 1)
+        commit.release.set()
+        answers = [future.result(timeout=10) for future in futures]
+    assert commit.batches == [["first"], ["a", "b", "c"]]
+    assert answers == ["FIRST", "A", "B", "C"]
+
+
+def test_an_item_that_fails_fails_alone() -> None:
+    group: GroupCommit[str, str] = GroupCommit()
+    commit = HeldFirstBatch()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first = pool.submit(group.run, "event", "first", commit)
+        wait_until(lambda: len(commit.batches) == 1)
+        bad = pool.submit(group.run, "event", "bad", commit)
+        wait_until(lambda: len(group._queued.get("event", [])) == 1)
+        good = pool.submit(group.run, "event", "good", commit)
+        wait_until(lambda: len(group._queued.get("event", [])) == 2)
+        commit.release.set()
+        assert first.result(timeout=10) == "FIRST"
+        assert good.result(timeout=10) == "GOOD"
+        with pytest.raises(ValueError, match="bad"):
+            bad.result(timeout=10)
+    assert commit.batches == [["first"], ["bad", "good"]]
+
+
+def test_a_batch_that_fails_tells_everyone_in_it_and_the_next_one_still_runs() -> None:
+    group: GroupCommit[str, str] = GroupCommit()
+
+    def broken(items: Sequence[str]) -> list[str | Exception]:
+        raise RuntimeError("database gone")
+
+    with pytest.raises(RuntimeError, match="database gone"):
+        group.run("event", "one", broken)
+    assert group.run("event", "two", lambda items: [i.upper() for i in items]) == "TWO"
+
+
+class HoldingNotify:
+    """The outbox's place in the transaction: holds the first one, records each session."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.sessions: list[tuple[int, str]] = []
+
+    def __call__(self, session: Session, notice: Notice) -> None:
+        self.sessions.append((id(session), notice.registration.email))
+        if len(self.sessions) == 1:
+            self.release.wait(10)
+
+
+def test_concurrent_registrations_commit_together_and_a_duplicate_among_them_fails_alone(
+    app: Flask,
+) -> None:
+    svc = services(app)
+    notify = HoldingNotify()
+    registrations = Registrations(svc.store, LinkTokens("t"), notify)
+    event = svc.events[OPEN]  # 3 seats
+
+    def submit(email: str) -> Registration:
+        payload = valid_payload(email=email, enterprise_name=f"Spółdzielnia {email[0]}")
+        return registrations.submit(event, payload, source="api", now=svc.now())
+
+    emails = ["a@example.pl", "b@example.pl", "c@example.pl", "b@example.pl", "d@example.pl"]
+    futures: list[Future[Registration]] = []
+    with ThreadPoolExecutor(max_workers=len(emails)) as pool:
+        futures.append(pool.submit(submit, emails[0]))
+        wait_until(lambda: len(notify.sessions) == 1)
+        for queued, email in enumerate(emails[1:], start=1):
+            futures.append(pool.submit(submit, email))
+            wait_until(lambda n=queued: queued_in(registrations) == n)  # type: ignore[misc]
+        notify.release.set()
+        assert isinstance(futures[3].exception(timeout=10), AlreadyRegistered)
+        a, b, c, d = [futures[i].result(timeout=10) for i in (0, 1, 2, 4)]
+
+    assert [r.status for r in (a, b, c, d)] == [
+        Status.CONFIRMED,
+        Status.CONFIRMED,
+        Status.CONFIRMED,
+        Status.WAITLISTED,
+    ]
+    assert registrations.waiting_position(d) == 1
+    second_batch = {session for session, _ in notify.sessions[1:]}
+    assert len(second_batch) == 1  # b, c and d in one transaction
+    assert [email for _, email in notify.sessions] == [
+        "a@example.pl",
+        "b@example.pl",
+        "c@example.pl",
+        "d@example.pl",
+    ]
+    stored = {r.email for r in (a, b, c, d)}
+    assert {registrations.by_id(r.id).email for r in (a, b, c, d)} == stored
+
+
+def test_a_batch_the_database_refuses_is_retried_one_by_one(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = services(app)
+    notify = HoldingNotify()
+    registrations = Registrations(svc.store, LinkTokens("t"), notify)
+    event = svc.events[OPEN]
+    ids = iter(["R-AAAA-AAAA", "R-AAAA-AAAA", "R-BBBB-BBBB", "R-CCCC-CCCC", "R-DDDD-DDDD"])
+    monkeypatch.setattr(operations, "new_registration_id", lambda: next(ids))
+
+    def submit(email: str) -> Registration:
+        payload = valid_payload(email=email, enterprise_name=f"Spółdzielnia {email[0]}")
+        return registrations.submit(event, payload, source="api", now=svc.now())
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first = pool.submit(submit, "a@example.pl")
+        wait_until(lambda: len(notify.sessions) == 1)
+        clashing = pool.submit(submit, "b@example.pl")  # its ID is taken: the batch fails
+        wait_until(lambda: queued_in(registrations) == 1)
+        other = pool.submit(submit, "c@example.pl")
+        wait_until(lambda: queued_in(registrations) == 2)
+        notify.release.set()
+        answers = [future.result(timeout=10) for future in (first, clashing, other)]
+
+    assert [r.id for r in answers] == ["R-AAAA-AAAA", "R-CCCC-CCCC", "R-DDDD-DDDD"]
+    assert [registrations.by_id(r.id).email for r in answers] == [
+        "a@example.pl",
+        "b@example.pl",
+        "c@example.pl",
+    ]
