@@ -176,6 +176,8 @@ def _services(
         lease_name=None,
         name="mail-sender",
         min_gap_seconds=1.0,  # in a burst of registrations, mail goes out in batches
+        settle_seconds=0.5,  # … once the burst has paused for half a second
+        settle_max_seconds=10.0,  # … or 10 s after it began, whatever comes first
     )
     return svc
 

@@ -39,6 +39,8 @@ class Worker:
         lease_name: str | None = LEASE_NAME,
         name: str = "sheets-worker",
         min_gap_seconds: float = 0.25,
+        settle_seconds: float = 0.0,
+        settle_max_seconds: float = 0.0,
     ) -> None:
         self.store = store
         self.jobs = list(jobs)
@@ -49,6 +51,8 @@ class Worker:
         self.lease_name = lease_name
         self.name = name
         self.min_gap_seconds = min_gap_seconds
+        self.settle_seconds = settle_seconds
+        self.settle_max_seconds = settle_max_seconds
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -122,4 +126,21 @@ class Worker:
             # rounds do not compete with the requests one by one, and batch what came meanwhile.
             self._stop.wait(min(self.min_gap_seconds, self.interval_seconds))
             self._wake.wait(self.interval_seconds)
+            self._settle()
             self._wake.clear()
+
+    def _settle(self) -> None:
+        """After a wake, wait for `settle_seconds` without one, `settle_max_seconds` at most.
+
+        The mail sender's rounds are CPU work in the process that takes the registrations
+        (composing MIME): during a burst they wait for a quiet moment, so the requests of the
+        burst are answered first, and the burst's e-mails go out together a few seconds later.
+        """
+        deadline = time.monotonic() + self.settle_max_seconds
+        while self._wake.is_set() and not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._wake.clear()
+            if not self._wake.wait(min(self.settle_seconds, left)):
+                return  # quiet

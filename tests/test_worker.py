@@ -96,3 +96,65 @@ def test_the_background_thread_syncs_soon_after_a_registration(
 
     assert client.get("/healthz").get_json()["sync"]["pending"] == 0
     assert (svc.instance_path / f"{KLASTER}.xlsx").exists()
+
+
+def test_a_settling_worker_waits_for_a_burst_of_wakes_to_pause_before_its_round(
+    store: Store,
+) -> None:
+    rounds: list[float] = []
+    worker = Worker(
+        store,
+        [lambda: rounds.append(time.monotonic())],
+        FakeClock(datetime(2026, 1, 1, tzinfo=UTC)),
+        logging.getLogger("test"),
+        interval_seconds=60,
+        lease_seconds=30,
+        lease_name=None,
+        min_gap_seconds=0,
+        settle_seconds=0.3,
+        settle_max_seconds=5,
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not rounds and time.monotonic() < deadline:  # the first round, at start
+            time.sleep(0.01)
+        burst_began = time.monotonic()
+        for _ in range(10):  # a wake every 0.1 s for a second: no round meanwhile
+            worker.wake()
+            time.sleep(0.1)
+        burst_ended = time.monotonic()
+        while len(rounds) < 2 and time.monotonic() < deadline + 5:
+            time.sleep(0.01)
+    finally:
+        worker.stop()
+
+    assert len(rounds) == 2
+    assert rounds[1] >= burst_ended  # one round after the burst, none during it
+    assert rounds[1] - burst_began < 5  # and never later than settle_max_seconds
+
+
+def test_a_settling_worker_runs_by_its_cap_when_the_wakes_never_pause(store: Store) -> None:
+    rounds: list[float] = []
+    worker = Worker(
+        store,
+        [lambda: rounds.append(time.monotonic())],
+        FakeClock(datetime(2026, 1, 1, tzinfo=UTC)),
+        logging.getLogger("test"),
+        interval_seconds=60,
+        lease_seconds=30,
+        lease_name=None,
+        min_gap_seconds=0,
+        settle_seconds=0.3,
+        settle_max_seconds=0.5,
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len(rounds) < 3:
+            worker.wake()
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+
+    assert len(rounds) >= 3  # a steady stream of wakes still gets rounds, every cap or so
