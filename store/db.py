@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,11 +71,12 @@ class Store:
         self._readers = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
+        self._between_processes = _WritersFile.beside(url)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session committed on success and rolled back on any error."""
-        with self._writers, self._sessions.begin() as session:
+        with self._writers, self._between_processes, self._sessions.begin() as session:
             yield session
 
     @contextmanager
@@ -157,3 +161,53 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._between_processes.close()
+
+
+class _WritersFile:
+    """SQLite's writers of all processes queue on a file lock beside the database.
+
+    SQLite's own lock makes a waiting writer poll with sleeps of up to 100 ms, so under load a
+    writer of one process can lose to the others again and again, for seconds; a waiter on
+    `flock` is woken the moment the holder lets go. The database's lock still decides what is
+    safe (a writer that does not take this file, e.g. the sqlite3 shell, is merely not queued).
+    Re-entrant within a thread, as the process's own lock is; opened per process (after
+    gunicorn forks, each worker has its own open file, or the lock would be shared).
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._fds: dict[int, int] = {}  # pid → its open lock file
+        self._depth = threading.local()
+
+    @classmethod
+    def beside(cls, url: str) -> _WritersFile:
+        parsed = make_url(url)
+        database = parsed.database
+        if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+            return cls(None)
+        return cls(Path(database).with_name(Path(database).name + ".writers"))
+
+    def __enter__(self) -> None:
+        depth = getattr(self._depth, "value", 0)
+        self._depth.value = depth + 1
+        if self.path is not None and depth == 0:
+            fcntl.flock(self._file(), fcntl.LOCK_EX)
+
+    def __exit__(self, *_exc: object) -> None:
+        self._depth.value -= 1
+        if self.path is not None and self._depth.value == 0:
+            fcntl.flock(self._file(), fcntl.LOCK_UN)
+
+    def _file(self) -> int:
+        pid = os.getpid()
+        if pid not in self._fds:
+            assert self.path is not None
+            self._fds = {pid: os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)}
+        return self._fds[pid]
+
+    def close(self) -> None:
+        for pid, fd in self._fds.items():
+            if pid == os.getpid():
+                os.close(fd)
+        self._fds = {}

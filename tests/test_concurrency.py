@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -132,3 +134,33 @@ def test_cancellations_promotions_and_new_registrations_racing_never_exceed_capa
         "cancelled": 3,
         "waitlisted": CAPACITY + 10 + 20 - CAPACITY - 3,
     }
+
+
+def test_sqlite_writers_of_other_processes_queue_on_the_lock_file_while_one_writes(
+    tmp_path: Path,
+) -> None:
+    """Waiting on the file is woken at once; SQLite's own busy wait polls with sleeps."""
+    database = tmp_path / "queue.sqlite3"
+    store = Store(f"sqlite:///{database}")
+    lock_file = tmp_path / "queue.sqlite3.writers"
+    try:
+        with store.transaction(), store.transaction():  # re-entrant within a thread
+            taken_meanwhile = _try_lock_in_another_process(lock_file)
+        taken_after = _try_lock_in_another_process(lock_file)
+    finally:
+        store.dispose()
+
+    assert taken_meanwhile is False
+    assert taken_after is True
+
+
+def _try_lock_in_another_process(path: Path) -> bool:
+    code = (
+        "import fcntl, os, sys\n"
+        f"fd = os.open({str(path)!r}, os.O_RDWR)\n"
+        "try:\n"
+        "    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError:\n"
+        "    sys.exit(1)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
