@@ -7,8 +7,8 @@ Every system is served by gunicorn with the same workers and threads, against th
 emulator with Google's latency and write quota set:
 - the naive peer (bench/peer_naive_append.py: gspread `append_row` inside the request),
 - two floors with the service's durability (bench/floor_sqlite.py, bench/floor_postgres.py),
-- the service as deployed (the project's gunicorn.conf.py, RATELIMIT_ENABLED=false) on SQLite
-  and on PostgreSQL.
+- the service as deployed (the project's gunicorn.conf.py, RATELIMIT_ENABLED=false,
+  MALLOC_ARENA_MAX=2) on SQLite and on PostgreSQL.
 Each takes warm-up registrations, then the measured ones at the given concurrency; the sheet (or
 the floor's table) is read afterwards for lost and duplicated rows. Then, on the service: a
 row's delay into the sheet with Google healthy, a burst of cancellations and promotions written
@@ -274,6 +274,7 @@ def service_env(
         "SHEETS_SPREADSHEET_ID": spreadsheet,
         "RATELIMIT_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
+        "MALLOC_ARENA_MAX": "2",  # as the README's deployment section sets it
     }
     if name.endswith("postgres"):
         env["DATABASE_URL"] = fresh_database(options, "service", "postgresql+psycopg")
