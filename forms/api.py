@@ -136,10 +136,8 @@ def create_registration(slug: str) -> ResponseReturnValue:
 
 @bp.get("/registrations/<token>")
 def get_registration(token: str) -> ResponseReturnValue:
-    svc = services()
     try:
-        registration = svc.registrations.by_token(token)
-        event = _event_of(registration)
+        registration, event = _linked(token)
     except NotFound:
         return _error(NotFoundError, UNKNOWN_LINK)
     return _answer(_representation(event, registration))
@@ -150,8 +148,7 @@ def get_own_data(token: str) -> ResponseReturnValue:
     """Everything stored about the person (RODO art. 15/20)."""
     svc = services()
     try:
-        registration = svc.registrations.by_token(token)
-        event = _event_of(registration)
+        registration, event = _linked(token)
     except NotFound:
         return _error(NotFoundError, UNKNOWN_LINK)
     response = _answer(own_data(svc.store, event, registration, svc.now()))
@@ -164,7 +161,7 @@ def change_registration(token: str) -> ResponseReturnValue:
     svc = services()
     try:
         changes = _json_object()
-        event = _event_of(svc.registrations.by_token(token))
+        _, event = _linked(token)
         registration = svc.registrations.change(event, token, changes, now=svc.now())
     except _BadBody as bad:
         return bad.response
@@ -187,7 +184,7 @@ def change_registration(token: str) -> ResponseReturnValue:
 def cancel_registration(token: str) -> ResponseReturnValue:
     svc = services()
     try:
-        event = _event_of(svc.registrations.by_token(token))
+        _, event = _linked(token)
         registration = svc.registrations.cancel(event, token, now=svc.now())
     except NotFound:
         return _error(NotFoundError, UNKNOWN_LINK)
@@ -231,11 +228,13 @@ def _representation(event: Event, registration: Registration) -> RegistrationVie
     )
 
 
-def _event_of(registration: Registration) -> Event:
+def _linked(token: str) -> tuple[Registration, Event]:
+    """The registration a private link names, and its event; NotFound for either missing."""
+    registration = services().registrations.by_token(token)
     event = services().events.get(registration.event_slug)
     if event is None:  # its event file was removed
         raise NotFound()
-    return event
+    return registration, event
 
 
 def _json_object() -> dict[str, Any]:

@@ -102,18 +102,7 @@ def test_a_settling_worker_waits_for_a_burst_of_wakes_to_pause_before_its_round(
     store: Store,
 ) -> None:
     rounds: list[float] = []
-    worker = Worker(
-        store,
-        [lambda: rounds.append(time.monotonic())],
-        FakeClock(datetime(2026, 1, 1, tzinfo=UTC)),
-        logging.getLogger("test"),
-        interval_seconds=60,
-        lease_seconds=30,
-        lease_name=None,
-        min_gap_seconds=0,
-        settle_seconds=0.3,
-        settle_max_seconds=5,
-    )
+    worker = _settling_worker(store, rounds, settle_max_seconds=5)
     worker.start()
     try:
         deadline = time.monotonic() + 5
@@ -136,18 +125,7 @@ def test_a_settling_worker_waits_for_a_burst_of_wakes_to_pause_before_its_round(
 
 def test_a_settling_worker_runs_by_its_cap_when_the_wakes_never_pause(store: Store) -> None:
     rounds: list[float] = []
-    worker = Worker(
-        store,
-        [lambda: rounds.append(time.monotonic())],
-        FakeClock(datetime(2026, 1, 1, tzinfo=UTC)),
-        logging.getLogger("test"),
-        interval_seconds=60,
-        lease_seconds=30,
-        lease_name=None,
-        min_gap_seconds=0,
-        settle_seconds=0.3,
-        settle_max_seconds=0.5,
-    )
+    worker = _settling_worker(store, rounds, settle_max_seconds=0.5)
     worker.start()
     try:
         deadline = time.monotonic() + 5
@@ -158,3 +136,19 @@ def test_a_settling_worker_runs_by_its_cap_when_the_wakes_never_pause(store: Sto
         worker.stop()
 
     assert len(rounds) >= 3  # a steady stream of wakes still gets rounds, every cap or so
+
+
+def _settling_worker(store: Store, rounds: list[float], *, settle_max_seconds: float) -> Worker:
+    """A worker without a lease whose one job notes when each round ran."""
+    return Worker(
+        store,
+        [lambda: rounds.append(time.monotonic())],
+        FakeClock(datetime(2026, 1, 1, tzinfo=UTC)),
+        logging.getLogger("test"),
+        interval_seconds=60,
+        lease_seconds=30,
+        lease_name=None,
+        min_gap_seconds=0,
+        settle_seconds=0.3,
+        settle_max_seconds=settle_max_seconds,
+    )
