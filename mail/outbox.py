@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import NamedTuple
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from mail.transport import Transport
@@ -107,30 +108,31 @@ def _rewrite_text_parts(message: EmailMessage, rewrite: Callable[[str], str]) ->
     return changed
 
 
-def enqueue_notice(
-    session: Session,
-    *,
-    kind: str,
-    registration_id: str,
-    event_slug: str,
-    status: str,
-    waiting_position: int | None,
-    now: datetime,
-) -> None:
-    """Queue a participant's e-mail as the facts it reports; it is composed when sent."""
-    session.add(
-        OutboxMessage(
-            message_id=make_msgid(domain="owes-rejestracja"),
-            kind=kind,
-            registration_id=registration_id,
-            event_slug=event_slug,
-            status=status,
-            waiting_position=waiting_position,
-            created_at=now,
-            attempts=0,
-            next_attempt_at=now,
-        )
-    )
+class QueuedNotice(NamedTuple):
+    """A participant's e-mail as the facts it reports; it is composed when sent."""
+
+    kind: str
+    registration_id: str
+    event_slug: str
+    status: str
+    waiting_position: int | None
+
+
+def enqueue_notices(session: Session, notices: Sequence[QueuedNotice], now: datetime) -> None:
+    """Queue the e-mails in the session's transaction, all in one INSERT."""
+    if not notices:
+        return
+    rows = [
+        {
+            **notice._asdict(),
+            "message_id": make_msgid(domain="owes-rejestracja"),
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for notice in notices
+    ]
+    session.execute(insert(OutboxMessage), rows)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ outbox's sender has it compose the message when it is sent (`compose`), outside 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mail.outbox import enqueue_notice
+from mail.outbox import QueuedNotice, enqueue_notices
 from mail.transport import Attachment, compose
 from registrations.dates import date_pl, event_dates
 from registrations.event import Event
@@ -69,15 +69,21 @@ class ParticipantMail:
         self.clock = clock
         self.events = events
 
-    def __call__(self, session: Session, notice: Notice) -> None:
-        enqueue_notice(
+    def __call__(self, session: Session, notices: Sequence[Notice]) -> None:
+        now = self.clock()
+        enqueue_notices(
             session,
-            kind=notice.kind.value,
-            registration_id=notice.registration.id,
-            event_slug=notice.event.slug,
-            status=notice.status.value,
-            waiting_position=notice.waiting_position,
-            now=self.clock(),
+            [
+                QueuedNotice(
+                    kind=notice.kind.value,
+                    registration_id=notice.registration.id,
+                    event_slug=notice.event.slug,
+                    status=notice.status.value,
+                    waiting_position=notice.waiting_position,
+                )
+                for notice in notices
+            ],
+            now,
         )
 
     def compose(self, session: Session, row: OutboxMessage) -> EmailMessage | None:

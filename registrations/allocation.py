@@ -6,9 +6,11 @@ so counting seats and acting on the count happen as one step and an event is nev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from registrations.event import Event
@@ -54,6 +56,72 @@ def count(
     return session.scalar(query) or 0
 
 
+@dataclass
+class Taken:
+    """What a batch of new registrations is allocated against, read under the event's lock."""
+
+    statuses: dict[str, Status]  # e-mail key -> status, of those already registered
+    confirmed: int
+    waitlisted: int
+    per_enterprise: dict[str, int]  # enterprise key -> active registrations (those asked for)
+
+
+def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> Taken:
+    """The batch's e-mails already registered, the seats taken and the enterprises' counts.
+
+    One statement, one round trip: the lock is held while it runs, and every round trip of the
+    holder is a wait for everyone else submitting to the event.
+    """
+    of_event = Registration.event_slug == event.slug
+    emails = select(
+        literal_column("'email'", String).label("kind"),
+        Registration.email_key.label("key"),
+        Registration.status.label("status"),
+        literal_column("1", Integer).label("n"),
+    ).where(of_event, Registration.email_key.in_(sorted({r.email_key for r in new})))
+    seats = (
+        select(
+            literal_column("'seats'", String),
+            Registration.status,
+            Registration.status,
+            func.count(),
+        )
+        .where(
+            of_event,
+            Registration.status.in_([Status.CONFIRMED.value, Status.WAITLISTED.value]),
+        )
+        .group_by(Registration.status)
+    )
+    parts = [emails, seats]
+    enterprises = {r.enterprise_key for r in new} if event.max_per_enterprise is not None else set()
+    if enterprises:
+        parts.append(
+            select(
+                literal_column("'enterprise'", String),
+                Registration.enterprise_key,
+                Registration.enterprise_key,
+                func.count(),
+            )
+            .where(
+                of_event,
+                Registration.enterprise_key.in_(sorted(enterprises)),
+                Registration.status.in_([s.value for s in Status if s.active]),
+            )
+            .group_by(Registration.enterprise_key)
+        )
+    taken = Taken({}, 0, 0, dict.fromkeys(enterprises, 0))
+    for kind, key, status, n in session.execute(union_all(*parts)):
+        if kind == "email":
+            taken.statuses[key] = Status(status)
+        elif kind == "enterprise":
+            taken.per_enterprise[key] = n
+        elif status == Status.CONFIRMED.value:
+            taken.confirmed = n
+        else:
+            taken.waitlisted = n
+    return taken
+
+
 def seats_left(session: Session, event: Event) -> int:
     """Confirmed seats still free (a new registration beyond them is waitlisted)."""
     return max(event.capacity - count(session, event, status=Status.CONFIRMED), 0)
@@ -76,11 +144,14 @@ def waiting_position(session: Session, registration: Registration) -> int | None
     """1 for the first on the waiting list; None when not waiting."""
     if registration.status != Status.WAITLISTED:
         return None
+    # Its place by arrival order as stored (found by ID: a row inserted in a batch is not read
+    # back, so the object may not know its `seq`).
+    arrived = select(Registration.seq).where(Registration.id == registration.id)
     ahead = select(func.count()).select_from(Registration)
     ahead = ahead.where(
         Registration.event_slug == registration.event_slug,
         Registration.status == Status.WAITLISTED.value,
-        Registration.seq < registration.seq,
+        Registration.seq < arrived.scalar_subquery(),
     )
     return (session.scalar(ahead) or 0) + 1
 

@@ -2,9 +2,10 @@
 
 A durable commit (an fsync, the event's lock) costs the same for one registration as for
 twenty. The threads of a process that submit to the same event at the same moment queue here;
-the first one in leads: it takes everyone queued, commits them in one transaction, hands each
-its own outcome, and passes the lead to the first who queued meanwhile. Nobody is answered
-before the transaction holding their registration committed; arrival order is kept.
+the first one in leads: it gets the event's lock, then takes everyone queued by then (those who
+came while it waited for the lock too), commits them in one transaction, hands each its own
+outcome, and passes the lead to the first who queued meanwhile. Nobody is answered before the
+transaction holding their registration committed; arrival order is kept.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-Commit = Callable[[Sequence[Item]], Sequence[Result | Exception]]
+Take = Callable[[], Sequence[Item]]
+Commit = Callable[[Take[Item]], Sequence[Result | Exception]]
 
 
 class _Slot(Generic[Item, Result]):
@@ -38,8 +40,11 @@ class _Slot(Generic[Item, Result]):
 class GroupCommit(Generic[Item, Result]):
     """Runs `commit` over every item queued under the same key, one batch at a time per key.
 
-    `commit` gets the items in arrival order and returns one outcome per item: its result, or
-    the exception that item alone raises (a duplicate fails only its own submission).
+    `commit` gets `take`, which hands it the items queued so far in arrival order (the first
+    call takes them off the queue, a later one returns the same). It calls `take` once it
+    holds whatever the batch waits for (the event's lock), so everyone who queued meanwhile
+    rides along; it returns one outcome per item taken: its result, or the exception that item
+    alone raises (a duplicate fails only its own submission).
     """
 
     def __init__(self) -> None:
@@ -61,16 +66,23 @@ class GroupCommit(Generic[Item, Result]):
         return slot.outcome()
 
     def _lead(self, key: Hashable, commit: Commit[Item, Result]) -> None:
-        with self._guard:
-            batch = self._queued.pop(key)
+        batch: list[_Slot[Item, Result]] = []
+
+        def take() -> list[Item]:
+            if not batch:
+                with self._guard:
+                    batch.extend(self._queued.pop(key))
+            return [slot.item for slot in batch]
+
         try:
-            outcomes = commit([slot.item for slot in batch])
+            outcomes = commit(take)
             for slot, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, Exception):
                     slot.error = outcome
                 else:
                     slot.result = outcome
         except BaseException as exc:  # the whole batch failed: every one of them is told
+            take()  # those queued, if it failed before taking them (waiting for the lock)
             for slot in batch:
                 slot.error = exc
         finally:

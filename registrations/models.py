@@ -136,6 +136,19 @@ class Registration(Base):
         self.updated_at = now
 
 
+def new_row_values(row: Base) -> dict[str, Any]:
+    """A new row's column values for a Core INSERT (an autoincremented key is the database's).
+
+    A batch inserted this way costs one statement and none of the ORM's bookkeeping; the
+    object stays as it was (not in any session, its key not read back).
+    """
+    return {
+        column.key: getattr(row, column.key)
+        for column in row.__table__.columns
+        if not (column.primary_key and column.autoincrement is True)
+    }
+
+
 class StatusChange(Base):
     """Every status change with who caused it: the staff digest and the decision record."""
 

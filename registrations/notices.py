@@ -6,7 +6,7 @@ an e-mail is queued exactly when the change commits and never for a change that 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,8 +38,10 @@ class Notice:
     waiting_position: int | None = None
 
 
-Notify = Callable[[Session, Notice], None]
+# The notices of one transaction, handed over together (a batch of registrations queues its
+# e-mails in one statement).
+Notify = Callable[[Session, Sequence[Notice]], None]
 
 
-def nobody(session: Session, notice: Notice) -> None:
+def nobody(session: Session, notices: Sequence[Notice]) -> None:
     """A Notify that tells no one (tools and tests that need no e-mail)."""

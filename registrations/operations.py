@@ -17,17 +17,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from registrations.allocation import count, lock_event, promote_waiting, waiting_position
+from registrations.allocation import (
+    count,
+    lock_event,
+    promote_waiting,
+    read_taken,
+    waiting_position,
+)
 from registrations.decisions import Decision
 from registrations.erasure import ErasedBy, scrub
 from registrations.errors import polish_errors
 from registrations.event import Event
 from registrations.group_commit import GroupCommit
-from registrations.models import Registration, StatusChange
+from registrations.models import Registration, StatusChange, new_row_values
 from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.powiaty import fold
 from registrations.schema import RegistrationIn
@@ -262,7 +268,7 @@ class Registrations:
                 raise RegistrationClosed(state) from None
             raise
         submission = _Submission(event, data, source, now, self._new_row(event, data, source, now))
-        return self._intake.run(event.slug, submission, self._register)
+        return self._intake.run(event.slug, submission, lambda take: self._register(event, take))
 
     def _new_row(
         self, event: Event, data: RegistrationIn, source: str, now: datetime
@@ -271,29 +277,33 @@ class Registrations:
         self.tokens.issue(registration)  # before the lock: an HMAC needs no seat
         return registration
 
-    def _register(self, batch: Sequence[_Submission]) -> list[Registered | Exception]:
+    def _register(
+        self, event: Event, take: Callable[[], Sequence[_Submission]]
+    ) -> list[Registered | Exception]:
         """Commit submissions of one event in one transaction under its lock, in arrival order.
 
-        Each gets its own outcome: its registration, or why it was refused. Should the
-        database refuse the batch (the unique e-mail raced by another path), each is retried
-        alone, so one conflict fails only its own submission.
+        The batch is taken once the lock is held, so everyone who queued while it was awaited
+        shares this commit. Each gets its own outcome: its registration, or why it was refused.
+        Should the database refuse the batch (the unique e-mail raced by another path), each is
+        retried alone, so one conflict fails only its own submission.
         """
-        event = batch[0].event
         with _stored():
             try:
                 with self.store.transaction() as session:
                     lock = lock_event(session, event)
+                    batch = take()
                     if lock.closing_started_at is not None or lock.closed_off_at is not None:
                         return [RegistrationClosed(RegistrationState.CLOSED) for _ in batch]
                     return self._allocate(session, event, batch)
             except IntegrityError:
+                batch = take()
                 if len(batch) == 1:
                     return [AlreadyRegistered()]
         outcomes: list[Registered | Exception] = []
         for item in batch:  # the rows of the failed batch were never stored: new ones
-            fresh = item.renewed(self._new_row(item.event, item.data, item.source, item.now))
+            alone = [item.renewed(self._new_row(item.event, item.data, item.source, item.now))]
             try:
-                outcomes.extend(self._register([fresh]))
+                outcomes.extend(self._register(event, alone.copy))
             except StoreUnavailable as exc:
                 outcomes.append(exc)
         return outcomes
@@ -302,48 +312,35 @@ class Registrations:
         self, session: Session, event: Event, batch: Sequence[_Submission]
     ) -> list[Registered | Exception]:
         """Seats in arrival order; the caller holds the event's lock."""
-        keys = [item.data.email_key for item in batch]
-        same_email = select(Registration.email_key, Registration.status).where(
-            Registration.event_slug == event.slug, Registration.email_key.in_(keys)
-        )
-        known = {email_key: status for email_key, status in session.execute(same_email)}
-        confirmed = count(session, event, status=Status.CONFIRMED)
-        waiting = count(session, event, status=Status.WAITLISTED)
-        per_enterprise: dict[str, int] = {}
+        rows = [item.registration for item in batch]
+        taken = read_taken(session, event, rows)
         outcomes: list[Registered | Exception] = []
-        for item in batch:
-            key = item.data.email_key
-            if key in known:
-                outcomes.append(
-                    AlreadyRegistered() if Status(known[key]).active else WithdrawnBefore()
-                )
+        notices: list[Notice] = []
+        for registration in rows:
+            known = taken.statuses.get(registration.email_key)
+            if known is not None:
+                outcomes.append(AlreadyRegistered() if known.active else WithdrawnBefore())
                 continue
             if event.max_per_enterprise is not None:
-                enterprise = enterprise_key(item.data.enterprise_name)
-                if enterprise not in per_enterprise:
-                    per_enterprise[enterprise] = count(
-                        session, event, enterprise=enterprise, active_only=True
-                    )
-                if per_enterprise[enterprise] >= event.max_per_enterprise:
+                if taken.per_enterprise[registration.enterprise_key] >= event.max_per_enterprise:
                     outcomes.append(EnterpriseLimitReached())
                     continue
-                per_enterprise[enterprise] += 1
-            known[key] = Status.CONFIRMED.value  # a second submission in the batch is refused
-            registration = item.registration
+                taken.per_enterprise[registration.enterprise_key] += 1
+            taken.statuses[registration.email_key] = Status.CONFIRMED  # a second one is refused
             position = None
-            if confirmed < event.capacity:
+            if taken.confirmed < event.capacity:
                 registration.status = Status.CONFIRMED
-                confirmed += 1
+                taken.confirmed += 1
             else:
                 registration.status = Status.WAITLISTED
-                waiting += 1
-                position = waiting  # the newest on the list: everyone waiting is ahead of it
-            session.add(registration)
+                taken.waitlisted += 1
+                position = taken.waitlisted  # the newest on the list: everyone waiting is ahead
             status = Status(registration.status)
-            self.notify(
-                session, Notice(NoticeKind.REGISTERED, event, registration, status, position)
-            )
+            notices.append(Notice(NoticeKind.REGISTERED, event, registration, status, position))
             outcomes.append(Registered(registration, position))
+        if notices:  # one INSERT of the rows, one of their e-mails: the lock is held meanwhile
+            session.execute(insert(Registration), [new_row_values(n.registration) for n in notices])
+            self.notify(session, notices)
         return outcomes
 
     def change(
@@ -584,7 +581,7 @@ class Registrations:
         session.flush()
         position = waiting_position(session, registration)
         status = Status(registration.status)
-        self.notify(session, Notice(kind, event, registration, status, position))
+        self.notify(session, [Notice(kind, event, registration, status, position)])
 
 
 _DECISION_NOTICES = {

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from config.services import services
 from registrations import operations
-from registrations.group_commit import GroupCommit
+from registrations.allocation import lock_event
+from registrations.group_commit import GroupCommit, Take
 from registrations.models import Registration
 from registrations.notices import Notice
 from registrations.operations import AlreadyRegistered, Registrations
@@ -34,6 +35,10 @@ def queued_in(registrations: Registrations) -> int:
     return len(registrations._intake._queued.get(OPEN, []))
 
 
+def upper(items: Sequence[str]) -> list[str | Exception]:
+    return [ValueError(item) if item.startswith("bad") else item.upper() for item in items]
+
+
 class HeldFirstBatch:
     """A commit that holds its first batch until released, recording every batch it gets."""
 
@@ -41,11 +46,26 @@ class HeldFirstBatch:
         self.release = threading.Event()
         self.batches: list[list[str]] = []
 
-    def __call__(self, items: Sequence[str]) -> list[str | Exception]:
+    def __call__(self, take: Take[str]) -> list[str | Exception]:
+        items = take()
         self.batches.append(list(items))
         if len(self.batches) == 1:
             self.release.wait(10)
-        return [ValueError(item) if item.startswith("bad") else item.upper() for item in items]
+        return upper(items)
+
+
+class WaitsForItsLock:
+    """A commit that, like the real one, takes its batch only once it holds the event's lock."""
+
+    def __init__(self) -> None:
+        self.locked = threading.Event()
+        self.batches: list[list[str]] = []
+
+    def __call__(self, take: Take[str]) -> list[str | Exception]:
+        self.locked.wait(10)
+        items = take()
+        self.batches.append(list(items))
+        return upper(items)
 
 
 def test_submissions_queued_during_a_commit_share_the_next_one_in_arrival_order() -> None:
@@ -61,6 +81,41 @@ def test_submissions_queued_during_a_commit_share_the_next_one_in_arrival_order(
         answers = [future.result(timeout=10) for future in futures]
     assert commit.batches == [["first"], ["a", "b", "c"]]
     assert answers == ["FIRST", "A", "B", "C"]
+
+
+def test_submissions_queued_while_the_leader_waits_for_the_lock_share_its_commit() -> None:
+    group: GroupCommit[str, str] = GroupCommit()
+    commit = WaitsForItsLock()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(group.run, "event", "first", commit)]
+        wait_until(lambda: "event" in group._leading)
+        for item in ("a", "b", "c"):
+            futures.append(pool.submit(group.run, "event", item, commit))
+            wait_until(lambda: len(group._queued.get("event", [])) == len(futures))
+        commit.locked.set()
+        answers = [future.result(timeout=10) for future in futures]
+    assert commit.batches == [["first", "a", "b", "c"]]
+    assert answers == ["FIRST", "A", "B", "C"]
+
+
+def test_a_batch_that_fails_waiting_for_the_lock_tells_everyone_queued() -> None:
+    group: GroupCommit[str, str] = GroupCommit()
+    gate = threading.Event()
+
+    def unreachable(take: Take[str]) -> list[str | Exception]:
+        gate.wait(10)
+        raise RuntimeError("database gone")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(group.run, "event", "first", unreachable)
+        wait_until(lambda: "event" in group._leading)
+        second = pool.submit(group.run, "event", "second", unreachable)
+        wait_until(lambda: len(group._queued.get("event", [])) == 2)
+        gate.set()
+        for future in (first, second):
+            with pytest.raises(RuntimeError, match="database gone"):
+                future.result(timeout=10)
+    assert group.run("event", "next", lambda take: upper(take())) == "NEXT"
 
 
 def test_an_item_that_fails_fails_alone() -> None:
@@ -84,24 +139,26 @@ def test_an_item_that_fails_fails_alone() -> None:
 def test_a_batch_that_fails_tells_everyone_in_it_and_the_next_one_still_runs() -> None:
     group: GroupCommit[str, str] = GroupCommit()
 
-    def broken(items: Sequence[str]) -> list[str | Exception]:
+    def broken(take: Take[str]) -> list[str | Exception]:
+        take()
         raise RuntimeError("database gone")
 
     with pytest.raises(RuntimeError, match="database gone"):
         group.run("event", "one", broken)
-    assert group.run("event", "two", lambda items: [i.upper() for i in items]) == "TWO"
+    assert group.run("event", "two", lambda take: upper(take())) == "TWO"
 
 
 class HoldingNotify:
-    """The outbox's place in the transaction: holds the first one, records each session."""
+    """The outbox's place in the transaction: holds the first batch, records each session."""
 
     def __init__(self) -> None:
         self.release = threading.Event()
         self.sessions: list[tuple[int, str]] = []
 
-    def __call__(self, session: Session, notice: Notice) -> None:
-        self.sessions.append((id(session), notice.registration.email))
-        if len(self.sessions) == 1:
+    def __call__(self, session: Session, notices: Sequence[Notice]) -> None:
+        first = not self.sessions
+        self.sessions.extend((id(session), n.registration.email) for n in notices)
+        if first:
             self.release.wait(10)
 
 
@@ -178,3 +235,40 @@ def test_a_batch_the_database_refuses_is_retried_one_by_one(
         "b@example.pl",
         "c@example.pl",
     ]
+
+
+def test_registrations_that_queue_while_the_event_is_locked_are_committed_together(
+    app: Flask,
+) -> None:
+    svc = services(app)
+    notify = HoldingNotify()
+    notify.release.set()  # record only
+    registrations = Registrations(svc.store, LinkTokens("t"), notify)
+    event = svc.events[OPEN]
+
+    def submit(email: str) -> Registration:
+        payload = valid_payload(email=email, enterprise_name=f"Spółdzielnia {email[0]}")
+        return registrations.submit(event, payload, source="api", now=svc.now())
+
+    emails = ["a@example.pl", "b@example.pl", "c@example.pl"]
+    unlock = threading.Event()
+    locked = threading.Event()
+
+    def hold_the_event() -> None:  # staff's change, say, holding the event's lock
+        with svc.store.transaction() as session:
+            lock_event(session, event)
+            locked.set()
+            unlock.wait(10)
+
+    with ThreadPoolExecutor(max_workers=len(emails) + 1) as pool:
+        holder = pool.submit(hold_the_event)
+        assert locked.wait(10)
+        futures = [pool.submit(submit, email) for email in emails]
+        wait_until(lambda: queued_in(registrations) == len(emails))
+        unlock.set()
+        holder.result(timeout=10)
+        answers = [future.result(timeout=10) for future in futures]
+
+    assert {session for session, _ in notify.sessions} == {notify.sessions[0][0]}
+    assert sorted(email for _, email in notify.sessions) == emails
+    assert [r.status for r in answers] == [Status.CONFIRMED] * 3
