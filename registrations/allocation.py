@@ -9,8 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Integer, String, func, literal_column, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from registrations.event import Event
@@ -69,16 +79,39 @@ class Taken:
 def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> Taken:
     """The batch's e-mails already registered, the seats taken and the enterprises' counts.
 
-    One statement, one round trip: the lock is held while it runs, and every round trip of the
-    holder is a wait for everyone else submitting to the event.
+    One statement, built once: the lock is held while it runs, and every round trip and every
+    millisecond of the holder is a wait for everyone else submitting to the event.
     """
-    of_event = Registration.event_slug == event.slug
+    enterprises = {r.enterprise_key for r in new} if event.max_per_enterprise is not None else set()
+    parameters = {
+        "slug": event.slug,
+        "emails": sorted({r.email_key for r in new}),
+        "enterprises": sorted(enterprises),
+    }
+    taken = Taken({}, 0, 0, dict.fromkeys(enterprises, 0))
+    for kind, key, status, n in session.execute(_taken_query(bool(enterprises)), parameters):
+        if kind == "email":
+            taken.statuses[key] = Status(status)
+        elif kind == "enterprise":
+            taken.per_enterprise[key] = n
+        elif status == Status.CONFIRMED.value:
+            taken.confirmed = n
+        else:
+            taken.waitlisted = n
+    return taken
+
+
+@cache
+def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
+    """(kind, key, status, n) rows: `email` rows of the addresses asked for, `seats` counts by
+    status, and `enterprise` counts of active registrations when the event limits them."""
+    of_event = Registration.event_slug == bindparam("slug")
     emails = select(
         literal_column("'email'", String).label("kind"),
         Registration.email_key.label("key"),
         Registration.status.label("status"),
         literal_column("1", Integer).label("n"),
-    ).where(of_event, Registration.email_key.in_(sorted({r.email_key for r in new})))
+    ).where(of_event, Registration.email_key.in_(bindparam("emails", expanding=True)))
     seats = (
         select(
             literal_column("'seats'", String),
@@ -92,34 +125,23 @@ def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> T
         )
         .group_by(Registration.status)
     )
-    parts = [emails, seats]
-    enterprises = {r.enterprise_key for r in new} if event.max_per_enterprise is not None else set()
-    if enterprises:
-        parts.append(
-            select(
-                literal_column("'enterprise'", String),
-                Registration.enterprise_key,
-                Registration.enterprise_key,
-                func.count(),
-            )
-            .where(
-                of_event,
-                Registration.enterprise_key.in_(sorted(enterprises)),
-                Registration.status.in_([s.value for s in Status if s.active]),
-            )
-            .group_by(Registration.enterprise_key)
+    if not per_enterprise:
+        return union_all(emails, seats)
+    enterprises = (
+        select(
+            literal_column("'enterprise'", String),
+            Registration.enterprise_key,
+            Registration.enterprise_key,
+            func.count(),
         )
-    taken = Taken({}, 0, 0, dict.fromkeys(enterprises, 0))
-    for kind, key, status, n in session.execute(union_all(*parts)):
-        if kind == "email":
-            taken.statuses[key] = Status(status)
-        elif kind == "enterprise":
-            taken.per_enterprise[key] = n
-        elif status == Status.CONFIRMED.value:
-            taken.confirmed = n
-        else:
-            taken.waitlisted = n
-    return taken
+        .where(
+            of_event,
+            Registration.enterprise_key.in_(bindparam("enterprises", expanding=True)),
+            Registration.status.in_([s.value for s in Status if s.active]),
+        )
+        .group_by(Registration.enterprise_key)
+    )
+    return union_all(emails, seats, enterprises)
 
 
 def seats_left(session: Session, event: Event) -> int:
