@@ -40,6 +40,15 @@ class RegistrationSheet(Protocol):
         """Every row as staff have it now, header first, each cell as text (one read)."""
         ...
 
+    def read_columns(self, header: list[str], columns: list[int]) -> Table | None:
+        """The header row and, below it, only the cells of `columns` (0-based, the others
+        empty), in one read: some 2 MiB for 10 000 rows where `read` takes 20.
+
+        `header` is the header row as last read; None when it is not the header now (a column
+        moved: the whole sheet must be read), or when this sheet has no cheaper way than `read`.
+        """
+        ...
+
     def is_older_copy(self) -> bool:
         """Whether staff saved an older copy over it: every row is then rewritten from the store."""
         ...

@@ -7,6 +7,10 @@ ID, in the service's own columns only; new ones are appended. Before every appen
 just read and only rows that are not there are appended, so a lost answer, a 5xx after Google
 applied the write, or a killed process never leads to a duplicate row. The lease is renewed
 before that read and again before each write, so no other process writes in between.
+
+Once the header is known, that read takes only the header and the ID, decision and note
+columns (a whole read of 10 000 rows is some 20 MiB in a gunicorn worker); the whole rows are
+read when some are to be rewritten in place, and whenever the header is not as last read.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from sheets.reconcile import Written
 from sheets.rows import (
     DECISION_HEADER,
     ID_HEADER,
+    NOTES_HEADER,
     header_index,
     missing_headers,
     place,
@@ -106,6 +111,8 @@ class Syncer:
         # A write by position that a failed attempt left unverified: checked (and repaired)
         # first thing in the next attempt, before any decision is read from the sheet.
         self._unverified: dict[str, tuple[Table, list[Written], dict[str, dict[str, str]]]] = {}
+        # Each event's header row as last read: what a read of a few columns is checked against.
+        self._headers: dict[str, list[str]] = {}
 
     def sync(self, events: list[Event]) -> bool:
         """Sync every event; True when all of them are complete."""
@@ -202,36 +209,48 @@ class Syncer:
     # -- one round ------------------------------------------------------------------------
 
     def _round(self, event: Event, target: str, report: RoundReport, *, pull_now: bool) -> None:
-        unverified = self._unverified.get(event.slug)
         for batch_number in range(MAX_BATCHES_PER_ROUND):
-            self._ensure_leader()
-            sheet = self.open(event, target, report)
-            report.touched = True
-            if sheet.is_older_copy():
-                with self.store.transaction() as session:
-                    sync.forget_synced(session, event.slug, target)
-                self.logger.warning(
-                    "an older copy of the worksheet of %s was saved over it: rewriting the "
-                    "service's columns from the store",
-                    event.slug,
-                )
-                report.repairs.append("rewrote the service's columns over an older copy")
+            if not self._batch(event, target, report, batch_number, pull_now=pull_now):
+                return
+
+    def _batch(
+        self, event: Event, target: str, report: RoundReport, batch_number: int, *, pull_now: bool
+    ) -> bool:
+        """One batch of a round, from a fresh read of the sheet; whether more may be pending.
+
+        A method of its own so that one batch's read of the sheet (10 000 rows are some 20 MiB
+        of strings) is gone before the next batch reads it again.
+        """
+        self._ensure_leader()
+        sheet = self.open(event, target, report)
+        report.touched = True
+        if sheet.is_older_copy():
+            with self.store.transaction() as session:
+                sync.forget_synced(session, event.slug, target)
+            self.logger.warning(
+                "an older copy of the worksheet of %s was saved over it: rewriting the "
+                "service's columns from the store",
+                event.slug,
+            )
+            report.repairs.append("rewrote the service's columns over an older copy")
+        read_at = self.clock()
+        table, whole = self._read(event, sheet, report)
+        if batch_number == 0 and (unverified := self._unverified.get(event.slug)) is not None:
+            del table  # not two reads of the sheet at once
+            self._verify(event, sheet, *unverified)
+            del unverified
             read_at = self.clock()
-            table = self._complete_header(sheet, sheet.read(), event, report)
-            if unverified is not None:
-                self._verify(event, sheet, *unverified)
-                unverified = None
-                read_at = self.clock()
-                table = sheet.read()
+            table, whole = self._read(event, sheet, report)
+        if batch_number == 0:  # before decisions: nothing is decided on an erased row
+            table, whole = self._delete_erased(event, sheet, table, whole, report)
+        while True:
             runs = []
-            if batch_number == 0:  # before decisions: nothing is decided on an erased row
-                table = self._delete_erased(event, sheet, table, report)
             if batch_number == 0 and pull_now and self.registrations is not None:
                 pulled = self._apply_decisions(event, target, table, read_at, report)
                 runs += note_runs(table, pulled.notes)
             batch = self._pending(event, target)
             if not batch and not runs:
-                return
+                return False
             positions = reconcile.id_positions(table)
             expected = {r.id: registration_row(r, event) for r in batch}
             written: list[Written] = []
@@ -243,28 +262,63 @@ class Syncer:
                     written.append(Written(row, registration.id))
                 if not rows:  # new, or its row was deleted by staff: appended (again)
                     appends.append(place(table[0], expected[registration.id]))
-            if runs:
-                self._ensure_leader()
-                self._unverified[event.slug] = (table, written, expected)
-                sheet.write(runs)
-            if appends:  # never held up by a write that needs repairing
-                self._ensure_leader()
-                sheet.append_rows(appends)
-                decision = header_index(table[0], DECISION_HEADER)
-                if decision is not None:
-                    sheet.keep_dropdown(decision)
-            if runs:
-                self._verify(event, sheet, table, written, expected)
-            with self.store.transaction() as session:
-                sync.mark_synced(session, {r.id: r.version for r in batch}, target, self.clock())
-            report.appended += len(appends)
-            report.updated += len(written)
-            if len(batch) < self.batch_size:
-                return
+            del positions
+            if not written or whole:
+                break
+            # Rows rewritten in place are checked after the write, and a row staff moved
+            # meanwhile is told by its other cells: that needs the whole rows as they were.
+            del table, batch, expected, runs, written, appends
+            read_at = self.clock()
+            table, whole = self._complete_header(sheet, sheet.read(), event, report), True
+        if runs:
+            self._ensure_leader()
+            self._unverified[event.slug] = (table, written, expected)
+            sheet.write(runs)
+        if appends:  # never held up by a write that needs repairing
+            self._ensure_leader()
+            sheet.append_rows(appends)
+            decision = header_index(table[0], DECISION_HEADER)
+            if decision is not None:
+                sheet.keep_dropdown(decision)
+        if runs:
+            self._verify(event, sheet, table, written, expected)
+        with self.store.transaction() as session:
+            sync.mark_synced(session, {r.id: r.version for r in batch}, target, self.clock())
+        report.appended += len(appends)
+        report.updated += len(written)
+        return len(batch) >= self.batch_size
+
+    def _read(
+        self, event: Event, sheet: RegistrationSheet, report: RoundReport
+    ) -> tuple[Table, bool]:
+        """The sheet, its header completed; and whether its rows are whole.
+
+        Once the header is known, only the ID, decision and note columns are read (with the
+        header, to see it is still the same): what appending and pulling decisions need, for
+        a tenth of the memory of 10 000 whole rows. Otherwise, and when the header changed,
+        the whole sheet.
+        """
+        known = self._headers.get(event.slug)
+        table = None
+        if known is not None:
+            names = (ID_HEADER, DECISION_HEADER, NOTES_HEADER)
+            columns = [c for name in names if (c := header_index(known, name)) is not None]
+            table = sheet.read_columns(known, columns)
+        whole = table is None
+        table = self._complete_header(
+            sheet, sheet.read() if table is None else table, event, report
+        )
+        self._headers[event.slug] = table[0]
+        return table, whole
 
     def _delete_erased(
-        self, event: Event, sheet: RegistrationSheet, table: Table, report: RoundReport
-    ) -> Table:
+        self,
+        event: Event,
+        sheet: RegistrationSheet,
+        table: Table,
+        whole: bool,
+        report: RoundReport,
+    ) -> tuple[Table, bool]:
         """Delete every row of an erased registration, wherever staff moved or copied it.
 
         Erased registrations are never pending, so their rows are never written again; should
@@ -274,17 +328,18 @@ class Syncer:
         with self.store.transaction() as session:
             erased = sync.erased_ids(session, event.slug)
         if not erased:
-            return table
+            return table, whole
         positions = reconcile.id_positions(table)
         rows = [row for registration_id in erased for row in positions.get(registration_id, [])]
         if rows:
             self._ensure_leader()
             sheet.delete_rows(rows)
             report.erased += len(rows)
-            table = sheet.read()
+            del table, positions
+            table, whole = sheet.read(), True
         with self.store.transaction() as session:
             sync.mark_sheet_erased(session, event.slug, self.clock())
-        return table
+        return table, whole
 
     def _complete_header(
         self, sheet: RegistrationSheet, table: Table, event: Event, report: RoundReport

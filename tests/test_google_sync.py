@@ -17,6 +17,7 @@ import requests
 
 from app import create_app
 from config.settings import Settings
+from registrations.status import Status
 from sheets.rows import ID_HEADER
 from tests.conftest import (
     OPEN,
@@ -544,3 +545,60 @@ def test_sheets_check_create_prints_what_it_created_and_repaired(google: Google)
     assert "added header cells Decyzja organizatora" in repaired.output
     assert "added the drop-down of decisions in column" in repaired.output
     assert "+ " not in fine.output and "Everything is in order." in fine.output
+
+
+def _value_reads(google: Google) -> list[str]:
+    """The path and query of each read of the worksheet's values, in order."""
+    return [
+        f"{r.path}?{r.query}"
+        for r in google.emulator.requests_log
+        if r.method == "GET" and "/values" in r.path
+    ]
+
+
+def test_once_the_header_is_known_a_batch_reads_only_the_ids_decisions_and_notes(
+    google: Google,
+) -> None:
+    ids = google.register(4)
+    assert google.syncer.sync_event(google.event)
+    ids += google.register(3, start=4)
+    google.emulator.clear_requests_log()
+
+    assert google.syncer.sync_event(google.event)
+
+    assert google.sheet_ids() == ids
+    reads = _value_reads(google)
+    assert len(reads) == 1  # one call per batch, as the whole read was
+    assert ":batchGet" in reads[0] and "majorDimension=COLUMNS" in reads[0]
+
+
+def test_a_row_to_rewrite_in_place_is_read_whole_before_the_write(google: Google) -> None:
+    """Repairing a row staff moved mid-write tells it by its other cells: they must be read."""
+    answer = google.client.post(URL, json=valid_payload(email="a@example.pl"))
+    google.register(2)
+    assert google.syncer.sync_event(google.event)
+    token = answer.get_json()["manage_url"].rsplit("/", 1)[1]
+    assert google.client.delete(f"/api/registrations/{token}").status_code == 200
+    google.emulator.clear_requests_log()
+
+    assert google.syncer.sync_event(google.event)
+
+    reads = _value_reads(google)
+    assert ":batchGet" in reads[0] and ":batchGet" not in reads[1]  # the whole sheet
+    grid = google.emulator.values(google.spreadsheet_id, TITLE)
+    assert grid[1][grid[0].index("Status")] == Status.CANCELLED.label
+
+
+def test_a_header_changed_by_staff_is_noticed_and_the_whole_sheet_read(google: Google) -> None:
+    ids = google.register(3)
+    assert google.syncer.sync_event(google.event)
+    staff = GoogleStaff(google.emulator, google.spreadsheet_id)
+    staff.move_column(google.event, 0, 5)
+    ids += google.register(2, start=3)
+    google.emulator.clear_requests_log()
+
+    assert google.syncer.sync_event(google.event)
+
+    assert google.sheet_ids() == ids
+    reads = _value_reads(google)
+    assert len(reads) == 2 and ":batchGet" in reads[0] and ":batchGet" not in reads[1]
