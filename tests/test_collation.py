@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from staff.collation import polish_key
+from staff.collation import compact_polish_key, polish_key
 
 
 def shuffled_then_sorted(expected: list[str]) -> list[str]:
@@ -83,3 +83,18 @@ def test_composed_and_decomposed_forms_sort_alike(name: str) -> None:
 
 def test_other_scripts_come_after_latin() -> None:
     assert shuffled_then_sorted(["Żak", "Ёжик", "Ωmega", "Zoe"]) == ["Zoe", "Żak", "Ωmega", "Ёжик"]
+
+
+def test_the_compact_key_orders_and_equates_as_the_full_one() -> None:
+    letters = "aAąĄbcćĆeęéÉlłŁnńoóÓsśŚzźżŻ Ωё-'1̈"
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(letters) for _ in range(rng.randint(0, 6))) for _ in range(3000)]
+    texts += ["é", "é", "e\u0301\u0308", "\u0301", "", "de Vries", "De Vries"]
+
+    for one, other in zip(texts, texts[1:], strict=False):
+        full = (polish_key(one) > polish_key(other)) - (polish_key(one) < polish_key(other))
+        compact = (compact_polish_key(one) > compact_polish_key(other)) - (
+            compact_polish_key(one) < compact_polish_key(other)
+        )
+        assert compact == full, (one, other)
+    assert sorted(texts, key=compact_polish_key) == sorted(texts, key=polish_key)
