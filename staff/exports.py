@@ -9,6 +9,8 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -23,9 +25,60 @@ from registrations.status import Status
 from registrations.validators import pesel_birth_date, printable
 from sheets.local import excel_title
 from sheets.rows import diet_text, neutralise, yes_no
-from staff.collation import polish_key
+from staff.collation import compact_polish_key
 
 Table = list[list[str]]
+
+
+class Listed(Protocol):
+    """What the attendance list and the badges need of a registration: an ORM row or an
+    `Entrant`."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def enterprise_name(self) -> str: ...
+    @property
+    def powiat(self) -> str: ...
+    @property
+    def full_name(self) -> str: ...
+
+
+L = TypeVar("L", bound=Listed)
+
+
+@dataclass(frozen=True, slots=True)
+class Entrant:
+    """A registration as the attendance list and the badges print it, read column by column:
+    10 000 ORM rows take some 47 MiB, these a tenth of it."""
+
+    seq: int
+    status: str
+    first_name: str
+    last_name: str
+    enterprise_name: str
+    powiat: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+# The columns of an Entrant, in its fields' order.
+ENTRANT_COLUMNS = (
+    Registration.seq,
+    Registration.status,
+    Registration.first_name,
+    Registration.last_name,
+    Registration.enterprise_name,
+    Registration.powiat,
+)
 
 
 def participants(event: Event, registrations: Sequence[Registration]) -> Table:
@@ -110,7 +163,7 @@ def rooming(event: Event, registrations: Sequence[Registration]) -> Table:
     ]
 
 
-def attendance(event: Event, registrations: Sequence[Registration]) -> Table:
+def attendance(event: Event, registrations: Sequence[Listed]) -> Table:
     """One day's attendance list: who is expected to sign, A to Z, and room for the signature."""
     header = ["Lp.", "Imię i nazwisko", "Przedsiębiorstwo społeczne", "Powiat", "Podpis"]
     return [header] + [
@@ -119,11 +172,11 @@ def attendance(event: Event, registrations: Sequence[Registration]) -> Table:
     ]
 
 
-def alphabetical(registrations: Sequence[Registration]) -> list[Registration]:
+def alphabetical(registrations: Sequence[L]) -> list[L]:
     """Confirmed participants as a Polish reader looks them up: by last name, then first name."""
     return sorted(
         _confirmed(registrations),
-        key=lambda r: (polish_key(r.last_name), polish_key(r.first_name), r.seq),
+        key=lambda r: (compact_polish_key(r.last_name), compact_polish_key(r.first_name), r.seq),
     )
 
 
@@ -154,7 +207,7 @@ FORMATS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _confirmed(registrations: Sequence[Registration]) -> list[Registration]:
+def _confirmed(registrations: Sequence[L]) -> list[L]:
     return [r for r in registrations if r.status == Status.CONFIRMED]
 
 

@@ -8,6 +8,7 @@ any machine and nothing is needed from the system.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -440,6 +441,8 @@ def render_document(document: Document) -> bytes:
     first = _ListPdf(document, totals=None)
     totals = first.draw()
     _close_fonts(first)
+    del first  # its pages (an attendance list has hundreds) are not kept beside the final's
+    gc.collect()  # an FPDF holds cycles: freed now, not when the collector next runs
     final = _ListPdf(document, totals=totals)
     final.draw()
     return bytes(final.output())

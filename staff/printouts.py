@@ -25,7 +25,7 @@ FONT_SIZES = {"participants": 8.0, "rooming": 9.0}
 
 
 def attendance_document(
-    event: Event, registrations: Sequence[Registration], made_at: datetime
+    event: Event, registrations: Sequence[exports.Listed], made_at: datetime
 ) -> Document:
     """One section per day of the event, each with every confirmed participant to sign."""
     block = Block(
@@ -56,7 +56,7 @@ def table_document(
     )
 
 
-def badges(registrations: Sequence[Registration]) -> list[Badge]:
+def badges(registrations: Sequence[exports.Listed]) -> list[Badge]:
     """A badge for each confirmed participant, in the attendance list's order."""
     return [
         Badge(r.first_name, r.last_name, r.enterprise_name)

@@ -8,14 +8,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from config.services import services
 from registrations.models import Registration
 from registrations.status import Status
-from staff import pdf
+from staff import exports, pdf, printouts
+from staff.commands import entrants
 from staff.printouts import split_tables
 from store import Store
 from tests.conftest import KLASTER, valid_payload
@@ -341,3 +344,17 @@ def test_exports_stacked_with_blank_rows_become_separate_tables() -> None:
     table = [["A", "B"], ["1", "2"], [], ["C"], ["3"]]
 
     assert split_tables(table) == [[["A", "B"], ["1", "2"]], [["C"], ["3"]]]
+
+
+def test_the_printouts_of_names_read_as_entrants_match_the_whole_registrations(
+    registered: None, store: Store, app: Flask
+) -> None:
+    """The command reads only the printed columns; the lists are those of the whole rows."""
+    event = services(app).events[KLASTER]
+    with store.transaction() as session:
+        whole = list(session.scalars(select(Registration).order_by(Registration.seq)))
+        names = entrants(session, KLASTER)
+
+        assert exports.attendance(event, names) == exports.attendance(event, whole)
+        assert printouts.badges(names) == printouts.badges(whole)
+        assert len(names) == sum(r.status == Status.CONFIRMED for r in whole)
