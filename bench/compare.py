@@ -12,7 +12,8 @@ emulator with Google's latency and write quota set:
 Each takes warm-up registrations, then the measured ones at the given concurrency; the sheet (or
 the floor's table) is read afterwards for lost and duplicated rows. Then, on the service: a
 row's delay into the sheet with Google healthy, a burst of cancellations and promotions written
-back, the close-off of an event whose registrations are all in the sheet, and an xlsx export.
+back, the close-off of an event whose registrations are all in the sheet, an xlsx export and
+the attendance PDF.
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ class Service:
     closeoff_worker_mib: float = 0.0
     export_seconds: float = 0.0
     export_mib: float = 0.0
+    attendance_seconds: float = 0.0
+    attendance_mib: float = 0.0
 
 
 def percentile(values: Sequence[float], q: int) -> float:
@@ -361,7 +364,8 @@ def row_delay(options: Options, emulator: Emulator, tmp: Path, logs: Path, resul
 
 def closeoff(options: Options, emulator: Emulator, tmp: Path, logs: Path, result: Service) -> None:
     """An event full to the last seat with `burst` on the waiting list, all in the sheet; the
-    burst cancels `burst` seats (each promotes one); then close-off and an xlsx export."""
+    burst cancels `burst` seats (each promotes one); then close-off, an xlsx export and the
+    attendance PDF."""
     spreadsheet = emulator.prepare(options.healthy_latency, None)
     capacity = options.closeoff_n - options.burst
     env = service_env(options, tmp, "closeoff", spreadsheet, emulator, capacity=capacity)
@@ -416,6 +420,11 @@ def closeoff(options: Options, emulator: Emulator, tmp: Path, logs: Path, result
     output = tmp / "participants.xlsx"
     result.export_seconds, result.export_mib, _ = run_measured(
         [*export, "--output", str(output)], env
+    )
+    # The heaviest export: a PDF of every confirmed participant once per day of the event.
+    attendance = [*flask, "export", "--event", SLUG, "--list", "attendance"]
+    result.attendance_seconds, result.attendance_mib, _ = run_measured(
+        [*attendance, "--output", str(tmp / "attendance.pdf")], env
     )
 
 
@@ -506,6 +515,9 @@ def report(
         f"{service.closeoff_mib:.0f} MiB |",
         f"| `export --list participants --format xlsx` of the same event "
         f"| {service.export_seconds:.1f} s, peak RSS {service.export_mib:.0f} MiB |",
+        f"| `export --list attendance` (PDF: every confirmed participant, once per day) of "
+        f"the same event | {service.attendance_seconds:.1f} s, peak RSS "
+        f"{service.attendance_mib:.0f} MiB |",
         f"| peak RSS per gunicorn worker while taking the {number(service.closeoff_n)} "
         f"registrations and the burst | {service.closeoff_worker_mib:.0f} MiB |",
         f"| answers other than 201 while taking those registrations at {options.concurrency} "

@@ -69,3 +69,4 @@ def test_benchmark_runs_every_system_and_rewrites_only_its_part_of_the_results(
         r"\| `close-off --event … --force` of 30 .* \| [\d.]+ s, [1-9]\d* API calls", text
     )
     assert re.search(r"\| `export --list participants --format xlsx` .* peak RSS [1-9]", text)
+    assert re.search(r"\| `export --list attendance` .* peak RSS [1-9]", text)
