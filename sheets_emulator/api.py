@@ -105,12 +105,26 @@ def create_emulator_app(state: EmulatorState | None = None) -> Flask:
 @contextmanager
 def _atomic(book: Spreadsheet) -> Iterator[None]:
     """All of a write request applies, or none of it (as Google's batch semantics)."""
-    saved = copy.deepcopy(book)
+    saved = _backup(book)
     try:
         yield
     except Exception:
         vars(book).update(vars(saved))
         raise
+
+
+def _backup(book: Spreadsheet) -> Spreadsheet:
+    """A copy of the spreadsheet to restore should a write request fail.
+
+    The per-cell layers hold frozen cells, strings, and format and validation dicts that edits
+    replace and never change in place: copying those dicts one level deep is a full backup,
+    where a deepcopy of a 10 000-row sheet took some 2 s on every write. The rest is deep-copied.
+    """
+    memo: dict[int, Any] = {}
+    for sheet in book.sheets:
+        for layer in sheet.cell_layers():
+            memo[id(layer)] = dict(layer)
+    return copy.deepcopy(book, memo)
 
 
 def _json_body() -> dict[str, Any]:

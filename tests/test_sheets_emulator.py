@@ -337,6 +337,47 @@ def test_batch_update_applies_all_requests_or_none(book: gspread.Spreadsheet) ->
     assert [w.title for w in book.worksheets()] == ["Sheet1"]
 
 
+def test_a_failed_batch_leaves_every_cell_as_it_was(
+    book: gspread.Spreadsheet, ws: gspread.Worksheet
+) -> None:
+    ws.update([["a", "b"], ["c", "d"]], "A1:B2", raw=True)
+    ws.format("A1", {"textFormat": {"bold": True}})
+    ws.update_note("B1", "staff")
+    cell = {
+        "userEnteredValue": {"stringValue": "zmienione"},
+        "userEnteredFormat": {"textFormat": {"italic": True}},
+        "note": "nowa",
+        "dataValidation": {
+            "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "x"}]}
+        },
+    }
+    fields = "userEnteredValue,userEnteredFormat,note,dataValidation"
+    with pytest.raises(APIError):
+        batch(
+            book,
+            {
+                "repeatCell": {
+                    "range": grid_range(ws.id, (0, 2), (0, 2)),
+                    "cell": cell,
+                    "fields": fields,
+                }
+            },
+            {
+                "deleteDimension": {
+                    "range": {"sheetId": ws.id, "dimension": "ROWS", "startIndex": 2, "endIndex": 1}
+                }
+            },
+            {"deleteSheet": {"sheetId": 999}},
+        )
+
+    assert ws.get_all_values() == [["a", "b"], ["c", "d"]]
+    grid = book.fetch_sheet_metadata({"includeGridData": "true", "ranges": "A1:B2"})
+    rows = grid["sheets"][0]["data"][0]["rowData"]
+    assert rows[0]["values"][0]["userEnteredFormat"]["textFormat"] == {"bold": True}
+    assert rows[0]["values"][1]["note"] == "staff"
+    assert not any("dataValidation" in value for row in rows for value in row["values"])
+
+
 # -- formats, notes, column widths -----------------------------------------------------------
 
 TITLE = "Zgłoszenia – Klaster PS 2018"
