@@ -22,7 +22,6 @@ from functools import partial
 from pathlib import Path
 
 from markupsafe import escape
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.services import Services
@@ -35,7 +34,7 @@ from registrations.operations import ErasureOutcome
 from sheets.factory import make_syncer
 from sheets.sink import SinkError
 from staff import export_files
-from staff.summary import LiveSummary, summarise, summary_table
+from staff.summary import LiveSummary, summarise, summary_rows, summary_table
 from store.models import Erasure
 
 
@@ -169,8 +168,7 @@ def _keep_summary(session: Session, event: Event, now: datetime) -> None:
     state = session.get(EventState, event.slug)
     if state is None or state.kept_summary is not None:
         return
-    query = select(Registration).where(Registration.event_slug == event.slug)
-    summary = summarise(event, list(session.scalars(query)), now, state.summary_written_at)
+    summary = summarise(event, summary_rows(session, event), now, state.summary_written_at)
     state.kept_summary = json.dumps(summary_table(summary, numbers_only=True), ensure_ascii=False)
 
 
