@@ -602,3 +602,20 @@ def test_a_header_changed_by_staff_is_noticed_and_the_whole_sheet_read(google: G
     assert google.sheet_ids() == ids
     reads = _value_reads(google)
     assert len(reads) == 2 and ":batchGet" in reads[0] and ":batchGet" not in reads[1]
+
+
+def test_the_check_after_an_in_place_write_reads_only_the_ids_when_nothing_moved(
+    google: Google,
+) -> None:
+    answer = google.client.post(URL, json=valid_payload(email="a@example.pl"))
+    google.register(2)
+    assert google.syncer.sync_event(google.event)
+    token = answer.get_json()["manage_url"].rsplit("/", 1)[1]
+    assert google.client.delete(f"/api/registrations/{token}").status_code == 200
+    google.emulator.clear_requests_log()
+
+    assert google.syncer.sync_event(google.event)
+
+    reads = _value_reads(google)
+    assert len(reads) == 3  # the batch's columns, the rows to rewrite, the check after
+    assert ":batchGet" in reads[2] and "majorDimension=COLUMNS" in reads[2]
