@@ -1,6 +1,6 @@
 """Benchmark: the service beside its alternatives, in one run on one machine.
 
-Run on demand: `.venv/bin/python -m bench.compare` (about 15 minutes; `--help` for the sizes).
+Run on demand: `.venv/bin/python -m bench.compare` (about 6 minutes; `--help` for the sizes).
 It writes its tables into bench/RESULTS.md between the generated-part markers.
 
 Every system is served by gunicorn with the same workers and threads, against the bundled Sheets
