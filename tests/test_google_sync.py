@@ -572,14 +572,19 @@ def test_once_the_header_is_known_a_batch_reads_only_the_ids_decisions_and_notes
     assert ":batchGet" in reads[0] and "majorDimension=COLUMNS" in reads[0]
 
 
-def test_a_row_to_rewrite_in_place_is_read_whole_before_the_write(google: Google) -> None:
-    """Repairing a row staff moved mid-write tells it by its other cells: they must be read."""
+def _first_row_cancelled_after_a_sync(google: Google) -> None:
+    """Three rows in the sheet, the first one's registration cancelled since: one to rewrite."""
     answer = google.client.post(URL, json=valid_payload(email="a@example.pl"))
     google.register(2)
     assert google.syncer.sync_event(google.event)
     token = answer.get_json()["manage_url"].rsplit("/", 1)[1]
     assert google.client.delete(f"/api/registrations/{token}").status_code == 200
     google.emulator.clear_requests_log()
+
+
+def test_a_row_to_rewrite_in_place_is_read_whole_before_the_write(google: Google) -> None:
+    """Repairing a row staff moved mid-write tells it by its other cells: they must be read."""
+    _first_row_cancelled_after_a_sync(google)
 
     assert google.syncer.sync_event(google.event)
 
@@ -607,12 +612,7 @@ def test_a_header_changed_by_staff_is_noticed_and_the_whole_sheet_read(google: G
 def test_the_check_after_an_in_place_write_reads_only_the_ids_when_nothing_moved(
     google: Google,
 ) -> None:
-    answer = google.client.post(URL, json=valid_payload(email="a@example.pl"))
-    google.register(2)
-    assert google.syncer.sync_event(google.event)
-    token = answer.get_json()["manage_url"].rsplit("/", 1)[1]
-    assert google.client.delete(f"/api/registrations/{token}").status_code == 200
-    google.emulator.clear_requests_log()
+    _first_row_cancelled_after_a_sync(google)
 
     assert google.syncer.sync_event(google.event)
 
