@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         pattern=r"^(memory|redis|rediss|redis\+unix)://",
         description="Where the counts are kept: memory:// for one process, Redis for several.",
     )
+    ratelimit_key_prefix: str = Field(
+        default="",
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.:-]*$",
+        description="Prefix of the limiter's keys, so services (or test runs) sharing one Redis "
+        "never count into each other's buckets.",
+    )
     trusted_proxies: int = Field(
         default=0, ge=0, description="How many reverse proxies' X-Forwarded-For to believe."
     )

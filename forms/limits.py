@@ -78,6 +78,7 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         storage_uri=settings.ratelimit_storage_uri,
         storage_options=_storage_options(settings.ratelimit_storage_uri),
         strategy="moving-window",
+        key_prefix=settings.ratelimit_key_prefix,
         # Redis away must not stop registrations: the request goes through, the log says why.
         swallow_errors=True,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -33,9 +35,18 @@ from store import Store
 PROJECT = Path(__file__).parents[1]
 KLASTER = "klaster-2018"
 OPEN = "otwarte"  # a test event that is open whenever the tests run, with 3 seats
-POSTGRES_URL = os.environ.get(
+# The server's database the tests connect through; each run works in a database of its own,
+# created beside it and dropped at the end, so two runs on one host never meet.
+ADMIN_POSTGRES_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+RUN_ID = f"r{os.getpid()}x{secrets.token_hex(4)}"
+_RUN_DATABASE = f"{make_url(ADMIN_POSTGRES_URL).database}_{RUN_ID}"
+POSTGRES_URL = (
+    make_url(ADMIN_POSTGRES_URL).set(database=_RUN_DATABASE).render_as_string(hide_password=False)
+)
+# Keys of this run in a shared Redis (the rate limiter's RATELIMIT_KEY_PREFIX).
+REDIS_KEY_PREFIX = f"owes-test-{RUN_ID}"
 
 
 class FakeClock:
@@ -162,17 +173,59 @@ def gunicorn(env: dict[str, str], workers: int = 3, log: Path | None = None) -> 
             process.wait(15)
 
 
+@cache
 def postgres_available() -> str | None:
-    """None when PostgreSQL answers, else the reason to skip."""
-    engine = create_engine(POSTGRES_URL)
+    """None when PostgreSQL answers (this run's database then exists), else the reason to skip."""
+    engine = create_engine(ADMIN_POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            _drop_databases_of_finished_runs(connection)
+            connection.execute(text(f'CREATE DATABASE "{_RUN_DATABASE}"'))
     except OperationalError as exc:
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.orig}"
+        return f"PostgreSQL not reachable at {ADMIN_POSTGRES_URL}: {exc.orig}"
     finally:
         engine.dispose()
     return None
+
+
+def _drop_databases_of_finished_runs(connection: Any) -> None:
+    """Databases a killed run left behind (its process is gone), bench databases included."""
+    base = make_url(ADMIN_POSTGRES_URL).database
+    names = connection.execute(
+        text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+        {"pattern": f"{base}\\_r%x%"},
+    ).scalars()
+    for name in names:
+        match = re.fullmatch(rf"{re.escape(str(base))}_r(\d+)x[0-9a-f]+(_.*)?", name)
+        if match and not _process_alive(int(match.group(1))):
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this run's databases (the bench smoke test's too) if the run made them."""
+    if postgres_available.cache_info().currsize == 0 or postgres_available() is not None:
+        return
+    engine = create_engine(ADMIN_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+                {"pattern": f"{_RUN_DATABASE}%"},
+            ).scalars()
+            for name in list(names):
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
 
 
 def reset_postgres() -> None:

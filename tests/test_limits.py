@@ -21,12 +21,14 @@ from config.settings import ConfigurationError, Settings
 from forms.limits import client_key
 from forms.messages import ERROR_PAGES
 from registrations.models import Registration
-from tests.conftest import KLASTER, OPEN, free_port, gunicorn, valid_payload
+from tests.conftest import KLASTER, OPEN, REDIS_KEY_PREFIX, free_port, gunicorn, valid_payload
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 API = f"/api/events/{OPEN}/registrations"
 FORM = f"/wydarzenia/{OPEN}/"
 TOO_MANY = ERROR_PAGES[429]
+# This run's keys: the limits library's namespace, then RATELIMIT_KEY_PREFIX.
+OUR_KEYS = f"LIMITS:LIMITER/{REDIS_KEY_PREFIX}*"
 ADDRESSES = ("127.0.0.1", "10.0.0.1", "203.0.113.5", "203.0.113.77", "198.51.100.1")
 
 
@@ -73,7 +75,8 @@ def redis_client() -> Any:
 def redis_keys(secret: str) -> list[str]:
     """This test's keys in Redis (found by the hashes of the addresses the tests use)."""
     hashes = [client_key(secret.encode(), address) for address in ADDRESSES]
-    return [key for key in redis_client().scan_iter("*") if any(h in key for h in hashes)]
+    keys = redis_client().scan_iter(OUR_KEYS)
+    return [key for key in keys if any(h in key for h in hashes)]
 
 
 AppFactory = Callable[..., Flask]
@@ -90,7 +93,7 @@ def make_app(tmp_path: Path, events_dir: Path, secret: str) -> Iterator[AppFacto
             events_dir=events_dir,
             secret_key=secret,  # type: ignore[arg-type]
             run_worker=False,
-            **changes,
+            **{"ratelimit_key_prefix": REDIS_KEY_PREFIX, **changes},
         )
         app = create_app(settings, clock=lambda: datetime.now(UTC))
         app.config["TESTING"] = True
@@ -299,6 +302,7 @@ def test_gunicorn_workers_share_the_counts_in_redis(
         "RUN_WORKER": "false",
         "RATELIMIT_REGISTRATIONS": "3 per minute",
         "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": REDIS_KEY_PREFIX,
     }
     try:
         with gunicorn(env, workers=3) as base:
@@ -385,3 +389,29 @@ def test_an_ipv6_host_shares_one_bucket_across_its_64_but_not_with_its_neighbour
     assert client_key(b"secret", "2001:db8:1:2:ffff::1") == one
     assert client_key(b"secret", "2001:db8:1:3::10") != one
     assert client_key(b"secret", "::ffff:203.0.113.77") == client_key(b"secret", "203.0.113.77")
+
+
+def test_the_key_prefix_keeps_two_services_sharing_one_redis_apart(
+    make_app: AppFactory, secret: str
+) -> None:
+    reason = redis_unavailable()
+    if reason:
+        pytest.skip(reason)
+    ours = make_app(ratelimit_storage_uri=REDIS_URL, ratelimit_registrations="1 per minute")
+    theirs = make_app(
+        ratelimit_storage_uri=REDIS_URL,
+        ratelimit_registrations="1 per minute",
+        ratelimit_key_prefix=f"{REDIS_KEY_PREFIX}-other",
+    )
+    try:
+        assert ours.test_client().post(API, json=person(0)).status_code == 201
+        # The same client address and secret: only the prefix tells the buckets apart.
+        assert theirs.test_client().post(API, json=person(1)).status_code == 201
+        assert ours.test_client().post(API, json=person(2)).status_code == 429
+        assert {key.split("/")[1] for key in redis_keys(secret)} == {
+            REDIS_KEY_PREFIX,
+            f"{REDIS_KEY_PREFIX}-other",
+        }
+    finally:
+        for key in redis_client().scan_iter(OUR_KEYS):
+            redis_client().delete(key)
