@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 import sheets.commands as sheets_commands
 from config.events import EventFileError, load_events
+from config.organisation import Organisation, OrganisationFileError, load_organisation
 from config.services import EXTENSION_KEY, Clock, Services, services, system_clock
 from config.settings import ConfigurationError, Settings, describe_settings_error
 from forms import api, formatting, limits, security, views
@@ -55,10 +56,11 @@ def create_app(
     """Build the app; tests hand in settings, a clock and a sink instead of patching."""
     try:
         settings = settings or Settings()
+        organisation = load_organisation(settings.organisation_file)
         events = load_events(settings.events_dir)
     except ValidationError as exc:
         raise ConfigurationError(describe_settings_error(exc)) from None
-    except EventFileError as exc:
+    except (EventFileError, OrganisationFileError) as exc:
         raise ConfigurationError(str(exc)) from None
     # No app-level static folder: the forms blueprint serves /static/ (style.css).
     app = Flask(__name__, static_folder=None, instance_path=_absolute(settings.instance_path))
@@ -77,7 +79,9 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    svc = _services(settings, events, instance, app, clock=clock or system_clock, sink=sink)
+    svc = _services(
+        settings, organisation, events, instance, app, clock=clock or system_clock, sink=sink
+    )
     app.extensions[EXTENSION_KEY] = svc
     if not _built_to_look_up_a_command():
         try:
@@ -110,6 +114,7 @@ def create_app(
 
 def _services(
     settings: Settings,
+    organisation: Organisation,
     events: dict[str, Event],
     instance: Path,
     app: Flask,
@@ -129,6 +134,7 @@ def _services(
     mail = ParticipantMail(settings.mail_from, link_for, clock, events)
     svc = Services(
         settings=settings,
+        organisation=organisation,
         events=events,
         store=store,
         sink=sink or make_sink(settings, instance),

@@ -14,12 +14,13 @@ class EventFileError(Exception):
     """An event file that cannot be used; the message names the file and the key."""
 
 
-def _describe(path: Path, exc: ValidationError) -> str:
+def describe_file_error(path: Path, what: str, exc: ValidationError) -> str:
+    """Each problem of a TOML file under its key, e.g. for `what` = "event file"."""
     problems = []
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"]) or "(whole file)"
         problems.append(f"  {key}: {error['msg']}")
-    return f"{path}: invalid event file\n" + "\n".join(problems)
+    return f"{path}: invalid {what}\n" + "\n".join(problems)
 
 
 def load_event(path: Path) -> Event:
@@ -33,7 +34,7 @@ def load_event(path: Path) -> Event:
     try:
         return Event.model_validate({**data, "slug": path.stem})
     except ValidationError as exc:
-        raise EventFileError(_describe(path, exc)) from exc
+        raise EventFileError(describe_file_error(path, "event file", exc)) from exc
 
 
 def load_events(folder: Path) -> dict[str, Event]:

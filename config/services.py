@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, abort, current_app
 
+from config.organisation import Organisation
 from config.settings import Settings
 from registrations.event import Event
 from registrations.models import Registration
@@ -31,6 +32,7 @@ def system_clock() -> datetime:
 @dataclass
 class Services:
     settings: Settings
+    organisation: Organisation
     events: dict[str, Event]
     store: Store
     sink: Sink

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EVENTS_DIR = Path(__file__).parent / "events"
+DEFAULT_ORGANISATION_FILE = Path(__file__).parent / "organisation.toml"
 
 
 class Settings(BaseSettings):
@@ -29,6 +30,10 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; SQLite in the instance folder when unset."
     )
     events_dir: Path = DEFAULT_EVENTS_DIR
+    organisation_file: Path = Field(
+        default=DEFAULT_ORGANISATION_FILE,
+        description="The organisation's TOML file: defaults of new events, staff lists.",
+    )
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     public_base_url: str = Field(

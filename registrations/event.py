@@ -13,7 +13,7 @@ from registrations.powiaty import POWIATY
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 
-def _known_timezone(name: str) -> str:
+def known_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -21,7 +21,7 @@ def _known_timezone(name: str) -> str:
     return name
 
 
-def _known_powiat(code: str) -> str:
+def known_powiat(code: str) -> str:
     if code not in POWIATY:
         raise ValueError(f"{code!r} is not a TERYT code of a lubuskie powiat")
     return code
@@ -56,12 +56,12 @@ class Event(BaseModel):
     title: str = Field(min_length=1)
     short_title: str | None = None
     example: bool = False
-    timezone: Annotated[str, AfterValidator(_known_timezone)]
+    timezone: Annotated[str, AfterValidator(known_timezone)]
     starts_on: date
     ends_on: date
     registration_deadline: date
     registration_opens_at: datetime | None = None
-    eligible_powiaty: list[Annotated[str, AfterValidator(_known_powiat)]] = Field(min_length=1)
+    eligible_powiaty: list[Annotated[str, AfterValidator(known_powiat)]] = Field(min_length=1)
     capacity: int = Field(gt=0)
     max_per_enterprise: int | None = Field(default=None, gt=0)
     venue: str
