@@ -374,3 +374,21 @@ def smtp_server() -> Iterator[Mailbox]:
     controller.start()
     yield Mailbox("127.0.0.1", controller.port, received)
     controller.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A fresh headless Chromium (own profile, no cookies) with a phone-sized viewport."""
+    from tests.browser_support import chromium
+
+    with chromium() as driver:
+        yield driver
+
+
+@pytest.fixture
+def browser_without_js() -> Iterator[Any]:
+    """The same, with JavaScript switched off for every site."""
+    from tests.browser_support import chromium
+
+    with chromium(javascript=False) as driver:
+        yield driver
