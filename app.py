@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 import sheets.commands as sheets_commands
+from catalogue.catalogue import EventCatalogue
 from config.events import EventFileError, load_events
 from config.organisation import Organisation, OrganisationFileError, load_organisation
 from config.services import EXTENSION_KEY, Clock, Services, services, system_clock
@@ -125,25 +126,25 @@ def _services(
     """The composition root: store, domain, mail, sheets and staff jobs, wired once."""
     store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
     tokens = LinkTokens(app.config["SECRET_KEY"])
+    catalogue = EventCatalogue(store, events, settings.events_dir)
 
     def link_for(registration: Registration) -> str:
         return manage_url(
             settings.public_base_url, registration.event_slug, tokens.token(registration)
         )
 
-    mail = ParticipantMail(settings.mail_from, link_for, clock, events)
+    mail = ParticipantMail(settings.mail_from, link_for, clock, catalogue.live_event)
     svc = Services(
         settings=settings,
         organisation=organisation,
-        events=events,
+        catalogue=catalogue,
         store=store,
         sink=sink or make_sink(settings, instance),
         clock=clock,
         instance_path=instance,
-        registrations=Registrations(store, tokens, mail),
+        registrations=Registrations(store, tokens, mail, events=catalogue),
         link_for=link_for,
     )
-    event_list = list(events.values())
     svc.worker = Worker(
         store,
         [],
@@ -151,19 +152,26 @@ def _services(
         app.logger,
         interval_seconds=settings.sync_interval_seconds,
         lease_seconds=settings.worker_lease_seconds,
+        round_scope=catalogue.pinned,  # one read of the catalogue's revision per round
     )
+
+    def live() -> list[Event]:
+        """The published events in force this round (drafts are never synced, closed off,
+        summarised or purged)."""
+        return list(svc.events.values())
+
     syncer = make_syncer(svc, app.logger, still_leader=svc.worker.renew_lease)  # under the lease
     # Capacity may have been raised in an event file since the last start: free seats go to
     # the waiting list on the first round (cancellations and staff decisions promote at once).
-    svc.worker.jobs.append(_once(lambda: _promote_all(svc, event_list)))
-    svc.worker.jobs.append(lambda: syncer.sync(event_list))
+    svc.worker.jobs.append(_once(lambda: _promote_all(svc, live())))
+    svc.worker.jobs.append(lambda: syncer.sync(live()))
     closeoff = make_closeoff(svc, app.logger)
     summary = LiveSummary(store, svc.sink, clock, app.logger)
     digest = make_digest(svc, app.logger)
-    svc.worker.jobs.append(lambda: closeoff.run_due(event_list))
-    svc.worker.jobs.append(lambda: summary.run(event_list))
-    svc.worker.jobs.append(lambda: digest.run(event_list))
-    svc.worker.jobs.append(lambda: make_retention(svc, app.logger).run_due(event_list))
+    svc.worker.jobs.append(lambda: closeoff.run_due(live()))
+    svc.worker.jobs.append(lambda: summary.run(live()))
+    svc.worker.jobs.append(lambda: digest.run(live()))
+    svc.worker.jobs.append(lambda: make_retention(svc, app.logger).run_due(live()))
     sender = OutboxSender(
         store,
         make_transport(settings, instance, app.logger),
@@ -184,6 +192,7 @@ def _services(
         min_gap_seconds=1.0,  # in a burst of registrations, mail goes out in batches
         settle_seconds=0.5,  # … once the burst has paused for half a second
         settle_max_seconds=10.0,  # … or 10 s after it began, whatever comes first
+        round_scope=catalogue.pinned,
     )
     return svc
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, abort, current_app
 
+from catalogue.catalogue import EventCatalogue
 from config.organisation import Organisation
 from config.settings import Settings
 from registrations.event import Event
@@ -33,7 +34,7 @@ def system_clock() -> datetime:
 class Services:
     settings: Settings
     organisation: Organisation
-    events: dict[str, Event]
+    catalogue: EventCatalogue  # event files and events made in the staff pages
     store: Store
     sink: Sink
     clock: Clock
@@ -43,12 +44,25 @@ class Services:
     worker: Worker = field(init=False)  # sheets: sync, decisions, summary, close-off
     mail_worker: Worker = field(init=False)  # the outbox
 
+    @property
+    def events(self) -> Mapping[str, Event]:
+        """The published events in force (drafts are nobody's but staff's), by slug."""
+        return self.catalogue.current().live
+
     def event(self, slug: str) -> Event:
-        """The event, or a 404 for an unknown slug."""
+        """The published event, or a 404 for an unknown slug or a draft."""
         event = self.events.get(slug)
         if event is None:
             abort(404)
         return event
+
+    def event_to_register(self, slug: str) -> Event:
+        """The published event as this process last read it, reading nothing from the store:
+        registering checks its version under the event's lock (`Registrations.register`), so
+        the hot path costs no read. A slug this process does not know is looked up in the
+        store before it is a 404 (an event published a moment ago)."""
+        event = self.catalogue.cached().live.get(slug)
+        return event if event is not None else self.event(slug)
 
     def now(self) -> datetime:
         return self.clock()

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -99,13 +108,15 @@ def list_events() -> ResponseReturnValue:
 @bp.post("/events/<slug>/registrations")
 def create_registration(slug: str) -> ResponseReturnValue:
     svc = services()
-    event = svc.event(slug)
+    event = svc.event_to_register(slug)
     try:
         payload = _json_object()
     except _BadBody as bad:
         return bad.response
     try:
         registered = svc.registrations.register(event, payload, source="api", now=svc.now())
+    except NotFound:  # unpublished or deleted a moment ago
+        abort(404)
     except RegistrationClosed as closed:
         return _closed(event, closed.state)
     except Invalid as invalid:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
@@ -107,6 +116,8 @@ def registration_form(slug: str) -> ResponseReturnValue:
     payload = form_payload(request.form)
     try:
         registration = svc.registrations.submit(event, payload, source="form", now=svc.now())
+    except NotFound:  # unpublished or deleted a moment ago
+        abort(404)
     except RegistrationClosed as closed:
         return closed_page(event, closed.state)
     except Invalid as invalid:

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 
 from store import Store, lease
@@ -41,6 +42,7 @@ class Worker:
         min_gap_seconds: float = 0.25,
         settle_seconds: float = 0.0,
         settle_max_seconds: float = 0.0,
+        round_scope: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self.store = store
         self.jobs = list(jobs)
@@ -53,6 +55,7 @@ class Worker:
         self.min_gap_seconds = min_gap_seconds
         self.settle_seconds = settle_seconds
         self.settle_max_seconds = settle_max_seconds
+        self.round_scope = round_scope  # what a round's jobs share (the events in force)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -73,11 +76,13 @@ class Worker:
         if not self.renew_lease():
             return False
         try:
-            for job in self.jobs:
-                try:
-                    job()
-                except Exception:  # one failing job must not stop the others or the thread
-                    self.logger.exception("background job %s failed", getattr(job, "__name__", job))
+            with self.round_scope():
+                for job in self.jobs:
+                    try:
+                        job()
+                    except Exception:  # one failing job must not stop the others or the thread
+                        name = getattr(job, "__name__", job)
+                        self.logger.exception("background job %s failed", name)
         finally:
             self.release_lease()
         return True

@@ -7,7 +7,7 @@ outbox's sender has it compose the message when it is sent (`compose`), outside 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -62,12 +62,12 @@ class ParticipantMail:
         sender: str,
         link_for: LinkFor,
         clock: Callable[[], datetime],
-        events: Mapping[str, Event],
+        event_of: Callable[[str], Event | None],
     ) -> None:
         self.sender = sender
         self.link_for = link_for
         self.clock = clock
-        self.events = events
+        self.event_of = event_of  # the published event in force, by slug
 
     def __call__(self, session: Session, notices: Sequence[Notice]) -> None:
         now = self.clock()
@@ -91,7 +91,7 @@ class ParticipantMail:
         registration = session.scalar(
             select(Registration).where(Registration.id == row.registration_id)
         )
-        event = self.events.get(row.event_slug or "")
+        event = self.event_of(row.event_slug or "")
         if (
             registration is None
             or registration.erased_at is not None

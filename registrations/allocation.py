@@ -28,11 +28,26 @@ from registrations.models import EventState, Registration
 from registrations.status import Status
 
 
-def lock_event(session: Session, event: Event) -> EventState:
+class StaleEvent(Exception):
+    """The event's description changed (a save in the staff pages) since the caller read it, or
+    it is no longer published: the caller reads it again and retries (see `in_force`)."""
+
+
+def in_force(event: Event, state: EventState) -> bool:
+    """Whether `event` is the version in force, as the event's state row (read under its lock)
+    says: an event file's is always; one made in the staff pages while it is published."""
+    if state.event_version != event.version:
+        return False
+    return event.version is None or state.published_at is not None
+
+
+def lock_event(session: Session, event: Event, *, check: bool = True) -> EventState:
     """Take the event's row lock for the rest of the transaction.
 
     PostgreSQL locks the event's state row (`SELECT … FOR UPDATE`); SQLite has already
-    serialised the whole transaction with `BEGIN IMMEDIATE` (see `store.db`).
+    serialised the whole transaction with `BEGIN IMMEDIATE` (see `store.db`). The row says which
+    version of the event is in force: with `check`, a caller holding another one (read before a
+    save) gets StaleEvent, so every rule is applied as saved. The read costs nothing more.
     """
     query = select(EventState).where(EventState.slug == event.slug).with_for_update()
     state = session.scalars(query).one_or_none()
@@ -40,6 +55,8 @@ def lock_event(session: Session, event: Event) -> EventState:
         state = EventState(slug=event.slug)
         session.add(state)
         session.flush()
+    if check and not in_force(event, state):
+        raise StaleEvent(event.slug)
     return state
 
 

@@ -6,7 +6,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from registrations.powiaty import POWIATY
 
@@ -83,18 +92,36 @@ class Event(BaseModel):
         description="Days after ends_on when every registration's personal data are erased; "
         "unset: kept until erased on request.",
     )
+    # Which saved version this is of an event made in the staff pages (None: an event file's).
+    # Not a key of the description: the catalogue sets it (see `stored`).
+    _version: int | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Event:
+        # Error types of their own, so the staff pages can say it in Polish beside the field.
         if self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
+            raise PydanticCustomError("ends_before_start", "ends_on is before starts_on")
         if self.registration_deadline > self.ends_on:
-            raise ValueError("registration_deadline is after the event ends")
+            raise PydanticCustomError(
+                "deadline_after_end", "registration_deadline is after the event ends"
+            )
         if self.registration_opens_at is not None and self.registration_opens_at.tzinfo is None:
             object.__setattr__(
                 self, "registration_opens_at", self.registration_opens_at.replace(tzinfo=self.tz)
             )
         return self
+
+    @classmethod
+    def stored(cls, slug: str, data: dict[str, object], version: int) -> Event:
+        """Version `version` of an event made in the staff pages, as the store keeps it."""
+        event = cls.model_validate({**data, "slug": slug})
+        event._version = version
+        return event
+
+    @property
+    def version(self) -> int | None:
+        """The saved version of an event made in the staff pages; None for an event file."""
+        return self._version
 
     @property
     def tz(self) -> ZoneInfo:

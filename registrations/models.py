@@ -1,7 +1,8 @@
-"""The domain's tables: registrations and each event's state row (also the seat-allocation lock).
+"""The domain's tables: registrations, each event's state row (also the seat-allocation lock),
+the versions of the events staff made in the staff pages, and the history of staff actions.
 
 `Base` carries the metadata of the whole store; the store's own bookkeeping tables (sync status,
-leases, the mail outbox) are declared on it in `store.models`.
+leases, the mail outbox, staff sign-ins and sessions) are declared on it in `store.models`.
 """
 
 from __future__ import annotations
@@ -125,6 +126,9 @@ class Registration(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_by: Mapped[str | None] = mapped_column(String(16))
     sheet_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The version of the event (made in the staff pages) in force when it was registered; None
+    # for an event file's.
+    event_version: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def full_name(self) -> str:
@@ -185,3 +189,55 @@ class EventState(Base):
     # were just before (JSON rows), which the summary worksheet keeps showing.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     kept_summary: Mapped[str | None] = mapped_column(Text)
+    # An event made in the staff pages: its version in force (a row of `event_versions`) and
+    # when it was published (None: a draft). Both None for an event file's row.
+    event_version: Mapped[int | None] = mapped_column(Integer)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sheet work a save left for the worker: the worksheets' titles (and the sync target) before
+    # `short_title` changed, until both are renamed; when staff reopened registration, until the
+    # close-off's protection is removed.
+    renamed_from: Mapped[str | None] = mapped_column(String(100))
+    summary_renamed_from: Mapped[str | None] = mapped_column(String(100))
+    renamed_target_from: Mapped[str | None] = mapped_column(String(300))
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A save that brought the retention purge near (confirmed by staff): no purge before this.
+    purge_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def draft(self) -> bool:
+        """An event made in the staff pages and not published: nobody registers for it."""
+        return self.event_version is not None and self.published_at is None
+
+
+class EventVersion(Base):
+    """Each save of an event made in the staff pages: its whole description, as an event file
+    has it (JSON of the `Event` model, without the slug), who saved it and when."""
+
+    __tablename__ = "event_versions"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[str] = mapped_column(Text)
+    saved_by: Mapped[str] = mapped_column(String(254))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffAction(Base):
+    """One entry of the staff's history: who did what, when, to which event and registrations.
+
+    Never a value, a reason or any other free text (those stay with the registration and are
+    erased with it): `registration_ids` and `fields` are comma-separated IDs and field names,
+    `detail` a code (a list's name, a decision).
+    """
+
+    __tablename__ = "staff_actions"
+    __table_args__ = (Index("ix_staff_action_event", "event_slug", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(32))
+    event_slug: Mapped[str | None] = mapped_column(String(64))
+    registration_ids: Mapped[str | None] = mapped_column(Text)
+    fields: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(String(64))

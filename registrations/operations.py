@@ -9,12 +9,13 @@ row is rewritten.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import insert, select
@@ -22,7 +23,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from registrations.allocation import (
+    StaleEvent,
     count,
+    in_force,
     lock_event,
     promote_waiting,
     read_taken,
@@ -33,7 +36,8 @@ from registrations.erasure import ErasedBy, scrub
 from registrations.errors import polish_errors
 from registrations.event import Event
 from registrations.group_commit import GroupCommit
-from registrations.models import Registration, StatusChange, new_row_values
+from registrations.history import COMMAND, SHEET, Action, record
+from registrations.models import EventState, Registration, StatusChange, new_row_values
 from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.powiaty import fold
 from registrations.schema import RegistrationIn
@@ -42,7 +46,10 @@ from registrations.tokens import LinkTokens
 from registrations.validators import normalise_email
 from registrations.window import RegistrationState, Transactions, Window, read_window
 
+T = TypeVar("T")
+P = ParamSpec("P")
 LINK_RESEND_INTERVAL = timedelta(minutes=10)
+ATTEMPTS = 3  # an operation that met a newer version of its event runs again with it
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
 EMAIL_IS_IDENTITY = (
     "Adresu e-mail nie można tu zmienić – to identyfikator zgłoszenia. "
@@ -204,14 +211,78 @@ class _Submission:
         return _Submission(self.event, self.data, self.source, self.now, registration)
 
 
-class Registrations:
-    """The operations on registrations, over one store, one link secret and one notifier."""
+def _with_event_in_force(
+    operation: Callable[Concatenate[Registrations, Event, P], T],
+) -> Callable[Concatenate[Registrations, Event, P], T]:
+    """The operation runs again with the event read anew when it met a newer version of it."""
 
-    def __init__(self, store: Transactions, tokens: LinkTokens, notify: Notify = nobody) -> None:
+    @functools.wraps(operation)
+    def run(self: Registrations, event: Event, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._again(event, lambda current: operation(self, current, *args, **kwargs))
+
+    return run
+
+
+class EventSource(Protocol):
+    """Where the published version of an event in force is read (`catalogue.EventCatalogue`)."""
+
+    def live_event(self, slug: str) -> Event | None:
+        """As of this request or worker round."""
+        ...
+
+    def fresh_live_event(self, slug: str) -> Event | None:
+        """As it is now (a newer version was met under the event's lock)."""
+        ...
+
+
+class Registrations:
+    """The operations on registrations, over one store, one link secret and one notifier.
+
+    Each takes the event as its caller read it. Under the event's lock the state row says which
+    version is in force (`lock_event`): an operation that holds an older one (a save in the
+    staff pages came in between) is run again with the event read anew from `events`.
+    """
+
+    def __init__(
+        self,
+        store: Transactions,
+        tokens: LinkTokens,
+        notify: Notify = nobody,
+        events: EventSource | None = None,
+    ) -> None:
         self.store = store
         self.tokens = tokens
         self.notify = notify
+        self.events = events
         self._intake: GroupCommit[_Submission, Registered] = GroupCommit()
+
+    def _again(self, event: Event, run: Callable[[Event], T]) -> T:
+        """`run(event)`, again with the event in force when it met a newer version."""
+        for _ in range(ATTEMPTS - 1):
+            try:
+                return run(event)
+            except StaleEvent:
+                event = self._reread(event.slug)
+        return run(event)
+
+    def _reread(self, slug: str) -> Event:
+        if self.events is None:
+            raise StaleEvent(slug)
+        event = self.events.fresh_live_event(slug)
+        if event is None:  # unpublished or deleted meanwhile
+            raise NotFound()
+        return event
+
+    def _still_in_force(self, event: Event) -> None:
+        """Before refusing by the event's rules: they must be those in force for this request
+        (the API takes the event without reading the store, see `register`)."""
+        if self.events is None:
+            return
+        current = self.events.live_event(event.slug)
+        if current is None:
+            raise NotFound()
+        if current.version != event.version:
+            raise StaleEvent(event.slug)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -255,10 +326,18 @@ class Registrations:
 
         Confirmed while seats last and waitlisted after; the event's lock makes concurrent
         submissions count one batch at a time (see `GroupCommit`), so the event is never
-        oversold.
+        oversold. The event may be one this process read before a save (the API reads nothing
+        to find it): under the lock its version is checked, and a refusal by its rules is made
+        only once it is known to be the version in force.
         """
+        return self._again(event, lambda e: self._register_once(e, payload, source, now))
+
+    def _register_once(
+        self, event: Event, payload: dict[str, Any], source: str, now: datetime
+    ) -> Registered:
         state = Window(event, now).state  # the dates; a close-off begun is read under the lock
         if state is not RegistrationState.OPEN:
+            self._still_in_force(event)
             raise RegistrationClosed(state)
         try:  # before the lock: it is held while seats are counted, not while fields are checked
             data = validate(event, payload, now)
@@ -266,6 +345,7 @@ class Registrations:
             state = self.window(event, now).state  # a close-off begun is told before mistakes
             if state is not RegistrationState.OPEN:
                 raise RegistrationClosed(state) from None
+            self._still_in_force(event)
             raise
         submission = _Submission(event, data, source, now, self._new_row(event, data, source, now))
         return self._intake.run(event.slug, submission, lambda take: self._register(event, take))
@@ -290,11 +370,16 @@ class Registrations:
         with _stored():
             try:
                 with self.store.transaction() as session:
-                    lock = lock_event(session, event)
+                    lock = lock_event(session, event, check=False)  # each item's is checked
                     batch = take()
                     if lock.closing_started_at is not None or lock.closed_off_at is not None:
-                        return [RegistrationClosed(RegistrationState.CLOSED) for _ in batch]
-                    return self._allocate(session, event, batch)
+                        return [
+                            RegistrationClosed(RegistrationState.CLOSED)
+                            if in_force(item.event, lock)
+                            else StaleEvent(event.slug)
+                            for item in batch
+                        ]
+                    return self._allocate_in_force(session, lock, batch)
             except IntegrityError:
                 batch = take()
                 if len(batch) == 1:
@@ -307,6 +392,20 @@ class Registrations:
             except StoreUnavailable as exc:
                 outcomes.append(exc)
         return outcomes
+
+    def _allocate_in_force(
+        self, session: Session, lock: EventState, batch: Sequence[_Submission]
+    ) -> list[Registered | Exception]:
+        """Allocate the submissions made under the version in force; the others (read before a
+        save) are told to run again."""
+        current = [item for item in batch if in_force(item.event, lock)]
+        if not current:
+            return [StaleEvent(item.event.slug) for item in batch]
+        allocated = iter(self._allocate(session, current[0].event, current))
+        return [
+            next(allocated) if in_force(item.event, lock) else StaleEvent(item.event.slug)
+            for item in batch
+        ]
 
     def _allocate(
         self, session: Session, event: Event, batch: Sequence[_Submission]
@@ -343,6 +442,7 @@ class Registrations:
             self.notify(session, notices)
         return outcomes
 
+    @_with_event_in_force
     def change(
         self, event: Event, token: str, changes: dict[str, Any], *, now: datetime
     ) -> Registration:
@@ -371,6 +471,7 @@ class Registrations:
             self._tell(session, NoticeKind.CHANGED, event, registration)
         return registration
 
+    @_with_event_in_force
     def cancel(self, event: Event, token: str, *, now: datetime) -> Registration:
         """The participant withdraws, until the event starts; a freed seat is passed on.
 
@@ -414,8 +515,9 @@ class Registrations:
 
     # -- staff ---------------------------------------------------------------------------
 
+    @_with_event_in_force
     def set_email(
-        self, event: Event, registration_id: str, email: str, *, now: datetime
+        self, event: Event, registration_id: str, email: str, *, now: datetime, actor: str = COMMAND
     ) -> Registration:
         """Correct a participant's address; a new link goes there (the old one stops working)."""
         try:
@@ -439,8 +541,18 @@ class Registrations:
             registration.link_sent_at = now
             registration.touch(now)
             self._tell(session, NoticeKind.LINK, event, registration)
+            record(
+                session,
+                actor=actor,
+                action=Action.EMAIL_CORRECTED,
+                at=now,
+                event_slug=event.slug,
+                registration_ids=[registration.id],
+                fields=["email"],
+            )
         return registration
 
+    @_with_event_in_force
     def decide(
         self,
         event: Event,
@@ -449,8 +561,9 @@ class Registrations:
         *,
         now: datetime,
         typed_after: datetime | None = None,
+        actor: str = SHEET,
     ) -> DecisionOutcome:
-        """Carry out what staff typed in the sheet, once.
+        """Carry out what staff typed in the sheet, once; the history says who (`actor`).
 
         Compared with the last decision handled for the registration, not with its status: the
         same cell read again does nothing, a different value later applies. Whichever commits
@@ -483,6 +596,15 @@ class Registrations:
                     self._promote(session, event, now)
             else:
                 session.add(_change(registration, old, new, now, "staff", decision))
+            record(
+                session,
+                actor=actor,
+                action=Action.DECISION,
+                at=now,
+                event_slug=event.slug,
+                registration_ids=[registration.id],
+                detail=decision.value,
+            )
         return DecisionOutcome(registration.id, old, new, applied=True)
 
     def forget_decision(self, event: Event, registration_id: str) -> None:
@@ -494,6 +616,7 @@ class Registrations:
                 registration.staff_decision = None
                 registration.staff_decision_skipped = None
 
+    @_with_event_in_force
     def erase(
         self,
         event: Event,
@@ -537,6 +660,7 @@ class Registrations:
                 self._promote(session, event, now)
         return outcomes
 
+    @_with_event_in_force
     def promote(self, event: Event, *, now: datetime) -> list[Registration]:
         """Hand free seats to the waiting list in order (capacity raised, or a seat freed)."""
         with _stored(), self.store.transaction() as session:
@@ -544,6 +668,11 @@ class Registrations:
             return self._promote(session, event, now)
 
     # -- inside a transaction ------------------------------------------------------------
+
+    def promote_locked(self, session: Session, event: Event, now: datetime) -> list[Registration]:
+        """`promote` in the caller's transaction, which holds the event's lock (a save that
+        raised the capacity fills the freed seats at that moment)."""
+        return self._promote(session, event, now)
 
     def _own(self, session: Session, event: Event, token: str) -> Registration:
         registration = self.tokens.find(session, token)
@@ -693,5 +822,6 @@ def _new_row(event: Event, data: RegistrationIn, *, source: str, now: datetime) 
         consent_version=event.consent_version,
         consent_given_at=now,
         version=1,
+        event_version=event.version,
         **_values(event, data),
     )

@@ -16,6 +16,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from catalogue.catalogue import CatalogueError
 from config.services import Services, services
 from config.settings import ConfigurationError
 from store import schema
@@ -32,8 +33,9 @@ def prepare_or_refuse(svc: Services, logger: logging.Logger) -> None:
     ConfigurationError: the process exits with the one-line message, no traceback.
     """
     try:
-        created = schema.prepare(svc.store, svc.events)
-    except schema.SchemaError as exc:
+        created = schema.prepare(svc.store, svc.catalogue.files)
+        svc.catalogue.check()  # an event file whose slug is in the store: named, start refused
+    except (schema.SchemaError, CatalogueError) as exc:
         raise ConfigurationError(str(exc)) from None
     if created is not None:
         logger.info("created the database schema at revision %s", created)
@@ -59,7 +61,7 @@ def _upgrade() -> None:
     svc = services()
     click.echo(f"Database: {_database()}")
     try:
-        schema.upgrade(svc.store, svc.events, click.echo)
+        schema.upgrade(svc.store, svc.catalogue.files, click.echo)
     except schema.SchemaError as exc:
         raise click.ClickException(str(exc)) from None
 

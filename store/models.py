@@ -1,4 +1,5 @@
-"""The store's own bookkeeping: sync status per spreadsheet, worker leases, the mail outbox."""
+"""The store's own bookkeeping: sync status per spreadsheet, worker leases, the mail outbox, the
+catalogue's revision, staff sign-ins and sessions."""
 
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ class OutboxMessage(Base):
     gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Higher goes first (a staff sign-in before participants' e-mails).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A message worth sending only until then (a sign-in link's validity): not handed to SMTP by
+    # that time, it is dropped (`expired_at`) and counted in /healthz.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What a notice reports beyond its kind and status, as JSON (an event's changes).
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class Erasure(Base):
@@ -79,3 +88,47 @@ class Erasure(Base):
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
     removed: Mapped[str] = mapped_column(Text)  # what left the store, mail and files, in words
     sheet_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CatalogueRevision(Base):
+    """One row: a number every save of an event (made in the staff pages) increases, in the
+    save's transaction. Each process reads it (by its primary key) to know whether the events it
+    holds are still the ones in force."""
+
+    __tablename__ = "catalogue_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class StaffSignIn(Base):
+    """A one-time sign-in link asked for by a listed address.
+
+    Its token is derived from `nonce` (an HMAC under SECRET_KEY, like a private link): only its
+    SHA-256 (`lookup`) is kept, and the e-mail is composed when sent, so neither the store nor
+    the outbox holds a working link. `message_id` ties it to its outbox row.
+    """
+
+    __tablename__ = "staff_sign_ins"
+    __table_args__ = (Index("ix_staff_sign_in_email", "email", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254))
+    nonce: Mapped[str] = mapped_column(String(32))
+    lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    next_path: Mapped[str | None] = mapped_column(String(500))
+    message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A signed-in staff member: the cookie holds a random ID, the store only its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

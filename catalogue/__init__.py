@@ -1,0 +1,1 @@
+"""The events in force: event files and events made in the staff pages, read and changed."""
