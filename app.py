@@ -8,6 +8,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 
 import click
@@ -17,9 +18,13 @@ from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+import backoffice
 import sheets.commands as sheets_commands
+from backoffice import access as staff_access
+from backoffice import signin as staff_signin
 from catalogue.catalogue import EventCatalogue
 from config.events import EventFileError, load_events
 from config.organisation import Organisation, OrganisationFileError, load_organisation
@@ -49,6 +54,7 @@ from staff.digest import make_digest
 from staff.summary import LiveSummary
 from store import Store
 from store import commands as store_commands
+from store.models import OutboxMessage
 
 
 def create_app(
@@ -96,7 +102,10 @@ def create_app(
     app.register_blueprint(forms_bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
-    limits.init_app(app, settings)  # wraps the blueprints' views: after registering them
+    backoffice.init_app(app, staff_access.backoffice(app))
+    # Wraps the blueprints' views: after registering them. A signed-in staff session's POSTs
+    # are not limited.
+    limits.init_app(app, settings, exempt_when=staff_access.signed_in)
     security.init_app(app, settings)
     store_commands.init_app(app)
     sheets_commands.init_app(app)
@@ -172,13 +181,22 @@ def _services(
     svc.worker.jobs.append(lambda: summary.run(live()))
     svc.worker.jobs.append(lambda: digest.run(live()))
     svc.worker.jobs.append(lambda: make_retention(svc, app.logger).run_due(live()))
+    office = backoffice.make(svc, app.config["SECRET_KEY"])
+    app.extensions[staff_access.EXTENSION_KEY] = office
+
+    def compose(session: Session, row: OutboxMessage) -> EmailMessage | None:
+        """A queued message composed when sent: a staff sign-in link, or a participant's."""
+        if row.kind == staff_signin.KIND:
+            return office.links.compose(session, row)
+        return mail.compose(session, row)
+
     sender = OutboxSender(
         store,
         make_transport(settings, instance, app.logger),
         clock,
         app.logger,
         holder=svc.worker.holder,
-        compose=mail.compose,
+        compose=compose,
     )
     svc.mail_worker = Worker(
         store,

@@ -158,6 +158,10 @@ class EventCatalogue:
         finally:
             self._pinned.snapshot = None
 
+    def snapshot_in(self, session: Session, revision: int) -> Snapshot:
+        """The catalogue as the caller's transaction sees it (a change checks against it)."""
+        return self._load(session, revision)
+
     def live_event(self, slug: str) -> Event | None:
         """The published event as of this request (or round), or None."""
         return self.current().live.get(slug)

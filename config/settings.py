@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +83,22 @@ class Settings(BaseSettings):
     staff_email: str | None = Field(
         default=None, description="Where close-off summaries go; the event contact when unset."
     )
+    staff_emails: str = Field(
+        default="",
+        description="Comma-separated addresses that sign in to the staff pages as full staff "
+        "(besides staff_emails in the organisation file); not mail recipients.",
+    )
+    checkin_emails: str = Field(
+        default="",
+        description="Comma-separated addresses that sign in as check-in staff (besides "
+        "checkin_emails in the organisation file).",
+    )
+    staff_link_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a sign-in link is valid."
+    )
+    staff_session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 31, description="How long a staff session lasts from sign-in."
+    )
     staff_digest_minutes: float = Field(
         default=60.0, gt=0, description="At most one e-mail of late changes per this many minutes."
     )
@@ -112,6 +129,18 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(
         default=0, ge=0, description="How many reverse proxies' X-Forwarded-For to believe."
     )
+
+    @field_validator("staff_emails", "checkin_emails")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for address in address_list(value):
+            try:
+                validate_email(address, check_deliverability=False)
+            except EmailNotValidError:
+                raise ValueError(
+                    "not a comma-separated list of e-mail addresses (one of them is not an address)"
+                ) from None
+        return value
 
     @field_validator("ratelimit_registrations")
     @classmethod
@@ -158,6 +187,11 @@ class Settings(BaseSettings):
             or self.sheets_emulator_host
             or self.google_application_credentials
         )
+
+
+def address_list(value: str) -> list[str]:
+    """`a@x.pl, B@y.pl` as its addresses (empty entries left out), in the case they were given."""
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 class ConfigurationError(SystemExit):

@@ -36,6 +36,8 @@ LIMITED: dict[str, tuple[tuple[str, ...], str]] = {
     "forms.cancel": (("POST",), "private-links"),
     "api.change_registration": (("PATCH",), "private-links"),
     "api.cancel_registration": (("DELETE",), "private-links"),
+    "backoffice.sign_in": (("POST",), "private-links"),  # asking for a staff sign-in link
+    "backoffice.sign_in_link": (("POST",), "private-links"),  # signing in with it
 }
 
 
@@ -60,8 +62,11 @@ def client_network(address: str) -> str:
     return str(ip)
 
 
-def init_app(app: Flask, settings: Settings) -> Limiter:
-    """Believe `TRUSTED_PROXIES` proxies' X-Forwarded-For, and limit the endpoints above.
+def init_app(
+    app: Flask, settings: Settings, exempt_when: Callable[[], bool] | None = None
+) -> Limiter:
+    """Believe `TRUSTED_PROXIES` proxies' X-Forwarded-For, and limit the endpoints above,
+    except for requests `exempt_when` says are exempt (a signed-in staff session's).
 
     Call it after the blueprints are registered: it wraps their view functions.
     """
@@ -86,7 +91,10 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
     app.extensions[EXTENSION_KEY] = limiter
     for endpoint, (methods, bucket) in LIMITED.items():
         limit = limiter.shared_limit(
-            settings.ratelimit_registrations, scope=bucket, methods=list(methods)
+            settings.ratelimit_registrations,
+            scope=bucket,
+            methods=list(methods),
+            exempt_when=exempt_when,
         )
         app.view_functions[endpoint] = cast(RouteCallable, limit(app.view_functions[endpoint]))
     app.after_request(_retry_after(limiter))

@@ -69,6 +69,7 @@ def healthz() -> ResponseReturnValue:
             "backlog": mail.waiting,
             "oldest_age_seconds": mail_age,
             "given_up": mail.given_up,
+            "expired": mail.expired,  # sign-in links not handed to SMTP while valid: dropped
         },
         "unfinished_close_offs": close_offs,
     }

@@ -4,7 +4,9 @@ A registration never waits on SMTP and never fails because of it: the request on
 The sender claims each message before handing it over, so several processes send each message
 once; a process killed between the SMTP hand-over and recording it leaves a claim that expires,
 and the message goes out once more with the same Message-ID (the `.eml` transport writes it
-exactly once). A failing server is retried with growing, jittered pauses.
+exactly once). A failing server is retried with growing, jittered pauses. Messages of a higher
+priority go first (a staff sign-in link before participants' e-mails); one with an expiry that
+was not handed over by then is dropped, never sent late (`expired_at`, counted in /healthz).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import NamedTuple
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from mail.transport import Transport
@@ -52,6 +54,40 @@ def enqueue(
             next_attempt_at=now,
             body=bytes(message),
         )
+    )
+
+
+def enqueue_to_compose(
+    session: Session,
+    *,
+    kind: str,
+    now: datetime,
+    priority: int = 0,
+    expires_at: datetime | None = None,
+) -> str:
+    """Queue a message that is composed when it is sent (it carries what must not be stored,
+    such as a sign-in link); its Message-ID, by which the composer finds what it reports."""
+    message_id = make_msgid(domain="owes-rejestracja")
+    session.add(
+        OutboxMessage(
+            message_id=message_id,
+            kind=kind,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+            priority=priority,
+            expires_at=expires_at,
+        )
+    )
+    return message_id
+
+
+def _pending() -> ColumnElement[bool]:
+    """Neither sent, nor given up, nor dropped as expired."""
+    return (
+        OutboxMessage.sent_at.is_(None)
+        & OutboxMessage.gave_up_at.is_(None)
+        & OutboxMessage.expired_at.is_(None)
     )
 
 
@@ -116,6 +152,7 @@ class QueuedNotice(NamedTuple):
     event_slug: str
     status: str
     waiting_position: int | None
+    detail: str | None = None  # JSON: what else it reports (an event's changes)
 
 
 def enqueue_notices(session: Session, notices: Sequence[QueuedNotice], now: datetime) -> None:
@@ -140,16 +177,18 @@ class Backlog:
     waiting: int
     oldest: datetime | None
     given_up: int
+    expired: int = 0
 
 
 def backlog(session: Session) -> Backlog:
-    """Messages not sent yet (and since when), and those given up on, for /healthz."""
-    pending = OutboxMessage.sent_at.is_(None) & OutboxMessage.gave_up_at.is_(None)
+    """Messages not sent yet (and since when), those given up on, and those dropped because
+    they were not handed over in time, for /healthz."""
     waiting, oldest = session.execute(
-        select(func.count(), func.min(OutboxMessage.created_at)).where(pending)
+        select(func.count(), func.min(OutboxMessage.created_at)).where(_pending())
     ).one()
     given_up = session.scalar(select(func.count()).where(OutboxMessage.gave_up_at.is_not(None)))
-    return Backlog(waiting or 0, oldest, given_up or 0)
+    expired = session.scalar(select(func.count()).where(OutboxMessage.expired_at.is_not(None)))
+    return Backlog(waiting or 0, oldest, given_up or 0, expired or 0)
 
 
 class OutboxSender:
@@ -199,19 +238,40 @@ class OutboxSender:
 
     def _due(self) -> list[int]:
         now = self.clock()
+        self._drop_expired(now)
         query = (
             select(OutboxMessage.id)
             .where(
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.gave_up_at.is_(None),
+                _pending(),
                 OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
             )
-            .order_by(OutboxMessage.id)
+            .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
             .limit(self.batch_size)
         )
         with self.store.reading() as session:
             return list(session.scalars(query))
+
+    def _drop_expired(self, now: datetime) -> None:
+        """Messages whose time passed before SMTP took them are dropped, with what they held."""
+        expired = _pending() & (OutboxMessage.expires_at <= now)
+        with self.store.reading() as session:  # most rounds: none, and no write lock taken
+            if session.scalar(select(OutboxMessage.id).where(expired).limit(1)) is None:
+                return
+        with self.store.transaction() as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(
+                    expired,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .values(expired_at=now, body=None, claimed_until=None)
+            )
+            dropped = getattr(result, "rowcount", 0)
+        if dropped:
+            self.logger.warning(
+                "%d e-mail(s) dropped: not handed to SMTP while they were valid", dropped
+            )
 
     def _claim(self, message_id: int) -> bool:
         """Take the message for `claim_seconds`; False when someone else holds or sent it."""
@@ -221,8 +281,8 @@ class OutboxSender:
                 update(OutboxMessage)
                 .where(
                     OutboxMessage.id == message_id,
-                    OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.gave_up_at.is_(None),
+                    _pending(),
+                    or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
                     or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
                 )
                 .values(claimed_by=self.holder, claimed_until=now + self.claim)

@@ -7,6 +7,7 @@ outbox's sender has it compose the message when it is sent (`compose`), outside 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -42,6 +43,8 @@ _INTROS: dict[NoticeKind, str] = {
     "zgłoszenia (np. przedsiębiorstwo spoza obszaru wsparcia lub niespełniające warunków "
     "udziału). W razie pytań skontaktuj się z nami.",
     NoticeKind.LINK: "oto link do Twojego zgłoszenia, o który prosiłeś/prosiłaś.",
+    NoticeKind.EVENT_CHANGED: "organizator zmienił szczegóły wydarzenia. Aktualne informacje "
+    "są poniżej.",
 }
 _SUBJECTS: dict[NoticeKind, str] = {
     NoticeKind.CHANGED: "Zmiana danych zgłoszenia",
@@ -50,6 +53,7 @@ _SUBJECTS: dict[NoticeKind, str] = {
     NoticeKind.CONFIRMED: "Udział potwierdzony",
     NoticeKind.REJECTED: "Zgłoszenie nieprzyjęte",
     NoticeKind.LINK: "Link do Twojego zgłoszenia",
+    NoticeKind.EVENT_CHANGED: "Zmiana w wydarzeniu",
 }
 _SEAT_CONFIRMED = (NoticeKind.PROMOTED, NoticeKind.CONFIRMED)
 
@@ -80,6 +84,7 @@ class ParticipantMail:
                     event_slug=notice.event.slug,
                     status=notice.status.value,
                     waiting_position=notice.waiting_position,
+                    detail=notice.detail,
                 )
                 for notice in notices
             ],
@@ -100,7 +105,12 @@ class ParticipantMail:
         ):
             return None
         notice = Notice(
-            NoticeKind(row.kind), event, registration, Status(row.status), row.waiting_position
+            NoticeKind(row.kind),
+            event,
+            registration,
+            Status(row.status),
+            row.waiting_position,
+            row.detail,
         )
         return self.message(notice, window(session, event, self.clock()), row.message_id)
 
@@ -109,6 +119,7 @@ class ParticipantMail:
     ) -> EmailMessage:
         event, registration = notice.event, notice.registration
         subject, intro = _subject_and_intro(notice)
+        changes = _changes(notice)
         facts = _facts(notice)
         link = self.link_for(registration)
         rights = _what_the_link_allows(window, notice.status)
@@ -124,6 +135,8 @@ class ParticipantMail:
                 "",
                 intro,
                 "",
+                *(f"{label}: było {was}, jest {now}" for label, was, now in changes),
+                *([""] if changes else []),
                 *(f"{label}: {value}" for label, value in facts),
                 "",
                 f"Twój prywatny link do zgłoszenia ({rights}):",
@@ -139,8 +152,12 @@ class ParticipantMail:
             Markup("<tr><th align='left'>{}</th><td>{}</td></tr>").format(label, value)
             for label, value in facts
         )
+        changed = Markup("").join(
+            Markup("<li>{}: było {}, jest <strong>{}</strong></li>").format(label, was, now)
+            for label, was, now in changes
+        )
         html = Markup(
-            "<p>{greeting}</p><p>{intro}</p><table>{rows}</table>"
+            "<p>{greeting}</p><p>{intro}</p>{changed}<table>{rows}</table>"
             "<p>Twój prywatny link do zgłoszenia ({rights}):<br>"
             "<a href='{link}'>{link}</a><br>"
             "<small>Nie przekazuj go innym osobom – kto go zna, może zmienić Twoje "
@@ -149,6 +166,7 @@ class ParticipantMail:
         ).format(
             greeting=greeting,
             intro=intro,
+            changed=Markup("<ul>{}</ul>").format(changed) if changes else "",
             rows=rows,
             rights=rights,
             link=link,
@@ -175,7 +193,16 @@ class ParticipantMail:
 def _confirms_seat(notice: Notice) -> bool:
     if notice.kind in _SEAT_CONFIRMED:
         return True
-    return notice.kind is NoticeKind.REGISTERED and notice.status is Status.CONFIRMED
+    seat_kinds = (NoticeKind.REGISTERED, NoticeKind.EVENT_CHANGED)
+    return notice.kind in seat_kinds and notice.status is Status.CONFIRMED
+
+
+def _changes(notice: Notice) -> list[tuple[str, str, str]]:
+    """What staff changed in the event (label, was, is), for `EVENT_CHANGED`."""
+    if notice.kind is not NoticeKind.EVENT_CHANGED or not notice.detail:
+        return []
+    changes: dict[str, list[str]] = json.loads(notice.detail).get("changes", {})
+    return [(label, was, now) for label, (was, now) in changes.items()]
 
 
 def _subject_and_intro(notice: Notice) -> tuple[str, str]:
@@ -235,6 +262,9 @@ def calendar(event: Event, registration: Registration) -> bytes:
     cal.add("method", "PUBLISH")
     entry = CalendarEvent()
     entry.add("uid", f"{registration.id}.{event.slug}@owes-rejestracja")
+    # Each saved version of an event made in the staff pages is a higher number: a calendar
+    # replaces the entry it has with the one of a later e-mail (same UID).
+    entry.add("sequence", event.version or 0)
     entry.add("dtstamp", registration.updated_at or registration.received_at)
     entry.add("dtstart", event.starts_on)
     entry.add("dtend", event.ends_on + timedelta(days=1))  # exclusive end of an all-day event

@@ -51,7 +51,10 @@ class Retention:
                 )
                 state = session.get(EventState, event.slug)
                 purged_at = state.purged_at if state is not None else None
-                due = purge_due(event, now) and (bool(remaining) or purged_at is None)
+                # A save in the staff pages that brought the purge near holds it back a day.
+                not_before = state.purge_not_before if state is not None else None
+                held = not_before is not None and now < not_before
+                due = purge_due(event, now) and (bool(remaining) or purged_at is None) and not held
                 plans.append(Plan(event, purge_on(event), remaining or 0, purged_at, due))
         return plans
 

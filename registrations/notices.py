@@ -25,6 +25,7 @@ class NoticeKind(StrEnum):
     CONFIRMED = "confirmed"  # staff typed "przyjęte"
     REJECTED = "rejected"  # staff typed "odrzucone"
     LINK = "link"  # the private link again (a reminder, or a corrected address)
+    EVENT_CHANGED = "event_changed"  # staff changed the dates, the venue or what is provided
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Notice:
     registration: Registration
     status: Status
     waiting_position: int | None = None
+    detail: str | None = None  # JSON: what else the e-mail reports (what changed)
 
 
 # The notices of one transaction, handed over together (a batch of registrations queues its

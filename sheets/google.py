@@ -407,6 +407,40 @@ class GoogleSheetsSink:
             if requests_:
                 spreadsheet.batch_update({"requests": requests_})
 
+    def rename(self, event: Event, worksheet_from: str, summary_from: str | None) -> None:
+        """One `batchUpdate` of `updateSheetProperties` (the title) per worksheet to rename."""
+        spreadsheet, metadata = self._open(event)
+        requests_: list[dict[str, Any]] = []
+        pairs = (
+            (worksheet_from, event.worksheet_title),
+            (summary_from, event.summary_worksheet_title),
+        )
+        for old, new in pairs:
+            sheet = _worksheet(metadata, old) if old and old != new else None
+            if sheet is None or _worksheet(metadata, new) is not None:
+                continue
+            properties = {"sheetId": sheet["properties"]["sheetId"], "title": new}
+            requests_.append(
+                {"updateSheetProperties": {"properties": properties, "fields": "title"}}
+            )
+        if requests_:
+            with self.errors(f"renaming worksheet {worksheet_from!r}", write=True):
+                spreadsheet.batch_update({"requests": requests_})
+
+    def unprotect(self, event: Event) -> None:
+        spreadsheet, metadata = self._open(event)
+        sheet = _worksheet(metadata, event.worksheet_title)
+        ours = [
+            protected["protectedRangeId"]
+            for protected in (sheet or {}).get("protectedRanges", [])
+            if protected.get("description") == PROTECTION_DESCRIPTION
+        ]
+        if ours:
+            with self.errors(f"unprotecting {event.worksheet_title!r}", write=True):
+                spreadsheet.batch_update(
+                    {"requests": [{"deleteProtectedRange": {"protectedRangeId": i}} for i in ours]}
+                )
+
     def close(self) -> None:
         if self._client is not None:
             self._client.http_client.session.close()

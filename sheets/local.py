@@ -343,6 +343,29 @@ class LocalWorkbookSink:
         worksheet.protection.sheet = True
         self.save(workbook, path)
 
+    def rename(self, event: Event, worksheet_from: str, summary_from: str | None) -> None:
+        # The summary worksheet is `Podsumowanie` in every event's own workbook: never renamed.
+        path = self.path(event)
+        if not path.exists():
+            return
+        workbook = load_or_create(path)
+        old, new = excel_title(worksheet_from), excel_title(event.worksheet_title)
+        if old == new or old not in workbook.sheetnames or new in workbook.sheetnames:
+            return
+        workbook[old].title = new
+        self.save(workbook, path)
+
+    def unprotect(self, event: Event) -> None:
+        path = self.path(event)
+        if not path.exists():
+            return
+        workbook = load_or_create(path)
+        title = excel_title(event.worksheet_title)
+        if title not in workbook.sheetnames or not workbook[title].protection.sheet:
+            return
+        workbook[title].protection.sheet = False
+        self.save(workbook, path)
+
     # -- older copies ------------------------------------------------------------------
 
     def save(self, workbook: Workbook, path: Path) -> None:

@@ -112,6 +112,15 @@ class Sink(Protocol):
         """`write_summary` and `protect` together, in as few calls to the sheet as it allows."""
         ...
 
+    def rename(self, event: Event, worksheet_from: str, summary_from: str | None) -> None:
+        """Give the event's worksheets (registrations, summary) their titles now, in place, from
+        the titles they had; one already renamed, or missing, is left as it is (idempotent)."""
+        ...
+
+    def unprotect(self, event: Event) -> None:
+        """Remove the close-off's protection (registration reopened); idempotent."""
+        ...
+
 
 class SinkError(Exception):
     """The spreadsheet cannot take rows now.

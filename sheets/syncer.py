@@ -49,6 +49,7 @@ from sheets.rows import (
 )
 from sheets.sink import RegistrationSheet, Sink, SinkError, Table, unexpected
 from store import Store, sync
+from store.sync import SheetWork
 
 Clock = Callable[[], datetime]
 MAX_BATCHES_PER_ROUND = 50
@@ -131,9 +132,12 @@ class Syncer:
         target = self.sink.target(event)
         check_sheet = check_sheet or self._sheet_check_due(event, target)
         pull_now = self._pull_due(event, target)
+        with self.store.transaction() as session:
+            work = sync.sheet_work(session, event.slug)
         if not (
             check_sheet
             or pull_now
+            or work is not None
             or self._has_pending(event, target)
             or self._erasure_pending(event)
         ):
@@ -143,6 +147,9 @@ class Syncer:
             for attempt in self._retrying():
                 with attempt:
                     report = RoundReport()
+                    if work is not None:  # before the worksheet is looked for by its title
+                        self._do_sheet_work(event, target, work, report)
+                        work = None
                     self._round(event, target, report, pull_now=pull_now)
         except LeaseLost:
             self.logger.warning("sync of %s stopped: another process took over", event.slug)
@@ -207,6 +214,29 @@ class Syncer:
         return sheet
 
     # -- one round ------------------------------------------------------------------------
+
+    def _do_sheet_work(
+        self, event: Event, target: str, work: SheetWork, report: RoundReport
+    ) -> None:
+        """Rename the worksheets after `short_title` changed, remove the protection after
+        registration was reopened; each recorded done only once the sheet has it."""
+        self._ensure_leader()
+        if work.renamed_from is not None:
+            self.sink.rename(event, work.renamed_from, work.summary_renamed_from)
+            with self.store.transaction() as session:
+                sync.renamed(session, event.slug, work, target)
+            report.repairs.append(f"renamed worksheet {work.renamed_from!r}")
+            self.logger.info(
+                "worksheets of %s renamed: %r, %r",
+                event.slug,
+                event.worksheet_title,
+                event.summary_worksheet_title,
+            )
+        if work.reopened_at is not None:
+            self.sink.unprotect(event)
+            with self.store.transaction() as session:
+                sync.unprotected(session, event.slug, work)
+            self.logger.info("registration for %s reopened: sheet protection removed", event.slug)
 
     def _round(self, event: Event, target: str, report: RoundReport, *, pull_now: bool) -> None:
         for batch_number in range(MAX_BATCHES_PER_ROUND):

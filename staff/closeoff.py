@@ -152,7 +152,9 @@ class CloseOff:
         self._claim(event, EventState.protected_at, now)
         self._ensure_leader()
         self._send_once(event, summary, now)
-        if not self._claim(event, EventState.closed_off_at, now):
+        # Not when staff reopened registration meanwhile (the staff pages): its close-off is then
+        # the new deadline's.
+        if not self._claim(event, EventState.closed_off_at, now, while_closing=True):
             return None
         self._mark(event, close_off_error=None)
         return summary
@@ -174,14 +176,20 @@ class CloseOff:
                 enqueue(session, message, kind="staff_close_off", registration_id=None, now=now)
                 self.logger.info("close-off summary of %s queued for staff", event.slug)
 
-    def _claim(self, event: Event, column: InstrumentedAttribute[Any], now: datetime) -> bool:
+    def _claim(
+        self,
+        event: Event,
+        column: InstrumentedAttribute[Any],
+        now: datetime,
+        *,
+        while_closing: bool = False,
+    ) -> bool:
         """Set a step's time unless some run already did: True for the run that set it."""
+        query = update(EventState).where(EventState.slug == event.slug, column.is_(None))
+        if while_closing:
+            query = query.where(EventState.closing_started_at.is_not(None))
         with self.store.transaction() as session:
-            result = session.execute(
-                update(EventState)
-                .where(EventState.slug == event.slug, column.is_(None))
-                .values({column.key: now})
-            )
+            result = session.execute(query.values({column.key: now}))
             return bool(getattr(result, "rowcount", 0))
 
     def _ensure_leader(self) -> None:

@@ -5,21 +5,15 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from config.services import services
-from registrations.event import Event
-from registrations.models import Registration
-from registrations.status import Status
-from staff import export_files, exports
+from staff import export_files, exports, lists
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
 from store.commands import needs_current_schema
 
@@ -120,17 +114,7 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
         raise click.BadParameter(
             f"the {kind} list comes as {' or '.join(formats)}, not {fmt}", param_hint="--format"
         )
-    if kind in PRINTED_NAMES:
-        with svc.store.transaction() as session:
-            names = entrants(session, slug)
-        data, what = render_names(kind, event, names, svc.now())
-    else:
-        with svc.store.transaction() as session:
-            query = select(Registration).where(
-                Registration.event_slug == slug, Registration.erased_at.is_(None)
-            )
-            registrations = list(session.scalars(query.order_by(Registration.seq)))
-        data, what = render(kind, fmt, event, registrations, svc.now())
+    data, what = lists.build(svc.store, kind, fmt, event, svc.now())
     title = exports.TITLES[kind]
     if output == Path("-"):
         if fmt != "csv" and sys.stdout.isatty():
@@ -154,51 +138,6 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
     if tracked:
         note = f"deleted when a registration of {slug} is erased (export it again then)"
         click.echo(f"{path.name}: {note}", err=True)
-
-
-# The printouts of names only: read as `Entrant`s, never as whole registrations.
-PRINTED_NAMES = ("attendance", "badges")
-
-
-def entrants(session: Session, slug: str) -> list[exports.Entrant]:
-    """The event's confirmed participants, only the columns the printouts of names show."""
-    query = select(*exports.ENTRANT_COLUMNS).where(
-        Registration.event_slug == slug,
-        Registration.erased_at.is_(None),
-        Registration.status == Status.CONFIRMED,
-    )
-    return [exports.Entrant(*row) for row in session.execute(query.order_by(Registration.seq))]
-
-
-def render_names(
-    kind: str, event: Event, entrants: list[exports.Entrant], now: datetime
-) -> tuple[bytes, str]:
-    """The attendance list or the badges as a PDF, and what it holds in a few words."""
-    # Imported here: fpdf2 is some 18 MiB that no gunicorn worker needs.
-    from staff import pdf, printouts
-
-    if kind == "attendance":
-        document = printouts.attendance_document(event, entrants, now)
-        days = len(document.sections)
-        return pdf.render_document(document), f"{len(entrants)} participant(s) on {days} day(s)"
-    badges = printouts.badges(entrants)
-    data = pdf.render_badges(badges, printouts.badge_caption(event), now)
-    return data, f"{len(badges)} badge(s)"
-
-
-def render(
-    kind: str, fmt: str, event: Event, registrations: list[Registration], now: datetime
-) -> tuple[bytes, str]:
-    """The list's bytes in `fmt`, and what it holds in a few words for the operator."""
-    table = exports.LISTS[kind](event, registrations)
-    rows = f"{len(table) - 1} row(s)"
-    if fmt == "csv":
-        return exports.to_csv(table), rows
-    if fmt == "xlsx":
-        return exports.to_xlsx(table, exports.TITLES[kind]), rows
-    from staff import pdf, printouts  # fpdf2: see render_names
-
-    return pdf.render_document(printouts.table_document(kind, event, registrations, now)), rows
 
 
 def write_atomically(data: bytes, path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
@@ -166,3 +167,54 @@ def record_decisions_read(session: Session, target: str, at: datetime) -> None:
     status = session.get(SyncStatus, target) or SyncStatus(target=target)
     status.decisions_read_at = at
     session.add(status)
+
+
+@dataclass(frozen=True)
+class SheetWork:
+    """What a save in the staff pages left for the sheet: worksheets to rename (from these
+    titles; registrations synced to `target_from` are in the renamed one), a protection to
+    remove after registration was reopened."""
+
+    renamed_from: str | None
+    summary_renamed_from: str | None
+    target_from: str | None
+    reopened_at: datetime | None
+
+    @property
+    def any(self) -> bool:
+        return self.renamed_from is not None or self.reopened_at is not None
+
+
+def sheet_work(session: Session, slug: str) -> SheetWork | None:
+    query = select(
+        EventState.renamed_from,
+        EventState.summary_renamed_from,
+        EventState.renamed_target_from,
+        EventState.reopened_at,
+    ).where(EventState.slug == slug)
+    row = session.execute(query).one_or_none()
+    work = SheetWork(*row) if row is not None else None
+    return work if work is not None and work.any else None
+
+
+def renamed(session: Session, slug: str, work: SheetWork, target: str) -> None:
+    """The worksheets have their new titles: rows synced to the old target are in the new one."""
+    if work.target_from is not None and work.target_from != target:
+        session.execute(
+            update(Registration)
+            .where(Registration.event_slug == slug, Registration.synced_to == work.target_from)
+            .values(synced_to=target)
+        )
+    session.execute(
+        update(EventState)
+        .where(EventState.slug == slug, EventState.renamed_from == work.renamed_from)
+        .values(renamed_from=None, summary_renamed_from=None, renamed_target_from=None)
+    )
+
+
+def unprotected(session: Session, slug: str, work: SheetWork) -> None:
+    session.execute(
+        update(EventState)
+        .where(EventState.slug == slug, EventState.reopened_at == work.reopened_at)
+        .values(reopened_at=None)
+    )

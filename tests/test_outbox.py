@@ -292,7 +292,12 @@ def test_health_reports_the_backlog_and_its_oldest_age(
     finally:
         svc(app).store.dispose()
 
-    assert health["outbox"] == {"backlog": 2, "oldest_age_seconds": 90, "given_up": 0}
+    assert health["outbox"] == {
+        "backlog": 2,
+        "oldest_age_seconds": 90,
+        "given_up": 0,
+        "expired": 0,
+    }
     assert health["status"] == "degraded"
 
 

@@ -18,7 +18,7 @@ from config.services import services
 from registrations.models import Registration
 from registrations.status import Status
 from staff import exports, pdf, printouts
-from staff.commands import entrants
+from staff.lists import entrants
 from staff.printouts import split_tables
 from store import Store
 from tests.conftest import KLASTER, valid_payload

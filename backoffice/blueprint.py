@@ -1,0 +1,48 @@
+"""URL rules of the staff pages, under /obsluga/."""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint
+
+from backoffice import event_views, history_views, list_views, signin_views
+from backoffice.access import current_staff
+from registrations.dates import datetime_pl
+
+bp = Blueprint("backoffice", __name__, template_folder="templates", url_prefix="/obsluga")
+
+
+@bp.context_processor
+def _signed_in() -> dict[str, Any]:
+    """Every staff page knows who is signed in (the header's name and sign-out buttons)."""
+    return {"staff": current_staff()}
+
+
+@bp.app_template_filter("datetime_pl_in")
+def _datetime_pl_in(moment: datetime, timezone: str) -> str:
+    return datetime_pl(moment.astimezone(ZoneInfo(timezone)))
+
+
+EVENT = "/wydarzenia/<slug>"
+
+bp.add_url_rule("/", view_func=event_views.index)
+bp.add_url_rule("/logowanie", view_func=signin_views.sign_in, methods=["GET", "POST"])
+bp.add_url_rule("/logowanie/<token>", view_func=signin_views.sign_in_link, methods=["GET", "POST"])
+bp.add_url_rule("/wyloguj", view_func=signin_views.sign_out, methods=["POST"])
+bp.add_url_rule("/wyloguj-wszedzie", view_func=signin_views.sign_out_everywhere, methods=["POST"])
+bp.add_url_rule("/historia", view_func=history_views.history)
+bp.add_url_rule("/wydarzenia/nowe", view_func=event_views.new_event, methods=["GET", "POST"])
+bp.add_url_rule(f"{EVENT}/", view_func=event_views.event_page)
+bp.add_url_rule(f"{EVENT}/edycja", view_func=event_views.edit_event, methods=["GET", "POST"])
+bp.add_url_rule(f"{EVENT}/publikacja", view_func=event_views.publish, methods=["POST"])
+bp.add_url_rule(f"{EVENT}/wycofanie", view_func=event_views.unpublish, methods=["POST"])
+bp.add_url_rule(f"{EVENT}/usuniecie", view_func=event_views.delete_event, methods=["GET", "POST"])
+bp.add_url_rule(
+    f"{EVENT}/zamkniecie", view_func=event_views.close_registration, methods=["GET", "POST"]
+)
+bp.add_url_rule(f"{EVENT}/otwarcie", view_func=event_views.reopen_registration, methods=["POST"])
+bp.add_url_rule(f"{EVENT}/podglad", view_func=event_views.preview)
+bp.add_url_rule(f"{EVENT}/arkusz", view_func=event_views.workbook)
+bp.add_url_rule(f"{EVENT}/listy", view_func=list_views.lists_page)
+bp.add_url_rule(f"{EVENT}/listy/<kind>.<fmt>", view_func=list_views.download)

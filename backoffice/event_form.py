@@ -1,0 +1,258 @@
+"""The event form of the staff pages: every key of an event file as a field named as in the file,
+validated by the same model (`Event`), its mistakes told in Polish beside their fields.
+
+Pure mapping, no I/O: form strings → the event file's data → `Event`, and back for prefilling.
+`eligible_powiaty` is one checkbox per powiat (its TERYT code the value); `programme`,
+`provided` and `meals` are one item per line; the contact's and the sheet's keys are flat
+(`contact_email`, `spreadsheet_id`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from werkzeug.datastructures import MultiDict
+
+from config.organisation import Organisation
+from registrations.errors import GENERAL
+from registrations.event import Event
+
+TEXT = (
+    "title",
+    "short_title",
+    "slug",
+    "starts_on",
+    "ends_on",
+    "registration_deadline",
+    "registration_opens_at",
+    "timezone",
+    "capacity",
+    "max_per_enterprise",
+    "venue",
+    "summary",
+    "accommodation_label",
+    "contact_name",
+    "contact_role",
+    "contact_phone",
+    "contact_email",
+    "consent_text",
+    "image_consent_text",
+    "retention_days",
+    "spreadsheet_id",
+    "worksheet",
+)
+LINES = ("programme", "provided", "meals")
+MULTILINE = ("summary", "consent_text", "image_consent_text")
+# Keys an event file may leave out: an empty field leaves them out too.
+OPTIONAL = (
+    "short_title",
+    "registration_opens_at",
+    "max_per_enterprise",
+    "accommodation_label",
+    "retention_days",
+)
+CONTACT = ("name", "role", "phone", "email")
+SHEETS = ("spreadsheet_id", "worksheet")
+
+LABELS = {
+    "slug": "Adres wydarzenia",
+    "title": "Tytuł",
+    "short_title": "Skrócony tytuł",
+    "starts_on": "Pierwszy dzień",
+    "ends_on": "Ostatni dzień",
+    "registration_deadline": "Termin zgłoszeń",
+    "registration_opens_at": "Początek zapisów",
+    "timezone": "Strefa czasowa",
+    "capacity": "Liczba miejsc",
+    "max_per_enterprise": "Najwięcej osób z jednego przedsiębiorstwa",
+    "eligible_powiaty": "Powiaty, z których można się zgłosić",
+    "venue": "Miejsce",
+    "summary": "Opis",
+    "programme": "Program",
+    "provided": "Zapewniamy",
+    "meals": "Posiłki",
+    "accommodation_label": "Nocleg",
+    "contact_name": "Imię i nazwisko",
+    "contact_role": "Funkcja",
+    "contact_phone": "Telefon",
+    "contact_email": "Adres e-mail",
+    "consent_text": "Treść zgody na przetwarzanie danych osobowych",
+    "image_consent_text": "Treść zgody na wykorzystanie wizerunku",
+    "spreadsheet_id": "Identyfikator arkusza Google",
+    "worksheet": "Nazwa zakładki zgłoszeń",
+    "retention_days": "Usunięcie danych po tylu dniach",
+}
+
+_REQUIRED = "To pole jest wymagane."
+_BY_TYPE = {
+    "missing": _REQUIRED,
+    "string_too_short": _REQUIRED,
+    "int_parsing": "Należy podać liczbę całkowitą, np. 30.",
+    "int_type": "Należy podać liczbę całkowitą, np. 30.",
+    "int_from_float": "Należy podać liczbę całkowitą, np. 30.",
+    "greater_than": "Należy podać liczbę większą niż {gt}.",
+    "greater_than_equal": "Należy podać liczbę nie mniejszą niż {ge}.",
+    "date_parsing": "Należy podać datę w formacie RRRR-MM-DD.",
+    "date_type": "Należy podać datę w formacie RRRR-MM-DD.",
+    "date_from_datetime_parsing": "Należy podać datę w formacie RRRR-MM-DD.",
+    "date_from_datetime_inexact": "Należy podać datę w formacie RRRR-MM-DD.",
+    "datetime_parsing": "Należy podać datę i godzinę, np. 2026-09-01 09:00.",
+    "datetime_type": "Należy podać datę i godzinę, np. 2026-09-01 09:00.",
+    "datetime_from_date_parsing": "Należy podać datę i godzinę, np. 2026-09-01 09:00.",
+    "string_pattern_mismatch": "Adres może zawierać tylko małe litery a–z, cyfry i łączniki "
+    "(najwyżej 63 znaki) i musi zaczynać się od litery lub cyfry.",
+    "ends_before_start": "Ostatni dzień nie może być wcześniejszy niż pierwszy.",
+    "deadline_after_end": "Termin zgłoszeń nie może być późniejszy niż ostatni dzień wydarzenia.",
+}
+_VALUE_ERRORS = {
+    "timezone": "Nieznana strefa czasowa – należy podać nazwę IANA, np. Europe/Warsaw.",
+    "contact_email": "Należy podać poprawny adres e-mail, np. biuro@example.pl.",
+    "eligible_powiaty": "Nieznany powiat.",
+}
+_FIELD_OF_TYPE = {"ends_before_start": "ends_on", "deadline_after_end": "registration_deadline"}
+_FALLBACK = "Niepoprawna wartość."
+
+
+class FormErrors(Exception):
+    """The form's mistakes, by field name, in Polish."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def values_of(event: Event) -> dict[str, Any]:
+    """An event as the form's values (strings; the powiaty as a list of codes)."""
+    data = event.model_dump(mode="json")
+    values: dict[str, Any] = {}
+    for name in TEXT:
+        if name.startswith("contact_"):
+            value = data["contact"][name.removeprefix("contact_")]
+        elif name in SHEETS:
+            value = data["sheets"][name]
+        else:
+            value = data.get(name)
+        values[name] = "" if value is None else str(value)
+    if event.registration_opens_at is not None:
+        values["registration_opens_at"] = event.local(event.registration_opens_at).strftime(
+            "%Y-%m-%dT%H:%M"
+        )
+    for name in LINES:
+        values[name] = "\n".join(data[name])
+    values["eligible_powiaty"] = list(event.eligible_powiaty)
+    return values
+
+
+def copy_values(event: Event) -> dict[str, Any]:
+    """`Utwórz kopię`: the event's values without its dates, short title, sheet and slug."""
+    values = values_of(event)
+    for name in (
+        "slug",
+        "starts_on",
+        "ends_on",
+        "registration_deadline",
+        "registration_opens_at",
+        "short_title",
+        "spreadsheet_id",
+        "worksheet",
+    ):
+        values[name] = ""
+    return values
+
+
+def defaults(organisation: Organisation) -> dict[str, Any]:
+    """A new event's values: the organisation's contact, time zone, area and consent texts."""
+    contact = organisation.contact
+    values: dict[str, Any] = dict.fromkeys(TEXT, "") | dict.fromkeys(LINES, "")
+    values.update(
+        timezone=organisation.timezone,
+        contact_name=contact.name,
+        contact_role=contact.role,
+        contact_phone=contact.phone,
+        contact_email=str(contact.email),
+        consent_text=organisation.consent_text,
+        image_consent_text=organisation.image_consent_text,
+        eligible_powiaty=list(organisation.eligible_powiaty),
+    )
+    return values
+
+
+def submitted(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The form's values as typed (kept on the page when something is wrong)."""
+    values: dict[str, Any] = {name: form.get(name, "") for name in (*TEXT, *LINES)}
+    values["eligible_powiaty"] = form.getlist("eligible_powiaty")
+    return values
+
+
+def event_data(values: dict[str, Any], slug: str, consent_version: str) -> dict[str, Any]:
+    """The event file's data the form's values stand for."""
+    data: dict[str, Any] = {"slug": slug, "consent_version": consent_version}
+    for name in TEXT:
+        if name == "slug" or name.startswith("contact_") or name in SHEETS:
+            continue
+        value = _clean(values.get(name, ""), multiline=name in MULTILINE)
+        if value or name not in OPTIONAL:
+            data[name] = value
+    for name in LINES:
+        data[name] = [
+            line.strip() for line in str(values.get(name, "")).splitlines() if line.strip()
+        ]
+    data["eligible_powiaty"] = list(values.get("eligible_powiaty", []))
+    contact = {key: _clean(values.get(f"contact_{key}", "")) for key in CONTACT}
+    if not contact["role"]:
+        del contact["role"]  # the model's default
+    data["contact"] = contact
+    data["sheets"] = {key: _clean(values.get(key, "")) or None for key in SHEETS}
+    return data
+
+
+def validate(values: dict[str, Any], slug: str, consent_version: str) -> Event:
+    """The form's event, validated as an event file is; FormErrors in Polish otherwise."""
+    try:
+        return Event.model_validate(event_data(values, slug, consent_version))
+    except ValidationError as exc:
+        raise FormErrors(polish_errors(exc)) from None
+
+
+def polish_errors(exc: ValidationError) -> dict[str, str]:
+    """The first problem of each field, under the form's field name, in Polish."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        field = _field(error)
+        errors.setdefault(field, _message(field, error))
+    return errors
+
+
+def _field(error: ErrorDetails) -> str:
+    location = error["loc"]
+    if not location:
+        return _FIELD_OF_TYPE.get(error["type"], GENERAL)
+    head = str(location[0])
+    if head == "contact" and len(location) > 1:
+        return f"contact_{location[1]}"
+    if head == "sheets" and len(location) > 1:
+        return str(location[1])
+    return head
+
+
+def _message(field: str, error: ErrorDetails) -> str:
+    kind = error["type"]
+    if field == "eligible_powiaty" and kind in ("too_short", "missing"):
+        return "Należy zaznaczyć co najmniej jeden powiat."
+    if kind == "value_error":
+        return _VALUE_ERRORS.get(field, _FALLBACK)
+    template = _BY_TYPE.get(kind, _FALLBACK)
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return _FALLBACK
+
+
+def _clean(value: Any, *, multiline: bool = False) -> str:
+    """Spaces around a value are no part of it; a text keeps its lines, with `\\n` ends."""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    if not multiline:
+        text = " ".join(text.split())
+    return text.strip()

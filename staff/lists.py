@@ -1,0 +1,80 @@
+"""Every list the `export` command writes and the staff pages download, built in memory.
+
+One function for both, so a list downloaded from the pages is byte for byte the list the
+command writes: the same rows read the same way, the same renderers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registrations.event import Event
+from registrations.models import Registration
+from registrations.status import Status
+from registrations.window import Transactions
+from staff import exports
+
+
+def build(
+    store: Transactions, kind: str, fmt: str, event: Event, now: datetime
+) -> tuple[bytes, str]:
+    """The list's bytes in `fmt` (one of `exports.FORMATS[kind]`), and what it holds in a few
+    words for the operator."""
+    if kind in PRINTED_NAMES:
+        with store.reading() as session:
+            names = entrants(session, event.slug)
+        return render_names(kind, event, names, now)
+    with store.reading() as session:
+        query = select(Registration).where(
+            Registration.event_slug == event.slug, Registration.erased_at.is_(None)
+        )
+        registrations = list(session.scalars(query.order_by(Registration.seq)))
+    return render(kind, fmt, event, registrations, now)
+
+
+# The printouts of names only: read as `Entrant`s, never as whole registrations.
+PRINTED_NAMES = ("attendance", "badges")
+
+
+def entrants(session: Session, slug: str) -> list[exports.Entrant]:
+    """The event's confirmed participants, only the columns the printouts of names show."""
+    query = select(*exports.ENTRANT_COLUMNS).where(
+        Registration.event_slug == slug,
+        Registration.erased_at.is_(None),
+        Registration.status == Status.CONFIRMED,
+    )
+    return [exports.Entrant(*row) for row in session.execute(query.order_by(Registration.seq))]
+
+
+def render_names(
+    kind: str, event: Event, entrants: list[exports.Entrant], now: datetime
+) -> tuple[bytes, str]:
+    """The attendance list or the badges as a PDF, and what it holds in a few words."""
+    # Imported here: fpdf2 is some 18 MiB that no gunicorn worker needs.
+    from staff import pdf, printouts
+
+    if kind == "attendance":
+        document = printouts.attendance_document(event, entrants, now)
+        days = len(document.sections)
+        return pdf.render_document(document), f"{len(entrants)} participant(s) on {days} day(s)"
+    badges = printouts.badges(entrants)
+    data = pdf.render_badges(badges, printouts.badge_caption(event), now)
+    return data, f"{len(badges)} badge(s)"
+
+
+def render(
+    kind: str, fmt: str, event: Event, registrations: list[Registration], now: datetime
+) -> tuple[bytes, str]:
+    """The list's bytes in `fmt`, and what it holds in a few words for the operator."""
+    table = exports.LISTS[kind](event, registrations)
+    rows = f"{len(table) - 1} row(s)"
+    if fmt == "csv":
+        return exports.to_csv(table), rows
+    if fmt == "xlsx":
+        return exports.to_xlsx(table, exports.TITLES[kind]), rows
+    from staff import pdf, printouts  # fpdf2: see render_names
+
+    return pdf.render_document(printouts.table_document(kind, event, registrations, now)), rows
