@@ -15,6 +15,7 @@ from privacy.erasure import Eraser, EventErasure, SheetOutcome
 from privacy.retention import Retention
 from registrations.erasure import ErasedBy
 from registrations.event import Event
+from registrations.history import COMMAND, Action, record_alone
 from registrations.models import Registration
 from registrations.operations import StoreUnavailable
 from registrations.validators import normalise_email
@@ -61,6 +62,7 @@ def erase_command(
         event = svc.events[event_slug]
         try:
             result = eraser.erase(event, ids, by=ErasedBy.REQUEST, command=command)
+            _record(svc, event, result)
         except StoreUnavailable as exc:
             raise click.ClickException(f"the database is not available: {exc}") from None
         _echo_erasure(result, svc.instance_path)
@@ -94,7 +96,9 @@ def retention_command(wait: float) -> None:
         else:
             click.echo(f"{slug}: {plan.remaining} registration(s) to erase on {plan.purge_on}.")
     for event in due:
-        _echo_erasure(retention.purge(event), svc.instance_path)
+        result = retention.purge(event)
+        _record(svc, event, result)
+        _echo_erasure(result, svc.instance_path)
     if not due:
         click.echo("Nothing is due.")
     _complete_sheet(retention.eraser, _with_sheet_work(svc, list(svc.events.values())), wait)
@@ -124,6 +128,20 @@ def _targets(
             raise click.ClickException(f"{found_id}: its event {event_slug!r} has no file")
         targets[event_slug].append(found_id)
     return dict(targets)
+
+
+def _record(svc: Services, event: Event, result: EventErasure) -> None:
+    """The erasure in the staff's history: the IDs only (they stay in the store anyway)."""
+    erased = [o.registration_id for o in result.outcomes if not o.already]
+    if erased:
+        record_alone(
+            svc.store,
+            actor=COMMAND,
+            action=Action.ERASED,
+            at=svc.now(),
+            event_slug=event.slug,
+            registration_ids=erased,
+        )
 
 
 def _with_sheet_work(svc: Services, events: list[Event]) -> list[Event]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from registrations.models import StaffAction
+from registrations.window import Transactions
 
 # Who acted when it was no signed-in person.
 SHEET = "arkusz"  # a decision typed in the staff's sheet
@@ -34,6 +36,7 @@ class Action(StrEnum):
     REGISTRATION_CLOSED = "registration_closed"
     REGISTRATION_REOPENED = "registration_reopened"
     LIST_DOWNLOADED = "list_downloaded"
+    LIST_EXPORTED = "list_exported"
     DECISION = "decision"
     EMAIL_CORRECTED = "email_corrected"
     ERASED = "erased"
@@ -53,10 +56,17 @@ ACTION_LABELS: dict[Action, str] = {
     Action.REGISTRATION_CLOSED: "zamknięcie zapisów",
     Action.REGISTRATION_REOPENED: "ponowne otwarcie zapisów",
     Action.LIST_DOWNLOADED: "pobranie listy",
+    Action.LIST_EXPORTED: "zapisanie listy do pliku",
     Action.DECISION: "decyzja organizatora",
     Action.EMAIL_CORRECTED: "poprawienie adresu e-mail",
     Action.ERASED: "usunięcie danych osobowych",
 }
+
+
+def record_alone(store: Transactions, **entry: Any) -> None:
+    """`record` in a transaction of its own (an action that changed nothing in the store)."""
+    with store.transaction() as session:
+        record(session, **entry)
 
 
 def record(

@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.services import services
+from registrations.history import COMMAND, Action, record_alone
 from staff import export_files, exports, lists
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
 from store.commands import needs_current_schema
@@ -68,6 +69,14 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
                     f"{event.registration_deadline} ({event.timezone}); use --force to close "
                     "it off early"
                 )
+            if force and outcome is Outcome.DONE:
+                record_alone(
+                    svc.store,
+                    actor=COMMAND,
+                    action=Action.REGISTRATION_CLOSED,
+                    at=svc.now(),
+                    event_slug=event.slug,
+                )
             done = "closed off" if outcome is Outcome.DONE else "already closed off"
             click.echo(f"{event.slug}: {done}.")
     finally:
@@ -115,6 +124,14 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
             f"the {kind} list comes as {' or '.join(formats)}, not {fmt}", param_hint="--format"
         )
     data, what = lists.build(svc.store, kind, fmt, event, svc.now())
+    record_alone(
+        svc.store,
+        actor=COMMAND,
+        action=Action.LIST_EXPORTED,
+        at=svc.now(),
+        event_slug=slug,
+        detail=f"{kind}.{fmt}",
+    )
     title = exports.TITLES[kind]
     if output == Path("-"):
         if fmt != "csv" and sys.stdout.isatty():
