@@ -232,7 +232,10 @@ def test_mistakes_are_told_in_polish_beside_their_fields_with_the_typed_values_k
     shown = page(answer.data)
     assert shown.find("input", {"name": "capacity"})["value"] == "trzydzieści"
     assert shown.find("input", {"name": "venue"})["value"] == form["venue"]
-    assert shown.find("input", {"name": "capacity"})["aria-describedby"] == "capacity-hint capacity-error"
+    assert (
+        shown.find("input", {"name": "capacity"})["aria-describedby"]
+        == "capacity-hint capacity-error"
+    )
     assert [a["href"] for a in shown.select(".error-summary a")][0] == "#title"
 
 
