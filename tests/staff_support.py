@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,6 +20,22 @@ STAFF_LISTS = {"staff_emails": "Koordynatorka@Example.pl", "checkin_emails": CHE
 
 def page(html: bytes | str) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
+
+
+def tag(soup: Tag, *args: Any, **kwargs: Any) -> Tag:
+    """The element `soup.find` finds, which must be there."""
+    found = soup.find(*args, **kwargs)
+    assert isinstance(found, Tag), (args, kwargs)
+    return found
+
+
+def value(soup: Tag, name: str, attribute: str = "value") -> str:
+    """An attribute (the value) of the input named `name`."""
+    return str(tag(soup, "input", {"name": name}).get(attribute, ""))
+
+
+def textarea(soup: Tag, name: str) -> str:
+    return tag(soup, "textarea", {"name": name}).text
 
 
 def csrf(client: FlaskClient, path: str) -> str:
@@ -123,7 +139,7 @@ def form_values(client: FlaskClient, path: str) -> dict[str, Any]:
     assert form is not None, path
     values: dict[str, Any] = {}
     for field in form.find_all(["input", "textarea"]):
-        name = field.get("name")
+        name = str(field.get("name") or "")
         if not name:
             continue
         kind = field.get("type", "text")
@@ -131,7 +147,7 @@ def form_values(client: FlaskClient, path: str) -> dict[str, Any]:
             values[name] = field.text
         elif kind == "checkbox":
             if field.has_attr("checked"):
-                values.setdefault(name, []).append(field.get("value"))
+                values.setdefault(name, []).append(str(field.get("value")))
         elif kind != "submit":
-            values[name] = field.get("value", "")
+            values[name] = str(field.get("value", ""))
     return values

@@ -38,6 +38,9 @@ from tests.staff_support import (
     post,
     publish,
     sign_in,
+    tag,
+    textarea,
+    value,
 )
 
 
@@ -105,17 +108,13 @@ def test_a_new_event_needs_only_its_title_dates_deadline_capacity_and_venue(
     app: Flask, office: FlaskClient
 ) -> None:
     form = page(office.get("/obsluga/wydarzenia/nowe").data)
-    assert form.find("input", {"name": "contact_name"})["value"] == "Adam Szulczewski"
-    assert form.find("input", {"name": "timezone"})["value"] == "Europe/Warsaw"
-    checked = [box["value"] for box in form.select("input[name=eligible_powiaty][checked]")]
+    assert value(form, "contact_name") == "Adam Szulczewski"
+    assert value(form, "timezone") == "Europe/Warsaw"
+    checked = [str(box["value"]) for box in form.select("input[name=eligible_powiaty][checked]")]
     assert sorted(checked) == ["0802", "0805", "0807", "0809", "0811", "0812", "0862"]
-    assert "Wyrażam zgodę na przetwarzanie" in form.find("textarea", {"name": "consent_text"}).text
-    defaults = {
-        field["name"]: field.get("value", "")
-        for field in form.select("input[type=text], input[type=email], input[type=tel]")
-    }
-    defaults.update({t["name"]: t.text for t in form.find_all("textarea")})
-    defaults["eligible_powiaty"] = checked
+    assert "Wyrażam zgodę na przetwarzanie" in textarea(form, "consent_text")
+    defaults: dict[str, Any] = form_values(office, "/obsluga/wydarzenia/nowe")
+    assert defaults["eligible_powiaty"] == checked
     defaults.update(
         title="Wizyta studyjna w Nietkowicach",
         starts_on="2026-10-05",
@@ -230,12 +229,9 @@ def test_mistakes_are_told_in_polish_beside_their_fields_with_the_typed_values_k
         "retention_days": "Należy podać liczbę nie mniejszą niż 1.",
     }
     shown = page(answer.data)
-    assert shown.find("input", {"name": "capacity"})["value"] == "trzydzieści"
-    assert shown.find("input", {"name": "venue"})["value"] == form["venue"]
-    assert (
-        shown.find("input", {"name": "capacity"})["aria-describedby"]
-        == "capacity-hint capacity-error"
-    )
+    assert value(shown, "capacity") == "trzydzieści"
+    assert value(shown, "venue") == form["venue"]
+    assert value(shown, "capacity", "aria-describedby") == "capacity-hint capacity-error"
     assert [a["href"] for a in shown.select(".error-summary a")][0] == "#title"
 
 
@@ -296,9 +292,8 @@ def test_a_copy_opens_the_form_without_dates_short_title_sheet_or_slug(
 ) -> None:
     form = page(office.get("/obsluga/wydarzenia/nowe?kopia=klaster-2018").data)
 
-    value = {f["name"]: f.get("value", "") for f in form.find_all("input") if f.get("name")}
-    assert value["title"].startswith("Wyjazdowe spotkanie Klastra")
-    assert value["capacity"] == "30"
+    assert value(form, "title").startswith("Wyjazdowe spotkanie Klastra")
+    assert value(form, "capacity") == "30"
     for name in (
         "starts_on",
         "ends_on",
@@ -308,8 +303,8 @@ def test_a_copy_opens_the_form_without_dates_short_title_sheet_or_slug(
         "spreadsheet_id",
         "worksheet",
     ):
-        assert value[name] == "", name
-    assert "Świebodzin" in form.find("textarea", {"name": "programme"}).text
+        assert value(form, name) == "", name
+    assert "Świebodzin" in textarea(form, "programme")
 
 
 def test_event_files_are_listed_from_file_and_read_only(office: FlaskClient) -> None:
@@ -329,7 +324,7 @@ def test_the_list_shows_each_events_state_seats_and_waiting_list(
     register(app.test_client(), live, 3)
 
     cards = {
-        card.find("h2").text.strip(): card
+        tag(card, "h2").text.strip(): card
         for card in page(office.get("/obsluga/").data).select("li.card")
     }
 
@@ -337,8 +332,8 @@ def test_the_list_shows_each_events_state_seats_and_waiting_list(
     assert "opublikowane – zapisy otwarte" in cards["Warsztaty"].text
     assert "1 z 1" in cards["Warsztaty"].text
     assert "zapisy zamknięte – podsumowanie wysłane" not in cards["Warsztaty"].text
-    rezerwowa = cards["Warsztaty"].find("dt", string="Lista rezerwowa").find_next("dd").text
-    assert rezerwowa == "2"
+    waiting = tag(cards["Warsztaty"], "dt", string="Lista rezerwowa").find_next("dd")
+    assert waiting is not None and waiting.text == "2"
     links = {a.text.split(" – ")[0] for a in cards["Warsztaty"].select("ul.links a")}
     assert links == {"Formularz", "Arkusz", "Listy", "Edycja", "Podgląd", "Utwórz kopię"}
     assert draft
@@ -403,7 +398,7 @@ def test_each_save_is_a_version_and_a_registration_records_the_version_it_was_ma
             for rid, version in session.execute(select(Registration.id, Registration.event_version))
         }
     assert versions == [(1, "koordynatorka@example.pl"), (2, "koordynatorka@example.pl")]
-    assert json.loads(versions and _data(stored_app, slug, 2))["capacity"] == 6
+    assert json.loads(_data(stored_app, slug, 2))["capacity"] == 6
     assert made_under == {before: 1, after: 2}
 
 
@@ -430,8 +425,8 @@ def test_a_stale_edit_is_refused_with_the_current_values_and_nothing_saved(
     text = late.get_data(as_text=True)
     assert "Wydarzenie zmieniło się w międzyczasie" in text
     shown = page(late.data)
-    assert shown.find("input", {"name": "venue"})["value"] == "Sulechów"
-    assert shown.find("input", {"name": "version"})["value"] == "2"
+    assert value(shown, "venue") == "Sulechów"
+    assert value(shown, "version") == "2"
     assert services(stored_app).catalogue.current().live.get(slug) is None  # still a draft
     assert services(stored_app).catalogue.current().entries[slug].event.venue == "Sulechów"
 
@@ -708,7 +703,8 @@ def test_narrowed_powiaty_keep_registrations_from_outside_and_the_event_page_nam
 
     assert statuses(app, slug)[outside] == Status.CONFIRMED.value
     shown = page(office.get(f"/obsluga/wydarzenia/{slug}/").data)
-    section = shown.find("h2", string="Zgłoszenia spoza obszaru wydarzenia").find_parent("section")
+    section = tag(shown, "h2", string="Zgłoszenia spoza obszaru wydarzenia").find_parent("section")
+    assert section is not None
     assert f"{outside} – Ewa Żarska" in section.text and "powiat żarski" in section.text
 
 
@@ -744,7 +740,9 @@ def test_changed_dates_venue_or_provisions_tell_each_active_person_with_a_new_ic
     assert set(told) == {seat, waiting}
     svc.mail_worker.run_once()
     message = _eml(app, seat, "Zmiana w wydarzeniu")
-    body = message.get_body(("plain",)).get_content()
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert "Termin: było 10–11 września 2018 r., jest 12–13 września 2018 r." in body
     assert "Miejsce: było Zielona Góra, ul. Pod Topolami 1, jest Lubniewice" in body
     updated = _ics(message)

@@ -65,7 +65,7 @@ def test_every_list_downloads_in_every_format_it_comes_in_and_is_recorded(
     app: Flask, office: FlaskClient
 ) -> None:
     shown = page(office.get(f"/obsluga/wydarzenia/{OPEN}/listy").data)
-    links = [a["href"] for a in shown.select("a[download]")]
+    links = [str(a["href"]) for a in shown.select("a[download]")]
     expected = [
         f"/obsluga/wydarzenia/{OPEN}/listy/{kind}.{fmt}"
         for kind, formats in exports.FORMATS.items()
@@ -100,7 +100,7 @@ def _readable(fmt: str, data: bytes) -> bool:
         return "Otwarte" in text or "Wydarzenie testowe otwarte" in text
     if fmt == "csv":
         return len(list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))) >= 2
-    return load_workbook(io.BytesIO(data)).worksheets[0].max_row >= 2
+    return bool(load_workbook(io.BytesIO(data)).worksheets[0].max_row >= 2)
 
 
 def test_a_list_matches_the_one_the_export_command_writes(app: Flask, office: FlaskClient) -> None:
@@ -229,7 +229,7 @@ def google(
         sheets_spreadsheet_id=spreadsheet,
         sheets_backoff_max_seconds=0.05,
         sheets_in_flight_settle_seconds=0.0,
-        **STAFF_LISTS,
+        staff_emails=STAFF_LISTS["staff_emails"],
     )
     app = create_app(settings, clock=clock)
     yield app, sheets_emulator, spreadsheet
