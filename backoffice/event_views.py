@@ -4,8 +4,8 @@ one, and what staff do with it (publish, withdraw, delete, close, reopen, previe
 from __future__ import annotations
 
 import io
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from backoffice import event_form
 from backoffice.access import backoffice, current_staff, full_staff
-from backoffice.overview import FROM_FILE, Overview, overviews
+from backoffice.overview import FROM_FILE, entry_or_404, overview_of, overviews
 from catalogue.catalogue import Entry
 from catalogue.editing import (
     ANNOUNCED,
@@ -51,18 +51,6 @@ def _staff_email() -> str:
     return staff.email
 
 
-def _entry(slug: str) -> Entry:
-    entry = services().catalogue.current().entry(slug)
-    if entry is None:
-        abort(404)
-    return entry
-
-
-def _overview(svc: Services, entry: Entry) -> Overview:
-    with svc.store.reading() as session:
-        return overviews(session, [entry], svc.now())[0]
-
-
 @full_staff
 def index() -> ResponseReturnValue:
     svc = services()
@@ -88,8 +76,8 @@ def sheet_link(svc: Services, event: Event) -> str | None:
 @full_staff
 def event_page(slug: str) -> ResponseReturnValue:
     svc = services()
-    entry = _entry(slug)
-    row = _overview(svc, entry)
+    entry = entry_or_404(slug)
+    row = overview_of(svc, entry)
     with svc.store.reading() as session:
         outside = outside_area(session, entry.event) if row.total else []
     starts = purge_starts(entry.event)
@@ -120,7 +108,7 @@ def _form_page(
     version: int | None = None,
 ) -> ResponseReturnValue:
     svc = services()
-    row = _overview(svc, entry) if entry is not None else None
+    row = overview_of(svc, entry) if entry is not None else None
     live = row is not None and not row.entry.draft and row.total > 0
     errors = errors or {}
     order = {name: i for i, name in enumerate(event_form.LABELS)}
@@ -150,7 +138,7 @@ def new_event() -> ResponseReturnValue:
     if request.method == "GET":
         source = request.args.get("kopia")
         if source:
-            values = event_form.copy_values(_entry(source).event)
+            values = event_form.copy_values(entry_or_404(source).event)
         else:
             values = event_form.defaults(svc.organisation)
         return _form_page(values)
@@ -188,7 +176,7 @@ def _provisional_slug(values: dict[str, Any], taken: set[str]) -> str:
 @full_staff
 def edit_event(slug: str) -> ResponseReturnValue:
     svc = services()
-    entry = _entry(slug)
+    entry = entry_or_404(slug)
     if entry.from_file:
         abort(404)  # read-only: `Utwórz kopię` makes an editable one
     office = backoffice()
@@ -252,7 +240,11 @@ def _int(value: str | None) -> int | None:
 # -- what staff do with an event ----------------------------------------------------------
 
 
-def _act(slug: str, run: Any, done: str) -> Response:
+class _EventAction(Protocol):
+    def __call__(self, slug: str, *, by: str, now: datetime) -> None: ...
+
+
+def _act(slug: str, run: _EventAction, done: str) -> Response:
     svc = services()
     try:
         run(slug, by=_staff_email(), now=svc.now())
@@ -285,7 +277,7 @@ def unpublish(slug: str) -> ResponseReturnValue:
 
 @full_staff
 def delete_event(slug: str) -> ResponseReturnValue:
-    entry = _entry(slug)
+    entry = entry_or_404(slug)
     if entry.from_file:
         abort(404)
     if request.method == "GET":
@@ -306,7 +298,7 @@ def delete_event(slug: str) -> ResponseReturnValue:
 def close_registration(slug: str) -> ResponseReturnValue:
     """`Zamknij zapisy teraz`, after a confirmation step: the forced close-off."""
     svc = services()
-    entry = _entry(slug)
+    entry = entry_or_404(slug)
     if entry.draft:
         abort(404)
     if request.method == "GET":
@@ -323,7 +315,7 @@ def close_registration(slug: str) -> ResponseReturnValue:
 @full_staff
 def reopen_registration(slug: str) -> ResponseReturnValue:
     svc = services()
-    entry = _entry(slug)
+    entry = entry_or_404(slug)
     try:
         backoffice().editor.reopen(entry.event, by=_staff_email(), now=svc.now())
     except ActionRefused as refused:
@@ -337,7 +329,7 @@ def reopen_registration(slug: str) -> ResponseReturnValue:
 @full_staff
 def preview(slug: str) -> ResponseReturnValue:
     """`Podgląd`: the event's form as participants will see it; it takes no POST."""
-    entry = _entry(slug)
+    entry = entry_or_404(slug)
     context = form_context(entry.event, {"diet": "standard", "accommodation": "nie"}, {})
     return render_template("obsluga/preview.html", entry=entry, **context)
 
@@ -346,7 +338,7 @@ def preview(slug: str) -> ResponseReturnValue:
 def workbook(slug: str) -> ResponseReturnValue:
     """The event's workbook on the embedded default (the staff's sheet without Google)."""
     svc = services()
-    entry = _entry(slug)
+    entry = entry_or_404(slug)
     sink = svc.sink
     if not isinstance(sink, LocalWorkbookSink):
         abort(404)

@@ -7,7 +7,7 @@ from flask import Response, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from backoffice.access import current_staff, full_staff
-from backoffice.event_views import _entry, _overview
+from backoffice.overview import entry_or_404, overview_of
 from config.services import services
 from registrations.history import Action, record
 from staff import exports, lists
@@ -30,12 +30,12 @@ DESCRIPTIONS = {
 @full_staff
 def lists_page(slug: str) -> ResponseReturnValue:
     svc = services()
-    entry = _entry(slug)
+    entry = entry_or_404(slug)
     return render_template(
         "obsluga/lists.html",
         entry=entry,
         event=entry.event,
-        row=_overview(svc, entry),
+        row=overview_of(svc, entry),
         formats=exports.FORMATS,
         titles=exports.TITLES,
         descriptions=DESCRIPTIONS,
@@ -45,7 +45,7 @@ def lists_page(slug: str) -> ResponseReturnValue:
 @full_staff
 def download(slug: str, kind: str, fmt: str) -> ResponseReturnValue:
     svc = services()
-    entry = _entry(slug)
+    entry = entry_or_404(slug)
     if fmt not in exports.FORMATS.get(kind, ()):
         abort(404)
     data, _ = lists.build(svc.store, kind, fmt, entry.event, svc.now())

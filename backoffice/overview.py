@@ -7,10 +7,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue.catalogue import Entry
+from config.services import Services, services
 from registrations.dates import datetime_pl
 from registrations.models import EventState, Registration
 from registrations.status import Status
@@ -90,3 +92,16 @@ def overviews(session: Session, entries: list[Entry], now: datetime) -> list[Ove
         window = Window(entry.event, now, closing)
         result.append(Overview(entry, state, window, counts[entry.slug]))
     return result
+
+
+def entry_or_404(slug: str) -> Entry:
+    """The event (a draft too) as this request's catalogue has it, or a 404."""
+    entry = services().catalogue.current().entry(slug)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def overview_of(svc: Services, entry: Entry) -> Overview:
+    with svc.store.reading() as session:
+        return overviews(session, [entry], svc.now())[0]

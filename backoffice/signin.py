@@ -58,6 +58,7 @@ class Signed:
 
     session_id: str
     email: str
+    role: Role
     next_path: str | None
 
 
@@ -160,7 +161,8 @@ class SignInLinks:
             state = _state(sign_in, now)
             if state is not LinkState.VALID or sign_in is None:
                 return state
-            if self.lists.role(sign_in.email) is None:  # taken off the lists since
+            role = self.lists.role(sign_in.email)
+            if role is None:  # taken off the lists since
                 return LinkState.UNKNOWN
             session.refresh(sign_in, with_for_update=True)
             if sign_in.used_at is not None:  # used a moment ago, by another request
@@ -169,7 +171,7 @@ class SignInLinks:
             sessions.purge_expired(session, now)
             session_id = sessions.start(session, sign_in.email, now)
             record(session, actor=sign_in.email, action=Action.SIGNED_IN, at=now)
-            return Signed(session_id, sign_in.email, sign_in.next_path)
+            return Signed(session_id, sign_in.email, role, sign_in.next_path)
 
     # -- the e-mail -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from backoffice.access import (
     safe_next,
     set_session_cookie,
 )
+from backoffice.roles import Role
 from backoffice.signin import LinkState, Signed
 from config.services import services
 from forms.views import csrf_problem
@@ -55,7 +56,8 @@ def sign_in_link(token: str) -> ResponseReturnValue:
     outcome = office.links.use(token, svc.now(), office.sessions)
     if not isinstance(outcome, Signed):
         return _link_page(token, outcome)
-    response = make_response(redirect(outcome.next_path or DEFAULT_NEXT, code=303))
+    landing = DEFAULT_NEXT if outcome.role is Role.STAFF else url_for("backoffice.sign_in")
+    response = make_response(redirect(outcome.next_path or landing, code=303))
     set_session_cookie(response, outcome.session_id)
     return response
 

@@ -394,3 +394,14 @@ def test_sign_in_and_sign_out_are_in_the_history(app: Flask) -> None:
         entries = [(a.actor, a.action) for a in session.scalars(select(StaffAction))]
         assert session.scalar(select(StaffSignIn.used_at)) is not None
     assert entries == [(COORDINATOR, "signed_in"), (COORDINATOR, "signed_out")]
+
+
+def test_check_in_staff_land_on_a_page_they_may_see(app: Flask) -> None:
+    client = app.test_client()
+    path = f"/obsluga/logowanie/{link_token(app, CHECKIN)}"
+
+    answer = client.post(path, data={"csrf_token": csrf(client, path)})
+
+    assert answer.headers["Location"] == "/obsluga/logowanie"
+    shown = client.get("/obsluga/logowanie").get_data(as_text=True)
+    assert f"zalogowani jako <span class=\"wrap-anywhere\">{CHECKIN}</span>" in shown
