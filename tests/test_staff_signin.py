@@ -404,4 +404,4 @@ def test_check_in_staff_land_on_a_page_they_may_see(app: Flask) -> None:
 
     assert answer.headers["Location"] == "/obsluga/logowanie"
     shown = client.get("/obsluga/logowanie").get_data(as_text=True)
-    assert f"zalogowani jako <span class=\"wrap-anywhere\">{CHECKIN}</span>" in shown
+    assert f'zalogowani jako <span class="wrap-anywhere">{CHECKIN}</span>' in shown
