@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from config.organisation import Organisation
 from registrations.errors import GENERAL
 from registrations.event import Event
+from registrations.validators import clean_multiline, clean_text
 
 TEXT = (
     "title",
@@ -187,31 +188,43 @@ def submitted(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def event_data(values: dict[str, Any], slug: str, consent_version: str) -> dict[str, Any]:
-    """The event file's data the form's values stand for."""
+    """The event file's data the form's values stand for; FormErrors for characters nobody
+    types (controls, U+FFFF), which no page, sheet or list could show."""
+    errors: dict[str, str] = {}
+
+    def clean(name: str, value: Any, *, multiline: bool = False) -> str:
+        try:
+            return clean_multiline(str(value)) if multiline else clean_text(str(value))
+        except ValueError as exc:
+            errors.setdefault(name, str(exc))
+            return ""
+
     data: dict[str, Any] = {"slug": slug, "consent_version": consent_version}
     for name in TEXT:
         if name == "slug" or name.startswith("contact_") or name in SHEETS:
             continue
-        value = _clean(values.get(name, ""), multiline=name in MULTILINE)
+        value = clean(name, values.get(name, ""), multiline=name in MULTILINE)
         if value or name not in OPTIONAL:
             data[name] = value
     for name in LINES:
-        data[name] = [
-            line.strip() for line in str(values.get(name, "")).splitlines() if line.strip()
-        ]
+        lines = str(values.get(name, "")).splitlines()
+        data[name] = [item for line in lines if (item := clean(name, line))]
     data["eligible_powiaty"] = list(values.get("eligible_powiaty", []))
-    contact = {key: _clean(values.get(f"contact_{key}", "")) for key in CONTACT}
+    contact = {key: clean(f"contact_{key}", values.get(f"contact_{key}", "")) for key in CONTACT}
     if not contact["role"]:
         del contact["role"]  # the model's default
     data["contact"] = contact
-    data["sheets"] = {key: _clean(values.get(key, "")) or None for key in SHEETS}
+    data["sheets"] = {key: clean(key, values.get(key, "")) or None for key in SHEETS}
+    if errors:
+        raise FormErrors(errors)
     return data
 
 
 def validate(values: dict[str, Any], slug: str, consent_version: str) -> Event:
     """The form's event, validated as an event file is; FormErrors in Polish otherwise."""
+    data = event_data(values, slug, consent_version)
     try:
-        return Event.model_validate(event_data(values, slug, consent_version))
+        return Event.model_validate(data)
     except ValidationError as exc:
         raise FormErrors(polish_errors(exc)) from None
 
@@ -248,11 +261,3 @@ def _message(field: str, error: ErrorDetails) -> str:
         return template.format(**(error.get("ctx") or {}))
     except (KeyError, IndexError):
         return _FALLBACK
-
-
-def _clean(value: Any, *, multiline: bool = False) -> str:
-    """Spaces around a value are no part of it; a text keeps its lines, with `\\n` ends."""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    if not multiline:
-        text = " ".join(text.split())
-    return text.strip()

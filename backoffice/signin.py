@@ -9,7 +9,6 @@ row too: the cookie holds a random ID (256 bits), the store only its SHA-256.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -27,6 +26,7 @@ from mail.outbox import enqueue_to_compose
 from mail.transport import compose
 from registrations.history import Action, record
 from registrations.plural import count_pl
+from registrations.tokens import derive, lookup_key
 from store import Store
 from store.models import OutboxMessage, StaffSession, StaffSignIn
 
@@ -39,10 +39,6 @@ NONCE_BYTES = 16
 SESSION_BYTES = 32
 MAX_TOKEN_LENGTH = 64
 _LOCK_PREFIX = 0x6F7773  # "ows": PostgreSQL advisory locks of sign-in requests, per address
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class LinkState(StrEnum):
@@ -87,9 +83,7 @@ class SignInLinks:
     # -- tokens ---------------------------------------------------------------------------
 
     def token(self, sign_in: StaffSignIn) -> str:
-        message = f"staff-sign-in:{sign_in.nonce}".encode()
-        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        return derive(self._secret, f"staff-sign-in:{sign_in.nonce}")
 
     def url(self, token: str) -> str:
         return f"{self.base_url}{SIGN_IN_PATH}{token}"
@@ -97,7 +91,7 @@ class SignInLinks:
     def _find(self, session: Session, token: str) -> StaffSignIn | None:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
-        found = session.scalar(select(StaffSignIn).where(StaffSignIn.lookup == _digest(token)))
+        found = session.scalar(select(StaffSignIn).where(StaffSignIn.lookup == lookup_key(token)))
         if found is None or not hmac.compare_digest(self.token(found), token):
             return None
         return found
@@ -116,7 +110,7 @@ class SignInLinks:
             expires_at=now + self.validity,
         )
         token = self.token(sign_in)
-        sign_in.lookup = _digest(token)
+        sign_in.lookup = lookup_key(token)
         session.add(sign_in)
         return sign_in, token
 
@@ -250,7 +244,7 @@ class StaffSessions:
         session_id = secrets.token_urlsafe(SESSION_BYTES)
         session.add(
             StaffSession(
-                id_hash=_digest(session_id),
+                id_hash=lookup_key(session_id),
                 email=address_key(email),
                 created_at=now,
                 expires_at=now + self.duration,
@@ -264,7 +258,7 @@ class StaffSessions:
         if not session_id or len(session_id) > MAX_TOKEN_LENGTH:
             return None
         with self.store.reading() as session:
-            found = session.get(StaffSession, _digest(session_id))
+            found = session.get(StaffSession, lookup_key(session_id))
         if found is None or now >= found.expires_at:
             return None
         role = self.lists.role(found.email)
@@ -273,7 +267,7 @@ class StaffSessions:
     def end(self, session_id: str, now: datetime, *, everywhere: bool = False) -> str | None:
         """Sign out: this session, or every session of its address; the address, if any."""
         with self.store.transaction() as session:
-            found = session.get(StaffSession, _digest(session_id))
+            found = session.get(StaffSession, lookup_key(session_id))
             if found is None:
                 return None
             email = found.email

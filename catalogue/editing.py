@@ -559,7 +559,13 @@ def outside_area(session: Session, event: Event) -> list[Registration]:
 
 
 def _outside_area(session: Session, event: Event) -> int:
-    return len(outside_area(session, event))
+    query = select(func.count()).where(
+        Registration.event_slug == event.slug,
+        Registration.erased_at.is_(None),
+        Registration.status.in_([s.value for s in Status if s.active]),
+        Registration.powiat.not_in(event.eligible_powiaty),
+    )
+    return session.scalar(query) or 0
 
 
 def _confirmations(

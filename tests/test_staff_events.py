@@ -833,3 +833,14 @@ def test_the_stored_versions_and_history_never_hold_a_value(
         entries = list(session.scalars(select(StaffAction)))
     flat = " ".join(f"{e.fields} {e.detail} {e.registration_ids}" for e in entries)
     assert "Tajne" not in flat and "venue" in flat
+
+
+def test_characters_nobody_types_are_refused_beside_their_field(office: FlaskClient) -> None:
+    form = event_form(title="Szkolenie\x00", provided="obiad\nkawa\ufffe")
+    form["csrf_token"] = csrf(office, "/obsluga/wydarzenia/nowe")
+
+    answer = office.post("/obsluga/wydarzenia/nowe", data=form)
+
+    assert answer.status_code == 422
+    assert set(errors_on(answer.data)) == {"title", "provided"}
+    assert "niedozwolone znaki" in errors_on(answer.data)["title"]
