@@ -86,7 +86,7 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    svc = _services(
+    svc, office = _services(
         settings, organisation, events, instance, app, clock=clock or system_clock, sink=sink
     )
     app.extensions[EXTENSION_KEY] = svc
@@ -102,7 +102,7 @@ def create_app(
     app.register_blueprint(forms_bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
-    backoffice.init_app(app, staff_access.backoffice(app))
+    backoffice.init_app(app, office)
     # Wraps the blueprints' views: after registering them. A signed-in staff session's POSTs
     # are not limited.
     limits.init_app(app, settings, exempt_when=staff_access.signed_in)
@@ -131,8 +131,8 @@ def _services(
     *,
     clock: Clock,
     sink: Sink | None,
-) -> Services:
-    """The composition root: store, domain, mail, sheets and staff jobs, wired once."""
+) -> tuple[Services, backoffice.Backoffice]:
+    """The composition root: store, domain, mail, sheets, staff jobs and pages, wired once."""
     store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
     tokens = LinkTokens(app.config["SECRET_KEY"])
     catalogue = EventCatalogue(store, events, settings.events_dir)
@@ -182,7 +182,6 @@ def _services(
     svc.worker.jobs.append(lambda: digest.run(live()))
     svc.worker.jobs.append(lambda: make_retention(svc, app.logger).run_due(live()))
     office = backoffice.make(svc, app.config["SECRET_KEY"])
-    app.extensions[staff_access.EXTENSION_KEY] = office
 
     def compose(session: Session, row: OutboxMessage) -> EmailMessage | None:
         """A queued message composed when sent: a staff sign-in link, or a participant's."""
@@ -212,7 +211,7 @@ def _services(
         settle_max_seconds=10.0,  # … or 10 s after it began, whatever comes first
         round_scope=catalogue.pinned,
     )
-    return svc
+    return svc, office
 
 
 def _promote_all(svc: Services, events: list[Event]) -> None:

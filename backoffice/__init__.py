@@ -15,6 +15,8 @@ from backoffice.signin import SignInLinks, StaffSessions
 from catalogue.editing import EventEditor
 from config.services import Services
 
+__all__ = ["Backoffice", "init_app", "make"]
+
 
 def make(svc: Services, secret: str) -> Backoffice:
     """The staff side's services over the application's."""
@@ -38,7 +40,8 @@ def make(svc: Services, secret: str) -> Backoffice:
 
 
 def init_app(app: Flask, office: Backoffice) -> None:
-    """Register the pages (before the rate limits wrap their views) and the command."""
+    """Keep the services, register the pages (before the rate limits wrap their views) and
+    the command."""
     from backoffice import commands
     from backoffice.blueprint import bp
 
