@@ -308,7 +308,9 @@ class EventEditor:
             )
         if Consequence.PURGE in kinds:
             state.purge_not_before = now + PURGE_DELAY
-        if facts.total and (
+        # Published, the worksheets may exist (a close-off makes them even without registrations);
+        # the worker renames those there are, and nothing when there are none.
+        if (
             old.worksheet_title != new.worksheet_title
             or old.summary_worksheet_title != new.summary_worksheet_title
         ):
@@ -316,10 +318,11 @@ class EventEditor:
                 state.renamed_from = old.worksheet_title
                 state.summary_renamed_from = old.summary_worksheet_title
                 state.renamed_target_from = self.sheet_target(old)
-            notes.append(
-                f"Zakładki arkusza zostaną przemianowane na „{new.worksheet_title}” i "
-                f"„{new.summary_worksheet_title}”."
-            )
+            if facts.total:
+                notes.append(
+                    f"Zakładki arkusza zostaną przemianowane na „{new.worksheet_title}” i "
+                    f"„{new.summary_worksheet_title}”."
+                )
         promoted = self.registrations.promote_locked(session, new, now)
         if promoted:
             notes.append(

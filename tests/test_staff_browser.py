@@ -131,6 +131,10 @@ def test_a_coordinator_signs_in_creates_publishes_and_downloads_without_a_termin
     assert browser.current_url == f"{base}/obsluga/"
     assert browser.find_element(By.TAG_NAME, "h1").text == "Wydarzenia"
     measured(browser, "staff-events")
+    open_page(browser, link.group(0))  # used: it says so and offers to ask again
+    assert "został już użyty" in browser.find_element(By.TAG_NAME, "main").text
+    measured(browser, "staff-sign-in-link-used")
+    open_page(browser, f"{base}/obsluga/")
 
     # A new event: only its title, dates, deadline, capacity and venue need typing.
     tap(browser, browser.find_element(By.LINK_TEXT, "Nowe wydarzenie"))
@@ -163,6 +167,9 @@ def test_a_coordinator_signs_in_creates_publishes_and_downloads_without_a_termin
     )
     tap(browser, browser.find_element(By.LINK_TEXT, "Podgląd"))
     measured(browser, "staff-preview")
+    browser.back()
+    open_page(browser, f"{base}/obsluga/wydarzenia/{SLUG}/usuniecie")
+    measured(browser, "staff-delete-confirm")
     browser.back()
 
     # Published: registrations through the form and through the API.

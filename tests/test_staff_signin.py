@@ -193,7 +193,7 @@ def test_a_used_link_and_an_expired_link_say_so_and_offer_to_ask_again(
     assert late.status_code == 410 and "wygasł" in late.get_data(as_text=True)
     assert unknown.status_code == 404 and "nieprawidłowy" in unknown.get_data(as_text=True)
     for answer in (again, late, unknown):
-        assert tag(page(answer.data), "a", string="Poproś o nowy link")["href"] == SIGN_IN
+        assert tag(page(answer.data), "a", string="Nowy link do logowania")["href"] == SIGN_IN
         assert COOKIE not in answer.headers.get("Set-Cookie", "")
 
 
