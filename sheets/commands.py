@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from config.organisation import placeholder_warning
 from config.services import Services, services
 from registrations.event import Event
 from registrations.models import Registration
@@ -26,6 +27,9 @@ def check_command(create: bool) -> None:
     """Verify the whole chain to the spreadsheet and say what to fix."""
     svc = services()
     click.echo(f"Sink: {type(svc.sink).__name__}")
+    # A warning, not a problem: the sheet works, but participants read the placeholders.
+    if unfilled := placeholder_warning(svc.organisation, svc.settings.organisation_file):
+        click.secho(f"! warning: {unfilled}", fg="yellow", err=True)
     if create and not svc.worker.wait_for_lease(60):
         raise click.ClickException("another process keeps the spreadsheet lease; try again")
     # --create repairs through the syncer: a recreated worksheet is refilled from the store.
