@@ -25,6 +25,9 @@ class NoticeKind(StrEnum):
     CONFIRMED = "confirmed"  # staff typed "przyjęte"
     REJECTED = "rejected"  # staff typed "odrzucone"
     LINK = "link"  # the private link again (a reminder, or a corrected address)
+    # To the event's contact, not the participant: special needs were stated or changed (the
+    # e-mail names the registration, never the need).
+    SPECIAL_NEEDS = "special_needs"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class Notice:
     registration: Registration
     status: Status
     waiting_position: int | None = None
+    # The calendar entry the e-mail carries, by its SEQUENCE: published for a confirmed seat,
+    # cancelled for a seat given up; None: no calendar entry.
+    calendar_sequence: int | None = None
 
 
 # The notices of one transaction, handed over together (a batch of registrations queues its
