@@ -116,6 +116,7 @@ class QueuedNotice(NamedTuple):
     event_slug: str
     status: str
     waiting_position: int | None
+    calendar_sequence: int | None = None
 
 
 def enqueue_notices(session: Session, notices: Sequence[QueuedNotice], now: datetime) -> None:
