@@ -61,10 +61,10 @@ bp.add_app_template_filter(api_docs.schema_type)
 bp.add_app_template_filter(api_docs.properties, "schema_properties")
 
 STATUS_MESSAGES = {
-    Status.CONFIRMED: "Zgłoszenie przyjęte – miejsce potwierdzone.",
-    Status.WAITLISTED: "Brak wolnych miejsc – zgłoszenie trafiło na listę rezerwową.",
-    Status.CANCELLED: "Zgłoszenie anulowane (rezygnacja).",
-    Status.REJECTED: "Zgłoszenie odrzucone przez organizatora.",
+    Status.CONFIRMED: "Miejsce jest potwierdzone.",
+    Status.WAITLISTED: "Wszystkie miejsca są zajęte – zgłoszenie jest na liście rezerwowej.",
+    Status.CANCELLED: "Zgłoszenie jest anulowane – rezygnacja z udziału.",
+    Status.REJECTED: "Zgłoszenie zostało odrzucone przez organizatora.",
 }
 
 
@@ -240,7 +240,7 @@ def _linked(token: str) -> tuple[Registration, Event]:
 def _json_object() -> dict[str, Any]:
     """The request's JSON object, or a ready 415/400/422 answer."""
     if not request.is_json:
-        raise _BadBody(_error(UnsupportedMediaTypeError, "Wyślij zgłoszenie jako JSON."))
+        raise _BadBody(_error(UnsupportedMediaTypeError, "Zgłoszenie należy wysłać jako JSON."))
     try:
         payload: Any = request.get_json()
     except (BadRequest, RecursionError):  # RecursionError: absurdly deep nesting
