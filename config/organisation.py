@@ -42,7 +42,7 @@ class InformationClause(BaseModel):
     recipients: list[str] = Field(min_length=1)
     retention: str = Field(min_length=1)
     supervisory_authority: str = Field(
-        default="Prezes Urzędu Ochrony Danych Osobowych, ul. Stawki 2, 00-193 Warszawa",
+        default="Prezes Urzędu Ochrony Danych Osobowych (ul. Stawki 2, 00-193 Warszawa)",
         min_length=1,
     )
 
@@ -52,13 +52,19 @@ class InformationClause(BaseModel):
             ("Administrator danych", [f"{self.administrator}, {self.administrator_address}."]),
             (
                 "Inspektor ochrony danych",
-                [f"W sprawach danych osobowych można się kontaktować: {self.dpo_contact}."],
+                [
+                    "W sprawach dotyczących danych osobowych można kontaktować się "
+                    f"z inspektorem ochrony danych: {self.dpo_contact}."
+                ],
             ),
             (
                 "Cele i podstawy prawne przetwarzania",
-                [f"{p.purpose} – {p.legal_basis}." for p in self.purposes],
+                [
+                    f"{p.purpose[:1].upper()}{p.purpose[1:]} – podstawa prawna: {p.legal_basis}."
+                    for p in self.purposes
+                ],
             ),
-            ("Odbiorcy danych", [", ".join(self.recipients) + "."]),
+            ("Odbiorcy danych", [_sentence(", ".join(self.recipients))]),
             ("Okres przechowywania", [f"{self.retention}."]),
             (
                 "Prawa osoby, której dane dotyczą",
@@ -67,12 +73,16 @@ class InformationClause(BaseModel):
                     "ograniczenia przetwarzania i przenoszenia, a także prawo wycofania zgody "
                     "w dowolnym momencie bez wpływu na zgodność z prawem przetwarzania dokonanego "
                     "przed jej wycofaniem.",
-                    "Przysługuje Państwu prawo wniesienia skargi do organu nadzorczego: "
-                    f"{self.supervisory_authority}.",
+                    "Przysługuje Państwu prawo wniesienia skargi do organu nadzorczego, którym "
+                    f"jest {self.supervisory_authority}.",
                     "Podanie danych jest dobrowolne, ale niezbędne do udziału w wydarzeniu.",
                 ],
             ),
         ]
+
+
+def _sentence(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}."
 
 
 def unfilled_clause() -> InformationClause:
@@ -85,7 +95,8 @@ def unfilled_clause() -> InformationClause:
         purposes=[
             Purpose(
                 purpose="rekrutacja, organizacja i rozliczenie wydarzenia",
-                legal_basis=f"{PLACEHOLDER}: podstawa prawna, np. art. 6 ust. 1 lit. a RODO>>",
+                legal_basis=f"{PLACEHOLDER}: podstawa prawna, np. zgoda (art. 6 ust. 1 lit. a "
+                "RODO)>>",
             )
         ],
         recipients=[f"{PLACEHOLDER}: odbiorcy danych>>"],

@@ -13,7 +13,7 @@ from registrations.notices import NoticeKind
 from registrations.polish import date_text, datetime_pl, span_text
 from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS
-from registrations.status import Status
+from registrations.status import STATUS_WORDS, Status
 
 SOURCES = {"form": "formularz na stronie", "api": "API"}
 ACTORS = {
@@ -24,7 +24,7 @@ ACTORS = {
     "retention": "upływ okresu przechowywania",
 }
 EMAILS = {
-    NoticeKind.REGISTERED.value: "potwierdzenie zgłoszenia",
+    NoticeKind.REGISTERED.value: "zgłoszenie zapisane",
     NoticeKind.CHANGED.value: "zmiana danych zgłoszenia",
     NoticeKind.CANCELLED.value: "potwierdzenie rezygnacji",
     NoticeKind.PROMOTED.value: "zwolnione miejsce – udział potwierdzony",
@@ -61,8 +61,11 @@ class Readable:
 def readable(document: OwnData, event: Event) -> Readable:
     """The same content as the JSON download, worded for a person."""
     registration = document.registration.model_dump()
+    first = ("id", "status", "received_at", "updated_at", "source")
+    ordered = [*first, *(name for name in registration if name not in first)]
     rows = []
-    for name, value in registration.items():
+    for name in ordered:
+        value = registration[name]
         if name == "accommodation" and event.accommodation_label is None:
             continue
         if name == "gender" and not event.ask_gender:
@@ -81,7 +84,7 @@ def readable(document: OwnData, event: Event) -> Readable:
             ),
         ],
         event=[
-            ("Wydarzenie", document.event.title),
+            ("Nazwa", document.event.title),
             ("Termin", span_text(document.event.starts_on, document.event.ends_on)),
         ],
         registration=rows,
@@ -123,7 +126,7 @@ def _value(name: str, value: object, event: Event) -> str:
 
 
 def _status(value: str) -> str:
-    return Status(value).label if value in Status._value2member_map_ else value
+    return STATUS_WORDS[Status(value)] if value in Status._value2member_map_ else value
 
 
 def _when(value: date | datetime, event: Event) -> str:

@@ -28,6 +28,14 @@ REJECTION_REASON = (
     "wsparcia OWES albo niespełniające warunków udziału)"
 )
 
+# The status as the participant reads it on the pages: `przyjęte` is never one of them.
+STATUS_WORDS: dict[Status, str] = {
+    Status.CONFIRMED: "potwierdzone",
+    Status.WAITLISTED: "na liście rezerwowej",
+    Status.CANCELLED: "rezygnacja",
+    Status.REJECTED: "odrzucone",
+}
+
 STATUS_LABELS: dict[Status, str] = {
     Status.CONFIRMED: "potwierdzone",
     Status.WAITLISTED: "lista rezerwowa",

@@ -12,7 +12,7 @@ from config.services import Services, services
 from registrations.event import Event
 from registrations.models import Registration
 from sheets.factory import make_syncer
-from sheets.rows import missing_headers
+from sheets.rows import missing_headers, renamed_headers
 from sheets.sink import SinkError, key_fingerprint
 from sheets.syncer import Syncer
 from store.commands import needs_current_schema
@@ -92,6 +92,14 @@ def _check_event(svc: Services, event: Event, repair: Syncer | None) -> int:
     header = table[0] if table else []
     if header and not header[0].strip():
         return _problem(f"{event.slug} → {target}: header cell A1 is empty; name that column")
+    if renamed := renamed_headers(header):  # an earlier release's name: not a problem
+        header = list(header)
+        for column, name in renamed:
+            click.echo(
+                f"! {event.slug} → {target}: header {header[column]!r} is renamed {name!r} in "
+                "place at the next write"
+            )
+            header[column] = name
     if missing := missing_headers(header):
         return _problem(
             f"{event.slug} → {target}: header row lacks {', '.join(missing)}; the next sync "

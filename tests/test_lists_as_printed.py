@@ -19,6 +19,7 @@ from app import create_app
 from config.settings import ConfigurationError, Settings
 from registrations.polish import NBSP
 from tests.conftest import KLASTER, FakeClock, valid_payload, write_event, write_open_event
+from tests.wording import informal
 
 URL = f"/api/events/{KLASTER}/registrations"
 PEOPLE = [
@@ -129,6 +130,9 @@ def test_xlsx_keeps_counts_and_numbers_as_numbers_and_pesel_phone_dates_ids_as_t
     assert insurance[1][0].value == 1 and insurance[1][0].data_type == "n"
     csv_text = export(runner, "catering", "csv", tmp_path / "c.csv").read_text("utf-8-sig")
     assert NBSP not in csv_text  # one-letter words bound only where text is rendered
+    for kind in ("participants", "catering", "rooming", "insurance"):
+        cells = rows_of(export(runner, kind, "xlsx", tmp_path / f"{kind}.xlsx"))
+        assert not any(isinstance(v, str) and NBSP in v for row in cells for v in row), kind
 
 
 def test_the_rooming_list_names_the_night_and_leaves_room_number_and_roommate_blank(
@@ -259,6 +263,7 @@ def test_no_pdf_line_ends_with_a_one_letter_word_or_breaks_a_phone_number(
     assert long_name  # the long enterprise name is there, wrapped over lines
     ending = re.compile(r"(?:^|\s)[wziouaWZIOUA]$")
     assert [line for line in lines if ending.search(line.rstrip())] == []
+    assert informal("\n".join(lines)) == []  # no Ty form, gendered pair or (a) in any list
     phones = [line for line in lines if "+48" in line]
     assert phones and all(
         re.search(r"\+48 \d{3} \d{3} \d{3}", line.replace(NBSP, " ")) for line in phones

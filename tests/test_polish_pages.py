@@ -253,6 +253,8 @@ def test_my_data_reads_as_a_page_with_polish_labels_and_the_private_page_links_b
     assert rows["Nocleg"] == "tak"
     assert rows["Numer zgłoszenia"] == body["id"]
     assert rows["Status"] == "potwierdzone"
+    labels = list(rows)
+    assert labels.index("Numer zgłoszenia") < labels.index("Status") < labels.index("Imię")
     assert rows["Adres e-mail"] == "anna.nowak@example.pl"
     assert rows["Zgoda na przetwarzanie danych"] == "tak"
     assert informal(text_of(response.text)) == []
@@ -297,7 +299,7 @@ def test_the_form_shows_the_information_clause_beside_the_consent(client: FlaskC
         "Prezes Urzędu Ochrony Danych Osobowych",
     ):
         assert heading in text, heading
-    assert "ubezpieczyciel" in text and "obiekt noclegowy" in text and "catering" in text
+    assert "Ubezpieczyciel" in text and "obiekt noclegowy" in text and "catering" in text
 
 
 def test_gender_is_asked_only_where_the_event_sets_it_and_goes_with_the_person(

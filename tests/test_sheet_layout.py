@@ -227,3 +227,18 @@ def test_google_warns_only_over_the_services_columns(google: Google, clock: Fake
     assert all(
         "startRowIndex" not in p["range"] or p["range"]["startRowIndex"] == 0 for p in protections
     )
+
+
+def test_sheets_check_counts_the_old_header_as_present_and_says_it_is_renamed(
+    app: Flask, client: FlaskClient, runner: Any
+) -> None:
+    register(client, "a@example.pl", special_needs="asystent")
+    sync(app)
+    staff = WorkbookStaff(app.extensions["owes"].instance_path)
+    event = app.extensions["owes"].events[KLASTER]
+    staff.set_cell(event, 0, staff.grid(event)[0].index(NEEDS), OLD_NEEDS)
+
+    result = runner.invoke(args=["sheets", "check"])
+
+    assert result.exit_code == 0, result.output
+    assert f"header '{OLD_NEEDS}' is renamed '{NEEDS}' in place at the next write" in result.output
