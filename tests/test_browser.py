@@ -108,7 +108,8 @@ def settings(settings: Settings, live_server_port: int, smtp_server: Mailbox) ->
 
 @pytest.fixture
 def events_dir(events_dir: Path) -> Path:
-    """conftest's events, and one across two months: the longest dates the pages write."""
+    """conftest's events, and one across two months: the longest dates the pages write (with
+    hours, and the gender question)."""
     write_event(
         events_dir,
         AUTUMN,
@@ -117,6 +118,9 @@ def events_dir(events_dir: Path) -> Path:
         registration_deadline="2018-09-20",
         starts_on="2018-09-30",
         ends_on="2018-10-01",
+        ask_gender="true",  # the optional gender question is measured and checked too
+        start_time='"09:00"',
+        end_time='"15:30"',
     )
     return events_dir
 

@@ -145,7 +145,5 @@ def test_the_scan_finds_what_it_looks_for() -> None:
     assert informal("Twoje zgłoszenie") == ["Twoje"]
     assert informal("Podaj adres, którego użyłeś/użyłaś") == ["użyłeś", "użyłaś", "Podaj"]
     assert informal("Zapisany(a) uczestnik") == ["y(a)"]
-    assert informal("Skontaktuj się z Panem") == ["Skontaktuj", "Panem"] or informal(
-        "Skontaktuj się z Pani"
-    ) == ["Skontaktuj", "Pani"]
+    assert informal("Skontaktuj się z Pani") == ["Skontaktuj", "Pani"]
     assert informal("Prosimy o kontakt: https://example.pl/ty/masz 27.08.2018") == []
