@@ -27,12 +27,17 @@ from backoffice import access as staff_access
 from backoffice import signin as staff_signin
 from catalogue.catalogue import EventCatalogue
 from config.events import EventFileError, load_events
-from config.organisation import Organisation, OrganisationFileError, load_organisation
+from config.organisation import (
+    Organisation,
+    OrganisationFileError,
+    load_organisation,
+    placeholder_warning,
+)
 from config.services import EXTENSION_KEY, Clock, Services, services, system_clock
 from config.settings import ConfigurationError, Settings, describe_settings_error
 from forms import api, formatting, limits, security, views
 from forms.blueprint import bp as forms_bp
-from forms.blueprint import manage_url
+from forms.blueprint import event_url, manage_url
 from forms.body_limit import BoundedBody
 from jobs import health
 from jobs.worker import Worker
@@ -64,7 +69,7 @@ def create_app(
     try:
         settings = settings or Settings()
         organisation = load_organisation(settings.organisation_file)
-        events = load_events(settings.events_dir)
+        events = load_events(settings.events_dir, assets=[settings.organisation_file.parent])
     except ValidationError as exc:
         raise ConfigurationError(describe_settings_error(exc)) from None
     except (EventFileError, OrganisationFileError) as exc:
@@ -83,6 +88,8 @@ def create_app(
     )
     app.wsgi_app = BoundedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     app.logger.setLevel(settings.log_level)
+    if unfilled := placeholder_warning(organisation, settings.organisation_file):
+        app.logger.warning("%s", unfilled)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -142,7 +149,15 @@ def _services(
             settings.public_base_url, registration.event_slug, tokens.token(registration)
         )
 
-    mail = ParticipantMail(settings.mail_from, link_for, clock, catalogue.live_event)
+    mail = ParticipantMail(
+        settings.mail_from,
+        link_for,
+        clock,
+        catalogue.live_event,
+        organisation=organisation,
+        base_url=settings.public_base_url,
+        event_url=lambda event: event_url(settings.public_base_url, event.slug),
+    )
     svc = Services(
         settings=settings,
         organisation=organisation,

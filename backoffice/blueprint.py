@@ -8,15 +8,21 @@ from flask import Blueprint
 
 from backoffice import event_views, history_views, list_views, signin_views
 from backoffice.access import current_staff
-from registrations.dates import datetime_pl
+from config.organisation import unfilled_placeholders
+from config.services import services
+from registrations.polish import datetime_pl
 
 bp = Blueprint("backoffice", __name__, template_folder="templates", url_prefix="/obsluga")
 
 
 @bp.context_processor
 def _signed_in() -> dict[str, Any]:
-    """Every staff page knows who is signed in (the header's name and sign-out buttons)."""
-    return {"staff": current_staff()}
+    """Every staff page knows who is signed in (the header's name and sign-out buttons) and
+    which values of the organisation file still hold a shipped `<<UZUPEŁNIJ: …>>`."""
+    return {
+        "staff": current_staff(),
+        "unfilled": unfilled_placeholders(services().organisation),
+    }
 
 
 @bp.app_template_filter("datetime_pl_in")

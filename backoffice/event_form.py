@@ -3,12 +3,17 @@ validated by the same model (`Event`), its mistakes told in Polish beside their 
 
 Pure mapping, no I/O: form strings → the event file's data → `Event`, and back for prefilling.
 `eligible_powiaty` is one checkbox per powiat (its TERYT code the value); `programme`,
-`provided` and `meals` are one item per line; the contact's and the sheet's keys are flat
-(`contact_email`, `spreadsheet_id`).
+`provided` and `meals` are one item per line (a meal as `2018-08-28 | śniadanie | nocleg`: its
+day, name and whether it is served only to those staying the night); `ask_gender` is a checkbox;
+the contact's and the sheet's keys are flat (`contact_email`, `spreadsheet_id`). `logo_strip`
+names a picture beside the organisation file; the view hands in how to find it (`find_logo`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,6 +39,11 @@ TEXT = (
     "venue",
     "summary",
     "accommodation_label",
+    "start_time",
+    "end_time",
+    "project_name",
+    "project_number",
+    "logo_strip",
     "contact_name",
     "contact_role",
     "contact_phone",
@@ -52,8 +62,14 @@ OPTIONAL = (
     "registration_opens_at",
     "max_per_enterprise",
     "accommodation_label",
+    "start_time",
+    "end_time",
+    "project_name",
+    "project_number",
+    "logo_strip",
     "retention_days",
 )
+CHECKBOXES = ("ask_gender",)
 CONTACT = ("name", "role", "phone", "email")
 SHEETS = ("spreadsheet_id", "worksheet")
 
@@ -75,6 +91,12 @@ LABELS = {
     "provided": "Zapewniamy",
     "meals": "Posiłki",
     "accommodation_label": "Nocleg",
+    "start_time": "Godzina rozpoczęcia",
+    "end_time": "Godzina zakończenia",
+    "ask_gender": "Pytanie o płeć (do listy noclegowej)",
+    "project_name": "Nazwa projektu",
+    "project_number": "Numer projektu (umowy)",
+    "logo_strip": "Pasek logotypów",
     "contact_name": "Imię i nazwisko",
     "contact_role": "Funkcja",
     "contact_phone": "Telefon",
@@ -105,6 +127,9 @@ _BY_TYPE = {
     "string_pattern_mismatch": "Adres może zawierać tylko małe litery a–z, cyfry i łączniki "
     "(najwyżej 63 znaki) i musi zaczynać się od litery lub cyfry.",
     "ends_before_start": "Ostatni dzień nie może być wcześniejszy niż pierwszy.",
+    "end_before_start_time": "Jednodniowe wydarzenie musi kończyć się po godzinie rozpoczęcia.",
+    "time_parsing": "Należy podać godzinę, np. 09:30.",
+    "time_type": "Należy podać godzinę, np. 09:30.",
     "deadline_after_end": "Termin zgłoszeń nie może być późniejszy niż ostatni dzień wydarzenia.",
 }
 _VALUE_ERRORS = {
@@ -112,7 +137,18 @@ _VALUE_ERRORS = {
     "contact_email": "Należy podać poprawny adres e-mail, np. biuro@example.pl.",
     "eligible_powiaty": "Nieznany powiat.",
 }
-_FIELD_OF_TYPE = {"ends_before_start": "ends_on", "deadline_after_end": "registration_deadline"}
+_FIELD_OF_TYPE = {
+    "ends_before_start": "ends_on",
+    "deadline_after_end": "registration_deadline",
+    "end_before_start_time": "end_time",
+}
+_MEAL_LINE = (
+    "Posiłek zapisuje się jako „RRRR-MM-DD | nazwa”, z „| nocleg” na końcu dla posiłku tylko "
+    "dla nocujących (np. 2018-08-28 | śniadanie | nocleg), albo samą nazwą."
+)
+_NOT_A_LOGO = (
+    "Nie znaleziono takiego pliku PNG lub JPEG obok pliku organizacji (organisation.toml)."
+)
 _FALLBACK = "Niepoprawna wartość."
 
 
@@ -141,9 +177,42 @@ def values_of(event: Event) -> dict[str, Any]:
             "%Y-%m-%dT%H:%M"
         )
     for name in LINES:
-        values[name] = "\n".join(data[name])
+        values[name] = "\n".join(
+            meal_line(item) if name == "meals" else str(item) for item in data[name]
+        )
+    for name in ("start_time", "end_time"):
+        values[name] = values[name][:5]  # HH:MM
+    if event.logo_strip is not None:
+        values["logo_strip"] = event.logo_strip.name
+    values["ask_gender"] = event.ask_gender
     values["eligible_powiaty"] = list(event.eligible_powiaty)
     return values
+
+
+def meal_line(meal: dict[str, Any]) -> str:
+    """A meal as one line of the form: `2018-08-28 | śniadanie | nocleg`."""
+    parts = [meal["day"]] if meal.get("day") else []
+    parts.append(meal["name"])
+    if meal.get("nocleg"):
+        parts.append("nocleg")
+    return " | ".join(parts)
+
+
+def meal_of(line: str) -> dict[str, Any]:
+    """One line of the form as a meal; ValueError when it cannot be one."""
+    parts = [part.strip() for part in line.split("|")]
+    nocleg = len(parts) > 1 and parts[-1].casefold() == "nocleg"
+    if nocleg:
+        parts.pop()
+    if len(parts) == 1 and not nocleg:
+        return {"name": parts[0]}
+    if len(parts) != 2 or not parts[1]:
+        raise ValueError(_MEAL_LINE)
+    try:
+        day = date.fromisoformat(parts[0])
+    except ValueError:
+        raise ValueError(_MEAL_LINE) from None
+    return {"day": day.isoformat(), "name": parts[1], "nocleg": nocleg}
 
 
 def copy_values(event: Event) -> dict[str, Any]:
@@ -167,6 +236,7 @@ def defaults(organisation: Organisation) -> dict[str, Any]:
     """A new event's values: the organisation's contact, time zone, area and consent texts."""
     contact = organisation.contact
     values: dict[str, Any] = dict.fromkeys(TEXT, "") | dict.fromkeys(LINES, "")
+    values.update(dict.fromkeys(CHECKBOXES, False))
     values.update(
         timezone=organisation.timezone,
         contact_name=contact.name,
@@ -183,13 +253,20 @@ def defaults(organisation: Organisation) -> dict[str, Any]:
 def submitted(form: MultiDict[str, str]) -> dict[str, Any]:
     """The form's values as typed (kept on the page when something is wrong)."""
     values: dict[str, Any] = {name: form.get(name, "") for name in (*TEXT, *LINES)}
+    values.update({name: form.get(name) == "tak" for name in CHECKBOXES})
     values["eligible_powiaty"] = form.getlist("eligible_powiaty")
     return values
 
 
-def event_data(values: dict[str, Any], slug: str, consent_version: str) -> dict[str, Any]:
+def event_data(
+    values: dict[str, Any],
+    slug: str,
+    consent_version: str,
+    find_logo: Callable[[str], Path] | None = None,
+) -> dict[str, Any]:
     """The event file's data the form's values stand for; FormErrors for characters nobody
-    types (controls, U+FFFF), which no page, sheet or list could show."""
+    types (controls, U+FFFF), which no page, sheet or list could show, for a meal line that is
+    no meal and for a logo strip `find_logo` cannot find (ValueError)."""
     errors: dict[str, str] = {}
 
     def clean(name: str, value: Any, *, multiline: bool = False) -> str:
@@ -209,6 +286,20 @@ def event_data(values: dict[str, Any], slug: str, consent_version: str) -> dict[
     for name in LINES:
         lines = str(values.get(name, "")).splitlines()
         data[name] = [item for line in lines if (item := clean(name, line))]
+    try:
+        data["meals"] = [meal_of(line) for line in data["meals"]]
+    except ValueError as exc:
+        errors.setdefault("meals", str(exc))
+    for name in CHECKBOXES:
+        data[name] = bool(values.get(name))
+    if "logo_strip" in data:
+        try:
+            found = find_logo(data["logo_strip"]) if find_logo is not None else None
+        except ValueError:
+            found = None
+        if found is None:
+            errors.setdefault("logo_strip", _NOT_A_LOGO)
+        data["logo_strip"] = str(found)
     data["eligible_powiaty"] = list(values.get("eligible_powiaty", []))
     contact = {key: clean(f"contact_{key}", values.get(f"contact_{key}", "")) for key in CONTACT}
     if not contact["role"]:
@@ -220,9 +311,14 @@ def event_data(values: dict[str, Any], slug: str, consent_version: str) -> dict[
     return data
 
 
-def validate(values: dict[str, Any], slug: str, consent_version: str) -> Event:
+def validate(
+    values: dict[str, Any],
+    slug: str,
+    consent_version: str,
+    find_logo: Callable[[str], Path] | None = None,
+) -> Event:
     """The form's event, validated as an event file is; FormErrors in Polish otherwise."""
-    data = event_data(values, slug, consent_version)
+    data = event_data(values, slug, consent_version, find_logo)
     try:
         return Event.model_validate(data)
     except ValidationError as exc:

@@ -4,7 +4,9 @@ one, and what staff do with it (publish, withdraw, delete, close, reopen, previe
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -28,12 +30,13 @@ from catalogue.editing import (
     outside_area,
     purge_starts,
 )
+from config.images import find_image
 from config.services import Services, services
 from forms.views import form_context
 from registrations.errors import GENERAL
 from registrations.event import Event
 from registrations.history import Action, record
-from registrations.plural import count_pl
+from registrations.polish import plural
 from registrations.powiaty import POWIATY
 from sheets.local import LocalWorkbookSink
 
@@ -149,7 +152,7 @@ def new_event() -> ResponseReturnValue:
         taken = set(svc.catalogue.current().entries)
         slug = _provisional_slug(values, taken)
     try:
-        event = event_form.validate(values, slug, f"{slug}-v1")
+        event = event_form.validate(values, slug, f"{slug}-v1", _logo_finder())
         created = backoffice().editor.create(
             event, chosen_slug=chosen, by=_staff_email(), now=svc.now()
         )
@@ -161,6 +164,12 @@ def new_event() -> ResponseReturnValue:
         f"Utworzono szkic wydarzenia „{created.title}”. Nie jest jeszcze widoczny dla uczestników."
     )
     return redirect(url_for("backoffice.event_page", slug=created.slug), code=303)
+
+
+def _logo_finder() -> Callable[[str], Path]:
+    """A logo strip named in the form: a PNG or JPEG beside the organisation file."""
+    folder = services().settings.organisation_file.parent
+    return lambda name: find_image(Path(name), [folder])
 
 
 def _provisional_slug(values: dict[str, Any], taken: set[str]) -> str:
@@ -191,7 +200,7 @@ def edit_event(slug: str) -> ResponseReturnValue:
         Consequence(value) for value in request.form.getlist(CONFIRM) if value in set(Consequence)
     )
     try:
-        event = event_form.validate(values, new_slug, entry.event.consent_version)
+        event = event_form.validate(values, new_slug, entry.event.consent_version, _logo_finder())
         saved = office.editor.save(
             slug,
             event,
@@ -225,7 +234,7 @@ def edit_event(slug: str) -> ResponseReturnValue:
     for note in saved.notes:
         flash(note)
     if saved.notified:
-        people = count_pl(saved.notified, "osoby", "osób", "osób")
+        people = plural(saved.notified, "osoby", "osób", "osób")
         flash(f"Powiadomienie o zmianach zostanie wysłane e-mailem do {people}.")
     return redirect(url_for("backoffice.event_page", slug=saved.event.slug), code=303)
 

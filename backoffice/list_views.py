@@ -48,7 +48,9 @@ def download(slug: str, kind: str, fmt: str) -> ResponseReturnValue:
     entry = entry_or_404(slug)
     if fmt not in exports.FORMATS.get(kind, ()):
         abort(404)
-    data, _ = lists.build(svc.store, kind, fmt, entry.event, svc.now())
+    data, _ = lists.build(
+        svc.store, kind, fmt, entry.event, svc.now(), organisation_logo=svc.organisation.logo_strip
+    )
     staff = current_staff()
     assert staff is not None
     with svc.store.transaction() as session:

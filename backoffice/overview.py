@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from catalogue.catalogue import Entry
 from config.services import Services, services
-from registrations.dates import datetime_pl
 from registrations.models import EventState, Registration
+from registrations.polish import datetime_pl
 from registrations.status import Status
 from registrations.window import RegistrationState, Window
 

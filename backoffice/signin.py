@@ -25,7 +25,7 @@ from backoffice.roles import Role, StaffLists, address_key
 from mail.outbox import enqueue_to_compose
 from mail.transport import compose
 from registrations.history import Action, record
-from registrations.plural import count_pl
+from registrations.polish import plural
 from registrations.tokens import derive, lookup_key
 from store import Store
 from store.models import OutboxMessage, StaffSession, StaffSignIn
@@ -178,7 +178,7 @@ class SignInLinks:
         if sign_in is None or sign_in.used_at is not None:
             return None
         link = self.url(self.token(sign_in))
-        minutes = count_pl(int(self.validity.total_seconds() // 60), "minutę", "minuty", "minut")
+        minutes = plural(int(self.validity.total_seconds() // 60), "minutę", "minuty", "minut")
         intro = (
             "oto jednorazowy link do logowania na stronach obsługi zapisów na wydarzenia "
             f"({self.organisation_name}):"

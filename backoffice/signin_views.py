@@ -19,7 +19,7 @@ from backoffice.roles import Role
 from backoffice.signin import LinkState, Signed
 from config.services import services
 from forms.views import csrf_problem
-from registrations.plural import count_pl
+from registrations.polish import plural
 
 NEXT = "dalej"  # the path to return to, in the query and the form
 
@@ -28,7 +28,7 @@ def sign_in() -> ResponseReturnValue:
     """Ask for a link: the same answer for any address, listed or not."""
     svc = services()
     next_path = safe_next(request.values.get(NEXT))
-    minutes = count_pl(svc.settings.staff_link_minutes, "minutę", "minuty", "minut")
+    minutes = plural(svc.settings.staff_link_minutes, "minutę", "minuty", "minut")
     if request.method == "GET":
         return render_template(
             "obsluga/sign_in.html", next_path=next_path, sent=False, minutes=minutes

@@ -26,14 +26,13 @@ from sqlalchemy.orm import Session
 
 from catalogue.catalogue import Entry, EventCatalogue, Snapshot, bump, stored_data
 from registrations.allocation import waiting_list
-from registrations.dates import date_pl, datetime_pl, event_dates
 from registrations.erasure import purge_on
 from registrations.event import Event
 from registrations.history import Action, record
 from registrations.models import EventState, EventVersion, Registration
 from registrations.notices import Notice, NoticeKind
-from registrations.operations import Registrations
-from registrations.plural import count_pl
+from registrations.operations import Registrations, republish_calendar
+from registrations.polish import date_pl, datetime_pl, event_dates, plural
 from registrations.powiaty import fold
 from registrations.status import Status
 from registrations.window import Transactions
@@ -337,7 +336,7 @@ class EventEditor:
             )
         outside = _outside_area(session, new)
         if outside:
-            found = count_pl(outside, "zgłoszenie", "zgłoszenia", "zgłoszeń")
+            found = plural(outside, "zgłoszenie", "zgłoszenia", "zgłoszeń")
             notes.append(
                 f"Z powiatów spoza nowego obszaru jest {found} – zostają; lista jest na stronie "
                 "wydarzenia."
@@ -363,7 +362,14 @@ class EventEditor:
         ]
         waiting = waiting_list(session, new)
         notices = [
-            Notice(NoticeKind.EVENT_CHANGED, new, r, Status.CONFIRMED, detail=detail)
+            Notice(
+                NoticeKind.EVENT_CHANGED,
+                new,
+                r,
+                Status.CONFIRMED,
+                detail=detail,
+                calendar_sequence=republish_calendar(r),
+            )
             for r in active
         ] + [
             Notice(NoticeKind.EVENT_CHANGED, new, r, Status.WAITLISTED, position, detail=detail)
@@ -608,7 +614,7 @@ def _confirmations(
             Confirmation(
                 Consequence.PURGE,
                 "Po zapisaniu dane osobowe z "
-                f"{count_pl(facts.with_data, 'zgłoszenia', 'zgłoszeń', 'zgłoszeń')} zostaną "
+                f"{plural(facts.with_data, 'zgłoszenia', 'zgłoszeń', 'zgłoszeń')} zostaną "
                 f"usunięte {datetime_pl(new.local(when))} (nie wcześniej niż 24 godziny po "
                 "zapisaniu). Tego nie da się cofnąć.",
             )

@@ -48,7 +48,6 @@ from forms.messages import (
     change_not_allowed,
 )
 from privacy.own_data import own_data
-from registrations.dates import date_pl
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import (
@@ -60,6 +59,7 @@ from registrations.operations import (
     StoreUnavailable,
     payload_of,
 )
+from registrations.polish import date_pl
 from registrations.schema import RegistrationData
 from registrations.status import Status
 from registrations.window import RegistrationState
@@ -70,10 +70,10 @@ bp.add_app_template_filter(api_docs.schema_type)
 bp.add_app_template_filter(api_docs.properties, "schema_properties")
 
 STATUS_MESSAGES = {
-    Status.CONFIRMED: "Zgłoszenie przyjęte – miejsce potwierdzone.",
-    Status.WAITLISTED: "Brak wolnych miejsc – zgłoszenie trafiło na listę rezerwową.",
-    Status.CANCELLED: "Zgłoszenie anulowane (rezygnacja).",
-    Status.REJECTED: "Zgłoszenie odrzucone przez organizatora.",
+    Status.CONFIRMED: "Miejsce jest potwierdzone.",
+    Status.WAITLISTED: "Wszystkie miejsca są zajęte – zgłoszenie jest na liście rezerwowej.",
+    Status.CANCELLED: "Zgłoszenie jest anulowane – rezygnacja z udziału.",
+    Status.REJECTED: "Zgłoszenie zostało odrzucone przez organizatora.",
 }
 
 
@@ -251,7 +251,7 @@ def _linked(token: str) -> tuple[Registration, Event]:
 def _json_object() -> dict[str, Any]:
     """The request's JSON object, or a ready 415/400/422 answer."""
     if not request.is_json:
-        raise _BadBody(_error(UnsupportedMediaTypeError, "Wyślij zgłoszenie jako JSON."))
+        raise _BadBody(_error(UnsupportedMediaTypeError, "Zgłoszenie należy wysłać jako JSON."))
     try:
         payload: Any = request.get_json()
     except (BadRequest, RecursionError):  # RecursionError: absurdly deep nesting

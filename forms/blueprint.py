@@ -16,10 +16,16 @@ bp.add_url_rule("/wydarzenia/<slug>/potwierdzenie", view_func=views.confirmation
 bp.add_url_rule(MANAGE_RULE, view_func=manage.registration, methods=["GET", "POST"])
 bp.add_url_rule(f"{MANAGE_RULE}/rezygnacja", view_func=manage.cancel, methods=["GET", "POST"])
 bp.add_url_rule(f"{MANAGE_RULE}/moje-dane", view_func=manage.download_data)
+bp.add_url_rule(f"{MANAGE_RULE}/moje-dane.html", view_func=manage.own_data_page)
 bp.add_url_rule(
     "/wydarzenia/<slug>/przypomnij-link", view_func=manage.remind, methods=["GET", "POST"]
 )
 bp.after_app_request(views.keep_private)
+
+
+def event_url(base_url: str, slug: str) -> str:
+    """The event's public page (the form), absolute: e-mails and calendar entries link to it."""
+    return f"{base_url.rstrip('/')}/wydarzenia/{quote(slug)}/"
 
 
 def manage_url(base_url: str, slug: str, token: str) -> str:

@@ -16,6 +16,7 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 
 from config.services import services
 from forms.messages import REFUSALS, STORE_UNAVAILABLE, change_not_allowed
+from forms.own_data_page import readable
 from forms.views import TEXT_FIELDS, csrf_problem, form_context, form_payload
 from privacy.own_data import own_data
 from registrations.errors import GENERAL
@@ -29,6 +30,7 @@ from registrations.operations import (
     StoreUnavailable,
     payload_of,
 )
+from registrations.polish import datetime_pl
 from registrations.status import Status
 from registrations.window import Window
 
@@ -112,6 +114,20 @@ def download_data(slug: str, token: str) -> ResponseReturnValue:
         body,
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="moje-dane-{found.id}.json"'},
+    )
+
+
+def own_data_page(slug: str, token: str) -> ResponseReturnValue:
+    """The same document as a page to read: Polish labels, values as the form shows them."""
+    svc = services()
+    event, found = _find(slug, token)
+    document = own_data(svc.store, event, found, svc.now())
+    return render_template(
+        "my_data.html",
+        event=event,
+        registration=found,
+        data=readable(document, event),
+        prepared_at=datetime_pl(event.local(document.prepared_at)),
     )
 
 

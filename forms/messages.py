@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from registrations.dates import date_pl
 from registrations.event import Event
 from registrations.operations import (
     AlreadyRegistered,
@@ -13,6 +12,7 @@ from registrations.operations import (
     RegistrationRefused,
     WithdrawnBefore,
 )
+from registrations.polish import date_pl
 
 # In the form's order, so an error summary reads top to bottom (general problems first).
 FIELD_LABELS = {
@@ -34,16 +34,16 @@ FIELD_LABELS = {
 }
 REFUSALS: dict[type[RegistrationRefused], str] = {
     AlreadyRegistered: "Ten adres e-mail jest już zgłoszony na to wydarzenie. Link do zgłoszenia "
-    "(podgląd, zmiana, rezygnacja) możesz otrzymać ponownie – użyj opcji „Nie mam linku”.",
+    "(podgląd, zmiana, rezygnacja) można otrzymać ponownie na stronie „Nie mam linku "
+    "do zgłoszenia”.",
     WithdrawnBefore: "Zgłoszenie z tym adresem e-mail zostało wcześniej anulowane lub odrzucone. "
-    "Jeśli chcesz jednak wziąć udział, skontaktuj się z organizatorem – może przywrócić "
-    "zgłoszenie.",
+    "W sprawie udziału prosimy o kontakt z organizatorem – może przywrócić zgłoszenie.",
     EnterpriseLimitReached: "Z tego przedsiębiorstwa zgłosiła się już maksymalna liczba osób.",
     ClosedOff: "Rejestracja na to wydarzenie jest zamknięta.",
 }
 STORE_UNAVAILABLE = (
     "Nie udało się zapisać zmian z powodu chwilowej awarii. Nic nie zostało zapisane – "
-    "spróbuj ponownie za chwilę."
+    "prosimy spróbować ponownie za chwilę."
 )
 ERROR_PAGES = {
     400: "Niepoprawne żądanie.",
@@ -53,13 +53,13 @@ ERROR_PAGES = {
     413: "Przesłane dane są zbyt duże.",
     415: "Nieobsługiwany format danych.",
     429: "Zbyt wiele prób z tego adresu w krótkim czasie – nic nie zostało zapisane. "
-    "Odczekaj kilka minut i spróbuj ponownie.",
-    500: "Coś poszło nie tak. Spróbuj ponownie za chwilę.",
-    503: "Chwilowa awaria – spróbuj ponownie za chwilę.",
+    "Prosimy odczekać kilka minut i spróbować ponownie.",
+    500: "Coś poszło nie tak. Prosimy spróbować ponownie za chwilę.",
+    503: "Chwilowa awaria – prosimy spróbować ponownie za chwilę.",
 }
 UNKNOWN_LINK = (
-    "Nie znaleziono zgłoszenia dla tego linku. Sprawdź, czy link jest pełny, albo poproś "
-    "o nowy link na stronie wydarzenia."
+    "Nie znaleziono zgłoszenia dla tego linku. Prosimy sprawdzić, czy link jest pełny, albo "
+    "poprosić o nowy link na stronie wydarzenia."
 )
 
 

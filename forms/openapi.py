@@ -108,7 +108,10 @@ BODY_ERRORS = {
     ),
     "422": _json(
         "Mistakes in the data: each field with its Polish message (`__all__` when the body "
-        "is not a JSON object).",
+        "is not a JSON object). An event offering a night (its `accommodation_label`) needs "
+        "`accommodation` (`true` or `false`): a registration without it answers "
+        '`{"errors": {"accommodation": "…"}}`; a change (PATCH) without it keeps the stored '
+        "answer.",
         _ref("ValidationErrors"),
     ),
 }

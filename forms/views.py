@@ -37,8 +37,11 @@ from registrations.schema import DIET_LABELS
 from registrations.window import RegistrationState
 
 HONEYPOT = "website"
-HONEYPOT_FILLED = "Pozostaw puste pole „Strona WWW”."
-EXPIRED_FORM = "Formularz wygasł lub został otwarty w innej karcie. Sprawdź dane i wyślij ponownie."
+HONEYPOT_FILLED = "Pole „Strona WWW” powinno pozostać puste."
+EXPIRED_FORM = (
+    "Formularz wygasł lub został otwarty w innej karcie. Prosimy sprawdzić dane i wysłać "
+    "formularz ponownie."
+)
 TEXT_FIELDS = (
     "first_name",
     "last_name",
@@ -49,6 +52,7 @@ TEXT_FIELDS = (
     "phone",
     "pesel",
     "birth_date",
+    "gender",
     "diet",
     "diet_other",
     "special_needs",
@@ -76,7 +80,8 @@ def form_payload(
     """The form's strings as the JSON API would send them: checkboxes and yes/no as booleans."""
     payload: dict[str, Any] = {name: form.get(name, "") for name in fields}
     payload.update({name: form.get(name) == "tak" for name in checkboxes})
-    payload["accommodation"] = form.get("accommodation") == "tak"
+    # No answer is no answer (None): an event offering a night requires one.
+    payload["accommodation"] = {"tak": True, "nie": False}.get(form.get("accommodation", ""))
     return payload
 
 
@@ -107,7 +112,7 @@ def registration_form(slug: str) -> ResponseReturnValue:
     if state is not RegistrationState.OPEN:
         return closed_page(event, state)
     if request.method == "GET":
-        return _form(event, values={"diet": "standard", "accommodation": "nie"})
+        return _form(event, values={"diet": "standard"})  # the night: no answer chosen
     values = request.form.to_dict()
     if problem := csrf_problem():
         return _form(event, values, errors={GENERAL: problem}, status=400)
@@ -156,8 +161,17 @@ def confirmation(slug: str) -> ResponseReturnValue:
 
 
 def error_page(exc: HTTPException) -> ResponseReturnValue:
-    """An HTTP error as a page in Polish, never a traceback."""
+    """An HTTP error as a page in Polish, never a traceback.
+
+    A private link that leads nowhere (a wrong token, an unknown one, an erased registration's)
+    gets one page for all three, offering the event's lost-link page.
+    """
     status = exc.code or 500
+    rule = request.url_rule
+    if status == 404 and rule is not None and "<token>" in rule.rule:
+        slug = (request.view_args or {}).get("slug", "")
+        event = services().events.get(slug)
+        return render_template("unknown_link.html", event=event), 404
     message = ERROR_PAGES.get(status, ERROR_PAGES[500])
     return render_template("error.html", status=status, message=message), status
 

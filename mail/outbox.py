@@ -153,6 +153,7 @@ class QueuedNotice(NamedTuple):
     status: str
     waiting_position: int | None
     detail: str | None = None  # JSON: what else it reports (an event's changes)
+    calendar_sequence: int | None = None
 
 
 def enqueue_notices(session: Session, notices: Sequence[QueuedNotice], now: datetime) -> None:

@@ -3,13 +3,19 @@
 `ParticipantMail` is the domain's `Notify`: it queues each notice in the outbox inside the
 transaction of the change, so the e-mail goes out if and only if the change committed; the
 outbox's sender has it compose the message when it is sent (`compose`), outside any request.
+The one e-mail that is not the participant's, to the event's contact about special needs, is
+composed at once and kept whole, like every staff e-mail (an erasure rewrites it while unsent).
+
+Every e-mail speaks as an institution writes: `Dzień dobry,` without a name, the polite plural
+or impersonal forms, never a form that needs the person's gender.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from icalendar import Calendar
@@ -18,44 +24,67 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mail.outbox import QueuedNotice, enqueue_notices
+from config.organisation import Organisation
+from mail.html import document
+from mail.outbox import QueuedNotice, enqueue, enqueue_notices
 from mail.transport import Attachment, compose
-from registrations.dates import date_pl, event_dates
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.notices import Notice, NoticeKind
-from registrations.status import Status
+from registrations.polish import date_text, event_when
+from registrations.powiaty import fold
+from registrations.schema import DIET_LABELS, Diet
+from registrations.status import REJECTION_REASON, Status
 from registrations.validators import ascii_address
 from registrations.window import Window, window
+from staff.links import staff_registration_url
 from store.models import OutboxMessage
 
 LinkFor = Callable[[Registration], str]
+GREETING = "Dzień dobry,"
+SPECIAL_NEEDS_NOTED = "Odnotowaliśmy szczególne potrzeby; w razie pytań skontaktujemy się."
+STAFF_SPECIAL_NEEDS = "staff_special_needs"  # the outbox kind of the e-mail to the contact
 
 _INTROS: dict[NoticeKind, str] = {
-    NoticeKind.CHANGED: "zapisaliśmy zmiany w Twoim zgłoszeniu. Aktualne dane widać pod linkiem.",
-    NoticeKind.CANCELLED: "Twoje zgłoszenie zostało anulowane (rezygnacja z udziału). "
-    "Dziękujemy za informację.",
-    NoticeKind.PROMOTED: "zwolniło się miejsce – Twój udział jest teraz potwierdzony. "
-    "Jeśli nie możesz przyjechać, zrezygnuj przez link poniżej, aby miejsce otrzymała "
-    "kolejna osoba.",
-    NoticeKind.CONFIRMED: "organizator potwierdził Twój udział w wydarzeniu.",
-    NoticeKind.REJECTED: "z przykrością informujemy, że organizator nie może przyjąć Twojego "
-    "zgłoszenia (np. przedsiębiorstwo spoza obszaru wsparcia lub niespełniające warunków "
-    "udziału). W razie pytań skontaktuj się z nami.",
-    NoticeKind.LINK: "oto link do Twojego zgłoszenia, o który prosiłeś/prosiłaś.",
-    NoticeKind.EVENT_CHANGED: "organizator zmienił szczegóły wydarzenia. Aktualne informacje "
-    "są poniżej.",
+    NoticeKind.CHANGED: "Zmiany w zgłoszeniu zostały zapisane. Aktualne dane zgłoszenia podajemy "
+    "poniżej i pod linkiem.",
+    NoticeKind.CANCELLED: "Zgłoszenie zostało anulowane (rezygnacja z udziału). Dziękujemy "
+    "za informację.",
+    NoticeKind.PROMOTED: "Zwolniło się miejsce i udział w wydarzeniu jest teraz potwierdzony. "
+    "Jeśli przyjazd nie będzie możliwy, prosimy o rezygnację przez link poniżej – miejsce "
+    "otrzyma wtedy kolejna osoba z listy rezerwowej.",
+    NoticeKind.CONFIRMED: "Organizator potwierdził udział w wydarzeniu.",
+    NoticeKind.REJECTED: "Z przykrością informujemy, że zgłoszenie zostało odrzucone przez "
+    f"organizatora. Powód: {REJECTION_REASON}. W razie pytań prosimy o kontakt.",
+    NoticeKind.LINK: "Zgodnie z prośbą przesyłamy link do zgłoszenia.",
+    NoticeKind.EVENT_CHANGED: "Organizator zmienił szczegóły wydarzenia. Zmiany i aktualne "
+    "informacje podajemy poniżej.",
 }
 _SUBJECTS: dict[NoticeKind, str] = {
     NoticeKind.CHANGED: "Zmiana danych zgłoszenia",
-    NoticeKind.CANCELLED: "Rezygnacja przyjęta",
-    NoticeKind.PROMOTED: "Zwolniło się miejsce – Twój udział jest potwierdzony",
+    NoticeKind.CANCELLED: "Rezygnacja zapisana",
+    NoticeKind.PROMOTED: "Zwolniło się miejsce – udział potwierdzony",
     NoticeKind.CONFIRMED: "Udział potwierdzony",
-    NoticeKind.REJECTED: "Zgłoszenie nieprzyjęte",
-    NoticeKind.LINK: "Link do Twojego zgłoszenia",
+    NoticeKind.REJECTED: "Zgłoszenie odrzucone",
+    NoticeKind.LINK: "Link do zgłoszenia",
     NoticeKind.EVENT_CHANGED: "Zmiana w wydarzeniu",
 }
-_SEAT_CONFIRMED = (NoticeKind.PROMOTED, NoticeKind.CONFIRMED)
+# The status in the e-mail's facts: each status in its own words (never `przyjęte`, which is
+# only what staff type in the sheet).
+STATUS_WORDS: dict[Status, str] = {
+    Status.CONFIRMED: "potwierdzone – miejsce jest zarezerwowane",
+    Status.WAITLISTED: "na liście rezerwowej",
+    Status.CANCELLED: "rezygnacja",
+    Status.REJECTED: "odrzucone",
+}
+# An updated calendar entry goes with a seat confirmed and with an event's new details.
+_SEAT_CONFIRMED = (
+    NoticeKind.REGISTERED,
+    NoticeKind.PROMOTED,
+    NoticeKind.CONFIRMED,
+    NoticeKind.EVENT_CHANGED,
+)
+_SEAT_GIVEN_UP = (NoticeKind.CANCELLED, NoticeKind.REJECTED)
 
 
 class ParticipantMail:
@@ -67,14 +96,30 @@ class ParticipantMail:
         link_for: LinkFor,
         clock: Callable[[], datetime],
         event_of: Callable[[str], Event | None],
+        *,
+        organisation: Organisation,
+        base_url: str,
+        event_url: Callable[[Event], str],
     ) -> None:
         self.sender = sender
         self.link_for = link_for
         self.clock = clock
         self.event_of = event_of  # the published event in force, by slug
+        self.organisation = organisation
+        self.base_url = base_url
+        self.event_url = event_url
 
     def __call__(self, session: Session, notices: Sequence[Notice]) -> None:
         now = self.clock()
+        for notice in notices:
+            if notice.kind is NoticeKind.SPECIAL_NEEDS:
+                enqueue(
+                    session,
+                    self.special_needs_message(notice),
+                    kind=STAFF_SPECIAL_NEEDS,
+                    registration_id=None,  # a staff e-mail: an erasure rewrites it, unsent
+                    now=now,
+                )
         enqueue_notices(
             session,
             [
@@ -84,9 +129,11 @@ class ParticipantMail:
                     event_slug=notice.event.slug,
                     status=notice.status.value,
                     waiting_position=notice.waiting_position,
+                    calendar_sequence=notice.calendar_sequence,
                     detail=notice.detail,
                 )
                 for notice in notices
+                if notice.kind is not NoticeKind.SPECIAL_NEEDS
             ],
             now,
         )
@@ -110,7 +157,8 @@ class ParticipantMail:
             registration,
             Status(row.status),
             row.waiting_position,
-            row.detail,
+            detail=row.detail,
+            calendar_sequence=row.calendar_sequence,
         )
         return self.message(notice, window(session, event, self.clock()), row.message_id)
 
@@ -119,82 +167,182 @@ class ParticipantMail:
     ) -> EmailMessage:
         event, registration = notice.event, notice.registration
         subject, intro = _subject_and_intro(notice)
-        changes = _changes(notice)
-        facts = _facts(notice)
-        link = self.link_for(registration)
-        rights = _what_the_link_allows(window, notice.status)
-        contact = event.contact
-        signature = (
-            f"W razie pytań: {contact.name}, {contact.role}, tel. {contact.phone}, "
-            f"e-mail {contact.email}. Możesz też po prostu odpowiedzieć na tę wiadomość."
-        )
-        greeting = f"Dzień dobry {registration.first_name},"
-        text = "\n".join(
-            [
-                greeting,
-                "",
-                intro,
-                "",
-                *(f"{label}: było {was}, jest {now}" for label, was, now in changes),
-                *([""] if changes else []),
-                *(f"{label}: {value}" for label, value in facts),
-                "",
-                f"Twój prywatny link do zgłoszenia ({rights}):",
-                link,
-                "Nie przekazuj go innym osobom – kto go zna, może zmienić Twoje zgłoszenie.",
-                "",
-                signature,
-                "",
-                "Ośrodek Wsparcia Ekonomii Społecznej w Zielonej Górze",
-            ]
-        )
-        rows = Markup("").join(
-            Markup("<tr><th align='left'>{}</th><td>{}</td></tr>").format(label, value)
-            for label, value in facts
-        )
-        changed = Markup("").join(
-            Markup("<li>{}: było {}, jest <strong>{}</strong></li>").format(label, was, now)
-            for label, was, now in changes
-        )
-        html = Markup(
-            "<p>{greeting}</p><p>{intro}</p>{changed}<table>{rows}</table>"
-            "<p>Twój prywatny link do zgłoszenia ({rights}):<br>"
-            "<a href='{link}'>{link}</a><br>"
-            "<small>Nie przekazuj go innym osobom – kto go zna, może zmienić Twoje "
-            "zgłoszenie.</small></p><p>{signature}</p>"
-            "<p>Ośrodek Wsparcia Ekonomii Społecznej w Zielonej Górze</p>"
-        ).format(
-            greeting=greeting,
+        letter = Letter(
             intro=intro,
-            changed=Markup("<ul>{}</ul>").format(changed) if changes else "",
-            rows=rows,
-            rights=rights,
-            link=link,
-            signature=signature,
+            changes=_changes(notice),
+            facts=_facts(notice),
+            choices=_choices(notice) if notice.status.active else [],
+            notes=_notes(notice),
+            link=self.link_for(registration),
+            rights=_what_the_link_allows(window, notice.status),
+            signature=_signature(event),
+            organisation=self.organisation.name,
+            clause=(
+                self.organisation.information_clause.paragraphs()
+                if notice.kind is NoticeKind.REGISTERED
+                else []
+            ),
         )
         attachments: tuple[Attachment, ...] = ()
-        if _confirms_seat(notice):
-            ics = calendar(event, registration)
-            attachments = (
-                Attachment("wydarzenie.ics", ics, "text", "calendar", (("method", "PUBLISH"),)),
+        if (method := _calendar_method(notice)) is not None:
+            assert notice.calendar_sequence is not None
+            ics = calendar(
+                event,
+                registration,
+                sequence=notice.calendar_sequence,
+                method=method,
+                event_url=self.event_url(event),
+                stamp=self.clock(),
             )
+            attachments = (
+                Attachment("wydarzenie.ics", ics, "text", "calendar", (("method", method),)),
+            )
+        full_subject = f"{subject}: {event.short_title or event.title}"
         return compose(
             sender=self.sender,
             to=[ascii_address(registration.email)],
-            subject=f"{subject}: {event.short_title or event.title}",
-            text=text,
-            html=str(html),
-            reply_to=str(contact.email),
+            subject=full_subject,
+            text=letter.text(),
+            html=document(full_subject, letter.html()),
+            reply_to=str(event.contact.email),
             attachments=attachments,
             message_id=message_id,
         )
 
+    def special_needs_message(self, notice: Notice) -> EmailMessage:
+        """To the event's contact: special needs were stated (or changed) in a registration.
 
-def _confirms_seat(notice: Notice) -> bool:
-    if notice.kind in _SEAT_CONFIRMED:
-        return True
-    seat_kinds = (NoticeKind.REGISTERED, NoticeKind.EVENT_CHANGED)
-    return notice.kind in seat_kinds and notice.status is Status.CONFIRMED
+        It names the registration and links to its staff page, never the need itself: it may
+        be health data, which an e-mail should not carry.
+        """
+        event, registration = notice.event, notice.registration
+        url = staff_registration_url(self.base_url, registration.id)
+        what = "zmienione" if registration.version > 1 else "podane"
+        intro = (
+            f"W zgłoszeniu {registration.id} ({registration.full_name}, "
+            f"{registration.enterprise_name}) na wydarzenie „{event.title}” zostały {what} "
+            "szczególne potrzeby. Ich treść nie jest przesyłana e-mailem, bo może dotyczyć "
+            "zdrowia: jest na stronie zgłoszenia w panelu obsługi i w arkuszu zgłoszeń "
+            "(kolumna „Szczególne potrzeby”)."
+        )
+        text = "\n".join([GREETING, "", intro, "", f"Strona zgłoszenia: {url}", ""])
+        html = Markup('<p>{}</p><p>{}</p><p>Strona zgłoszenia: <a href="{}">{}</a></p>').format(
+            GREETING, intro, url, url
+        )
+        subject = f"Szczególne potrzeby w zgłoszeniu {registration.id}: " + (
+            event.short_title or event.title
+        )
+        return compose(
+            sender=self.sender,
+            to=[str(event.contact.email)],
+            subject=subject,
+            text=text,
+            html=document(subject, str(html)),
+        )
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A participant's e-mail as parts, written out as text and as HTML alike."""
+
+    intro: str
+    changes: list[tuple[str, str, str]]  # what staff changed in the event: label, was, is
+    facts: list[tuple[str, str]]
+    choices: list[tuple[str, str]]
+    notes: list[str]
+    link: str
+    rights: str
+    signature: str
+    organisation: str
+    clause: list[tuple[str, list[str]]]
+
+    def text(self) -> str:
+        lines = [GREETING, "", self.intro, ""]
+        if self.changes:
+            lines += [f"{label}: było {was}, jest {now}" for label, was, now in self.changes]
+            lines += [""]
+        lines += [f"{label}: {value}" for label, value in self.facts]
+        if self.choices:
+            lines += ["", "Wybrane w zgłoszeniu:"]
+            lines += [f"{label}: {value}" for label, value in self.choices]
+        if self.notes:
+            lines += ["", *self.notes]
+        lines += [
+            "",
+            f"Prywatny link do zgłoszenia ({self.rights}):",
+            self.link,
+            "Link jest przeznaczony tylko dla osoby zgłoszonej – kto go zna, może zmienić "
+            "zgłoszenie. Prosimy go nie przekazywać.",
+            "",
+            self.signature,
+            "",
+            self.organisation,
+        ]
+        if self.clause:
+            lines += ["", "Informacja o przetwarzaniu danych osobowych (RODO)"]
+            for heading, paragraphs in self.clause:
+                lines += ["", f"{heading}:", *paragraphs]
+        return "\n".join(lines) + "\n"
+
+    def html(self) -> str:
+        parts = [Markup("<p>{}</p><p>{}</p>").format(GREETING, self.intro)]
+        if self.changes:
+            items = Markup("").join(
+                Markup("<li>{}: było {}, jest <strong>{}</strong></li>").format(label, was, now)
+                for label, was, now in self.changes
+            )
+            parts.append(Markup("<ul>{}</ul>").format(items))
+        parts.append(_table(self.facts))
+        if self.choices:
+            parts += [Markup("<h2>Wybrane w zgłoszeniu</h2>"), _table(self.choices)]
+        parts += [Markup("<p>{}</p>").format(note) for note in self.notes]
+        parts.append(
+            Markup(
+                "<p>Prywatny link do zgłoszenia ({rights}):<br>"
+                '<a href="{link}">{link}</a><br>'
+                "<small>Link jest przeznaczony tylko dla osoby zgłoszonej – kto go zna, może "
+                "zmienić zgłoszenie. Prosimy go nie przekazywać.</small></p>"
+                "<p>{signature}</p><p>{organisation}</p>"
+            ).format(
+                rights=self.rights,
+                link=self.link,
+                signature=self.signature,
+                organisation=self.organisation,
+            )
+        )
+        if self.clause:
+            parts.append(Markup("<h2>Informacja o przetwarzaniu danych osobowych (RODO)</h2>"))
+            for heading, paragraphs in self.clause:
+                parts.append(Markup("<h3>{}</h3>").format(heading))
+                parts += [Markup("<p>{}</p>").format(paragraph) for paragraph in paragraphs]
+        return str(Markup("").join(parts))
+
+
+def _table(rows: list[tuple[str, str]]) -> Markup:
+    cells = Markup("").join(
+        Markup('<tr><th align="left" scope="row">{}</th><td>{}</td></tr>').format(label, value)
+        for label, value in rows
+    )
+    return Markup("<table>{}</table>").format(cells)
+
+
+def _signature(event: Event) -> str:
+    contact = event.contact
+    return (
+        f"W razie pytań: {contact.name}, {contact.role}, tel. {contact.phone}, "
+        f"e-mail {contact.email}. Można też odpowiedzieć na tę wiadomość."
+    )
+
+
+def _calendar_method(notice: Notice) -> str | None:
+    """`PUBLISH` for a seat confirmed, `CANCEL` for a seat given up, None without a calendar."""
+    if notice.calendar_sequence is None:
+        return None
+    if notice.kind in _SEAT_CONFIRMED and notice.status is Status.CONFIRMED:
+        return "PUBLISH"
+    if notice.kind in _SEAT_GIVEN_UP:
+        return "CANCEL"
+    return None
 
 
 def _changes(notice: Notice) -> list[tuple[str, str, str]]:
@@ -210,30 +358,41 @@ def _subject_and_intro(notice: Notice) -> tuple[str, str]:
         if notice.status is Status.CONFIRMED:
             return (
                 "Potwierdzenie zgłoszenia",
-                "dziękujemy za zgłoszenie – Twoje miejsce jest potwierdzone. "
-                "W załączniku jest termin do kalendarza.",
+                "Dziękujemy za zgłoszenie – miejsce na wydarzeniu jest potwierdzone. "
+                "W załączniku przesyłamy termin do kalendarza.",
             )
         return (
             "Zgłoszenie na liście rezerwowej",
-            "dziękujemy za zgłoszenie. Wszystkie miejsca są zajęte, dlatego jesteś na liście "
-            f"rezerwowej (miejsce {notice.waiting_position}). Gdy zwolni się miejsce, "
-            "potwierdzimy Twój udział automatycznie i napiszemy do Ciebie.",
+            "Dziękujemy za zgłoszenie. Wszystkie miejsca są zajęte, dlatego zgłoszenie zostało "
+            f"wpisane na listę rezerwową (miejsce {notice.waiting_position}). Gdy zwolni się "
+            "miejsce, udział zostanie potwierdzony automatycznie – poinformujemy o tym e-mailem.",
         )
-    return _SUBJECTS[notice.kind], _INTROS[notice.kind]
+    intro = _INTROS[notice.kind]
+    if _calendar_method(notice) == "CANCEL":
+        intro += " W załączniku jest odwołanie terminu w kalendarzu."
+    return _SUBJECTS[notice.kind], intro
+
+
+def provided_for(event: Event, registration: Registration) -> list[str]:
+    """What the event provides for this person: the night only to those who take it (an item
+    of `provided` that names a `nocleg`)."""
+    return [
+        item for item in event.provided if registration.accommodation or "nocleg" not in fold(item)
+    ]
 
 
 def _facts(notice: Notice) -> list[tuple[str, str]]:
     event, registration = notice.event, notice.registration
-    status = notice.status.label
+    status = STATUS_WORDS[notice.status]
     if notice.waiting_position is not None:
         status += f" (miejsce {notice.waiting_position})"
     facts = [
         ("Wydarzenie", event.title),
-        ("Termin", f"{event_dates(event)} r."),
+        ("Termin", event_when(event)),
         ("Miejsce", event.venue),
     ]
-    if event.provided:
-        facts.append(("Zapewniamy", ", ".join(event.provided)))
+    if provided := provided_for(event, registration):
+        facts.append(("Zapewniamy", ", ".join(provided)))
     facts += [
         ("Uczestnik", registration.full_name),
         ("Przedsiębiorstwo", registration.enterprise_name),
@@ -243,35 +402,82 @@ def _facts(notice: Notice) -> list[tuple[str, str]]:
     return facts
 
 
+def _choices(notice: Notice) -> list[tuple[str, str]]:
+    """What the person chose, restated so a mistake is seen in time."""
+    event, registration = notice.event, notice.registration
+    choices = []
+    if event.accommodation_label:
+        night = f"tak – {event.accommodation_label}" if registration.accommodation else "nie"
+        choices.append(("Nocleg", night))
+    diet = DIET_LABELS.get(Diet(registration.diet), registration.diet) if registration.diet else ""
+    if registration.diet_other:
+        diet = f"{diet} ({registration.diet_other})"
+    choices.append(("Dieta", diet))
+    if event.ask_gender:
+        choices.append(("Płeć", registration.gender or "nie podano"))
+    choices.append(("Zgoda na wizerunek", "tak" if registration.consent_image else "nie"))
+    return choices
+
+
+def _notes(notice: Notice) -> list[str]:
+    if notice.status.active and notice.registration.special_needs:
+        return [SPECIAL_NEEDS_NOTED]
+    return []
+
+
 def _what_the_link_allows(window: Window, status: Status) -> str:
     """What the link still lets the participant do when the e-mail is sent."""
     event = window.event
-    cancel = f"rezygnacja do {date_pl(event.starts_on - timedelta(days=1))} r."
+    cancel = f"rezygnacja do {date_text(event.starts_on - timedelta(days=1))}"
     if not status.active or not window.cancellation_allowed:
         return "podgląd"
     if not window.changes_allowed:
         return f"podgląd, {cancel}"
-    return f"podgląd, zmiana danych do {date_pl(window.closed_on)} r., {cancel}"
+    return f"podgląd, zmiana danych do {date_text(window.closed_on)}, {cancel}"
 
 
-def calendar(event: Event, registration: Registration) -> bytes:
-    """The event as an all-day entry for the participant's calendar (RFC 5545)."""
+def calendar(
+    event: Event,
+    registration: Registration,
+    *,
+    sequence: int,
+    method: str,
+    event_url: str,
+    stamp: datetime,
+) -> bytes:
+    """The event for the participant's calendar (RFC 5545): timed when the event file gives
+    hours, else whole days. `CANCEL` withdraws the entry sent before: the same UID and
+    ORGANIZER, a higher SEQUENCE. The description has the public page and the contact's
+    phone, never the private link."""
     cal = Calendar()
     cal.add("prodid", "-//OWES Zielona Góra//rejestracja//PL")
     cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
     entry = CalendarEvent()
     entry.add("uid", f"{registration.id}.{event.slug}@owes-rejestracja")
-    # Each saved version of an event made in the staff pages is a higher number: a calendar
-    # replaces the entry it has with the one of a later e-mail (same UID).
-    entry.add("sequence", event.version or 0)
-    entry.add("dtstamp", registration.updated_at or registration.received_at)
-    entry.add("dtstart", event.starts_on)
-    entry.add("dtend", event.ends_on + timedelta(days=1))  # exclusive end of an all-day event
+    entry.add("sequence", sequence)
+    entry.add("dtstamp", stamp)
+    if event.timed:
+        entry.add("dtstart", event.begins_at.astimezone(UTC))
+        entry.add("dtend", event.finishes_at.astimezone(UTC))
+    else:
+        entry.add("dtstart", event.starts_on)
+        entry.add("dtend", event.ends_on + timedelta(days=1))  # exclusive end of all-day
     entry.add("summary", event.title)
     entry.add("location", event.venue)
-    entry.add("description", event.summary)
-    entry.add("organizer", f"mailto:{event.contact.email}", parameters={"cn": event.contact.name})
+    contact = event.contact
+    entry.add(
+        "description",
+        f"{event.summary}\n\nStrona wydarzenia: {event_url}\n"
+        f"Kontakt: {contact.name}, tel. {contact.phone}",
+    )
+    entry.add("url", event_url)
+    entry.add("organizer", f"mailto:{contact.email}", parameters={"cn": contact.name})
+    if method == "CANCEL":
+        entry.add("status", "CANCELLED")
+        entry.add("attendee", f"mailto:{ascii_address(registration.email)}")
+    else:
+        entry.add("status", "CONFIRMED")
     cal.add_component(entry)
     ical: bytes = cal.to_ical()
     return ical

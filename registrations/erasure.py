@@ -48,11 +48,13 @@ def mentioned_values(registration: Registration) -> list[str]:
 
 def redact(text: str, values: list[str], placeholder: str = ERASED) -> str:
     """`text` with every whole-word occurrence of `values` (any case) replaced, longest first
-    (the full name before its parts)."""
+    (the full name before its parts). Any run of spaces in a value matches any run of white
+    space in the text: an HTML part binds a one-letter word to the next with a non-breaking
+    space, and a long line may be folded."""
     wanted = sorted({value for value in values if value.strip()}, key=len, reverse=True)
     if not wanted:
         return text
-    pattern = "|".join(re.escape(value) for value in wanted)
+    pattern = "|".join(r"\s+".join(re.escape(part) for part in value.split()) for value in wanted)
     return re.sub(rf"(?<!\w)(?:{pattern})(?!\w)", placeholder, text, flags=re.IGNORECASE)
 
 
@@ -71,6 +73,7 @@ def scrub(registration: Registration, now: datetime, by: ErasedBy) -> None:
     registration.pesel = None
     registration.birth_date = None
     registration.accommodation = False
+    registration.gender = None
     registration.diet = ""
     registration.diet_other = None
     registration.special_needs = None

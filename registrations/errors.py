@@ -10,22 +10,28 @@ from pydantic_core import ErrorDetails
 from registrations.schema import DIET_LABELS, FieldError
 from registrations.validators import REFUSED_CHARACTERS
 
+DATE_FORMAT = "Datę należy podać w formacie RRRR-MM-DD."
 _MESSAGES: dict[str, str] = {
     "missing": "To pole jest wymagane.",
-    "extra_forbidden": "Nieznane pole – usuń je ze zgłoszenia.",
+    "extra_forbidden": "Nieznane pole – należy je usunąć ze zgłoszenia.",
     "string_type": "Oczekiwano tekstu.",
     "string_unicode": REFUSED_CHARACTERS,  # a lone surrogate
     "bool_type": "Oczekiwano wartości true albo false.",
     "bool_parsing": "Oczekiwano wartości true albo false.",
     "string_too_long": "Tekst jest za długi (najwyżej {max_length} znaków).",
     "too_long": "Tekst jest za długi (najwyżej {max_length} znaków).",
-    "date_type": "Podaj datę w formacie RRRR-MM-DD.",
-    "date_parsing": "Podaj datę w formacie RRRR-MM-DD.",
-    "date_from_datetime_parsing": "Podaj datę w formacie RRRR-MM-DD.",
-    "date_from_datetime_inexact": "Podaj datę w formacie RRRR-MM-DD.",
-    "enum": "Wybierz jedną z wartości: " + ", ".join(DIET_LABELS.values()) + ".",
+    "date_type": DATE_FORMAT,
+    "date_parsing": DATE_FORMAT,
+    "date_from_datetime_parsing": DATE_FORMAT,
+    "date_from_datetime_inexact": DATE_FORMAT,
+    "enum": "Dozwolone wartości: {expected}.",
 }
 _FALLBACK = "Niepoprawna wartość."
+DIET_CHOICE = (
+    "Należy wybrać jedną z diet: "
+    + ", ".join(f"{diet.value} ({label})" for diet, label in DIET_LABELS.items())
+    + "."
+)
 GENERAL = "__all__"
 
 
@@ -33,7 +39,11 @@ def _message(error: ErrorDetails) -> str:
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     if error["type"] == "value_error" and isinstance(ctx.get("error"), ValueError):
         return str(ctx["error"])
+    if error["type"] == "enum" and error["loc"][:1] == ("diet",):
+        return DIET_CHOICE
     template = _MESSAGES.get(error["type"], _FALLBACK)
+    if "expected" in ctx:  # pydantic lists the values in English: "'a', 'b' or 'c'"
+        ctx["expected"] = str(ctx["expected"]).replace(" or ", " albo ")
     try:
         return template.format(**ctx)
     except (KeyError, IndexError):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -56,6 +58,35 @@ class SheetsTarget(BaseModel):
     worksheet: str | None = None
 
 
+def _meal_table(value: Any) -> Any:
+    """A meal written as plain text (`"27.08 obiad"`) is a meal on no particular day."""
+    return {"name": value} if isinstance(value, str) else value
+
+
+class Meal(BaseModel):
+    """A meal served, for the catering list: `{ day = 2018-08-28, name = "śniadanie",
+    nocleg = true }`; `nocleg`: served only to those who take the night (breakfast after it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    day: date | None = None
+    name: str = Field(min_length=1)
+    nocleg: bool = False
+
+
+def _local_time(value: Any) -> Any:
+    """`"09:30"` as TOML writes a time in quotes (TOML's own `09:30:00` is a time already)."""
+    if isinstance(value, str):
+        try:
+            return time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError('a time as HH:MM, e.g. "09:30"') from None
+    return value
+
+
+LocalTime = Annotated[time, BeforeValidator(_local_time)]
+
+
 class Event(BaseModel):
     """One event as staff describe it; the single source of its rules and of what the form shows."""
 
@@ -80,7 +111,31 @@ class Event(BaseModel):
     accommodation_label: str | None = Field(
         default=None, description="The night on offer; no accommodation question when unset."
     )
-    meals: list[str] = Field(default=[], description="Meals served, for the catering list.")
+    meals: list[Annotated[Meal, BeforeValidator(_meal_table)]] = Field(
+        default=[],
+        description="Meals served, for the catering list: tables with day, name and nocleg, or "
+        "plain names.",
+    )
+    start_time: LocalTime | None = Field(
+        default=None, description="When the first day begins (local); the calendar entry is timed."
+    )
+    end_time: LocalTime | None = Field(
+        default=None, description="When the last day ends (local), with `start_time`."
+    )
+    ask_gender: bool = Field(
+        default=False, description="The form asks for gender (optional), for the rooming list."
+    )
+    project_name: str | None = Field(
+        default=None, description="The EU-funded project, printed on the attendance list."
+    )
+    project_number: str | None = Field(
+        default=None, description="The project's number (umowa), on the attendance list."
+    )
+    logo_strip: Path | None = Field(
+        default=None,
+        description="A PNG or JPEG strip of logos atop the attendance list (an event file's is "
+        "found beside it or beside the organisation file).",
+    )
     contact: Contact
     consent_version: str = Field(min_length=1)
     consent_text: str = Field(min_length=1)
@@ -105,6 +160,11 @@ class Event(BaseModel):
             raise PydanticCustomError(
                 "deadline_after_end", "registration_deadline is after the event ends"
             )
+        if self.start_time is not None and self.end_time is not None:
+            if self.starts_on == self.ends_on and self.end_time <= self.start_time:
+                raise PydanticCustomError(
+                    "end_before_start_time", "end_time is not after start_time on a one-day event"
+                )
         if self.registration_opens_at is not None and self.registration_opens_at.tzinfo is None:
             object.__setattr__(
                 self, "registration_opens_at", self.registration_opens_at.replace(tzinfo=self.tz)
@@ -137,6 +197,38 @@ class Event(BaseModel):
     def starts_at(self) -> datetime:
         """Midnight at the start of the first day, local time: cancellations end, no promotions."""
         return datetime.combine(self.starts_on, time(0), tzinfo=self.tz)
+
+    @property
+    def timed(self) -> bool:
+        """Whether the event has hours (its calendar entry is timed), not whole days only."""
+        return self.start_time is not None or self.end_time is not None
+
+    @property
+    def begins_at(self) -> datetime:
+        """When the programme begins, local time: `start_time` on the first day, else its
+        midnight. No rule moves with it (cancelling still ends at `starts_at`)."""
+        return datetime.combine(self.starts_on, self.start_time or time(0), tzinfo=self.tz)
+
+    @property
+    def finishes_at(self) -> datetime:
+        """When the programme ends, local time: `end_time` on the last day, else the midnight
+        after it."""
+        if self.end_time is None:
+            return datetime.combine(self.ends_on + timedelta(days=1), time(0), tzinfo=self.tz)
+        return datetime.combine(self.ends_on, self.end_time, tzinfo=self.tz)
+
+    @property
+    def days(self) -> list[date]:
+        """Every day of the event, in order."""
+        return [
+            self.starts_on + timedelta(days=n)
+            for n in range((self.ends_on - self.starts_on).days + 1)
+        ]
+
+    @property
+    def nights(self) -> list[date]:
+        """The nights of the event (each by the day it begins): none for a one-day event."""
+        return self.days[:-1]
 
     @property
     def worksheet_title(self) -> str:

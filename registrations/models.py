@@ -99,6 +99,9 @@ class Registration(Base):
     consent_image: Mapped[bool] = mapped_column(Boolean)
     consent_version: Mapped[str] = mapped_column(String(64))
     consent_given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # `kobieta` or `mężczyzna`, asked (optionally) only by events with `ask_gender`: the
+    # rooming list's. Erased with the person.
+    gender: Mapped[str | None] = mapped_column(String(16))
 
     # Each change a participant or staff could see in the sheet bumps the version; a row
     # written at an older version is rewritten in place.
@@ -109,6 +112,10 @@ class Registration(Base):
     token_nonce: Mapped[str | None] = mapped_column(String(32))
     token_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The SEQUENCE of the last calendar entry (.ics) the person was sent for the event: a seat
+    # confirmed sends the entry, a cancellation cancels it, each with the next number (RFC 5545);
+    # None while none was sent.
+    calendar_sequence: Mapped[int | None] = mapped_column(Integer)
     # The last decision staff typed in the sheet that was handled (normalised), so the same
     # cell read again is not applied twice; and why it was not carried out, when it was not
     # ("raced": the participant changed the registration after staff could have seen it).

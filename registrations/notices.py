@@ -26,6 +26,9 @@ class NoticeKind(StrEnum):
     REJECTED = "rejected"  # staff typed "odrzucone"
     LINK = "link"  # the private link again (a reminder, or a corrected address)
     EVENT_CHANGED = "event_changed"  # staff changed the dates, the venue or what is provided
+    # To the event's contact, not the participant: special needs were stated or changed (the
+    # e-mail names the registration, never the need).
+    SPECIAL_NEEDS = "special_needs"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class Notice:
     registration: Registration
     status: Status
     waiting_position: int | None = None
+    # The calendar entry the e-mail carries, by its SEQUENCE: published for a confirmed seat,
+    # cancelled for a seat given up; None: no calendar entry.
+    calendar_sequence: int | None = None
     detail: str | None = None  # JSON: what else the e-mail reports (what changed)
 
 

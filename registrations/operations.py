@@ -53,7 +53,7 @@ ATTEMPTS = 3  # an operation that met a newer version of its event runs again wi
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
 EMAIL_IS_IDENTITY = (
     "Adresu e-mail nie można tu zmienić – to identyfikator zgłoszenia. "
-    "Jeśli jest błędny, skontaktuj się z organizatorem."
+    "W razie błędu prosimy o kontakt z organizatorem."
 )
 
 
@@ -162,6 +162,7 @@ def payload_of(registration: Registration) -> dict[str, Any]:
         "pesel": registration.pesel,
         "birth_date": registration.birth_date.isoformat() if registration.birth_date else None,
         "accommodation": registration.accommodation,
+        "gender": registration.gender,
         "diet": registration.diet,
         "diet_other": registration.diet_other,
         "special_needs": registration.special_needs,
@@ -435,10 +436,16 @@ class Registrations:
                 taken.waitlisted += 1
                 position = taken.waitlisted  # the newest on the list: everyone waiting is ahead
             status = Status(registration.status)
-            notices.append(Notice(NoticeKind.REGISTERED, event, registration, status, position))
+            sequence = revise_calendar(registration, None, status)
+            notices.append(
+                Notice(NoticeKind.REGISTERED, event, registration, status, position, sequence)
+            )
+            if registration.special_needs:
+                notices.append(Notice(NoticeKind.SPECIAL_NEEDS, event, registration, status))
             outcomes.append(Registered(registration, position))
         if notices:  # one INSERT of the rows, one of their e-mails: the lock is held meanwhile
-            session.execute(insert(Registration), [new_row_values(n.registration) for n in notices])
+            stored = [n.registration for n in notices if n.kind is NoticeKind.REGISTERED]
+            session.execute(insert(Registration), [new_row_values(r) for r in stored])
             self.notify(session, notices)
         return outcomes
 
@@ -465,10 +472,13 @@ class Registrations:
             new_enterprise = enterprise_key(data.enterprise_name)
             if new_enterprise != registration.enterprise_key:
                 _check_enterprise(session, event, new_enterprise, excluding=registration.id)
+            needs_before = registration.special_needs
             if not _apply(registration, event, data):
                 return registration
             registration.touch(now)
             self._tell(session, NoticeKind.CHANGED, event, registration)
+            if registration.special_needs and registration.special_needs != needs_before:
+                self._tell(session, NoticeKind.SPECIAL_NEEDS, event, registration)
         return registration
 
     @_with_event_in_force
@@ -484,8 +494,10 @@ class Registrations:
                 return registration
             if not Window(event, now).cancellation_allowed:
                 raise ChangeNotAllowed("started")
-            self._set_status(session, event, registration, Status.CANCELLED, now, "participant")
-            self._tell(session, NoticeKind.CANCELLED, event, registration)
+            sequence = self._set_status(
+                session, event, registration, Status.CANCELLED, now, "participant"
+            )
+            self._tell(session, NoticeKind.CANCELLED, event, registration, sequence)
             self._promote(session, event, now)
         return registration
 
@@ -590,8 +602,10 @@ class Registrations:
                 registration.staff_decision_skipped = RACED
                 return DecisionOutcome(registration.id, old, old, applied=False, skipped=RACED)
             if new is not old:
-                self._set_status(session, event, registration, new, now, "staff", decision)
-                self._tell(session, _DECISION_NOTICES[decision], event, registration)
+                sequence = self._set_status(
+                    session, event, registration, new, now, "staff", decision
+                )
+                self._tell(session, _DECISION_NOTICES[decision], event, registration, sequence)
                 if old is Status.CONFIRMED:
                     self._promote(session, event, now)
             else:
@@ -685,7 +699,8 @@ class Registrations:
         for registration in promoted:
             session.add(_change(registration, Status.WAITLISTED, Status.CONFIRMED, now, "system"))
             registration.touch(now)
-            self._tell(session, NoticeKind.PROMOTED, event, registration)
+            sequence = revise_calendar(registration, Status.WAITLISTED, Status.CONFIRMED)
+            self._tell(session, NoticeKind.PROMOTED, event, registration, sequence)
         return promoted
 
     def _set_status(
@@ -697,20 +712,50 @@ class Registrations:
         now: datetime,
         actor: str,
         decision: Decision | None = None,
-    ) -> None:
-        session.add(
-            _change(registration, Status(registration.status), status, now, actor, decision)
-        )
+    ) -> int | None:
+        """The new status, recorded; the SEQUENCE of the calendar entry it sends or cancels."""
+        old = Status(registration.status)
+        session.add(_change(registration, old, status, now, actor, decision))
         registration.status = status
         registration.touch(now)
+        return revise_calendar(registration, old, status)
 
     def _tell(
-        self, session: Session, kind: NoticeKind, event: Event, registration: Registration
+        self,
+        session: Session,
+        kind: NoticeKind,
+        event: Event,
+        registration: Registration,
+        calendar_sequence: int | None = None,
     ) -> None:
         session.flush()
         position = waiting_position(session, registration)
         status = Status(registration.status)
-        self.notify(session, [Notice(kind, event, registration, status, position)])
+        notice = Notice(kind, event, registration, status, position, calendar_sequence)
+        self.notify(session, [notice])
+
+
+def revise_calendar(registration: Registration, old: Status | None, new: Status) -> int | None:
+    """The calendar entry a status change sends: the seat confirmed publishes it, a confirmed
+    seat given up (cancelled, rejected) cancels it, each under the entry's next SEQUENCE
+    (RFC 5545: same UID, a higher SEQUENCE); None when the change touches no calendar."""
+    if new is Status.CONFIRMED and old is not Status.CONFIRMED:
+        last = registration.calendar_sequence
+        sequence = 0 if last is None else last + 1
+    elif old is Status.CONFIRMED and new is not Status.CONFIRMED:
+        # A seat confirmed before the sequence was kept had its entry sent as SEQUENCE 0.
+        sequence = (registration.calendar_sequence or 0) + 1
+    else:
+        return None
+    registration.calendar_sequence = sequence
+    return sequence
+
+
+def republish_calendar(registration: Registration) -> int:
+    """The calendar entry of a confirmed seat sent again (the event's details changed): the
+    same UID under the entry's next SEQUENCE, which calendars take as the newer one."""
+    registration.calendar_sequence = (registration.calendar_sequence or 0) + 1
+    return registration.calendar_sequence
 
 
 _DECISION_NOTICES = {
@@ -792,7 +837,8 @@ def _values(event: Event, data: RegistrationIn) -> dict[str, Any]:
         "phone": data.phone,
         "pesel": data.pesel,
         "birth_date": data.birth_date,
-        "accommodation": data.accommodation and event.accommodation_label is not None,
+        "accommodation": bool(data.accommodation) and event.accommodation_label is not None,
+        "gender": data.gender.value if data.gender is not None and event.ask_gender else None,
         "diet": data.diet.value,
         "diet_other": data.diet_other,
         "special_needs": data.special_needs,

@@ -40,6 +40,15 @@ class Diet(StrEnum):
     OTHER = "other"
 
 
+class Gender(StrEnum):
+    """Asked (optionally) only by an event with `ask_gender`, for sharing rooms."""
+
+    FEMALE = "kobieta"
+    MALE = "mężczyzna"
+
+
+NO_ACCOMMODATION_ANSWER = "Prosimy zaznaczyć, czy potrzebny jest nocleg."
+
 DIET_LABELS: dict[Diet, str] = {
     Diet.STANDARD: "standardowa",
     Diet.VEGETARIAN: "wegetariańska",
@@ -61,7 +70,7 @@ def _required(value: str) -> str:
 
 def _has_letter(value: str) -> str:
     if value and not any(ch.isalpha() for ch in value):
-        raise ValueError("Wpisz tekst zawierający litery.")
+        raise ValueError("Tekst powinien zawierać litery.")
     return value
 
 
@@ -79,7 +88,7 @@ def _fits(limit: int) -> AfterValidator:
 def _strict_date(value: Any) -> Any:
     """Dates only as `RRRR-MM-DD` text (or a date): no numbers read as Unix timestamps."""
     if value is not None and not isinstance(value, str | date):
-        raise ValueError("Podaj datę w formacie RRRR-MM-DD.")
+        raise ValueError("Datę należy podać w formacie RRRR-MM-DD.")
     return value
 
 
@@ -130,7 +139,17 @@ class RegistrationIn(BaseModel):
     birth_date: Annotated[date | None, BeforeValidator(_strict_date)] = Field(
         default=None, validate_default=True
     )
-    accommodation: StrictBool = False
+    accommodation: StrictBool | None = Field(
+        default=None,
+        validate_default=True,
+        description="Whether the person takes the night on offer: required when the event offers "
+        "one (`accommodation_label`), else ignored.",
+    )
+    gender: Gender | None = Field(
+        default=None,
+        description="`kobieta` or `mężczyzna`, optional; kept only when the event asks "
+        "(`ask_gender`), for the rooming list.",
+    )
     diet: Diet = Diet.STANDARD
     diet_other: Annotated[StrictStr, AfterValidator(clean_text), _fits(200)] | None = Field(
         default=None, validate_default=True
@@ -148,7 +167,9 @@ class RegistrationIn(BaseModel):
             return {key: v.strip() if isinstance(v, str) else v for key, v in data.items()}
         return data
 
-    @field_validator("role", "pesel", "birth_date", "diet_other", "special_needs", mode="before")
+    @field_validator(
+        "role", "pesel", "birth_date", "gender", "diet_other", "special_needs", mode="before"
+    )
     @classmethod
     def _optional_blank(cls, value: Any) -> Any:
         return _blank_to_none(value)
@@ -158,7 +179,7 @@ class RegistrationIn(BaseModel):
     def _eligible_powiat(cls, value: str, info: ValidationInfo) -> str:
         powiat = find_powiat(value)
         if powiat is None:
-            raise ValueError("Wybierz powiat województwa lubuskiego z listy.")
+            raise ValueError("Należy wybrać powiat województwa lubuskiego z listy.")
         event: Event | None = (info.context or {}).get("event")
         if event is not None and powiat.code not in event.eligible_powiaty:
             raise ValueError(
@@ -193,16 +214,28 @@ class RegistrationIn(BaseModel):
             plausible_birth_date(value, today)
         pesel = info.data.get("pesel")
         if value is None and "pesel" in info.data and pesel is None:
-            raise FieldError("pesel", "Podaj PESEL albo, jeśli go nie masz, datę urodzenia.")
+            raise FieldError(
+                "pesel", "Należy podać PESEL albo – gdy nie został nadany – datę urodzenia."
+            )
         if value is not None and pesel is not None and pesel_birth_date(pesel) != value:
             raise ValueError("Data urodzenia nie zgadza się z numerem PESEL.")
+        return value
+
+    @field_validator("accommodation")
+    @classmethod
+    def _night_answered(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        """Nobody is given, or denied, a night by a pre-selected answer: an event offering one
+        needs a yes or a no."""
+        event: Event | None = (info.context or {}).get("event")
+        if value is None and event is not None and event.accommodation_label is not None:
+            raise ValueError(NO_ACCOMMODATION_ANSWER)
         return value
 
     @field_validator("diet_other")
     @classmethod
     def _other_diet_described(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("diet") is Diet.OTHER and not value:
-            raise ValueError("Opisz dietę, jeśli wybierasz „inna”.")
+            raise ValueError("Przy diecie „inna” należy ją opisać.")
         return value
 
     @field_validator("consent_personal_data")
@@ -236,6 +269,7 @@ class RegistrationData(BaseModel):
     pesel: str | None
     birth_date: date | None
     accommodation: bool
+    gender: Gender | None = Field(description="Only where the event asks (`ask_gender`).")
     diet: Diet
     diet_other: str | None
     special_needs: str | None

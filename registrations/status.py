@@ -22,6 +22,20 @@ class Status(StrEnum):
         return self in (Status.CONFIRMED, Status.WAITLISTED)
 
 
+# Why staff reject a registration, as the participant reads it (the page and the e-mail).
+REJECTION_REASON = (
+    "zgłoszenie nie spełnia warunków udziału w wydarzeniu (np. przedsiębiorstwo spoza obszaru "
+    "wsparcia OWES albo niespełniające warunków udziału)"
+)
+
+# The status as the participant reads it on the pages: `przyjęte` is never one of them.
+STATUS_WORDS: dict[Status, str] = {
+    Status.CONFIRMED: "potwierdzone",
+    Status.WAITLISTED: "na liście rezerwowej",
+    Status.CANCELLED: "rezygnacja",
+    Status.REJECTED: "odrzucone",
+}
+
 STATUS_LABELS: dict[Status, str] = {
     Status.CONFIRMED: "potwierdzone",
     Status.WAITLISTED: "lista rezerwowa",

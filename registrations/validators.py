@@ -13,7 +13,9 @@ _CENTURY_BY_MONTH_OFFSET = {80: 1800, 0: 1900, 20: 2000, 40: 2100, 60: 2200}
 # Control and format characters, code points that are no characters (U+FFFF, unassigned) and
 # lone surrogates: nobody types them, and the spreadsheet's XML cannot carry some of them.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Cs"})
-REFUSED_CHARACTERS = "Pole zawiera niedozwolone znaki sterujące lub niedrukowalne – usuń je."
+REFUSED_CHARACTERS = (
+    "Pole zawiera niedozwolone znaki sterujące lub niedrukowalne – należy je usunąć."
+)
 EMAIL_KEY_MAX = 254  # the column that holds the case-folded address
 
 
@@ -75,7 +77,9 @@ def normalise_email(value: str) -> str:
             raise ValueError(
                 "Adres e-mail nie może zawierać polskich liter przed znakiem @."
             ) from exc
-        raise ValueError("Podaj poprawny adres e-mail, np. jan.kowalski@example.pl.") from exc
+        raise ValueError(
+            "Należy podać poprawny adres e-mail, np. jan.kowalski@example.pl."
+        ) from exc
     if len(address.casefold()) > EMAIL_KEY_MAX:
         raise ValueError("Adres e-mail jest za długi.")
     return address
@@ -93,15 +97,15 @@ def ascii_address(value: str) -> str:
 def normalise_phone(value: str) -> str:
     """A valid phone number, Polish by default, in international form: `+48 533 316 283`."""
     if any(ch.isdigit() and not ch.isascii() for ch in value):
-        raise ValueError("Podaj numer telefonu cyframi 0–9, np. 533 316 283.")
+        raise ValueError("Numer telefonu należy podać cyframi 0–9, np. 533 316 283.")
     try:
         number = phonenumbers.parse(value, "PL")
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("Podaj poprawny numer telefonu, np. 533 316 283.") from exc
+        raise ValueError("Należy podać poprawny numer telefonu, np. 533 316 283.") from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("Podaj poprawny numer telefonu, np. 533 316 283.")
+        raise ValueError("Należy podać poprawny numer telefonu, np. 533 316 283.")
     if number.extension:
-        raise ValueError("Podaj numer telefonu bez numeru wewnętrznego.")
+        raise ValueError("Numer telefonu należy podać bez numeru wewnętrznego.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
@@ -129,5 +133,5 @@ def plausible_birth_date(value: date, today: date) -> date:
     if value >= today:
         raise ValueError("Data urodzenia nie może być w przyszłości.")
     if value.year < today.year - 120:
-        raise ValueError("Podaj prawdziwą datę urodzenia.")
+        raise ValueError("Data urodzenia jest nieprawdopodobna – prosimy ją sprawdzić.")
     return value

@@ -7,11 +7,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from config.organisation import placeholder_warning
 from config.services import Services, services
 from registrations.event import Event
 from registrations.models import Registration
 from sheets.factory import make_syncer
-from sheets.rows import missing_headers
+from sheets.rows import missing_headers, renamed_headers
 from sheets.sink import SinkError, key_fingerprint
 from sheets.syncer import Syncer
 from store.commands import needs_current_schema
@@ -26,6 +27,9 @@ def check_command(create: bool) -> None:
     """Verify the whole chain to the spreadsheet and say what to fix."""
     svc = services()
     click.echo(f"Sink: {type(svc.sink).__name__}")
+    # A warning, not a problem: the sheet works, but participants read the placeholders.
+    if unfilled := placeholder_warning(svc.organisation, svc.settings.organisation_file):
+        click.secho(f"! warning: {unfilled}", fg="yellow", err=True)
     if create and not svc.worker.wait_for_lease(60):
         raise click.ClickException("another process keeps the spreadsheet lease; try again")
     # --create repairs through the syncer: a recreated worksheet is refilled from the store.
@@ -88,6 +92,14 @@ def _check_event(svc: Services, event: Event, repair: Syncer | None) -> int:
     header = table[0] if table else []
     if header and not header[0].strip():
         return _problem(f"{event.slug} → {target}: header cell A1 is empty; name that column")
+    if renamed := renamed_headers(header):  # an earlier release's name: not a problem
+        header = list(header)
+        for column, name in renamed:
+            click.echo(
+                f"! {event.slug} → {target}: header {header[column]!r} is renamed {name!r} in "
+                "place at the next write"
+            )
+            header[column] = name
     if missing := missing_headers(header):
         return _problem(
             f"{event.slug} → {target}: header row lacks {', '.join(missing)}; the next sync "

@@ -23,7 +23,7 @@ from config.settings import Settings
 from registrations.event import Event
 from registrations.validators import printable
 from sheets import layout
-from sheets.rows import DECISION_HEADER, header_index
+from sheets.rows import DECISION_HEADER, service_columns
 from sheets.sink import CellRun, SinkError, SummaryTable, Table, key_fingerprint, row_spans
 from sheets.transport import emulator_session
 
@@ -192,24 +192,34 @@ class GoogleSheet:
 
     def add_headers(self, names: list[str], at_column: int) -> list[str]:
         with self._sink.errors("adding header cells", write=True):
-            worksheet = self._spreadsheet.worksheet(self._title)
+            # The metadata, not gspread's `worksheet()`: the same one call, with the filter.
+            found = _worksheet(dict(self._spreadsheet.fetch_sheet_metadata()), self._title)
+            if found is None:
+                raise SinkError(f"worksheet {self._title!r} is gone", permanent=False)
+            sheet_id = found["properties"]["sheetId"]
+            columns = found["properties"].get("gridProperties", {}).get("columnCount", 26)
             requests_: list[dict[str, Any]] = []
-            needed = at_column + len(names) - worksheet.col_count
+            needed = at_column + len(names) - columns
             if needed > 0:
                 requests_.append(
                     {
                         "appendDimension": {
-                            "sheetId": worksheet.id,
+                            "sheetId": sheet_id,
                             "dimension": "COLUMNS",
                             "length": needed,
                         }
                     }
                 )
-            requests_.append(layout.header_cells(worksheet.id, names, at_column))
+            requests_.append(layout.header_cells(sheet_id, names, at_column))
+            requests_ += layout.width_requests(sheet_id, names, at_column)
             done = [f"header cells {', '.join(names)}"]
+            existing = found.get("basicFilter")
+            if widened := layout.widened_filter(sheet_id, existing, at_column, len(names)):
+                requests_.append(widened)
+                done.append("the filter over the new columns")
             if DECISION_HEADER in names:
                 column = at_column + names.index(DECISION_HEADER)
-                requests_.append(layout.decision_validation(worksheet.id, column))
+                requests_.append(layout.decision_validation(sheet_id, column))
                 done.append(f"the drop-down of decisions in column {layout.column_letter(column)}")
             self._spreadsheet.batch_update({"requests": requests_})
         return done
@@ -330,6 +340,10 @@ class GoogleSheetsSink:
         key = event.sheets.spreadsheet_id or self.spreadsheet_id or "?"
         return f"worksheet {event.worksheet_title!r} of spreadsheet {key_fingerprint(key)}"
 
+    def spreadsheet_url(self, event: Event) -> str | None:
+        key = event.sheets.spreadsheet_id or self.spreadsheet_id
+        return f"https://docs.google.com/spreadsheets/d/{key}/edit" if key else None
+
     @contextmanager
     def errors(self, what: str, *, write: bool = False) -> Iterator[None]:
         """Turn gspread, requests and google-auth failures into SinkError."""
@@ -402,8 +416,11 @@ class GoogleSheetsSink:
             if sheet is not None and not _protected(sheet):
                 header = spreadsheet.values_get(absolute_range_name(title, "1:1"))
                 first = header.get("values", [[]])[0] if header.get("values") else []
-                protection = _protection(sheet["properties"]["sheetId"], [str(v) for v in first])
-                requests_.append({"addProtectedRange": {"protectedRange": protection}})
+                sheet_id = sheet["properties"]["sheetId"]
+                requests_ += [
+                    {"addProtectedRange": {"protectedRange": protection}}
+                    for protection in _protections(sheet_id, [str(v) for v in first])
+                ]
             if requests_:
                 spreadsheet.batch_update({"requests": requests_})
 
@@ -512,24 +529,28 @@ def _protected(sheet: dict[str, Any]) -> bool:
     )
 
 
-def _protection(sheet_id: int, header: list[str]) -> dict[str, Any]:
-    """Edits ask staff to confirm; the decision column stays free (staff keep deciding)."""
-    protection: dict[str, Any] = {
-        "range": {"sheetId": sheet_id},
-        "description": PROTECTION_DESCRIPTION,
-        "warningOnly": True,
-    }
-    decision = header_index(header, DECISION_HEADER)
-    if decision is not None:
-        protection["unprotectedRanges"] = [
-            {
+def _protections(sheet_id: int, header: list[str]) -> list[dict[str, Any]]:
+    """Edits of the service's columns ask staff to confirm: one range per run of adjacent
+    service columns, whole columns. Staff's own columns and the decision column are in none,
+    so staff keep deciding and working in their columns as before."""
+    runs: list[list[int]] = []
+    for column in service_columns(header):
+        if runs and runs[-1][-1] + 1 == column:
+            runs[-1].append(column)
+        else:
+            runs.append([column])
+    return [
+        {
+            "range": {
                 "sheetId": sheet_id,
-                "startRowIndex": 1,
-                "startColumnIndex": decision,
-                "endColumnIndex": decision + 1,
-            }
-        ]
-    return protection
+                "startColumnIndex": run[0],
+                "endColumnIndex": run[-1] + 1,
+            },
+            "description": PROTECTION_DESCRIPTION,
+            "warningOnly": True,
+        }
+        for run in runs
+    ]
 
 
 def _cell(value: str | int) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """How the registrations worksheet is laid out for work, in Google Sheets and in the workbook.
 
-Header frozen and bold; the ID, status and decision columns wide enough to read; cancelled and
-rejected rows greyed out, waitlisted ones marked; a drop-down of decisions. The Google requests
-are built here as plain data, so the one `batchUpdate` that creates a worksheet is easy to read.
+Header frozen and bold; every column as wide as its header and its typical content; a filter
+on the header over whole columns; cancelled and rejected rows greyed out, waitlisted ones
+marked; a drop-down of decisions. Widths and the filter are set only when the service creates
+the worksheet or a column: never over staff's own. The Google requests are built here as plain
+data, so the one `batchUpdate` that creates a worksheet is easy to read.
 """
 
 from __future__ import annotations
@@ -13,7 +15,96 @@ from registrations.decisions import CHOICES
 from registrations.status import Status
 from sheets.rows import DECISION_HEADER, HEADERS, ID_HEADER, NOTES_HEADER, STATUS_HEADER
 
-COLUMN_WIDTHS = {ID_HEADER: 120, STATUS_HEADER: 130, DECISION_HEADER: 170, NOTES_HEADER: 300}
+# What a column typically holds, so its width fits it (the header may be the wider).
+TYPICAL_CONTENT = {
+    ID_HEADER: "R-7K3F-9Q2M",
+    "Data zgłoszenia": "2018-08-21 14:03",
+    STATUS_HEADER: "lista rezerwowa",
+    DECISION_HEADER: "rezygnacja ▾",
+    "Imię": "Katarzyna",
+    "Nazwisko": "Szulczewska-Nowak",
+    "Przedsiębiorstwo społeczne": "Spółdzielnia Socjalna Nasze Zaodrze",
+    "Powiat": "powiat zielonogórski",
+    "Funkcja w przedsiębiorstwie": "prezeska zarządu",
+    "E-mail": "katarzyna.nowak@example.pl",
+    "Telefon": "+48 533 316 283",
+    "PESEL": "02270803624",
+    "Data urodzenia": "2002-07-08",
+    "Dieta": "wegetariańska",
+    "Szczególne potrzeby": "asystent osoby z niepełnosprawnością",
+    "Wersja klauzuli": "klaster-2018-v1",
+}
+FIXED_WIDTHS = {NOTES_HEADER: 300}  # remarks in sentences: wide, they wrap beyond it
+TEXT_PIXELS = 7  # per character of 10 pt Arial, as Google and Excel set text
+HEADER_PIXELS = 8  # per character of the bold header
+FILTER_BUTTON_PIXELS = 24  # the filter's button beside each header
+MIN_PIXELS, MAX_PIXELS = 60, 320
+
+
+def column_pixels(name: str) -> int:
+    """A column's width in pixels: its bold header with the filter button, or its typical
+    content, whichever is wider (within reason)."""
+    if name in FIXED_WIDTHS:
+        return FIXED_WIDTHS[name]
+    header = len(name) * HEADER_PIXELS + FILTER_BUTTON_PIXELS
+    content = len(TYPICAL_CONTENT.get(name, "")) * TEXT_PIXELS + 12
+    return min(max(header, content, MIN_PIXELS), MAX_PIXELS)
+
+
+def width_requests(sheet_id: int, names: list[str], at_column: int) -> list[dict[str, Any]]:
+    """`updateDimensionProperties` for columns the service creates, from `at_column` on."""
+    return [
+        {
+            "updateDimensionProperties": {
+                "range": {
+                    "sheetId": sheet_id,
+                    "dimension": "COLUMNS",
+                    "startIndex": at_column + offset,
+                    "endIndex": at_column + offset + 1,
+                },
+                "properties": {"pixelSize": column_pixels(name)},
+                "fields": "pixelSize",
+            }
+        }
+        for offset, name in enumerate(names)
+    ]
+
+
+def filter_request(
+    sheet_id: int, columns: int, existing: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The basic filter on the header row over whole columns `0 … columns - 1` (no end row:
+    rows added later are in it). `existing`: a filter being widened keeps its criteria."""
+    basic: dict[str, Any] = {
+        "range": {
+            "sheetId": sheet_id,
+            "startRowIndex": 0,
+            "startColumnIndex": 0,
+            "endColumnIndex": columns,
+        }
+    }
+    for key in ("criteria", "filterSpecs", "sortSpecs"):
+        if existing and existing.get(key):
+            basic[key] = existing[key]
+    return {"setBasicFilter": {"filter": basic}}
+
+
+def widened_filter(
+    sheet_id: int, existing: dict[str, Any] | None, at_column: int, count: int
+) -> dict[str, Any] | None:
+    """The filter over columns the service just added after the header, when the current one
+    is the service's (from column A to exactly where they start); None for staff's own filter,
+    or none at all (staff removed it): never set over staff's own."""
+    if not existing:
+        return None
+    grid = existing.get("range", {})
+    if grid.get("startColumnIndex", 0) != 0 or grid.get("startRowIndex", 0) != 0:
+        return None
+    if grid.get("endColumnIndex") != at_column:
+        return None
+    return filter_request(sheet_id, at_column + count, existing)
+
+
 GREYED_OUT = (Status.CANCELLED.label, Status.REJECTED.label)
 MARKED = (Status.WAITLISTED.label,)
 GREY_BACKGROUND = {"red": 0.9, "green": 0.9, "blue": 0.9}
@@ -108,23 +199,9 @@ def new_worksheet_requests(sheet_id: int, title: str) -> list[dict[str, Any]]:
             }
         },
         header_cells(sheet_id, HEADERS, 0),
+        *width_requests(sheet_id, HEADERS, 0),
+        filter_request(sheet_id, len(HEADERS)),
     ]
-    for name, pixels in COLUMN_WIDTHS.items():
-        index = HEADERS.index(name)
-        requests.append(
-            {
-                "updateDimensionProperties": {
-                    "range": {
-                        "sheetId": sheet_id,
-                        "dimension": "COLUMNS",
-                        "startIndex": index,
-                        "endIndex": index + 1,
-                    },
-                    "properties": {"pixelSize": pixels},
-                    "fields": "pixelSize",
-                }
-            }
-        )
     for index, (labels, style) in enumerate(
         [
             (

@@ -29,12 +29,13 @@ from registrations.decisions import CHOICES
 from registrations.event import Event
 from registrations.validators import printable
 from sheets import layout
-from sheets.rows import DECISION_HEADER, HEADERS, STATUS_HEADER, header_index
+from sheets.rows import DECISION_HEADER, HEADERS, STATUS_HEADER, service_columns
 from sheets.sink import CellRun, SinkError, SummaryTable, Table, row_spans
 
 _EXCEL_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 GENERATION = "owes-rejestracja-generacja"
 LAST_ROW = 1048576  # Excel's last row: rules and drop-downs cover rows appended later too
+PIXELS_PER_CHARACTER = 7  # a column's width in Excel is counted in characters of about 7 px
 
 
 def excel_title(title: str) -> str:
@@ -159,6 +160,12 @@ class LocalSheet:
                 cell = worksheet.cell(row=1, column=at_column + offset + 1)
                 set_text(cell, name)
                 cell.font = Font(bold=True)
+                letter = get_column_letter(at_column + offset + 1)
+                if letter not in worksheet.column_dimensions:  # a width staff set stays
+                    width = layout.column_pixels(name) / PIXELS_PER_CHARACTER
+                    worksheet.column_dimensions[letter].width = width
+            if _widen_filter(worksheet, at_column, len(names)):
+                done.append("the filter over the new columns")
             if DECISION_HEADER in names:
                 column = at_column + names.index(DECISION_HEADER)
                 add_decision_dropdown(worksheet, column)
@@ -224,7 +231,7 @@ def add_decision_dropdown(worksheet: Worksheet, column: int) -> None:
         errorStyle="warning",
         showErrorMessage=True,
         errorTitle="Nieznana decyzja",
-        error="Wybierz z listy: " + ", ".join(CHOICES) + ".",
+        error="Do wyboru z listy: " + ", ".join(CHOICES) + ".",
         promptTitle=DECISION_HEADER,
         prompt=layout.DECISION_HELP,
         showInputMessage=True,
@@ -233,11 +240,25 @@ def add_decision_dropdown(worksheet: Worksheet, column: int) -> None:
     worksheet.add_data_validation(validation)
 
 
+def _filter_range(columns: int) -> str:
+    """The autofilter over whole columns `A … columns`, header first: every row, later ones too."""
+    return f"A1:{get_column_letter(columns)}{LAST_ROW}"
+
+
+def _widen_filter(worksheet: Worksheet, at_column: int, count: int) -> bool:
+    """Stretch the service's autofilter over columns just added after it; staff's own filter
+    (another range), or none (removed), is left alone."""
+    if at_column == 0 or worksheet.auto_filter.ref != _filter_range(at_column):
+        return False
+    worksheet.auto_filter.ref = _filter_range(at_column + count)
+    return True
+
+
 def _lay_out(worksheet: Worksheet) -> None:
-    """What a new worksheet gets: frozen header, readable columns, status colours, drop-down."""
+    """What a new worksheet gets: frozen header, a filter on it, status colours (the header
+    cells, their widths and the drop-down come with `add_headers`)."""
     worksheet.freeze_panes = "A2"
-    for name, pixels in layout.COLUMN_WIDTHS.items():
-        worksheet.column_dimensions[get_column_letter(HEADERS.index(name) + 1)].width = pixels / 7
+    worksheet.auto_filter.ref = _filter_range(len(HEADERS))
     status = HEADERS.index(STATUS_HEADER)
     cells = f"A2:{get_column_letter(max(26, len(HEADERS)))}{LAST_ROW}"
     grey = _hex(layout.GREY_BACKGROUND)
@@ -263,6 +284,35 @@ def _hex(color: dict[str, float]) -> str:
     return "".join(f"{round(color[part] * 255):02X}" for part in ("red", "green", "blue"))
 
 
+UNLOCKED = Protection(locked=False)
+LOCKED = Protection(locked=True)
+LAST_COLUMN = 16384  # Excel's last column (XFD)
+
+
+def lock_service_columns(worksheet: Worksheet) -> None:
+    """Protect the worksheet so only the service's cells are locked: every column is unlocked
+    by default (a new row, a new column), and the cells of the service's columns in the rows
+    there are now are locked. Filtering and column widths stay allowed; sorting (which moves
+    locked cells) needs the protection off."""
+    header = [_text(cell.value) for cell in worksheet[1]]
+    locked = set(service_columns(header))
+    width = max(worksheet.max_column, len(header))
+    for column in range(1, width + 1):
+        worksheet.column_dimensions[get_column_letter(column)].protection = UNLOCKED
+    beyond = worksheet.column_dimensions[get_column_letter(width + 1)]
+    beyond.min, beyond.max = width + 1, LAST_COLUMN  # one <col> for every column after them
+    beyond.protection = UNLOCKED
+    for row in worksheet.iter_rows(min_row=1, max_row=worksheet.max_row, max_col=width):
+        for cell in row:
+            cell.protection = LOCKED if cell.column - 1 in locked else UNLOCKED
+    protection = worksheet.protection
+    protection.sheet = True
+    protection.autoFilter = False  # allowed: staff filter as before
+    protection.formatColumns = False  # allowed: widths
+    protection.selectLockedCells = False
+    protection.selectUnlockedCells = False
+
+
 SUMMARY_TITLE = "Podsumowanie"
 
 
@@ -280,6 +330,9 @@ class LocalWorkbookSink:
 
     def describe(self, event: Event) -> str:
         return f"worksheet {excel_title(event.worksheet_title)!r} of {self.path(event)}"
+
+    def spreadsheet_url(self, event: Event) -> str | None:
+        return None  # a file on the server: staff reach it through the staff pages
 
     def find(self, event: Event) -> LocalSheet | None:
         path = self.path(event)
@@ -325,22 +378,15 @@ class LocalWorkbookSink:
 
     def protect(self, event: Event) -> None:
         # Excel has no warning-only protection: a sheet protected without a password is the
-        # nearest thing (Review → Unprotect Sheet, no password asked). The decision column
-        # stays unlocked, so staff keep deciding without unprotecting.
+        # nearest thing (Review → Unprotect Sheet, no password asked). As in Google, only the
+        # service's columns are locked, in the rows there are: staff's own columns, the
+        # decision column and new rows below stay editable, and filtering stays possible.
         path = self.path(event)
         workbook = load_or_create(path)
         title = excel_title(event.worksheet_title)
         if title not in workbook.sheetnames or workbook[title].protection.sheet:
             return
-        worksheet = workbook[title]
-        header = [_text(cell.value) for cell in worksheet[1]]
-        decision = header_index(header, DECISION_HEADER)
-        if decision is not None:  # the column's style covers rows added later
-            letter = get_column_letter(decision + 1)
-            worksheet.column_dimensions[letter].protection = Protection(locked=False)
-            for row in range(2, worksheet.max_row + 1):
-                worksheet.cell(row=row, column=decision + 1).protection = Protection(locked=False)
-        worksheet.protection.sheet = True
+        lock_service_columns(workbook[title])
         self.save(workbook, path)
 
     def rename(self, event: Event, worksheet_from: str, summary_from: str | None) -> None:

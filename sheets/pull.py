@@ -18,16 +18,16 @@ from sheets.sink import CellRun
 UNKNOWN_ID = "Nieznany numer zgłoszenia – decyzji nie zastosowano."
 DUPLICATE_ID = (
     "Ten numer zgłoszenia jest w arkuszu w kilku wierszach – decyzji nie zastosowano. "
-    "Zostaw go w jednym wierszu."
+    "Należy zostawić go w jednym wierszu."
 )
 RACED = (
     "Decyzji nie zastosowano: uczestnik sam zmienił zgłoszenie w tym czasie. Jeśli decyzja "
-    "nadal obowiązuje, wyczyść pole i wybierz ją ponownie."
+    "nadal obowiązuje, należy wyczyścić pole i wybrać ją ponownie."
 )
 
 
 def unknown_value(value: str) -> str:
-    return f"Nieznana decyzja „{value.strip()}” – wybierz z listy: {', '.join(CHOICES)}."
+    return f"Nieznana decyzja „{value.strip()}” – do wyboru z listy: {', '.join(CHOICES)}."
 
 
 @dataclass(frozen=True)

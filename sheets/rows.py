@@ -58,7 +58,7 @@ COLUMNS: dict[str, Getter] = {
     "Data urodzenia": lambda r, e: r.birth_date.isoformat() if r.birth_date else "",
     "Nocleg": lambda r, e: yes_no(r.accommodation),
     "Dieta": lambda r, e: neutralise(diet_text(r)),
-    "Potrzeby szczególne": lambda r, e: neutralise(r.special_needs or ""),
+    "Szczególne potrzeby": lambda r, e: neutralise(r.special_needs or ""),
     "Zgoda na przetwarzanie danych": lambda r, e: yes_no(r.consent_personal_data),
     "Zgoda na wizerunek": lambda r, e: yes_no(r.consent_image),
     "Wersja klauzuli": lambda r, e: r.consent_version,
@@ -66,6 +66,12 @@ COLUMNS: dict[str, Getter] = {
 }
 DATA_HEADERS: list[str] = list(COLUMNS)
 DATA_KEYS = frozenset(" ".join(name.split()).casefold() for name in DATA_HEADERS)
+# Headers earlier releases wrote, and the name each has now: renamed in place in an existing
+# worksheet before the next write, so the column and its data stay where they are.
+RENAMED_HEADERS: dict[str, str] = {"Potrzeby szczególne": "Szczególne potrzeby"}
+# The service's columns: what it writes (its data and its remarks), never staff's own nor the
+# decision column staff type in.
+SERVICE_KEYS = DATA_KEYS | {" ".join(NOTES_HEADER.split()).casefold()}
 # A new worksheet's header row: the decision next to the status it changes.
 HEADERS: list[str] = [*DATA_HEADERS[:3], DECISION_HEADER, NOTES_HEADER, *DATA_HEADERS[3:]]
 
@@ -82,6 +88,18 @@ def key_of(header: str) -> str:
 
 def _key(header: str) -> str:
     return " ".join(header.split()).casefold()
+
+
+def renamed_headers(header_row: Sequence[str]) -> list[tuple[int, str]]:
+    """Headers of an earlier release in staff's header row, as (column, today's name): only
+    where today's name is not in the row already (a column staff named so is left alone)."""
+    present = {_key(cell) for cell in header_row}
+    old_names = {_key(old): new for old, new in RENAMED_HEADERS.items()}
+    return [
+        (index, old_names[_key(cell)])
+        for index, cell in enumerate(header_row)
+        if _key(cell) in old_names and _key(old_names[_key(cell)]) not in present
+    ]
 
 
 def missing_headers(header_row: Sequence[str]) -> list[str]:
@@ -109,6 +127,11 @@ def data_runs(header_row: Sequence[str], values: Mapping[str, str]) -> list[tupl
         else:
             runs.append((index, [by_key[key]]))
     return runs
+
+
+def service_columns(header_row: Sequence[str]) -> list[int]:
+    """The columns of staff's header row that the service writes (0-based, in order)."""
+    return [index for index, cell in enumerate(header_row) if _key(cell) in SERVICE_KEYS]
 
 
 def header_index(header_row: Sequence[str], name: str) -> int | None:

@@ -89,6 +89,11 @@ class Sink(Protocol):
         """Where the event's rows go, as the log names it: never a spreadsheet key."""
         ...
 
+    def spreadsheet_url(self, event: Event) -> str | None:
+        """Where staff open the event's spreadsheet in a browser (staff e-mails link to it);
+        None when it is no web page (the local workbook)."""
+        ...
+
     def find(self, event: Event) -> RegistrationSheet | None:
         """The event's worksheet, or None when there is none (never creates anything)."""
         ...

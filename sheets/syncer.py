@@ -46,8 +46,9 @@ from sheets.rows import (
     missing_headers,
     place,
     registration_row,
+    renamed_headers,
 )
-from sheets.sink import RegistrationSheet, Sink, SinkError, Table, unexpected
+from sheets.sink import CellRun, RegistrationSheet, Sink, SinkError, Table, unexpected
 from store import Store, sync
 from store.sync import SheetWork
 
@@ -385,6 +386,14 @@ class Syncer:
                 permanent=True,
                 code="header",
             )
+        if renamed := renamed_headers(header):
+            # In place, before anything is written under today's names: the column and its
+            # data stay, and no second column is added at the end.
+            header = list(header)
+            sheet.write([CellRun(0, column, [name]) for column, name in renamed])
+            for column, name in renamed:
+                report.repairs.append(f"renamed header {header[column]!r} to {name!r}")
+                header[column] = name
         if missing := missing_headers(header):
             done = sheet.add_headers(missing, len(header))
             report.repairs += [f"added {what}" for what in done]

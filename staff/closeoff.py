@@ -14,27 +14,29 @@ from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any
 
-from markupsafe import escape
+from markupsafe import Markup
 from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from config.services import Services
+from mail.html import document
 from mail.outbox import enqueue
 from mail.transport import compose
-from registrations.dates import date_pl
 from registrations.event import Event
 from registrations.models import EventState
+from registrations.polish import CONFIRMED_PEOPLE, PEOPLE, date_text, datetime_pl
 from registrations.window import read_window
 from sheets.factory import make_syncer
 from sheets.sink import Sink, SinkError, unexpected
 from sheets.syncer import Syncer
+from staff.links import staff_event_url
 from staff.summary import (
     Summary,
     fingerprint,
     registrations_of,
     sheet_rows,
     summarise,
-    summary_table,
+    summary_html,
     summary_text,
 )
 from store import Store
@@ -64,6 +66,7 @@ class CloseOff:
         sender: str,
         staff_email: str | None,
         window: timedelta = timedelta(days=14),
+        base_url: str = "http://127.0.0.1:5000",
     ) -> None:
         self.store = store
         self.sink = sink
@@ -73,6 +76,7 @@ class CloseOff:
         self.sender = sender
         self.staff_email = staff_email
         self.window = window
+        self.base_url = base_url
 
     def due(self, events: Sequence[Event]) -> list[Event]:
         """Events to close off now: deadline passed within the window, or an early close begun.
@@ -200,30 +204,37 @@ class CloseOff:
         done = event.local(summary.made_at)
         late = summary.made_at - event.closes_at > LATE_AFTER
         ended = read_window(self.store, event, self.clock()).closed_on
-        until = "" if ended < event.registration_deadline else " (do końca dnia)."
+        until = "" if ended < event.registration_deadline else " (do końca dnia)"
+        closed = f"Zapisy na „{event.title}” były przyjmowane do {date_text(ended)}{until}"
         intro = (
-            f"Zapisy na „{event.title}” przyjmowaliśmy do {date_pl(ended)} r.{until} Wszystkie"
-            " zgłoszenia są w arkuszu, a zakładka podsumowania jest gotowa."
+            f"{closed}{'' if closed.endswith('.') else '.'} Wszystkie zgłoszenia są w arkuszu, "
+            "a zakładka podsumowania jest gotowa."
         )
         if late:
-            intro += f" Zamknięcie dokończono z opóźnieniem: {done:%Y-%m-%d %H:%M}" + (
+            intro += f" Zamknięcie dokończono z opóźnieniem: {datetime_pl(done)}" + (
                 f" (wcześniej: {earlier_error})." if earlier_error else "."
             )
-        text = f"{intro}\n\n{summary_text(summary)}\n"
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
-            if row
-            else '<tr><td colspan="2">&nbsp;</td></tr>'
-            for row in summary_table(summary)
+        sheet = self.sink.spreadsheet_url(event)
+        where = (
+            ("Arkusz zgłoszeń", sheet)
+            if sheet is not None
+            else ("Wydarzenie w panelu obsługi", staff_event_url(self.base_url, event.slug))
         )
-        html = f"<p>{escape(intro)}</p><table>{rows}</table>"
+        text = f"Dzień dobry,\n\n{intro}\n\n{where[0]}: {where[1]}\n\n{summary_text(summary)}\n"
+        html = Markup('<p>Dzień dobry,</p><p>{}</p><p>{}: <a href="{}">{}</a></p>{}').format(
+            intro, where[0], where[1], where[1], summary_html(summary)
+        )
+        subject = (
+            f"Zapisy zamknięte: {event.short_title or event.title} – "
+            f"{CONFIRMED_PEOPLE(summary.confirmed)}, "
+            f"{PEOPLE(summary.waitlisted)} na liście rezerwowej"
+        )
         return compose(
             sender=self.sender,
             to=[self.staff_email or str(event.contact.email)],
-            subject=f"Zapisy zamknięte: {event.short_title or event.title} – "
-            f"{summary.confirmed} potwierdzonych, {summary.waitlisted} na liście rezerwowej",
+            subject=subject,
             text=text,
-            html=html,
+            html=document(subject, str(html)),
             reply_to=str(event.contact.email),
         )
 
@@ -264,4 +275,5 @@ def make_closeoff(svc: Services, logger: logging.Logger) -> CloseOff:
         sender=svc.settings.mail_from,
         staff_email=svc.settings.staff_email,
         window=timedelta(days=svc.settings.close_off_window_days),
+        base_url=svc.settings.public_base_url,
     )

@@ -123,7 +123,9 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
         raise click.BadParameter(
             f"the {kind} list comes as {' or '.join(formats)}, not {fmt}", param_hint="--format"
         )
-    data, what = lists.build(svc.store, kind, fmt, event, svc.now())
+    data, what = lists.build(
+        svc.store, kind, fmt, event, svc.now(), organisation_logo=svc.organisation.logo_strip
+    )
     record_alone(
         svc.store,
         actor=COMMAND,

@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.services import Services
+from mail.html import document
 from mail.outbox import enqueue
 from mail.transport import compose
 from registrations.erasure import ERASED, ErasedBy
 from registrations.event import Event
 from registrations.models import EventState, Registration, StatusChange
+from registrations.polish import CHANGES, datetime_pl
 from registrations.status import Status
 from store import Store
 
@@ -82,18 +84,21 @@ class Digest:
         lines = [_line(event, change, names) for change in changes]
         intro = (
             f"Po zamknięciu zapisów na „{event.title}” zmieniły się statusy zgłoszeń. "
-            "Jeśli listy są już wydrukowane, nanieś te zmiany:"
+            "Jeśli listy są już wydrukowane, należy nanieść na nie te zmiany:"
         )
-        text = "\n".join([intro, "", *(f"- {line}" for line in lines), ""])
+        text = "\n".join(["Dzień dobry,", "", intro, "", *(f"- {line}" for line in lines), ""])
         items = Markup("").join(Markup("<li>{}</li>").format(line) for line in lines)
-        html = Markup("<p>{}</p><ul>{}</ul>").format(intro, items)
+        html = Markup("<p>Dzień dobry,</p><p>{}</p><ul>{}</ul>").format(intro, items)
+        subject = (
+            f"Zmiany po zamknięciu zapisów: {event.short_title or event.title} "
+            f"({CHANGES(len(changes))})"
+        )
         return compose(
             sender=self.sender,
             to=[self.staff_email or str(event.contact.email)],
-            subject=f"Zmiany po zamknięciu zapisów: {event.short_title or event.title} "
-            f"({len(changes)})",
+            subject=subject,
             text=text,
-            html=str(html),
+            html=document(subject, str(html)),
             reply_to=str(event.contact.email),
         )
 
@@ -119,7 +124,7 @@ def _names(session: Session, ids: list[str]) -> dict[str, tuple[str, str]]:
 
 def _line(event: Event, change: StatusChange, names: dict[str, tuple[str, str]]) -> str:
     name, enterprise = names.get(change.registration_id, (ERASED, ""))
-    when = event.local(change.changed_at).strftime("%Y-%m-%d %H:%M")
+    when = datetime_pl(event.local(change.changed_at))
     old, new = Status(change.old_status).label, Status(change.new_status).label
     who = ACTORS.get(change.actor, change.actor)
     firm = f" ({enterprise})" if enterprise else ""

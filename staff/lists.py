@@ -7,6 +7,7 @@ command writes: the same rows read the same way, the same renderers.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,14 +20,20 @@ from staff import exports
 
 
 def build(
-    store: Transactions, kind: str, fmt: str, event: Event, now: datetime
+    store: Transactions,
+    kind: str,
+    fmt: str,
+    event: Event,
+    now: datetime,
+    *,
+    organisation_logo: Path | None = None,
 ) -> tuple[bytes, str]:
     """The list's bytes in `fmt` (one of `exports.FORMATS[kind]`), and what it holds in a few
-    words for the operator."""
+    words for the operator. `organisation_logo`: the logo strip of an event that has none."""
     if kind in PRINTED_NAMES:
         with store.reading() as session:
             names = entrants(session, event.slug)
-        return render_names(kind, event, names, now)
+        return render_names(kind, event, names, now, logo=event.logo_strip or organisation_logo)
     with store.reading() as session:
         query = select(Registration).where(
             Registration.event_slug == event.slug, Registration.erased_at.is_(None)
@@ -50,14 +57,20 @@ def entrants(session: Session, slug: str) -> list[exports.Entrant]:
 
 
 def render_names(
-    kind: str, event: Event, entrants: list[exports.Entrant], now: datetime
+    kind: str,
+    event: Event,
+    entrants: list[exports.Entrant],
+    now: datetime,
+    *,
+    logo: Path | None = None,
 ) -> tuple[bytes, str]:
-    """The attendance list or the badges as a PDF, and what it holds in a few words."""
+    """The attendance list or the badges as a PDF, and what it holds in a few words. `logo`:
+    the strip of logos atop the attendance list (the event's, else the organisation's)."""
     # Imported here: fpdf2 is some 18 MiB that no gunicorn worker needs.
     from staff import pdf, printouts
 
     if kind == "attendance":
-        document = printouts.attendance_document(event, entrants, now)
+        document = printouts.attendance_document(event, entrants, now, logo)
         days = len(document.sections)
         return pdf.render_document(document), f"{len(entrants)} participant(s) on {days} day(s)"
     badges = printouts.badges(entrants)
@@ -70,11 +83,12 @@ def render(
 ) -> tuple[bytes, str]:
     """The list's bytes in `fmt`, and what it holds in a few words for the operator."""
     table = exports.LISTS[kind](event, registrations)
+    caption = exports.CAPTIONS[kind](event) if kind in exports.CAPTIONS else None
     rows = f"{len(table) - 1} row(s)"
     if fmt == "csv":
-        return exports.to_csv(table), rows
+        return exports.to_csv(table, caption), rows
     if fmt == "xlsx":
-        return exports.to_xlsx(table, exports.TITLES[kind]), rows
+        return exports.to_xlsx(table, exports.TITLES[kind], caption), rows
     from staff import pdf, printouts  # fpdf2: see render_names
 
     return pdf.render_document(printouts.table_document(kind, event, registrations, now)), rows

@@ -9,6 +9,7 @@ any machine and nothing is needed from the system.
 from __future__ import annotations
 
 import gc
+import io
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,10 +48,15 @@ class Block:
 
 @dataclass(frozen=True)
 class Section:
-    """Pages of their own, numbered apart ("Strona 1 z 2"): one day's attendance, one list."""
+    """Pages of their own, numbered apart ("Strona 1 z 2"): one day's attendance, one list.
+
+    `signatures`: fields to sign below the tables (the organiser's, on an attendance list),
+    each a label over a dotted line, kept together on one page.
+    """
 
     heading: str
     blocks: tuple[Block, ...]
+    signatures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class Document:
     made_at: datetime
     landscape: bool = False
     font_size: float = 10.0
+    logo: bytes | None = None  # a strip of logos (PNG) atop each section's first page
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class Badge:
     first_name: str
     last_name: str
     enterprise: str
+    note: str = ""  # e.g. `bez zgody na wizerunek`, small at the bottom
 
 
 @dataclass(frozen=True)
@@ -126,12 +134,18 @@ def _level(values: Sequence[float], floor: Sequence[float], total: float) -> lis
     return [max(f, min(v, low)) for v, f in zip(values, floor, strict=True)]
 
 
+def words(text: str) -> list[str]:
+    """The places a line may break: at spaces, never at a non-breaking one (after a one-letter
+    word, inside a phone number)."""
+    return [word for word in text.replace("\t", " ").replace("\n", " ").split(" ") if word]
+
+
 def wrap(text: str, size: float, bold: bool, width: float, measure: Measure) -> list[str]:
     """Greedy word wrap; a word wider than the line is cut where it must be."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
-        for word in paragraph.split():
+        for word in words(paragraph):
             candidate = f"{line} {word}" if line else word
             if measure(candidate, size, bold) <= width:
                 line = candidate
@@ -176,7 +190,7 @@ def fit(
     failing that, the smallest size, wrapped (and cut where a word is wider than the line)."""
     for size in sizes:
         lines = wrap(text, size, bold, width, measure)
-        whole_words = all(measure(word, size, bold) <= width for word in text.split())
+        whole_words = all(measure(word, size, bold) <= width for word in words(text))
         if len(lines) <= max_lines and whole_words:
             return size, lines
     smallest = sizes[-1]
@@ -195,7 +209,8 @@ def badge_lines(
     """What a badge shows and where: the caption (the event) at the top, the first and the
     last name large in the middle, each on its line, the enterprise at the bottom.
 
-    The name takes the largest size at which both names fit on a line each, down to 12 pt,
+    A note (`bez zgody na wizerunek`) takes the bottom line, in small bold type. The name
+    takes the largest size at which both names fit on a line each, down to 12 pt,
     below which they wrap; the enterprise takes up to three lines, shrinking to 8 pt, and is
     cut with "…" only if a pathological name leaves no room for it.
     """
@@ -214,6 +229,16 @@ def badge_lines(
         *wrap(badge.last_name, size, True, width, measure),
     ]
     enterprise_size, enterprise = fit(badge.enterprise, False, width, ENTERPRISE_SIZES, 3, measure)
+    notes = clip(
+        wrap(badge.note, CAPTION_SIZE, True, width, measure) if badge.note else [],
+        1,
+        CAPTION_SIZE,
+        True,
+        width,
+        measure,
+    )
+    note_height = len(notes) * line_height(CAPTION_SIZE)
+    height -= note_height  # the note takes the bottom line; the rest is laid out above it
     below_caption = len(captions) * line_height(CAPTION_SIZE)
     names_height = len(names) * line_height(size)
     room = height - below_caption - GAP - names_height - GAP
@@ -231,6 +256,7 @@ def badge_lines(
         *_stack(captions, CAPTION_SIZE, False, 0.0, muted=True),
         *_stack(names, size, True, names_top),
         *_stack(enterprise, enterprise_size, False, enterprise_top),
+        *_stack(notes, CAPTION_SIZE, True, height),
     ]
 
 
@@ -258,9 +284,9 @@ def measured_widths(table: Table, size: float, total: float, measure: Measure) -
         longest = max([measure(title, size, True), *(measure(c, size, False) for c in cells)])
         natural.append(longest + pad)
         # fpdf2 breaks lines at spaces only: a column is never narrower than its longest word.
-        words = [measure(w, size, True) for w in title.split()]
-        words += [measure(w, size, False) for c in cells for w in c.split()]
-        minimum.append(max(words, default=0.0) + pad)
+        widest = [measure(w, size, True) for w in words(title)]
+        widest += [measure(w, size, False) for c in cells for w in words(c)]
+        minimum.append(max(widest, default=0.0) + pad)
     return fit_widths(natural, minimum, total)
 
 
@@ -299,6 +325,25 @@ def cut_lines() -> list[tuple[float, float, float, float]]:
     across = [_BADGES_TOP + r * BADGE_SIZE[1] for r in range(rows + 1)]
     down = [_BADGES_LEFT + c * BADGE_SIZE[0] for c in range(columns + 1)]
     return [(0.0, y, width, y) for y in across] + [(x, 0.0, x, height) for x in down]
+
+
+LOGO_MAX_HEIGHT = 22.0  # mm: a strip of logos across the top, as EU-funded projects print them
+LOGO_MAX_PIXELS = 4000  # wider pictures are scaled down first: the PDF stays small
+
+
+def reencoded_logo(path: Path) -> bytes:
+    """The picture as a fresh PNG: only its pixels go into the PDF (no metadata, nothing a
+    crafted file could carry past Pillow), scaled down when very large."""
+    from PIL import Image
+
+    with Image.open(path) as source:
+        source.load()
+        image = source.convert("RGBA" if "A" in source.getbands() else "RGB")
+    if max(image.size) > LOGO_MAX_PIXELS:
+        image.thumbnail((LOGO_MAX_PIXELS, LOGO_MAX_PIXELS))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 # --- Drawing ----------------------------------------------------------------------------------
@@ -367,6 +412,7 @@ class _ListPdf(FPDF):
             for block in section.blocks:
                 self._table(block)
                 self.ln(6)
+            self._signatures(section.signatures)
         counts = Counter(section for section, _ in self.page_sections.values())
         return [counts[n] for n in range(len(self.document.sections))]
 
@@ -379,6 +425,8 @@ class _ListPdf(FPDF):
             self._text(f"{running} (ciąg dalszy)", 8, grey=True)
             self.ln(2)
             return
+        if document.logo is not None:
+            self._logo(document.logo)
         self._text(document.title, 15, bold=True)
         for line in document.lines:
             self._text(line, 10)
@@ -396,6 +444,30 @@ class _ListPdf(FPDF):
         self.cell(self.epw * 0.75, 5, self.document.footer, align="L")
         self.cell(self.epw * 0.25, 5, f"Strona {self.page - start + 1} z {total}", align="R")
         self.set_text_color(0)
+
+    def _logo(self, logo: bytes) -> None:
+        """The strip of logos across the top, as wide as it may be up to LOGO_MAX_HEIGHT."""
+        from PIL import Image
+
+        with Image.open(io.BytesIO(logo)) as image:
+            ratio = image.height / image.width
+        width = min(self.epw, LOGO_MAX_HEIGHT / ratio)
+        self.image(io.BytesIO(logo), x=self.l_margin + (self.epw - width) / 2, w=width)
+        self.ln(3)
+
+    def _signatures(self, labels: Sequence[str]) -> None:
+        """Fields to sign: each a label, a dotted line to sign on and what goes there."""
+        if not labels:
+            return
+        height = 22.0 * len(labels)
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+        for label in labels:
+            self.ln(8)
+            self._text(label, 10, bold=True)
+            self.ln(8)
+            self._text("." * 60, 10)
+            self._text("data i czytelny podpis", 8, grey=True)
 
     def _text(self, text: str, size: float, bold: bool = False, grey: bool = False) -> None:
         self.set_font(FAMILY, "B" if bold else "", size)

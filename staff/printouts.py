@@ -1,43 +1,62 @@
 """What the printed lists say: the attendance list per day, the badges, and the other lists'
-tables as PDF documents. Pure: the drawing is `staff.pdf`'s, the files the command's."""
+tables as PDF documents. Pure but for reading the logo strip: the drawing is `staff.pdf`'s, the
+files the command's.
+
+Every text goes to the PDF with a non-breaking space after each one-letter word, and phone
+numbers in one piece, so no line ends with `w` and no number is split.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from pathlib import Path
 
-from babel.dates import format_date
-
-from registrations.dates import date_pl, datetime_pl, event_dates
 from registrations.event import Event
 from registrations.models import Registration
+from registrations.polish import datetime_pl, event_dates_text, nbsp, unbroken, weekday_date
 from staff import exports
 from staff.exports import Table
-from staff.pdf import Badge, Block, Document, Section
+from staff.pdf import Badge, Block, Document, Section, reencoded_logo
 
 # Lp., name, enterprise, powiat, signature, in mm of a portrait page's 186: long enterprise
 # names wrap, and there is room to sign.
 ATTENDANCE_WIDTHS = (10.0, 44.0, 50.0, 40.0, 42.0)
 SIGNATURE_ROW_HEIGHT = 11.0  # mm
+ORGANISER_SIGNATURE = "Podpis osoby prowadzącej listę w imieniu organizatora"
 # Lists with many columns are printed across the page and in smaller type.
 LANDSCAPE = {"participants"}
 FONT_SIZES = {"participants": 8.0, "rooming": 9.0}
+PHONE_HEADERS = ("Telefon",)
 
 
 def attendance_document(
-    event: Event, registrations: Sequence[exports.Listed], made_at: datetime
+    event: Event,
+    registrations: Sequence[exports.Listed],
+    made_at: datetime,
+    logo: Path | None = None,
 ) -> Document:
-    """One section per day of the event, each with every confirmed participant to sign."""
+    """One section per day of the event, each with every confirmed participant to sign, blank
+    numbered rows for substitutes and the organiser's signature: what a signed list of an
+    EU-funded project needs (the project's name and number and its logo strip, when given)."""
     block = Block(
-        exports.attendance(event, registrations),
+        printable_table(exports.attendance(event, registrations)),
         widths=ATTENDANCE_WIDTHS,
         min_row_height=SIGNATURE_ROW_HEIGHT,
     )
-    days = event_days(event)
+    days = event.days
     sections = tuple(
-        Section(day_heading(day, n, len(days)), (block,)) for n, day in enumerate(days, start=1)
+        Section(day_heading(day, n, len(days), event.venue), (block,), (ORGANISER_SIGNATURE,))
+        for n, day in enumerate(days, start=1)
     )
-    return _document(exports.TITLES["attendance"], event, made_at, sections)
+    return _document(
+        exports.TITLES["attendance"],
+        event,
+        made_at,
+        sections,
+        project=True,
+        logo=reencoded_logo(logo) if logo is not None else None,
+    )
 
 
 def table_document(
@@ -45,21 +64,42 @@ def table_document(
 ) -> Document:
     """One of the lists that also come as CSV and XLSX, with the same table."""
     table = exports.LISTS[kind](event, registrations)
-    section = Section("", tuple(Block(part) for part in split_tables(table)))
+    caption = exports.CAPTIONS[kind](event) if kind in exports.CAPTIONS else None
+    blocks = tuple(Block(printable_table(part)) for part in split_tables(table))
     return _document(
         exports.TITLES[kind],
         event,
         made_at,
-        (section,),
+        (Section(nbsp(caption or ""), blocks),),
         landscape=kind in LANDSCAPE,
         font_size=FONT_SIZES.get(kind, 10.0),
     )
 
 
-def badges(registrations: Sequence[exports.Listed]) -> list[Badge]:
-    """A badge for each confirmed participant, in the attendance list's order."""
+def printable_table(table: Table) -> list[list[str]]:
+    """A list's table as the PDF sets it: text, one-letter words bound to the next, phone
+    numbers never broken."""
+    header = [str(cell) for cell in table[0]] if table else []
+    phones = {n for n, name in enumerate(header) if name in PHONE_HEADERS}
     return [
-        Badge(r.first_name, r.last_name, r.enterprise_name)
+        [
+            unbroken(str(cell)) if n in phones and number else nbsp(str(cell))
+            for n, cell in enumerate(row)
+        ]
+        for number, row in enumerate(table)
+    ]
+
+
+def badges(registrations: Sequence[exports.Listed]) -> list[Badge]:
+    """A badge for each confirmed participant, in the attendance list's order; a badge of
+    someone who gave no image consent says so (for the photographer)."""
+    return [
+        Badge(
+            r.first_name,
+            r.last_name,
+            nbsp(r.enterprise_name),
+            "" if r.consent_image else exports.NO_IMAGE_CONSENT,
+        )
         for r in exports.alphabetical(registrations)
     ]
 
@@ -68,14 +108,10 @@ def badge_caption(event: Event) -> str:
     return event.short_title or event.title
 
 
-def event_days(event: Event) -> list[date]:
-    length = (event.ends_on - event.starts_on).days + 1
-    return [event.starts_on + timedelta(days=n) for n in range(length)]
-
-
-def day_heading(day: date, number: int, count: int) -> str:
-    """`Dzień 1 z 2: poniedziałek, 27 sierpnia 2018` (the date alone for a one-day event)."""
-    dated = f"{format_date(day, 'EEEE', locale='pl')}, {date_pl(day)}"
+def day_heading(day: date, number: int, count: int, place: str) -> str:
+    """`Dzień 1 z 2: poniedziałek, 27 sierpnia 2018 r. – Lubniewice` (without `Dzień …` for a
+    one-day event)."""
+    dated = nbsp(f"{weekday_date(day)} – {place}")
     return dated if count == 1 else f"Dzień {number} z {count}: {dated}"
 
 
@@ -98,13 +134,21 @@ def _document(
     sections: tuple[Section, ...],
     landscape: bool = False,
     font_size: float = 10.0,
+    project: bool = False,
+    logo: bytes | None = None,
 ) -> Document:
+    lines = [event.title, f"Termin: {event_dates_text(event)}", f"Miejsce: {event.venue}"]
+    if project and event.project_name:
+        lines.append(f"Projekt: {event.project_name}")
+    if project and event.project_number:
+        lines.append(f"Numer projektu: {event.project_number}")
     return Document(
         title=title,
-        lines=(event.title, f"Termin: {event_dates(event)}", f"Miejsce: {event.venue}"),
+        lines=tuple(nbsp(line) for line in lines),
         footer=f"{badge_caption(event)} · stan na {datetime_pl(event.local(made_at))}",
         sections=sections,
         made_at=made_at,
         landscape=landscape,
         font_size=font_size,
+        logo=logo,
     )

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registrations.event import Event
 from registrations.models import EventState, Registration
-from registrations.powiaty import POWIATY
+from registrations.polish import date_text, datetime_pl, overbooked
+from registrations.powiaty import POWIATY, fold
 from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
 from sheets.rows import neutralise
@@ -95,50 +97,102 @@ def _by_name(item: tuple[str, int]) -> str:
     return item[0].casefold()
 
 
-def summary_table(summary: Summary, *, numbers_only: bool = False) -> SummaryTable:
-    """The summary as sheet rows: a label column and a value column, sections between blanks.
+@dataclass(frozen=True)
+class SummarySection:
+    """One part of the summary: a heading, the two columns' names, and its rows."""
+
+    heading: str | None
+    columns: tuple[str, str] | None
+    rows: list[list[str | int]]
+
+
+def summary_sections(summary: Summary, *, numbers_only: bool = False) -> list[SummarySection]:
+    """The summary in sections, as the sheet, the text and the HTML e-mail show it. A section
+    with nothing to list is left out (no heading over nothing), but for special needs and the
+    waiting list, whose `(brak)` is news.
 
     `numbers_only`: counts only, as kept after the event's registrations are erased: no
     section that names a person or an enterprise (diet notes, the enterprises, special needs,
     the waiting list), just how many enterprises there were.
     """
     event = summary.event
-    rows: SummaryTable = [
+    head: list[list[str | int]] = [
         ["Podsumowanie zapisów", event.title],
-        ["Termin zgłoszeń", f"{event.registration_deadline.isoformat()} (do końca dnia)"],
+        ["Termin zgłoszeń", f"{date_text(event.registration_deadline)} (do końca dnia)"],
     ]
     if summary.closed_at is not None:
-        rows.append(["Zamknięcie zapisów", _local(event, summary.closed_at)])
-    rows += [
-        ["Stan na", _local(event, summary.made_at)],
-        [],
+        head.append(["Zamknięcie zapisów", _local(event, summary.closed_at)])
+    head.append(["Stan na", _local(event, summary.made_at)])
+    seats: list[list[str | int]] = [
         ["Liczba miejsc", event.capacity],
         ["Uczestnicy potwierdzeni", summary.confirmed],
         ["Wolne miejsca", summary.seats_left],
+        ["Obłożenie", overbooked(summary.confirmed, event.capacity)],
         ["Lista rezerwowa", summary.waitlisted],
         ["Rezygnacje", summary.per_status[Status.CANCELLED]],
         ["Odrzucone", summary.per_status[Status.REJECTED]],
     ]
     if event.accommodation_label:
-        rows.append([f"Nocleg: {event.accommodation_label}", summary.nights])
-    rows += [[], ["Dieta", "Liczba osób"], *_pairs(summary.diets)]
-    if summary.diet_notes and not numbers_only:
-        rows += [[], ["Uwagi do diety", ""], *_pairs(summary.diet_notes)]
-    rows += [[], ["Powiat", "Liczba osób"], *_pairs(summary.per_powiat)]
+        seats.append([night_label(event), summary.nights])
+    sections = [
+        SummarySection(None, None, head),
+        SummarySection("Miejsca", None, seats),
+        SummarySection("Dieta", ("Dieta", "Liczba osób"), _pairs(summary.diets)),
+    ]
+    if not numbers_only:
+        notes = _pairs(summary.diet_notes)
+        sections.append(SummarySection("Uwagi do diety", ("Uczestnik", "Uwagi"), notes))
+    sections.append(SummarySection("Powiat", ("Powiat", "Liczba osób"), _pairs(summary.per_powiat)))
     if numbers_only:
-        return [*rows, [], ["Przedsiębiorstwa społeczne (liczba)", len(summary.per_enterprise)]]
-    rows += [[], ["Przedsiębiorstwo społeczne", "Liczba osób"], *_pairs(summary.per_enterprise)]
-    rows += [[], ["Szczególne potrzeby", ""]]
-    rows += _pairs(summary.special_needs) or [["(brak)", ""]]
-    rows += [[], ["Lista rezerwowa (w kolejności)", "Przedsiębiorstwo społeczne"]]
-    rows += [
+        count: list[list[str | int]] = [
+            ["Przedsiębiorstwa społeczne (liczba)", len(summary.per_enterprise)]
+        ]
+        sections.append(SummarySection(None, None, count))
+        return [section for section in sections if section.rows]
+    enterprises = _pairs(summary.per_enterprise)
+    sections.append(
+        SummarySection(
+            "Przedsiębiorstwa społeczne", ("Przedsiębiorstwo społeczne", "Liczba osób"), enterprises
+        )
+    )
+    sections = [section for section in sections if section.rows]
+    needs = _pairs(summary.special_needs) or [["(brak)", ""]]
+    sections.append(SummarySection("Szczególne potrzeby", ("Uczestnik", "Potrzeby"), needs))
+    waiting: list[list[str | int]] = [
         [f"{n}. {name}", enterprise]
         for n, (name, enterprise) in enumerate(summary.waiting_list, start=1)
     ] or [["(pusta)", ""]]
+    sections.append(
+        SummarySection(
+            "Lista rezerwowa (w kolejności)", ("Uczestnik", "Przedsiębiorstwo społeczne"), waiting
+        )
+    )
+    return sections
+
+
+def night_label(event: Event) -> str:
+    """The night's row: its label as the event file names it, said once (`Nocleg w
+    Lubniewicach z 27 na 28 sierpnia 2018`, never `Nocleg: Nocleg w …`)."""
+    label = event.accommodation_label or ""
+    return label if fold(label).startswith("nocleg") else f"Nocleg: {label}"
+
+
+def summary_table(summary: Summary, *, numbers_only: bool = False) -> SummaryTable:
+    """The summary as sheet rows: a label column and a value column, sections between blanks,
+    each headed by its name (or its two columns' names)."""
+    rows: SummaryTable = []
+    for section in summary_sections(summary, numbers_only=numbers_only):
+        if rows:
+            rows.append([])
+        if section.columns is not None:
+            rows.append(list(section.columns))
+        elif section.heading is not None and section.heading != "Miejsca":
+            rows.append([section.heading])
+        rows += section.rows
     return rows
 
 
-def _pairs(items: Sequence[tuple[str, str | int]]) -> SummaryTable:
+def _pairs(items: Sequence[tuple[str, str | int]]) -> list[list[str | int]]:
     return [[label, value] for label, value in items]
 
 
@@ -149,16 +203,39 @@ def sheet_rows(summary: Summary | SummaryTable) -> SummaryTable:
 
 
 def summary_text(summary: Summary) -> str:
-    """The same table as plain text, for the staff e-mail."""
-    lines = []
-    for row in summary_table(summary):
-        if not row:
+    """The summary as plain text, for the staff e-mail's text part."""
+    lines: list[str] = []
+    for section in summary_sections(summary):
+        if lines:
             lines.append("")
-        elif len(row) == 1 or row[1] == "":
-            lines.append(str(row[0]))
-        else:
-            lines.append(f"{row[0]}: {row[1]}")
+        if section.heading is not None:
+            lines += [section.heading.upper(), ""]
+        for label, *rest in section.rows:
+            value = rest[0] if rest else ""
+            lines.append(f"{label}: {value}" if value != "" else str(label))
     return "\n".join(lines)
+
+
+def summary_html(summary: Summary) -> Markup:
+    """The summary for the staff e-mail's HTML part: a heading and a table per section."""
+    parts = []
+    for section in summary_sections(summary):
+        if section.heading is not None:
+            parts.append(Markup("<h2>{}</h2>").format(section.heading))
+        head = Markup("")
+        if section.columns is not None:
+            head = Markup(
+                '<thead><tr><th scope="col" align="left">{}</th>'
+                '<th scope="col" align="left">{}</th></tr></thead>'
+            ).format(*section.columns)
+        body = Markup("").join(
+            Markup('<tr><th scope="row" align="left">{}</th><td>{}</td></tr>').format(
+                label, rest[0] if rest else ""
+            )
+            for label, *rest in section.rows
+        )
+        parts.append(Markup("<table>{}<tbody>{}</tbody></table>").format(head, body))
+    return Markup("").join(parts)
 
 
 def fingerprint(summary: Summary | SummaryTable) -> str:
@@ -169,7 +246,7 @@ def fingerprint(summary: Summary | SummaryTable) -> str:
 
 
 def _local(event: Event, moment: datetime) -> str:
-    return event.local(moment).strftime("%Y-%m-%d %H:%M")
+    return datetime_pl(event.local(moment))
 
 
 class SummaryRow(NamedTuple):

@@ -54,6 +54,9 @@ class OutboxMessage(Base):
     event_slug: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str | None] = mapped_column(String(16))  # the registration's, when queued
     waiting_position: Mapped[int | None] = mapped_column(Integer)
+    # The calendar entry the e-mail carries, by its SEQUENCE (a confirmed seat publishes it, a
+    # cancellation cancels it); None: no .ics.
+    calendar_sequence: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -86,11 +86,18 @@ def valid_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
+def shown(response: Any) -> str:
+    """A page's HTML as a reader meets its words: the non-breaking space the pages put after
+    each one-letter word (`w\u00a0Lubniewicach`) read as a space."""
+    return str(response.get_data(as_text=True)).replace("\u00a0", " ")
+
+
 def write_event(folder: Path, slug: str, **changes: Any) -> Path:
     """A copy of the seed event under another slug, with some keys changed (TOML literals)."""
     source = (DEFAULT_EVENTS_DIR / f"{KLASTER}.toml").read_text(encoding="utf-8")
     for key, literal in changes.items():
-        pattern = re.compile(rf"^{key} = .*$", re.MULTILINE)
+        # A value on its line, or an array over several lines (`meals = [` … `]`).
+        pattern = re.compile(rf"^{key} = (?:\[[^\]]*\]|[^\n]*)$", re.MULTILINE)
         line = f"{key} = {literal}"
         source = pattern.sub(line, source) if pattern.search(source) else f"{line}\n{source}"
     folder.mkdir(parents=True, exist_ok=True)

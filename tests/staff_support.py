@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from backoffice.access import backoffice
 from config.services import services
+from tests.conftest import shown
 
 COORDINATOR = "koordynatorka@example.pl"
 CHECKIN = "drzwi@example.pl"
@@ -19,7 +20,9 @@ STAFF_LISTS = {"staff_emails": "Koordynatorka@Example.pl", "checkin_emails": CHE
 
 
 def page(html: bytes | str) -> BeautifulSoup:
-    return BeautifulSoup(html, "html.parser")
+    """The page parsed, its non-breaking spaces after one-letter words read as spaces."""
+    text = html.decode("utf-8") if isinstance(html, bytes) else html
+    return BeautifulSoup(text.replace("\u00a0", " "), "html.parser")
 
 
 def tag(soup: Tag, *args: Any, **kwargs: Any) -> Tag:
@@ -58,7 +61,7 @@ def sign_in(client: FlaskClient, email: str = COORDINATOR) -> FlaskClient:
     path = f"/obsluga/logowanie/{link_token(client.application, email)}"
     token = csrf(client, path)
     response = client.post(path, data={"csrf_token": token})
-    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.status_code == 303, shown(response)
     return client
 
 
@@ -106,7 +109,7 @@ def create_event(client: FlaskClient, **changes: Any) -> str:
     form = event_form(**changes)
     form["csrf_token"] = csrf(client, "/obsluga/wydarzenia/nowe")
     response = client.post("/obsluga/wydarzenia/nowe", data=form)
-    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.status_code == 303, shown(response)
     location = response.headers["Location"]
     found = re.search(r"/obsluga/wydarzenia/([^/]+)/$", location)
     assert found is not None, location

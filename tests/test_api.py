@@ -97,7 +97,8 @@ def test_refuses_a_name_that_is_no_lubuskie_powiat(client: FlaskClient) -> None:
 
     assert response.status_code == 422
     assert (
-        response.get_json()["errors"]["powiat"] == "Wybierz powiat województwa lubuskiego z listy."
+        response.get_json()["errors"]["powiat"]
+        == "Należy wybrać powiat województwa lubuskiego z listy."
     )
 
 
@@ -262,7 +263,7 @@ def test_json_that_is_not_an_object_is_422(client: FlaskClient, body: object) ->
         ({"pesel": "", "birth_date": "20-07-2002"}, "birth_date", "RRRR-MM-DD"),
         ({"pesel": "", "birth_date": "2030-01-01"}, "birth_date", "przyszłości"),
         ({"diet": "paleo"}, "diet", "wegetariańska"),
-        ({"diet": "other"}, "diet_other", "Opisz dietę"),
+        ({"diet": "other"}, "diet_other", "należy ją opisać"),
         ({"consent_personal_data": False}, "consent_personal_data", "jest wymagana"),
         ({"first_name": None}, "first_name", "Oczekiwano tekstu"),
         ({"first_name": "\ufb2c" * 60}, "first_name", "najwyżej 60 znaków"),  # NFC: 3× longer
@@ -334,7 +335,7 @@ def test_seats_are_confirmed_up_to_capacity_then_waitlisted(
 
     assert statuses == ["confirmed"] * capacity + ["waitlisted"] * 2
     response = client.post(URL, json=valid_payload(email="ostatni@example.pl"))
-    assert "listę rezerwową" in response.get_json()["message"]
+    assert "na liście rezerwowej" in response.get_json()["message"]
 
 
 def test_a_waitlisted_registration_is_answered_with_its_place_on_the_list(

@@ -35,6 +35,7 @@ from tests.browser_support import (
     SMALL_PHONE,
     TINY_PHONE,
     WAIT_SECONDS,
+    assert_accessible,
     assert_fits_and_easy_to_tap,
     assert_laid_out_well,
     assert_styled,
@@ -66,7 +67,7 @@ pytestmark = pytest.mark.browser
 REG_ID = re.compile(r"R-[0-9A-Z]{4}-[0-9A-Z]{4}")
 FORM_PATH = f"/wydarzenia/{KLASTER}/"
 CONFIRMATION_PATH = f"/wydarzenia/{KLASTER}/potwierdzenie"
-CONFIRMED = "Miejsce jest potwierdzone."
+CONFIRMED = "Status: potwierdzone – miejsce jest zarezerwowane."
 AUTUMN = "jesien"  # an event from 30 September to 1 October 2018
 
 PARTICIPANT = {
@@ -107,7 +108,8 @@ def settings(settings: Settings, live_server_port: int, smtp_server: Mailbox) ->
 
 @pytest.fixture
 def events_dir(events_dir: Path) -> Path:
-    """conftest's events, and one across two months: the longest dates the pages write."""
+    """conftest's events, and one across two months: the longest dates the pages write (with
+    hours, and the gender question)."""
     write_event(
         events_dir,
         AUTUMN,
@@ -116,6 +118,9 @@ def events_dir(events_dir: Path) -> Path:
         registration_deadline="2018-09-20",
         starts_on="2018-09-30",
         ends_on="2018-10-01",
+        ask_gender="true",  # the optional gender question is measured and checked too
+        start_time='"09:00"',
+        end_time='"15:30"',
     )
     return events_dir
 
@@ -199,10 +204,10 @@ def assert_mail(message: EmailMessage, *, to: str, subject: str, link: str) -> s
     assert text_part is not None and html_part is not None
     text = str(text_part.get_content())
     assert text_part.get_content_charset() == "utf-8"
-    assert text.startswith("Dzień dobry "), text
-    assert "Twój prywatny link do zgłoszenia" in text
+    assert text.startswith("Dzień dobry,"), text  # no name: the institution's greeting
+    assert "Prywatny link do zgłoszenia" in text
     assert link in text.splitlines()
-    assert f"href='{link}'" in str(html_part.get_content())
+    assert f'href="{link}"' in str(html_part.get_content())
     return text
 
 
@@ -236,7 +241,7 @@ def test_participant_on_a_phone_fills_the_form_and_gets_a_registration_id(
     shown_id = wait(browser).until(EC.visibility_of_element_located((By.CLASS_NAME, "reg-id")))
     assert REG_ID.fullmatch(shown_id.text), shown_id.text
     status = browser.find_element(By.CSS_SELECTOR, "[role=status]").text
-    assert "Miejsce jest potwierdzone" in status
+    assert CONFIRMED in status
     assert "anna.nowak@example.pl" in browser.find_element(By.CLASS_NAME, "summary").text
     save_screenshot(browser, "confirmation-phone-390")
 
@@ -336,13 +341,13 @@ def test_a_participant_registers_on_a_phone_and_gets_the_same_private_link_on_th
         subject="Potwierdzenie zgłoszenia: Klaster PS 2018",
         link=link,
     )
-    assert "Dzień dobry Anna," in text and f"Numer zgłoszenia: {shown_id}" in text
+    assert "Anna," not in text and f"Numer zgłoszenia: {shown_id}" in text
     assert "Status: potwierdzone" in text
     assert "Termin: 27–28 sierpnia 2018 r." in text
 
     open_page(browser, link)
     save_screenshot(browser, "link-page-phone-390")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Twoje zgłoszenie"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Zgłoszenie na wydarzenie"
     assert CONFIRMED in status_of(browser)
     assert browser.find_element(By.CLASS_NAME, "reg-id").text == shown_id
     assert browser.find_element(By.CLASS_NAME, "readonly").text == PARTICIPANT["email"]
@@ -389,7 +394,7 @@ def test_through_the_link_a_participant_changes_phone_and_diet_but_not_the_email
     assert row.version == registration.version + 1
     [mail] = delivered(app, smtp_server)
     text = assert_mail(mail, to=registration.email, subject="Zmiana danych zgłoszenia", link=link)
-    assert "zapisaliśmy zmiany w Twoim zgłoszeniu" in text
+    assert "Zmiany w zgłoszeniu zostały zapisane." in text
     svc.worker.run_once()
     header, *rows = WorkbookStaff(svc.instance_path).grid(svc.events[OPEN])
     [row_in_sheet] = [dict(zip(header, cells, strict=False)) for cells in rows]
@@ -413,18 +418,18 @@ def test_cancelling_asks_first_then_the_first_on_the_waiting_list_gets_the_seat_
     delivered(app, smtp_server)
 
     open_page(browser, leaving_link)
-    follow(browser, "Zrezygnuj z udziału")
+    follow(browser, "Rezygnacja z udziału")
     save_screenshot(browser, "cancel-phone-390")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Czy na pewno chcesz zrezygnować?"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Czy na pewno zrezygnować z udziału?"
     assert leaving.id in browser.find_element(By.TAG_NAME, "main").text
     assert stored(app, leaving.id).status == "confirmed"  # asking changed nothing
     submit(browser)  # "Tak, rezygnuję z udziału"
 
     assert browser.current_url == leaving_link
     assert flash_of(browser).startswith("Rezygnacja została zapisana.")
-    assert "Zgłoszenie jest anulowane" in status_of(browser)
+    assert "Status: rezygnacja – zgłoszenie jest anulowane." in status_of(browser)
     assert browser.find_elements(By.CSS_SELECTOR, "form") == []  # nothing left to change
-    assert browser.find_elements(By.PARTIAL_LINK_TEXT, "Zrezygnuj") == []
+    assert browser.find_elements(By.PARTIAL_LINK_TEXT, "Rezygnacja z udziału") == []
     assert [stored(app, p.id).status for p in (leaving, first, second)] == [
         "cancelled",
         "confirmed",
@@ -433,12 +438,12 @@ def test_cancelling_asks_first_then_the_first_on_the_waiting_list_gets_the_seat_
     mails = {str(mail["To"]): mail for mail in delivered(app, smtp_server)}
     assert sorted(mails) == [leaving.email, first.email]
     assert_mail(
-        mails[leaving.email], to=leaving.email, subject="Rezygnacja przyjęta", link=leaving_link
+        mails[leaving.email], to=leaving.email, subject="Rezygnacja zapisana", link=leaving_link
     )
     text = assert_mail(
         mails[first.email],
         to=first.email,
-        subject="Zwolniło się miejsce – Twój udział jest potwierdzony",
+        subject="Zwolniło się miejsce – udział potwierdzony",
         link=first_link,
     )
     assert "Status: potwierdzone" in text
@@ -460,23 +465,23 @@ def test_after_the_deadline_the_link_shows_the_data_and_offers_only_cancellation
     assert "Rejestracja jest zamknięta – danych nie można już zmienić." in data
     for shown in (registration.id, "Anna Nowak", registration.email, "+48 533 316 283", "wegańska"):
         assert shown in data
-    follow(browser, "Zrezygnuj z udziału")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Czy na pewno chcesz zrezygnować?"
-    follow(browser, "Nie, wróć do zgłoszenia")
+    follow(browser, "Rezygnacja z udziału")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Czy na pewno zrezygnować z udziału?"
+    follow(browser, "Nie, powrót do zgłoszenia")
     assert browser.current_url == link
 
     clock.set("2018-08-27T08:00:00+02:00")  # the first day of the event
     open_page(browser, link)
     assert CONFIRMED in status_of(browser)
     assert browser.find_elements(By.CSS_SELECTOR, "form") == []
-    assert browser.find_elements(By.PARTIAL_LINK_TEXT, "Zrezygnuj") == []
+    assert browser.find_elements(By.PARTIAL_LINK_TEXT, "Rezygnacja z udziału") == []
     data = browser.find_element(By.CSS_SELECTOR, "main").text
     assert "Wydarzenie już się rozpoczęło – rezygnacja przez link nie jest możliwa." in data
     assert "+48 533 316 283" in data and "wegańska" in data
     open_page(browser, f"{link}/rezygnacja")  # kept from before, or typed: nothing to confirm
     assert browser.find_element(By.TAG_NAME, "h1").text == "Rezygnacja nie jest już możliwa"
     assert browser.find_elements(By.CSS_SELECTOR, "form, button") == []
-    follow(browser, "Wróć do zgłoszenia")
+    follow(browser, "Powrót do zgłoszenia")
     assert browser.current_url == link
     assert stored(app, registration.id).status == "confirmed"
 
@@ -498,7 +503,6 @@ def test_a_forged_or_stale_link_gets_the_same_404_page_as_an_unknown_one(
         "forged": base + forged,
         "stale, cancel page": stale + "/rezygnacja",
         "forged, cancel page": base + forged + "/rezygnacja",
-        "another event's": current.replace(f"/{OPEN}/", f"/{KLASTER}/"),
         "too long": base + token * 2,
     }
 
@@ -513,9 +517,14 @@ def test_a_forged_or_stale_link_gets_the_same_404_page_as_an_unknown_one(
         )
 
     status, body, title, text = seen(unknown)
-    assert status == 404 and text.startswith("Nie ma takiej strony ani wydarzenia.")
+    assert status == 404 and text.startswith("Nie znaleziono zgłoszenia")
+    assert "Nie mam linku do zgłoszenia" in text  # the event's lost-link page is offered
+    assert_accessible(browser)
     for kind, url in wrong.items():
         assert seen(url) == (status, body, title, text), kind
+    # Another event's slug: the page of an unknown link there, offering that event's page.
+    elsewhere = seen(current.replace(f"/{OPEN}/", f"/{KLASTER}/"))
+    assert elsewhere == seen(f"{live_server.url}/wydarzenia/{KLASTER}/zgloszenie/x")
     open_page(browser, current)
     assert registration.id in browser.find_element(By.TAG_NAME, "main").text
 
@@ -541,7 +550,7 @@ def test_asking_for_the_link_again_answers_alike_for_any_address_and_mails_only_
     assert registered == unregistered
     assert "Jeśli ten adres jest zgłoszony na to wydarzenie" in registered
     [mail] = delivered(app, smtp_server)
-    assert_mail(mail, to=registration.email, subject="Link do Twojego zgłoszenia", link=link)
+    assert_mail(mail, to=registration.email, subject="Link do zgłoszenia", link=link)
 
 
 # name: viewport, a phone?, the browser's default font size
@@ -573,7 +582,7 @@ def test_every_participant_page_fits_the_screen_with_marks_phone_numbers_and_dat
         assert_laid_out_well(browser, f"confirmation-{screen}", CONTACT_PHONE, EVENT_DATES)
         open_page(browser, link)
         assert_laid_out_well(browser, f"link-page-{screen}", CONTACT_PHONE, EVENT_DATES)
-        follow(browser, "Zrezygnuj z udziału")
+        follow(browser, "Rezygnacja z udziału")
         assert_laid_out_well(browser, f"cancel-{screen}", CONTACT_PHONE, EVENT_DATES)
         open_page(browser, f"{live_server.url}/wydarzenia/{KLASTER}/przypomnij-link")
         assert_laid_out_well(browser, f"remind-{screen}", CONTACT_PHONE)
@@ -583,7 +592,7 @@ def test_every_participant_page_fits_the_screen_with_marks_phone_numbers_and_dat
         assert_laid_out_well(
             browser, f"link-page-closed-{screen}", CONTACT_PHONE, "+48 533 316 283"
         )
-        follow(browser, "Zrezygnuj z udziału")
+        follow(browser, "Rezygnacja z udziału")
         submit(browser)
         assert_laid_out_well(browser, f"link-page-cancelled-{screen}", CONTACT_PHONE, EVENT_DATES)
         clock.set("2018-08-27T08:00:00+02:00")  # the event has started
@@ -595,9 +604,45 @@ def test_every_participant_page_fits_the_screen_with_marks_phone_numbers_and_dat
             browser,
             f"form-across-months-{screen}",
             CONTACT_PHONE,
-            "30 września 2018",
-            "1 października 2018 r.",
+            "1 października 2018 r.",  # after "30 września –", each in one piece
         )
+
+
+def test_a_waitlisted_participant_reads_the_waiting_list_never_przyjete(
+    browser: WebDriver, live_server: LiveServer, app: Flask, smtp_server: Mailbox
+) -> None:
+    for n in range(3):  # the open event's three seats
+        register(app, email=f"osoba{n}@example.pl", enterprise_name=f"Spółdzielnia nr {n}")
+    delivered(app, smtp_server)  # theirs
+    open_form(browser, live_server, OPEN)
+    assert not browser.find_element(By.ID, "accommodation-tak").is_selected()
+    assert not browser.find_element(By.ID, "accommodation-nie").is_selected()
+    for field_id, text in PARTICIPANT.items():
+        type_into(browser, field_id, text)
+    Select(browser.find_element(By.ID, "powiat")).select_by_value("0809")
+    click_label(browser, "accommodation-nie")
+    click_label(browser, "consent_personal_data")
+    submit(browser)
+
+    wait(browser).until(EC.url_to_be(f"{live_server.url}/wydarzenia/{OPEN}/potwierdzenie"))
+    assert_styled(browser)
+    save_screenshot(browser, "confirmation-waitlisted-phone-390")
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Dziękujemy za zgłoszenie"
+    assert "Status: na liście rezerwowej (miejsce 1)" in status_of(browser)
+    assert "przyjęt" not in page.casefold()
+    assert_accessible(browser)
+    [mail] = delivered(app, smtp_server)
+    assert "przyjęt" not in str(mail.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+    link = str(browser.find_element(By.CSS_SELECTOR, ".private-link .link a").get_attribute("href"))
+    open_page(browser, link)
+    assert "przyjęt" not in browser.find_element(By.TAG_NAME, "main").text.casefold()
+    follow(browser, "Moje dane – strona do przeczytania")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Moje dane"
+    assert "powiat zielonogórski" in browser.find_element(By.TAG_NAME, "main").text
+    assert_fits_and_easy_to_tap(browser)
+    assert_accessible(browser)
 
 
 def test_the_accessibility_check_finds_what_axe_core_calls_a_violation(browser: WebDriver) -> None:

@@ -134,10 +134,11 @@ def test_at_the_deadline_the_worker_closes_off_syncs_summarises_protects_and_mai
     summary = {
         row[0]: row[1] for row in workbook["Podsumowanie"].iter_rows(values_only=True) if row[0]
     }
-    assert summary["Zamknięcie zapisów"] == "2018-08-23 00:00"
+    assert summary["Zamknięcie zapisów"] == "23 sierpnia 2018 r., godz. 00:00"
     assert summary["Uczestnicy potwierdzeni"] == 3  # numbers as numbers: staff sum them
     assert summary["Wolne miejsca"] == 27
-    assert summary["Nocleg: Nocleg w Lubniewicach z 27 na 28 sierpnia 2018"] == 2
+    assert summary["Nocleg w Lubniewicach z 27 na 28 sierpnia 2018"] == 2  # said once
+    assert summary["Obłożenie"] == "3 potwierdzone osoby na 30 miejsc"
     assert summary["wegańska"] == 1 and summary["inna"] == 1
     assert summary["miasto Zielona Góra"] == 1
     assert summary["Spółdzielnia „My”"] == 1
@@ -146,11 +147,13 @@ def test_at_the_deadline_the_worker_closes_off_syncs_summarises_protects_and_mai
     [mail] = office.staff_mails(smtp_server)
     assert mail["To"] == "biuro@owes.example.pl"
     assert mail["Reply-To"] == "a.szulczewski@fundacjacp.org"
-    assert mail["Subject"].startswith("Zapisy zamknięte: Klaster PS 2018 – 3 potwierdzonych")
+    assert mail["Subject"] == (
+        "Zapisy zamknięte: Klaster PS 2018 – 3 potwierdzone osoby, 0 osób na liście rezerwowej"
+    )
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     assert "22 sierpnia 2018" in text and "Uczestnicy potwierdzeni: 3" in text
-    assert "<td>Anna Nowak</td><td>wózek</td>" in html
+    assert '<th scope="row" align="left">Anna Nowak</th><td>wózek</td>' in html
 
 
 def test_registrations_are_refused_from_the_deadline_second_on(office: Office) -> None:
@@ -364,4 +367,4 @@ def test_an_early_close_off_that_failed_is_finished_by_the_worker_and_shown_with
     assert office.state().closed_off_at is not None
     [mail] = office.staff_mails(smtp_server)
     text = mail.get_body(("plain",)).get_content()
-    assert "przyjmowaliśmy do 21 sierpnia 2018 r. Wszystkie" in text
+    assert "były przyjmowane do 21 sierpnia 2018 r. Wszystkie" in text

@@ -58,15 +58,15 @@ def test_close_off_writes_the_summary_in_one_batch_and_protects_with_a_warning(
     assert google.sheet_ids() == ids
     summary = summary_of(google)
     assert summary["Uczestnicy potwierdzeni"] == "4"
-    assert summary["Zamknięcie zapisów"] == "2018-08-23 00:00"
+    assert summary["Zamknięcie zapisów"] == "23 sierpnia 2018 r., godz. 00:00"
     assert summary["powiat zielonogórski"] == "4"
     batch_writes = [r for r in google.emulator.requests_log if r.path.endswith(":batchUpdate")]
     summary_writes = [r for r in batch_writes if "values" not in r.path]
     assert len(summary_writes) >= 2  # the sheet's creation and one rewrite; the protection
     dump = google.emulator.dump(google.spreadsheet_id)
     [sheet] = [s for s in dump["sheets"] if s["title"] == TITLE]
-    [protection] = sheet["protectedRanges"]
-    assert protection["warningOnly"] is True
+    protections = sheet["protectedRanges"]  # the service's columns, the decision left out
+    assert len(protections) == 2 and all(p["warningOnly"] is True for p in protections)
     assert len(staff_mails(google, smtp_server)) == 1
 
 
@@ -113,9 +113,11 @@ def test_google_down_at_the_deadline_is_retried_until_the_close_off_completes(
     google.services.worker.run_once()
 
     assert google.sheet_ids() == ids
-    assert summary_of(google)["Zamknięcie zapisów"] == "2018-08-23 00:20"
+    assert summary_of(google)["Zamknięcie zapisów"] == "23 sierpnia 2018 r., godz. 00:20"
     [mail] = staff_mails(google, smtp_server)
-    assert "z opóźnieniem: 2018-08-23 00:20" in mail.get_body(("plain",)).get_content()
+    assert (
+        "z opóźnieniem: 23 sierpnia 2018 r., godz. 00:20" in mail.get_body(("plain",)).get_content()
+    )
 
 
 def test_the_close_off_command_exits_non_zero_while_google_fails(google: Google) -> None:
@@ -192,4 +194,4 @@ def test_a_close_off_of_rows_already_in_the_sheet_takes_at_most_five_calls(
     assert summary_of(google)["Uczestnicy potwierdzeni"] == "30"
     dump = google.emulator.dump(google.spreadsheet_id)
     [sheet] = [s for s in dump["sheets"] if s["title"] == TITLE]
-    assert [p["description"] for p in sheet["protectedRanges"]] == [PROTECTION_DESCRIPTION]
+    assert [p["description"] for p in sheet["protectedRanges"]] == [PROTECTION_DESCRIPTION] * 2

@@ -22,7 +22,7 @@ from forms.messages import STORE_UNAVAILABLE
 from registrations.models import EventState, Registration
 from registrations.validators import pesel_birth_date
 from store import Store
-from tests.conftest import OPEN, FakeClock, gunicorn, own_events, valid_payload
+from tests.conftest import OPEN, FakeClock, gunicorn, own_events, shown, valid_payload
 from tests.sheet_harness import Google
 from tests.test_form import csrf_token, form_data
 
@@ -321,7 +321,7 @@ def test_with_the_database_down_every_page_answers_503_nothing_stored_try_again(
         body = response.get_json()
         assert body == {"error": "unavailable", "message": STORE_UNAVAILABLE}
     else:
-        assert STORE_UNAVAILABLE in response.get_data(as_text=True)
+        assert STORE_UNAVAILABLE in shown(response)
 
 
 def test_with_the_database_down_posting_the_form_answers_503_nothing_stored(
@@ -334,11 +334,11 @@ def test_with_the_database_down_posting_the_form_answers_503_nothing_stored(
     reminded = client.post(remind, data={"csrf_token": token, "email": "anna.nowak@example.pl"})
 
     assert response.status_code == 503
-    assert STORE_UNAVAILABLE in response.get_data(as_text=True)
+    assert STORE_UNAVAILABLE in shown(response)
     assert api.status_code == 503
     assert api.get_json()["message"] == STORE_UNAVAILABLE
     assert reminded.status_code == 503
-    assert STORE_UNAVAILABLE in reminded.get_data(as_text=True)
+    assert STORE_UNAVAILABLE in shown(reminded)
 
 
 # -- an e-mail address whose key outgrows its column ------------------------------------------

@@ -58,9 +58,13 @@ def read_csv(path: Path) -> list[list[str]]:
 
 
 def read_xlsx(path: Path) -> list[list[str]]:
+    """Every cell as text; each is a text cell, but for `Lp.` and counts: numbers staff sum."""
     sheet = load_workbook(path).active
     assert sheet is not None
-    assert all(cell.data_type == "s" for row in sheet.iter_rows() for cell in row if cell.value)
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is not None:
+                assert cell.data_type == ("n" if isinstance(cell.value, int) else "s"), cell
     return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
 
 
@@ -107,6 +111,7 @@ def test_catering_counts_each_meal_by_diet(
 
     rows = read_csv(tmp_path / "c.csv")
     assert rows[0] == [
+        "Dzień",
         "Posiłek",
         "standardowa",
         "wegetariańska",
@@ -115,13 +120,10 @@ def test_catering_counts_each_meal_by_diet(
         "inna",
         "Razem",
     ]
-    assert rows[1] == ["27.08 obiad", "0", "1", "1", "0", "1", "3"]
-    assert [r[0] for r in rows[1:5]] == [
-        "27.08 obiad",
-        "27.08 kolacja",
-        "28.08 śniadanie",
-        "28.08 obiad",
-    ]
+    assert rows[1] == ["poniedziałek, 27 sierpnia 2018 r.", "obiad", "0", "1", "1", "0", "1", "3"]
+    assert [r[1] for r in rows[1:5]] == ["obiad", "kolacja", "śniadanie", "obiad"]
+    # Breakfast after the night: the one going home (the other diet) is not counted.
+    assert rows[3] == ["wtorek, 28 sierpnia 2018 r.", "śniadanie", "0", "1", "1", "0", "0", "2"]
     assert ['\'=IMPORTXML("http://x","//a") @SUM(A1)', "inna: +bez cukru"] in rows
 
 
@@ -131,7 +133,8 @@ def test_rooming_list_has_only_those_staying_the_night(
     export(runner, "rooming", "xlsx", tmp_path / "r.xlsx")
 
     rows = read_xlsx(tmp_path / "r.xlsx")
-    assert [r[1] for r in rows[1:]] == ["Jan", "Żaneta"]  # grouped by enterprise for rooms
+    assert rows[0][0] == "Nocleg z 27 na 28 sierpnia 2018 r."
+    assert [r[1] for r in rows[2:]] == ["Jan", "Żaneta"]  # grouped by enterprise for rooms
 
 
 def test_without_output_a_list_goes_to_the_instance_exports_folder(

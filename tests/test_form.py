@@ -8,10 +8,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from config.services import services
-from registrations.dates import date_pl
 from registrations.models import Registration
+from registrations.polish import date_pl
 from store import Store
-from tests.conftest import KLASTER, OPEN, FakeClock
+from tests.conftest import KLASTER, OPEN, FakeClock, shown
 
 FORM_URL = f"/wydarzenia/{KLASTER}/"
 
@@ -109,7 +109,7 @@ def test_every_form_field_has_a_label_and_the_page_fits_a_phone(client: FlaskCli
 def test_form_shows_the_event_what_is_provided_the_consent_clause_and_the_contact(
     client: FlaskClient,
 ) -> None:
-    html = client.get(FORM_URL).text
+    html = shown(client.get(FORM_URL))
 
     assert "Świebodzin, Pniewo, Lubniewice, Nietkowice" in html
     assert "wyżywienie, ubezpieczenie, nocleg w Lubniewicach" in html
@@ -129,7 +129,8 @@ def test_a_valid_submission_redirects_to_a_confirmation_with_id_and_status(
     assert row.source == "form"
     assert row.accommodation is True and row.consent_image is False
     assert row.id in confirmation.text
-    assert "Miejsce jest potwierdzone" in confirmation.text
+    assert "Dziękujemy za zgłoszenie" in shown(confirmation)
+    assert "Status: potwierdzone – miejsce jest zarezerwowane." in shown(confirmation)
 
 
 def test_errors_rerender_the_form_with_values_kept_and_messages_tied_to_fields(
@@ -156,7 +157,7 @@ def test_errors_rerender_the_form_with_values_kept_and_messages_tied_to_fields(
     summary = soup.find(class_="error-summary")
     assert summary is not None
     link = summary.find("a", href="#email")
-    assert link is not None and link.text.startswith("Adres e-mail: Podaj poprawny adres")
+    assert link is not None and link.text.startswith("Adres e-mail: Należy podać poprawny adres")
 
 
 def test_ineligible_powiat_in_the_form_gets_the_same_message_as_the_api(
@@ -168,7 +169,8 @@ def test_ineligible_powiat_in_the_form_gets_the_same_message_as_the_api(
     html = submit(client, powiat="0801")
 
     assert html.status_code == 422
-    assert api.get_json()["errors"]["powiat"] in page(html.data).find(id="powiat-error").text  # type: ignore[union-attr]
+    shown_error = page(html.data).find(id="powiat-error").text.replace("\xa0", " ")  # type: ignore[union-attr]
+    assert api.get_json()["errors"]["powiat"] in shown_error
 
 
 def test_a_stale_csrf_token_keeps_what_was_typed_and_asks_to_send_again(
@@ -180,7 +182,7 @@ def test_a_stale_csrf_token_keeps_what_was_typed_and_asks_to_send_again(
 
     assert response.status_code == 400
     soup = page(response.data)
-    assert "Sprawdź dane i wyślij ponownie" in response.text
+    assert "Prosimy sprawdzić dane i wysłać formularz ponownie" in shown(response)
     assert soup.find("input", {"id": "last_name"})["value"] == "Kowalski"  # type: ignore[index]
     assert rows(store) == []
     token = soup.find("input", {"name": "csrf_token"})["value"]  # type: ignore[index]
@@ -228,7 +230,8 @@ def test_a_waitlisted_participant_is_told_so(client: FlaskClient) -> None:
     response = submit(client, url, email="late@example.pl", enterprise_name="Inna")
     confirmation = client.get(response.headers["Location"])
 
-    assert "listę rezerwową" in confirmation.text
+    assert "Status: na liście rezerwowej (miejsce 1)" in shown(confirmation)
+    assert "przyjęt" not in confirmation.text
 
 
 def test_confirmation_without_a_submission_goes_back_to_the_form(client: FlaskClient) -> None:

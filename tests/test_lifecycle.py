@@ -19,7 +19,7 @@ from config.services import Services
 from config.settings import Settings
 from registrations.models import Registration, StatusChange
 from registrations.operations import StoreUnavailable
-from tests.conftest import KLASTER, OPEN, FakeClock, Mailbox, valid_payload, write_event
+from tests.conftest import KLASTER, OPEN, FakeClock, Mailbox, shown, valid_payload, write_event
 
 OPEN_URL = f"/api/events/{OPEN}/registrations"
 KLASTER_URL = f"/api/events/{KLASTER}/registrations"
@@ -100,7 +100,7 @@ def test_registering_sends_a_polish_email_with_the_private_link_and_a_calendar_f
     assert mail["Reply-To"] == "a.szulczewski@fundacjacp.org"
     assert mail["Subject"] == "Potwierdzenie zgłoszenia: Klaster PS 2018"
     text_part = body_text(mail)
-    assert "Dzień dobry Anna," in text_part
+    assert text_part.startswith("Dzień dobry,") and "Anna," not in text_part
     assert "27–28 sierpnia 2018 r." in text_part
     assert "Świebodzin, Pniewo, Lubniewice, Nietkowice" in text_part
     assert "wyżywienie, ubezpieczenie, nocleg w Lubniewicach" in text_part
@@ -128,7 +128,7 @@ def test_a_waitlisted_participant_is_told_their_place_and_gets_no_calendar(
     assert [late["status"], later["status"]] == ["waitlisted", "waitlisted"]
     assert [late["waiting_position"], later["waiting_position"]] == [1, 2]
     assert [m["Subject"] for m in mails] == ["Zgłoszenie na liście rezerwowej: Otwarte"] * 2
-    assert "lista rezerwowa (miejsce 2)" in body_text(mails[1])
+    assert "na liście rezerwowej (miejsce 2)" in body_text(mails[1])
     assert not list(mails[1].iter_attachments())
 
 
@@ -202,9 +202,9 @@ def test_invalid_changes_are_422_with_a_polish_message_per_field(client: FlaskCl
 
     assert response.status_code == 422
     errors = response.get_json()["errors"]
-    assert errors["phone"].startswith("Podaj poprawny numer telefonu")
+    assert errors["phone"].startswith("Należy podać poprawny numer telefonu")
     assert "nie należy do obszaru wsparcia" in errors["powiat"]
-    assert errors["nickname"] == "Nieznane pole – usuń je ze zgłoszenia."
+    assert errors["nickname"] == "Nieznane pole – należy je usunąć ze zgłoszenia."
     assert client.get(f"/api/registrations/{token_of(body)}").get_json()["data"]["phone"] == (
         "+48 533 316 283"
     )
@@ -286,10 +286,10 @@ def test_a_cancelled_seat_goes_to_the_first_on_the_waiting_list_who_is_told(
     assert client.get(f"/api/registrations/{token_of(second)}").get_json()["waiting_position"] == 1
     by_subject = {m["Subject"]: m for m in mails}
     assert set(by_subject) == {
-        "Rezygnacja przyjęta: Otwarte",
-        "Zwolniło się miejsce – Twój udział jest potwierdzony: Otwarte",
+        "Rezygnacja zapisana: Otwarte",
+        "Zwolniło się miejsce – udział potwierdzony: Otwarte",
     }
-    promoted = by_subject["Zwolniło się miejsce – Twój udział jest potwierdzony: Otwarte"]
+    promoted = by_subject["Zwolniło się miejsce – udział potwierdzony: Otwarte"]
     assert promoted["To"] == "pierwsza@example.pl"
     assert first["manage_url"] in body_text(promoted)
     assert [p.get_filename() for p in promoted.iter_attachments()] == ["wydarzenie.ics"]
@@ -413,13 +413,17 @@ def test_a_wrong_forged_or_foreign_token_answers_exactly_like_an_unknown_one(
         for candidate in ("nie-ma", forged, "x" * 500, token.upper())
     ]
     pages = [
-        client.get(f"/wydarzenia/{slug}/zgloszenie/{candidate}")
-        for slug, candidate in ((OPEN, forged), (OPEN, "nie-ma"), (KLASTER, token))
+        client.get(f"/wydarzenia/{OPEN}/zgloszenie/{candidate}") for candidate in (forged, "nie-ma")
+    ]
+    # Under another event's slug: the same page as an unknown token there (its lost-link page).
+    foreign = [
+        client.get(f"/wydarzenia/{KLASTER}/zgloszenie/{candidate}") for candidate in (token, "x")
     ]
 
     assert {(a.status_code, a.data) for a in answers} == {(answers[0].status_code, answers[0].data)}
     assert answers[0].status_code == 404
     assert {(p.status_code, p.data) for p in pages} == {(404, pages[0].data)}
+    assert {(p.status_code, p.data) for p in foreign} == {(404, foreign[0].data)}
 
 
 def test_pages_and_answers_that_carry_the_token_are_not_cached_nor_sent_as_a_referer(
@@ -513,7 +517,7 @@ def test_the_reminder_answers_alike_and_sends_the_link_at_most_once_per_ten_minu
 
     assert registered == unknown
     assert [m["To"] for m in first] == ["osoba0@example.pl"]
-    assert first[0]["Subject"] == "Link do Twojego zgłoszenia: Otwarte"
+    assert first[0]["Subject"] == "Link do zgłoszenia: Otwarte"
     assert body["manage_url"] in body_text(first[0])
     assert too_soon == []
     assert len(later) == 1
@@ -559,7 +563,7 @@ def test_set_email_refuses_an_unknown_id_and_a_bad_address(
     )
 
     assert unknown.exit_code == 1 and "no registration 'R-0000-0000'" in unknown.output
-    assert bad.exit_code == 2 and "Podaj poprawny adres e-mail" in bad.output
+    assert bad.exit_code == 2 and "Należy podać poprawny adres e-mail" in bad.output
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -602,18 +606,18 @@ def test_the_link_page_changes_data_and_cancels_with_a_confirmation_step(
     cancelled = client.post(f"{path}/rezygnacja", data={"csrf_token": _csrf(client)})
     after_cancel = client.get(path)
 
-    assert page.status_code == 200 and "Popraw dane" in page.text
+    assert page.status_code == 200 and "Zmiana danych" in shown(page)
     assert 'name="email"' not in page.text  # the address is shown, not editable
     assert changed.status_code == 303
-    assert "Zmiany zostały zapisane" in after_change.text
+    assert "Zmiany zostały zapisane" in shown(after_change)
     assert 'value="+48 600 100 200"' in after_change.text
-    assert "Czy na pewno chcesz zrezygnować?" in confirm.text
+    assert "Czy na pewno zrezygnować z udziału?" in shown(confirm)
     assert cancelled.status_code == 303
-    assert "Rezygnacja została zapisana" in after_cancel.text
-    assert "Zgłoszenie jest anulowane" in after_cancel.text
-    assert "Popraw dane" not in after_cancel.text
+    assert "Rezygnacja została zapisana" in shown(after_cancel)
+    assert "Status: rezygnacja – zgłoszenie jest anulowane." in shown(after_cancel)
+    assert "Zmiana danych" not in shown(after_cancel)
     subjects = [m["Subject"] for m in deliver(app, smtp_server)]
-    assert subjects == ["Zmiana danych zgłoszenia: Otwarte", "Rezygnacja przyjęta: Otwarte"]
+    assert subjects == ["Zmiana danych zgłoszenia: Otwarte", "Rezygnacja zapisana: Otwarte"]
 
 
 def test_the_confirmation_page_shows_the_private_link(client: FlaskClient) -> None:
@@ -622,7 +626,7 @@ def test_the_confirmation_page_shows_the_private_link(client: FlaskClient) -> No
     )
     confirmation = client.get(response.headers["Location"])
 
-    assert "Twój prywatny link do zgłoszenia" in confirmation.text
+    assert "Prywatny link do zgłoszenia" in shown(confirmation)
     assert TOKEN_URL.search(confirmation.text)
 
 
@@ -635,7 +639,7 @@ def test_an_invalid_change_on_the_page_keeps_what_was_typed(client: FlaskClient)
     )
 
     assert response.status_code == 422
-    assert "Podaj poprawny numer telefonu" in response.text
+    assert "Należy podać poprawny numer telefonu" in shown(response)
     assert 'value="12"' in response.text
 
 

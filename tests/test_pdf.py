@@ -18,6 +18,7 @@ from config.services import services
 from registrations.models import Registration
 from registrations.status import Status
 from staff import exports, pdf, printouts
+from staff.exports import Table
 from staff.lists import entrants
 from staff.printouts import split_tables
 from store import Store
@@ -272,9 +273,9 @@ def test_catering_in_pdf_has_both_tables(
     text = " ".join(exported(runner, "catering", tmp_path)[0].split())
 
     assert "Wyżywienie" in text
-    assert "Posiłek standardowa wegetariańska wegańska bezglutenowa inna Razem" in text
-    assert "27.08 obiad 0 7 0 0 0 7" in text
-    assert "28.08 śniadanie" in text
+    assert "Dzień Posiłek standardowa wegetariańska wegańska bezglutenowa inna Razem" in text
+    assert "poniedziałek, 27 sierpnia 2018 r. obiad 0 7 0 0 0 7" in text
+    assert "wtorek, 28 sierpnia 2018 r. śniadanie" in text
 
 
 def test_rooming_in_pdf_lists_who_stays_the_night(
@@ -341,7 +342,7 @@ def test_wrap_breaks_at_spaces_and_cuts_a_word_wider_than_the_line() -> None:
 
 
 def test_exports_stacked_with_blank_rows_become_separate_tables() -> None:
-    table = [["A", "B"], ["1", "2"], [], ["C"], ["3"]]
+    table: Table = [["A", "B"], ["1", "2"], [], ["C"], ["3"]]
 
     assert split_tables(table) == [[["A", "B"], ["1", "2"]], [["C"], ["3"]]]
 

@@ -65,7 +65,9 @@ def every_kind_of_answer(app: Flask, client: FlaskClient) -> dict[str, TestRespo
     form = client.get(FORM)
     csrf = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     data = {"csrf_token": csrf, **{k: str(v) for k, v in valid_payload().items()}}
-    data.update(email="inna@example.pl", consent_personal_data="tak", powiat="0809")
+    data.update(
+        email="inna@example.pl", consent_personal_data="tak", powiat="0809", accommodation="tak"
+    )
     posted = client.post(FORM, data=data)
     assert posted.status_code == 303, posted.text
     answers = {

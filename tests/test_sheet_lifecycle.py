@@ -367,8 +367,8 @@ def test_a_decision_is_applied_once_and_the_freed_seat_goes_to_the_waiting_list(
     assert office.status(seated[0]["id"]) == "cancelled"
     assert office.status(waiting["id"]) == "confirmed"
     assert sorted(m["Subject"] for m in mails) == [
-        "Rezygnacja przyjęta: Otwarte",
-        "Zwolniło się miejsce – Twój udział jest potwierdzony: Otwarte",
+        "Rezygnacja zapisana: Otwarte",
+        "Zwolniło się miejsce – udział potwierdzony: Otwarte",
     ]
     assert office.row(seated[0]["id"])[STATUS_HEADER] == "rezygnacja"
     assert office.row(seated[0]["id"])[DECISION_HEADER] == "rezygnacja"
@@ -401,7 +401,7 @@ def test_a_later_different_decision_applies_and_clearing_one_undoes_nothing(
     assert office.status(body["id"]) == "rejected"
     assert office.row(body["id"])[STATUS_HEADER] == "odrzucone"
     subjects = [m["Subject"] for m in office.deliver()]
-    assert subjects.count("Zgłoszenie nieprzyjęte: Otwarte") == 1
+    assert subjects.count("Zgłoszenie odrzucone: Otwarte") == 1
 
 
 @pytest.mark.parametrize("typed", ["  PRZYJETE ", "Przyjęte", "przyjete"])
@@ -473,7 +473,7 @@ def test_a_decision_racing_the_participants_own_cancellation_sends_one_email(
     office.round()
 
     assert office.status(body["id"]) == "cancelled"
-    assert [m["Subject"] for m in office.deliver()] == ["Rezygnacja przyjęta: Otwarte"]
+    assert [m["Subject"] for m in office.deliver()] == ["Rezygnacja zapisana: Otwarte"]
     with office.svc.store.transaction() as session:
         changes = list(session.scalars(select(StatusChange)))
     assert [(c.actor, c.old_status, c.new_status) for c in changes] == [
@@ -544,7 +544,7 @@ def test_two_workers_apply_a_decision_once(
         close(two)
         close(one)
 
-    assert [m["Subject"] for m in mails].count("Rezygnacja przyjęta: Otwarte") == 1
+    assert [m["Subject"] for m in mails].count("Rezygnacja zapisana: Otwarte") == 1
 
 
 # -- the worksheet itself ----------------------------------------------------------------------
@@ -581,7 +581,8 @@ def test_a_new_google_worksheet_is_laid_out_in_one_call(
     assert decision.validation is not None
     values = [v["userEnteredValue"] for v in decision.validation["condition"]["values"]]
     assert values == ["rezygnacja", "odrzucone", "przyjęte"]
-    assert info.column_widths[0] >= 120 and info.column_widths[2] >= 130
+    assert info.column_widths[0] >= 100 and info.column_widths[2] >= 110  # ID, status
+    assert "setBasicFilter" in creations[0].body  # the filter in the same one call
     formulas = [
         rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
         for rule in info.conditional_formats
@@ -833,7 +834,7 @@ def test_a_decision_typed_before_the_participant_acted_is_not_carried_out_but_no
 
     assert office.status(waiting["id"]) == "cancelled"  # the participant's commit came first
     assert office.row(waiting["id"])[NOTES_HEADER].startswith("Decyzji nie zastosowano")
-    assert [m["Subject"] for m in office.deliver()] == ["Rezygnacja przyjęta: Otwarte"]
+    assert [m["Subject"] for m in office.deliver()] == ["Rezygnacja zapisana: Otwarte"]
 
     office.type_in(waiting["id"], DECISION_HEADER, "")  # staff check, clear and choose again
     office.round()

@@ -124,7 +124,7 @@ def test_hostile_values_are_stored_as_inert_text(setup: Setup) -> None:
     assert values["Nazwisko"] == "'@SUM(A1)"
     assert values["Przedsiębiorstwo społeczne"] == "'-1 Spółdzielnia"
     assert values["Funkcja w przedsiębiorstwie"] == "'+48 533 316 283"
-    assert values["Potrzeby szczególne"] == "ukryte"  # whitespace is trimmed on intake
+    assert values["Szczególne potrzeby"] == "ukryte"  # whitespace is trimmed on intake
     assert not setup.staff.has_formulas(setup.event)
 
 

@@ -26,7 +26,7 @@ from privacy.retention import Retention
 from registrations.models import EventState, EventVersion, Registration, StaffAction
 from registrations.status import Status
 from store.models import OutboxMessage
-from tests.conftest import FakeClock, valid_payload, write_event
+from tests.conftest import FakeClock, shown, valid_payload, write_event
 from tests.staff_support import (
     STAFF_LISTS,
     create_event,
@@ -142,7 +142,7 @@ def test_a_draft_is_nowhere_public_until_published(app: Flask, office: FlaskClie
     public = app.test_client()
 
     def visible() -> tuple[bool, bool, int, int]:
-        on_index = slug in public.get("/").get_data(as_text=True)
+        on_index = slug in shown(public.get("/"))
         in_api = slug in {e["slug"] for e in public.get("/api/events").get_json()}
         form = public.get(f"/wydarzenia/{slug}/").status_code
         api = public.post(f"/api/events/{slug}/registrations", json=valid_payload()).status_code
@@ -228,11 +228,11 @@ def test_mistakes_are_told_in_polish_beside_their_fields_with_the_typed_values_k
         "timezone": "Nieznana strefa czasowa – należy podać nazwę IANA, np. Europe/Warsaw.",
         "retention_days": "Należy podać liczbę nie mniejszą niż 1.",
     }
-    shown = page(answer.data)
-    assert value(shown, "capacity") == "trzydzieści"
-    assert value(shown, "venue") == form["venue"]
-    assert value(shown, "capacity", "aria-describedby") == "capacity-hint capacity-error"
-    assert [a["href"] for a in shown.select(".error-summary a")][0] == "#title"
+    seen = page(answer.data)
+    assert value(seen, "capacity") == "trzydzieści"
+    assert value(seen, "venue") == form["venue"]
+    assert value(seen, "capacity", "aria-describedby") == "capacity-hint capacity-error"
+    assert [a["href"] for a in seen.select(".error-summary a")][0] == "#title"
 
 
 @pytest.mark.parametrize(
@@ -308,7 +308,7 @@ def test_a_copy_opens_the_form_without_dates_short_title_sheet_or_slug(
 
 
 def test_event_files_are_listed_from_file_and_read_only(office: FlaskClient) -> None:
-    listing = office.get("/obsluga/").get_data(as_text=True)
+    listing = shown(office.get("/obsluga/"))
 
     assert "z pliku" in listing and "Wydarzenie testowe otwarte" in listing
     assert office.get("/obsluga/wydarzenia/otwarte/edycja").status_code == 404
@@ -353,8 +353,8 @@ def test_withdrawing_and_deleting_are_refused_once_there_are_registrations(
         ("usuniecie", "Wydarzenia ze zgłoszeniami nie można usunąć."),
     ):
         answer = post(office, f"/obsluga/wydarzenia/{taken}/{action}")
-        shown = office.get(answer.headers["Location"]).get_data(as_text=True)
-        assert refusal in shown
+        seen = shown(office.get(answer.headers["Location"]))
+        assert refusal in seen
     post(office, f"/obsluga/wydarzenia/{empty}/wycofanie")
 
     catalogue = services(app).catalogue.current()
@@ -422,11 +422,11 @@ def test_a_stale_edit_is_refused_with_the_current_values_and_nothing_saved(
     late = second.post(path, data={**opened, "venue": "Żary"})
 
     assert late.status_code == 409
-    text = late.get_data(as_text=True)
+    text = shown(late)
     assert "Wydarzenie zmieniło się w międzyczasie" in text
-    shown = page(late.data)
-    assert value(shown, "venue") == "Sulechów"
-    assert value(shown, "version") == "2"
+    seen = page(late.data)
+    assert value(seen, "venue") == "Sulechów"
+    assert value(seen, "version") == "2"
     assert services(stored_app).catalogue.current().live.get(slug) is None  # still a draft
     assert services(stored_app).catalogue.current().entries[slug].event.venue == "Sulechów"
 
@@ -449,7 +449,7 @@ def test_a_save_is_in_force_at_the_next_request_of_another_process(
         edit(office, slug, title="Targi ekonomii społecznej 2026")
         answer = visitor.get(f"/wydarzenia/{slug}/")
 
-        assert "Targi ekonomii społecznej 2026" in answer.get_data(as_text=True)
+        assert "Targi ekonomii społecznej 2026" in shown(answer)
         reads = [s for s in statements if "catalogue_revision" in s]
         assert len(reads) == 1  # one indexed read per request
     finally:
@@ -514,8 +514,8 @@ def test_a_raised_capacity_fills_the_freed_seats_at_once_and_says_so(
     assert statuses(stored_app, slug)[ids[4]] == Status.WAITLISTED.value
     promoted = {m.registration_id for m in queued(stored_app, "promoted")}
     assert promoted == {ids[2], ids[3]}
-    shown = office.get(saved.headers["Location"]).get_data(as_text=True)
-    assert "Osoby przeniesione z listy rezerwowej na wolne miejsca: 2" in shown
+    seen = shown(office.get(saved.headers["Location"]))
+    assert "Osoby przeniesione z listy rezerwowej na wolne miejsca: 2" in seen
 
 
 def test_a_lowered_capacity_moves_nobody_back_and_the_page_says_how_many_are_over(
@@ -529,11 +529,11 @@ def test_a_lowered_capacity_moves_nobody_back_and_the_page_says_how_many_are_ove
 
     assert saved.status_code == 303
     assert set(statuses(app, slug).values()) == {Status.CONFIRMED.value}
-    shown = office.get(saved.headers["Location"]).get_data(as_text=True)
-    assert "Potwierdzonych zgłoszeń jest o 2 więcej niż nowa liczba miejsc" in shown
-    assert "Potwierdzonych zgłoszeń jest o 2 więcej niż miejsc" in office.get(
-        f"/obsluga/wydarzenia/{slug}/"
-    ).get_data(as_text=True)
+    seen = shown(office.get(saved.headers["Location"]))
+    assert "Potwierdzonych zgłoszeń jest o 2 więcej niż nowa liczba miejsc" in seen
+    assert "Potwierdzonych zgłoszeń jest o 2 więcej niż miejsc" in shown(
+        office.get(f"/obsluga/wydarzenia/{slug}/")
+    )
 
 
 def test_a_deadline_moved_into_the_past_closes_registration_after_a_confirmation(
@@ -547,7 +547,7 @@ def test_a_deadline_moved_into_the_past_closes_registration_after_a_confirmation
 
     asked = edit(office, slug, registration_deadline="2018-08-19")
     assert asked.status_code == 409
-    assert "zapisy zostaną od razu zamknięte" in asked.get_data(as_text=True)
+    assert "zapisy zostaną od razu zamknięte" in shown(asked)
     assert state_of(app, slug).closing_started_at is None
     confirmed = edit(office, slug, registration_deadline="2018-08-19", potwierdzenie="zamkniecie")
 
@@ -597,7 +597,7 @@ def test_a_later_deadline_after_a_close_off_needs_reopening_which_unprotects_the
 def test_reopening_undoes_a_forced_close_off(app: Flask, office: FlaskClient) -> None:
     post(office, "/obsluga/wydarzenia/otwarte/zamkniecie")
     public = app.test_client()
-    assert "zamknięt" in public.get("/wydarzenia/otwarte/").get_data(as_text=True).lower()
+    assert "zamknięt" in shown(public.get("/wydarzenia/otwarte/")).lower()
 
     post(office, "/obsluga/wydarzenia/otwarte/otwarcie")
 
@@ -619,9 +619,9 @@ def test_a_purge_brought_within_seven_days_is_confirmed_and_waits_a_day(
     sign_in(office)  # the session of 20 August is over
 
     asked = edit(office, slug, retention_days="1")
-    text = asked.get_data(as_text=True)
+    text = shown(asked)
     assert asked.status_code == 409
-    assert "dane osobowe z 3 zgłoszeń zostaną usunięte 16 września 2018, 12:00" in text
+    assert "dane osobowe z 3 zgłoszeń zostaną usunięte 16 września 2018 r., godz. 12:00" in text
     assert (
         edit(office, slug, retention_days="1", potwierdzenie="usuniecie-danych").status_code == 303
     )
@@ -651,9 +651,7 @@ def test_a_new_short_title_renames_the_workbooks_worksheet_in_place(
     assert "Zgłoszenia – Szkolenie ES" not in workbook.sheetnames
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert sorted(row[0] for row in rows[1:]) == sorted(ids)
-    assert "Zakładki arkusza zostaną przemianowane" in office.get(
-        saved.headers["Location"]
-    ).get_data(as_text=True)
+    assert "Zakładki arkusza zostaną przemianowane" in shown(office.get(saved.headers["Location"]))
 
 
 @pytest.mark.parametrize(
@@ -702,8 +700,8 @@ def test_narrowed_powiaty_keep_registrations_from_outside_and_the_event_page_nam
     assert edit(office, slug, eligible_powiaty=["0809"]).status_code == 303
 
     assert statuses(app, slug)[outside] == Status.CONFIRMED.value
-    shown = page(office.get(f"/obsluga/wydarzenia/{slug}/").data)
-    section = tag(shown, "h2", string="Zgłoszenia spoza obszaru wydarzenia").find_parent("section")
+    seen = page(office.get(f"/obsluga/wydarzenia/{slug}/").data)
+    section = tag(seen, "h2", string="Zgłoszenia spoza obszaru wydarzenia").find_parent("section")
     assert section is not None
     assert f"{outside} – Ewa Żarska" in section.text and "powiat żarski" in section.text
 
@@ -768,10 +766,10 @@ def test_without_powiadom_or_without_such_a_change_nobody_is_told(
 def test_the_preview_of_a_draft_shows_its_form_and_takes_no_post(office: FlaskClient) -> None:
     slug = create_event(office, title="Warsztaty z księgowości")
 
-    shown = office.get(f"/obsluga/wydarzenia/{slug}/podglad")
+    seen = office.get(f"/obsluga/wydarzenia/{slug}/podglad")
 
-    assert "Warsztaty z księgowości" in shown.get_data(as_text=True)
-    assert page(shown.data).find("input", {"name": "first_name"}) is not None
+    assert "Warsztaty z księgowości" in shown(seen)
+    assert page(seen.data).find("input", {"name": "first_name"}) is not None
     assert office.post(f"/obsluga/wydarzenia/{slug}/podglad", data={}).status_code == 405
 
 

@@ -19,7 +19,7 @@ from config.services import services
 from config.settings import Settings, describe_settings_error
 from registrations.models import StaffAction
 from store.models import OutboxMessage, StaffSession, StaffSignIn
-from tests.conftest import FakeClock, Mailbox, valid_payload
+from tests.conftest import FakeClock, Mailbox, shown, valid_payload
 from tests.staff_support import (
     CHECKIN,
     COORDINATOR,
@@ -53,7 +53,7 @@ def ask_for_link(client: FlaskClient, email: str, next_path: str | None = None) 
         data["dalej"] = next_path
     response = client.post(SIGN_IN, data=data)
     assert response.status_code == 200
-    return response.get_data(as_text=True)
+    return shown(response)
 
 
 def deliver(app: Flask) -> None:
@@ -86,10 +86,10 @@ def test_a_listed_address_signs_in_through_the_e_mailed_link_and_returns_to_its_
     [message] = sign_in_mails(smtp_server)
     assert message["To"] == COORDINATOR
     link = link_in(message)
-    shown = client.get(link)  # a mail scanner following the link signs nobody in
-    assert shown.status_code == 200
-    assert [b.text for b in page(shown.data).find_all("button")][-1] == "Zaloguj się"
-    assert COOKIE not in shown.headers.get("Set-Cookie", "")
+    seen = client.get(link)  # a mail scanner following the link signs nobody in
+    assert seen.status_code == 200
+    assert [b.text for b in page(seen.data).find_all("button")][-1] == "Zaloguj się"
+    assert COOKIE not in seen.headers.get("Set-Cookie", "")
     signed = client.post(link, data={"csrf_token": csrf(client, link)})
     assert signed.status_code == 303
     assert signed.headers["Location"] == "/obsluga/historia"
@@ -189,9 +189,9 @@ def test_a_used_link_and_an_expired_link_say_so_and_offer_to_ask_again(
     late = other.get(expired)
     unknown = other.get("/obsluga/logowanie/" + "A" * 43)
 
-    assert again.status_code == 410 and "został już użyty" in again.get_data(as_text=True)
-    assert late.status_code == 410 and "wygasł" in late.get_data(as_text=True)
-    assert unknown.status_code == 404 and "nieprawidłowy" in unknown.get_data(as_text=True)
+    assert again.status_code == 410 and "został już użyty" in shown(again)
+    assert late.status_code == 410 and "wygasł" in shown(late)
+    assert unknown.status_code == 404 and "nieprawidłowy" in shown(unknown)
     for answer in (again, late, unknown):
         assert tag(page(answer.data), "a", string="Nowy link do logowania")["href"] == SIGN_IN
         assert COOKIE not in answer.headers.get("Set-Cookie", "")
@@ -335,7 +335,7 @@ def test_a_staff_post_without_its_csrf_token_does_nothing(app: Flask) -> None:
     answer = client.post("/obsluga/wydarzenia/otwarte/zamkniecie", data={})
 
     assert answer.status_code == 400
-    assert "Formularz wygasł" in answer.get_data(as_text=True)
+    assert "Formularz wygasł" in shown(answer)
     assert (
         services(app)
         .registrations.window(services(app).events["otwarte"], services(app).now())
@@ -348,7 +348,7 @@ def test_the_return_path_is_a_path_of_this_service_only(app: Flask) -> None:
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"):
         token = link_token(app, COORDINATOR)
         ask = client.get(f"/obsluga/logowanie?dalej={target}")
-        assert f'value="{target}"' not in ask.get_data(as_text=True)
+        assert f'value="{target}"' not in shown(ask)
         path = f"/obsluga/logowanie/{token}"
         response = client.post(path, data={"csrf_token": csrf(client, path)})
         assert response.headers["Location"] == "/obsluga/"
@@ -403,5 +403,5 @@ def test_check_in_staff_land_on_a_page_they_may_see(app: Flask) -> None:
     answer = client.post(path, data={"csrf_token": csrf(client, path)})
 
     assert answer.headers["Location"] == "/obsluga/logowanie"
-    shown = client.get("/obsluga/logowanie").get_data(as_text=True)
-    assert f'zalogowani jako <span class="wrap-anywhere">{CHECKIN}</span>' in shown
+    seen = shown(client.get("/obsluga/logowanie"))
+    assert f'zalogowani jako <span class="wrap-anywhere">{CHECKIN}</span>' in seen
