@@ -129,7 +129,8 @@ class Syncer:
         raised after being recorded, for callers that must report what went wrong.
         """
         target = self.sink.target(event)
-        check_sheet = check_sheet or self._sheet_check_due(event, target)
+        changed = self.sink.begin_round(event)  # staff saved the workbook: look at it now
+        check_sheet = check_sheet or changed or self._sheet_check_due(event, target)
         pull_now = self._pull_due(event, target)
         if not (
             check_sheet
@@ -224,9 +225,7 @@ class Syncer:
         self._ensure_leader()
         sheet = self.open(event, target, report)
         report.touched = True
-        if sheet.is_older_copy():
-            with self.store.transaction() as session:
-                sync.forget_synced(session, event.slug, target)
+        if sheet.claim_older_copy(lambda: self._forget_synced(event, target)):
             self.logger.warning(
                 "an older copy of the worksheet of %s was saved over it: rewriting the "
                 "service's columns from the store",
@@ -243,6 +242,7 @@ class Syncer:
             table, whole = self._read(event, sheet, report)
         if batch_number == 0:  # before decisions: nothing is decided on an erased row
             table, whole = self._delete_erased(event, sheet, table, whole, report)
+            self._requeue_missing(event, target, table, report)
         while True:
             runs = []
             if batch_number == 0 and pull_now and self.registrations is not None:
@@ -340,6 +340,30 @@ class Syncer:
         with self.store.transaction() as session:
             sync.mark_sheet_erased(session, event.slug, self.clock())
         return table, whole
+
+    def _forget_synced(self, event: Event, target: str) -> None:
+        with self.store.transaction() as session:
+            sync.forget_synced(session, event.slug, target)
+
+    def _requeue_missing(
+        self, event: Event, target: str, table: Table, report: RoundReport
+    ) -> None:
+        """Every registration the store has written to the sheet must have a row there: one
+        that is gone (staff deleted it, or saved a copy without it) is written again."""
+        with self.store.transaction() as session:
+            missing = (
+                sync.synced_ids(session, event.slug, target) - reconcile.id_positions(table).keys()
+            )
+            if missing:
+                sync.forget_rows(session, missing)
+        if missing:
+            self.logger.warning(
+                "%d row(s) of %s missing from %s: writing them again",
+                len(missing),
+                event.slug,
+                self.sink.describe(event),
+            )
+            report.repairs.append(f"wrote {len(missing)} missing row(s) again")
 
     def _complete_header(
         self, sheet: RegistrationSheet, table: Table, event: Event, report: RoundReport

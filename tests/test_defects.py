@@ -201,6 +201,12 @@ def test_any_failure_of_the_sink_is_a_recorded_sync_error_and_healthz_degraded(
         def describe(self, event: Any) -> str:
             return f"broken {event.slug}"
 
+        def begin_round(self, event: Any) -> bool:
+            return False
+
+        def rows_missing(self, event: Any, expected: Any) -> None:
+            return None
+
         def find(self, event: Any) -> None:
             raise KeyError("An\uffffna Nowak")  # personal data in the message
 
