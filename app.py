@@ -48,6 +48,7 @@ from staff.digest import make_digest
 from staff.summary import LiveSummary
 from store import Store
 from store import commands as store_commands
+from store.gate import SchemaGate
 
 
 def create_app(
@@ -84,13 +85,12 @@ def create_app(
     )
     app.extensions[EXTENSION_KEY] = svc
     if not _built_to_look_up_a_command():
-        try:
-            store_commands.prepare_or_refuse(svc, app.logger)
+        try:  # the database down or hung: the service starts, and answers 503 until it is back
+            svc.gate.open_at_start()
         except BaseException:  # ConfigurationError is a SystemExit
             svc.store.dispose()
             raise
-        with svc.store.transaction() as session:  # links for registrations older than them
-            svc.registrations.tokens.issue_missing(session)
+    app.before_request(_until_the_store_answers)
     formatting.init_app(app)
     app.register_blueprint(forms_bp)
     app.register_blueprint(api.bp)
@@ -123,7 +123,10 @@ def _services(
     sink: Sink | None,
 ) -> Services:
     """The composition root: store, domain, mail, sheets and staff jobs, wired once."""
-    store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
+    store = Store(
+        settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}",
+        timeout_seconds=settings.database_timeout_seconds,
+    )
     tokens = LinkTokens(app.config["SECRET_KEY"])
 
     def link_for(registration: Registration) -> str:
@@ -144,6 +147,14 @@ def _services(
         link_for=link_for,
     )
     event_list = list(events.values())
+
+    def prepare() -> None:
+        """What start-up does with the database, once it answers."""
+        store_commands.prepare_or_refuse(svc, app.logger)
+        with svc.store.transaction() as session:  # links for registrations older than them
+            svc.registrations.tokens.issue_missing(session)
+
+    svc.gate = SchemaGate(prepare, app.logger)
     svc.worker = Worker(
         store,
         [],
@@ -151,6 +162,7 @@ def _services(
         app.logger,
         interval_seconds=settings.sync_interval_seconds,
         lease_seconds=settings.worker_lease_seconds,
+        ready=svc.gate.ready,
     )
     syncer = make_syncer(svc, app.logger, still_leader=svc.worker.renew_lease)  # under the lease
     # Capacity may have been raised in an event file since the last start: free seats go to
@@ -180,6 +192,7 @@ def _services(
         interval_seconds=settings.mail_interval_seconds,
         lease_seconds=settings.worker_lease_seconds,
         lease_name=None,
+        ready=svc.gate.ready,
         name="mail-sender",
         min_gap_seconds=1.0,  # in a burst of registrations, mail goes out in batches
         settle_seconds=0.5,  # … once the burst has paused for half a second
@@ -267,6 +280,21 @@ def _secret_key(settings: Settings, instance: Path) -> str:
             return key
         time.sleep(0.01)
     raise RuntimeError(f"{key_file} is empty: delete it or set SECRET_KEY")
+
+
+# What answers while the database has not answered since start: /healthz says so itself, and
+# the 503 page needs its style sheet.
+WITHOUT_STORE = frozenset({"health.healthz", "forms.static"})
+
+
+def _until_the_store_answers() -> ResponseReturnValue | None:
+    """Until the database has answered since start, every page and API call is the 503 that
+    says nothing was stored (the gate logs its attempts; a request does not)."""
+    if request.endpoint in WITHOUT_STORE or services().gate.ready():
+        return None
+    if request.path.startswith("/api/"):
+        return api.store_unavailable()
+    return views.store_unavailable()
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:

@@ -24,7 +24,7 @@ MAIL_LATE_SECONDS = 60  # a message waiting longer means SMTP is not taking mail
 def healthz() -> ResponseReturnValue:
     svc = services()
     now = svc.now()
-    if not svc.store.reachable():
+    if not svc.gate.ready() or not svc.store.reachable():
         return jsonify(status="down", store={"reachable": False}), 503
     targets = {slug: svc.sink.target(event) for slug, event in svc.events.items()}
     try:
