@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from config.services import services
+from jobs.worker import StoreAway
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.status import Status
@@ -78,7 +79,12 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
             click.echo(f"{event.slug}: {done}.")
     finally:
         svc.worker.release_lease()
-    svc.mail_worker.run_once()  # the staff e-mail goes out now, from cron too
+    try:
+        svc.mail_worker.run_once()  # the staff e-mail goes out now, from cron too
+    except StoreAway as away:
+        raise click.ClickException(
+            f"the staff e-mail waits in the outbox: the database is not available ({away.kind})"
+        ) from None
 
 
 LIST_HELP = (
