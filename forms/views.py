@@ -123,10 +123,16 @@ def registration_form(slug: str) -> ResponseReturnValue:
 
 
 def confirmation(slug: str) -> ResponseReturnValue:
-    """The ID, the status and the private link, so a mistyped e-mail address loses nothing."""
+    """The ID, the status and the private link, so a mistyped e-mail address loses nothing.
+
+    Shown once: the next person at a shared computer must not get the link (nor the name and
+    address). Visited again, the page says the link was sent by e-mail.
+    """
     svc = services()
     event = svc.event(slug)
     shown = session.get("confirmation") or {}
+    if shown.get("slug") == slug and shown.get("shown"):
+        return render_template("confirmation_sent.html", event=event)
     registration = None
     if shown.get("slug") == slug:
         try:
@@ -135,6 +141,7 @@ def confirmation(slug: str) -> ResponseReturnValue:
             registration = None
     if registration is None:
         return redirect(url_for("forms.registration_form", slug=slug))
+    session["confirmation"] = {"slug": slug, "shown": True}  # the ID is forgotten too
     return render_template(
         "confirmation.html",
         event=event,

@@ -231,6 +231,23 @@ def test_a_waitlisted_participant_is_told_so(client: FlaskClient) -> None:
     assert "listę rezerwową" in confirmation.text
 
 
+def test_the_confirmation_shows_the_private_link_once_then_says_it_was_sent_by_e_mail(
+    client: FlaskClient,
+) -> None:
+    response = submit(client, email="anna.nowak@example.pl")
+    first = client.get(response.headers["Location"])
+    link = page(first.data).select_one(".private-link .link a")
+    assert link is not None and "/zgloszenie/" in str(link["href"])
+
+    again = client.get(response.headers["Location"])  # the next person at this computer
+
+    assert again.status_code == 200
+    assert "/zgloszenie/" not in again.text
+    assert "anna.nowak@example.pl" not in again.text and "Nowak" not in again.text
+    assert "został wysłany e-mailem" in page(again.data).get_text()
+    assert again.headers["Cache-Control"] == "no-store"
+
+
 def test_confirmation_without_a_submission_goes_back_to_the_form(client: FlaskClient) -> None:
     response = client.get(f"/wydarzenia/{KLASTER}/potwierdzenie")
 
