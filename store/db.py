@@ -157,6 +157,7 @@ class Store:
     def __init__(self, url: str, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.url = url
         self.timeout_seconds = timeout_seconds
+        _only_for_the_owner(url)
         self.engine = _make_engine(url, timeout_seconds)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # The threads of one process queue here for a write transaction. SQLite lets one writer
@@ -287,6 +288,32 @@ class Store:
     def dispose(self) -> None:
         self.engine.dispose()
         self._between_processes.close()
+
+
+def _only_for_the_owner(url: str) -> None:
+    """An SQLite database holds every participant's data: its file is created readable by its
+    owner alone (0600, like the secret key, the workbooks and the e-mails), and SQLite gives
+    its WAL and shared-memory files the same mode. Files an earlier release left 0644 are
+    tightened."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    path = Path(database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # not a file SQLite can open either: the store reports it when used
+    for suffix in ("", "-wal", "-shm", "-journal", ".writers"):
+        found = path.with_name(path.name + suffix)
+        try:
+            if found.is_file() and found.stat().st_mode & 0o077:
+                found.chmod(0o600)
+        except OSError:
+            continue
 
 
 class _WritersFile:
