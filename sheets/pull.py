@@ -8,7 +8,7 @@ moved or filtered the row.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from registrations.decisions import CHOICES, Decision, UnknownDecision, parse_decision
 from sheets.reconcile import cell
@@ -26,8 +26,21 @@ RACED = (
 )
 
 
+QUOTED_LENGTH = 40  # of a value staff typed, quoted back in the note
+
+
 def unknown_value(value: str) -> str:
-    return f"Nieznana decyzja „{value.strip()}” – wybierz z listy: {', '.join(CHOICES)}."
+    shown = value.strip()
+    if len(shown) > QUOTED_LENGTH:
+        shown = shown[:QUOTED_LENGTH].rstrip() + "…"
+    return f"Nieznana decyzja „{shown}” – wybierz z listy: {', '.join(CHOICES)}."
+
+
+# Why a row carries a note, as the log says it: never what staff typed (a decision cell may
+# hold a name, a phone number, a PESEL).
+NOT_IN_THE_LIST = "the value in the decision column is not one of the list"
+UNKNOWN_ID_PROBLEM = "a decision is typed on a row whose ID is not a registration of the event"
+DUPLICATE_ID_PROBLEM = "its ID is in several rows: no decision applied"
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,7 @@ class Pulled:
     decisions: list[RowDecision]  # one per registration, in sheet order
     cleared: list[str]  # registrations whose decision cell is empty
     notes: dict[int, str]  # row (0-based, header = 0) → the note it should carry ("" for none)
+    problems: dict[int, str] = field(default_factory=dict)  # row → why, for the log (no values)
 
 
 def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
@@ -63,6 +77,7 @@ def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
     decisions: list[RowDecision] = []
     cleared: list[str] = []
     notes: dict[int, str] = {}
+    problems: dict[int, str] = {}
     for row_index, row in enumerate(table[1:], start=1):
         registration_id = cell(row, id_column).strip()
         typed = cell(row, decision_column)
@@ -71,10 +86,12 @@ def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
             decision = parse_decision(typed)
         except UnknownDecision:
             notes[row_index] = unknown_value(typed)
+            problems[row_index] = NOT_IN_THE_LIST
             continue
         if registration_id and len(rows_of[registration_id]) > 1:
             if registration_id in known:
                 notes[row_index] = DUPLICATE_ID
+                problems[row_index] = DUPLICATE_ID_PROBLEM
             continue
         if decision is None:
             if registration_id in known:
@@ -82,9 +99,10 @@ def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
             continue
         if registration_id not in known:
             notes[row_index] = UNKNOWN_ID
+            problems[row_index] = UNKNOWN_ID_PROBLEM
             continue
         decisions.append(RowDecision(row_index, registration_id, decision))
-    return Pulled(decisions, cleared, notes)
+    return Pulled(decisions, cleared, notes, problems)
 
 
 def note_runs(table: Sequence[Sequence[str]], notes: dict[int, str]) -> list[CellRun]:

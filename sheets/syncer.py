@@ -460,15 +460,23 @@ class Syncer:
                 pulled.notes[row.row] = RACED_NOTE
         with self.store.transaction() as session:
             sync.record_decisions_read(session, target, read_at)
-        for row_index, note in pulled.notes.items():
-            if note:
-                self.logger.warning(
-                    "row %d of worksheet %r of %s: %s",
-                    row_index + 1,
-                    event.worksheet_title,
-                    event.slug,
-                    note,
-                )
+        # Logged once, when the row's note is written, and never with what staff typed: the
+        # row and, when it is one, the registration's ID; `Uwagi systemu` explains the rest.
+        id_column = header_index(table[0], ID_HEADER)
+        for run in note_runs(table, pulled.notes):
+            problem = pulled.problems.get(run.row)
+            if problem is None:
+                continue
+            registration_id = reconcile.cell(table[run.row], id_column).strip()
+            self.logger.warning(
+                "row %d%s of worksheet %r of %s: %s (see its %r)",
+                run.row + 1,
+                f" ({registration_id})" if registration_id in handled else "",
+                event.worksheet_title,
+                event.slug,
+                problem,
+                NOTES_HEADER,
+            )
         return pulled
 
     def _log_decision(
