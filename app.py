@@ -24,7 +24,7 @@ from config.events import EventFileError, load_events
 from config.organisation import Organisation, OrganisationFileError, load_organisation
 from config.services import EXTENSION_KEY, Clock, Services, services, system_clock
 from config.settings import ConfigurationError, Settings, describe_settings_error
-from forms import api, formatting, limits, security, views
+from forms import api, formatting, limits, secret_paths, security, views
 from forms.blueprint import bp as forms_bp
 from forms.blueprint import manage_url
 from forms.body_limit import BoundedBody
@@ -77,6 +77,7 @@ def create_app(
     )
     app.wsgi_app = BoundedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     app.logger.setLevel(settings.log_level)
+    secret_paths.init_logging()  # no token in the request logs of flask run or gunicorn
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
