@@ -185,9 +185,14 @@ def _services(
         holder=svc.worker.holder,
         compose=mail.compose,
     )
+
+    def send_requested_links() -> None:
+        """The lost-link page's requests, looked up here and not in the request."""
+        svc.registrations.send_requested_links(svc.events, now=svc.now())
+
     svc.mail_worker = Worker(
         store,
-        [sender.send_due],
+        [send_requested_links, sender.send_due],
         clock,
         app.logger,
         interval_seconds=settings.mail_interval_seconds,

@@ -28,7 +28,8 @@ COMPACTED = {
         "left in its files; copies of them in backups stay until those are deleted",
     ],
     "postgresql": [
-        "database: registrations, outbox and status_changes rewritten with VACUUM FULL (indexes "
+        "database: registrations, outbox, status_changes and link_requests rewritten with "
+        "VACUUM FULL (indexes "
         "and TOAST too): no copy of the data left in those tables' files. PostgreSQL still "
         "keeps it, beyond the service's reach:",
         "- in its write-ahead log (pg_wal) until later writes overwrite those segments: after "

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from app import create_app
 from config.services import Services
 from config.settings import Settings
-from registrations.models import Registration, StatusChange
+from registrations.models import LinkRequest, Registration, StatusChange
 from registrations.operations import StoreUnavailable
 from tests.conftest import KLASTER, OPEN, FakeClock, Mailbox, valid_payload, write_event
 
@@ -517,6 +517,39 @@ def test_the_reminder_answers_alike_and_sends_the_link_at_most_once_per_ten_minu
     assert body["manage_url"] in body_text(first[0])
     assert too_soon == []
     assert len(later) == 1
+
+
+def test_the_lost_link_page_does_the_same_work_for_a_registered_address_as_for_any_other(
+    app: Flask, client: FlaskClient, smtp_server: Mailbox
+) -> None:
+    register(client)
+    deliver(app, smtp_server)
+    url = f"/wydarzenia/{OPEN}/przypomnij-link"
+    engine = svc(app).store.engine
+
+    def statements_of(email: str) -> list[str]:
+        token = _csrf(client)
+        seen: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            response = client.post(url, data={"email": email, "csrf_token": token})
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert response.status_code == 200
+        return seen
+
+    registered = statements_of("osoba0@example.pl")
+    unknown = statements_of("nikt@example.pl")
+    sent = deliver(app, smtp_server)  # the mail sender looks the addresses up
+
+    assert registered == unknown  # the same statements: the timing tells nothing
+    assert [m["To"] for m in sent] == ["osoba0@example.pl"]
+    with svc(app).store.transaction() as session:
+        assert session.scalars(select(LinkRequest)).all() == []  # done and deleted
 
 
 def test_staff_correct_an_address_and_the_new_link_goes_there_while_the_old_one_dies(
