@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -79,9 +80,12 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         storage_options=_storage_options(settings.ratelimit_storage_uri),
         strategy="moving-window",
         key_prefix=settings.ratelimit_key_prefix,
-        # Redis away must not stop registrations: the request goes through, the log says why.
+        # Redis away must not stop registrations: the limits are counted in this process's
+        # memory until it is back, and the log says so once each way (`_StorageLog`).
         swallow_errors=True,
+        in_memory_fallback_enabled=True,
     )
+    _StorageLog.forward_to(app.logger)
     limiter.init_app(app)
     app.extensions[EXTENSION_KEY] = limiter
     for endpoint, (methods, bucket) in LIMITED.items():
@@ -91,6 +95,53 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         app.view_functions[endpoint] = cast(RouteCallable, limit(app.view_functions[endpoint]))
     app.after_request(_retry_after(limiter))
     return limiter
+
+
+def storage_state(app: Flask) -> str:
+    """For /healthz: `ok` when the limits' storage answers (memory always does), `unavailable`
+    when Redis does not (the limits are counted in each process's memory meanwhile),
+    `disabled` with RATELIMIT_ENABLED=false."""
+    limiter: Limiter | None = app.extensions.get(EXTENSION_KEY)
+    if limiter is None or not limiter.enabled:
+        return "disabled"
+    try:
+        return "ok" if limiter.storage.check() else "unavailable"
+    except Exception:  # a storage's own failure to check is an answer too
+        return "unavailable"
+
+
+class _StorageLog(logging.Handler):
+    """Flask-Limiter's own log (a logger with no output) in the app's log, in one line each:
+    a WARNING when its storage stops answering and the limits fall back to memory, one when it
+    is back; anything else it reports, without a traceback."""
+
+    FELL_BACK = "Rate limit storage unreachable"
+    RECOVERED = "Rate limit storage recovered"
+
+    def __init__(self, target: logging.Logger) -> None:
+        super().__init__(logging.INFO)
+        self.target = target
+
+    @classmethod
+    def forward_to(cls, target: logging.Logger) -> None:
+        source = logging.getLogger("flask-limiter")
+        if not any(isinstance(handler, cls) for handler in source.handlers):
+            source.addHandler(cls(target))
+        source.setLevel(logging.INFO)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(self.FELL_BACK):
+            self.target.warning(
+                "rate limits: their storage (RATELIMIT_STORAGE_URI) does not answer; counting "
+                "in each process's memory until it is back"
+            )
+        elif message.startswith(self.RECOVERED):
+            self.target.warning("rate limits: their storage answers again; counting there")
+        elif record.levelno >= logging.WARNING:
+            failure = record.exc_info[1] if record.exc_info else None
+            reason = f" ({type(failure).__name__})" if failure is not None else ""
+            self.target.warning("rate limits: %s%s", message, reason)
 
 
 def _storage_options(uri: str) -> dict[str, str | int]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.services import Services, services
+from forms import limits
 from mail.outbox import backlog
 from registrations.models import EventState
 from sheets.sink import ERROR_HINTS
@@ -44,6 +45,7 @@ def healthz() -> ResponseReturnValue:
     except SQLAlchemyError:
         return jsonify(status="down", store={"reachable": False}), 503
     missing = _rows_missing(svc, written)
+    ratelimit = limits.storage_state(current_app)
     successes = [s.last_success_at for s in known if s.last_success_at]
     errors = sorted((s for s in known if s.last_error), key=lambda s: s.last_error_at or now)
     last_error: dict[str, Any] | None = None
@@ -58,7 +60,9 @@ def healthz() -> ResponseReturnValue:
     mail_age = round((now - mail.oldest).total_seconds()) if mail.oldest else None
     mail_late = mail_age is not None and mail_age > MAIL_LATE_SECONDS
     body = {
-        "status": "degraded" if last_error or close_offs or mail_late or missing else "ok",
+        "status": "degraded"
+        if last_error or close_offs or mail_late or missing or ratelimit == "unavailable"
+        else "ok",
         "store": {"reachable": True},
         "sync": {
             "sink": type(svc.sink).__name__,
@@ -74,6 +78,7 @@ def healthz() -> ResponseReturnValue:
             "given_up": mail.given_up,
         },
         "unfinished_close_offs": close_offs,
+        "ratelimit": ratelimit,
     }
     return jsonify(body)
 

@@ -3,9 +3,11 @@ client address (behind a trusted proxy, the forwarded one), kept in memory or in
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from forms.limits import client_key
 from forms.messages import ERROR_PAGES
 from registrations.models import Registration
 from tests.conftest import KLASTER, OPEN, REDIS_KEY_PREFIX, free_port, gunicorn, valid_payload
+from tests.tcp_proxy import proxy_to
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 API = f"/api/events/{OPEN}/registrations"
@@ -334,7 +337,7 @@ def test_when_redis_is_away_registrations_go_through_and_the_log_says_so(
     response = app.test_client().post(API, json=person(0))
 
     assert response.status_code == 201
-    assert "Failed to rate limit" in caplog.text
+    assert "rate limits: their storage (RATELIMIT_STORAGE_URI) does not answer" in caplog.text
 
 
 def test_ratelimit_enabled_false_turns_the_limits_off(make_app: AppFactory) -> None:
@@ -415,3 +418,46 @@ def test_the_key_prefix_keeps_two_services_sharing_one_redis_apart(
     finally:
         for key in redis_client().scan_iter(OUR_KEYS):
             redis_client().delete(key)
+
+
+@contextmanager
+def _removing_keys(secret: str) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for key in redis_keys(secret):
+            redis_client().delete(key)
+
+
+def test_a_redis_outage_is_logged_once_each_way_and_healthz_says_so(
+    make_app: AppFactory, secret: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    reason = redis_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with proxy_to(REDIS_URL) as proxy, _removing_keys(secret):
+        app = make_app(ratelimit_storage_uri=proxy.url_for(REDIS_URL))
+        client = app.test_client()
+        api = f"/api/events/{OPEN}/registrations"
+        with caplog.at_level(logging.INFO):
+            assert client.post(api, json=person(0)).status_code == 201
+            assert client.get("/healthz").get_json()["ratelimit"] == "ok"
+            proxy.down()
+            during = [client.post(api, json=person(i)).status_code for i in range(1, 4)]
+            health = client.get("/healthz").get_json()
+            proxy.forward()
+            deadline = time.monotonic() + 30
+            while "answers again" not in caplog.text:  # checked again at growing intervals
+                assert time.monotonic() < deadline, caplog.text
+                time.sleep(0.5)
+                client.post(api, json=valid_payload(email="x@example.pl"))
+            after = client.get("/healthz").get_json()
+
+    assert during == [201, 201, 201]  # a Redis outage never stops registrations
+    assert health["ratelimit"] == "unavailable" and health["status"] == "degraded"
+    warnings = [r for r in caplog.records if r.getMessage().startswith("rate limits:")]
+    assert [r.levelno for r in warnings] == [logging.WARNING, logging.WARNING]
+    assert "does not answer" in warnings[0].getMessage()
+    assert "answers again" in warnings[1].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]
+    assert after["ratelimit"] == "ok"
