@@ -120,6 +120,14 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
         raise click.BadParameter(
             f"no event {slug!r}; known: {', '.join(svc.events)}", param_hint="--event"
         )
+    folder = svc.instance_path / export_files.EXPORTS
+    if output not in (None, Path("-")) and _stray_in_instance(output, svc.instance_path, folder):
+        raise click.BadParameter(
+            f"{output} is in the instance folder but not in its exports/: an erasure deletes "
+            f"the lists in {folder} and nothing else there, so write it there (or outside the "
+            "instance folder, where it is yours to delete)",
+            param_hint="--output",
+        )
     formats = exports.FORMATS[kind]
     fmt = fmt or formats[0]
     if fmt not in formats:
@@ -145,11 +153,10 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
         sys.stdout.buffer.flush()
         click.echo(f"{title}: {what} written to standard output", err=True)
         return
-    folder = svc.instance_path / export_files.EXPORTS
     path = output or folder / f"{slug}-{kind}.{fmt}"
-    if output is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
     tracked = export_files.inside(folder, path)
+    if output is None or (tracked and path.resolve().parent == folder.resolve()):
+        folder.mkdir(parents=True, exist_ok=True)
     try:
         write_atomically(data, path)
         if tracked:
@@ -160,6 +167,12 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
     if tracked:
         note = f"deleted when a registration of {slug} is erased (export it again then)"
         click.echo(f"{path.name}: {note}", err=True)
+
+
+def _stray_in_instance(path: Path, instance: Path, exports_folder: Path) -> bool:
+    """Whether `path` is in the instance folder outside exports/, where an erasure would leave
+    the person's data behind (however the path is spelt, through links too)."""
+    return export_files.inside(instance, path) and not export_files.inside(exports_folder, path)
 
 
 # The printouts of names only: read as `Entrant`s, never as whole registrations.

@@ -734,3 +734,40 @@ def test_erase_removes_e_mails_and_sends_none_of_other_peoples_queued_ones(
     assert not (Path(app.instance_path) / "mail").exists() or not list(
         (Path(app.instance_path) / "mail").glob("*.eml")
     )
+
+
+def test_export_refuses_a_file_in_the_instance_folder_outside_exports_so_erasure_leaves_nothing(
+    app: Flask, client: FlaskClient, runner: Any, tmp_path: Path
+) -> None:
+    person = register(client, OPEN, **PERSON)
+    instance = Path(app.instance_path)
+    found = needles(stored(app, person["id"]))
+    outside = tmp_path / "poza" / "ubezpieczenie.csv"
+    outside.parent.mkdir()
+
+    refused = [
+        runner.invoke(
+            args=["export", "--event", OPEN, "--list", "insurance", "--format", "csv"]
+            + ["--output", str(path)]
+        )
+        for path in (
+            instance / "ubezp.csv",
+            instance / "mail" / "lista.csv",
+            instance / "exports" / ".." / "ubezp.csv",
+        )
+    ]
+    allowed = [
+        runner.invoke(
+            args=["export", "--event", OPEN, "--list", "insurance", "--format", "csv"]
+            + ["--output", str(path)]
+        )
+        for path in (instance / "exports" / "ubezp.csv", outside)
+    ]
+    result = runner.invoke(args=["erase", "--id", person["id"]])
+
+    assert [r.exit_code for r in refused] == [2, 2, 2]
+    assert all("not in its exports/" in r.output and "Traceback" not in r.output for r in refused)
+    assert [r.exit_code for r in allowed] == [0, 0]
+    assert result.exit_code == 0, result.output
+    assert files_mentioning(instance, found) == []  # no byte of the person in instance/
+    assert outside.exists()  # a list written outside the instance folder is staff's to delete
