@@ -65,6 +65,22 @@ def _has_letter(value: str) -> str:
     return value
 
 
+# The longest value each text field keeps, as stored (normalised): what "too long" says, also
+# when a value is refused by the cheap guard every field has before it is read (2000).
+MAX_LENGTHS = {
+    "first_name": 60,
+    "last_name": 60,
+    "enterprise_name": 200,
+    "powiat": 60,
+    "role": 100,
+    "email": 254,
+    "phone": 30,
+    "pesel": 11,
+    "diet_other": 200,
+    "special_needs": 1000,
+}
+
+
 def _fits(limit: int) -> AfterValidator:
     """The length limit, checked on the normalised value that is stored (NFC may lengthen it)."""
 
@@ -86,7 +102,7 @@ def _strict_date(value: Any) -> Any:
 Name = Annotated[
     StrictStr,
     AfterValidator(clean_text),
-    _fits(60),
+    _fits(MAX_LENGTHS["first_name"]),
     AfterValidator(_required),
     AfterValidator(_has_letter),
 ]
@@ -110,21 +126,26 @@ class RegistrationIn(BaseModel):
     enterprise_name: Annotated[
         StrictStr,
         AfterValidator(clean_text),
-        _fits(200),
+        _fits(MAX_LENGTHS["enterprise_name"]),
         AfterValidator(_required),
         AfterValidator(_has_letter),
     ]
     powiat: Annotated[StrictStr, AfterValidator(no_hidden_characters)] = Field(
         max_length=60, description="TERYT code or name; stored as the code."
     )
-    role: Annotated[StrictStr, AfterValidator(clean_text), _fits(100)] | None = None
-    email: Annotated[StrictStr, Field(max_length=320), AfterValidator(normalise_email), _fits(254)]
+    role: Annotated[StrictStr, AfterValidator(clean_text), _fits(MAX_LENGTHS["role"])] | None = None
+    email: Annotated[
+        StrictStr,
+        Field(max_length=320),
+        AfterValidator(normalise_email),
+        _fits(MAX_LENGTHS["email"]),
+    ]
     phone: Annotated[
         StrictStr,
         Field(max_length=40),
         AfterValidator(no_hidden_characters),
         AfterValidator(normalise_phone),
-        _fits(30),
+        _fits(MAX_LENGTHS["phone"]),
     ]
     pesel: Annotated[StrictStr, Field(max_length=20), AfterValidator(str.strip)] | None = None
     birth_date: Annotated[date | None, BeforeValidator(_strict_date)] = Field(
@@ -132,10 +153,13 @@ class RegistrationIn(BaseModel):
     )
     accommodation: StrictBool = False
     diet: Diet = Diet.STANDARD
-    diet_other: Annotated[StrictStr, AfterValidator(clean_text), _fits(200)] | None = Field(
-        default=None, validate_default=True
-    )
-    special_needs: Annotated[StrictStr, AfterValidator(clean_multiline), _fits(1000)] | None = None
+    diet_other: (
+        Annotated[StrictStr, AfterValidator(clean_text), _fits(MAX_LENGTHS["diet_other"])] | None
+    ) = Field(default=None, validate_default=True)
+    special_needs: (
+        Annotated[StrictStr, AfterValidator(clean_multiline), _fits(MAX_LENGTHS["special_needs"])]
+        | None
+    ) = None
     consent_personal_data: StrictBool
     consent_image: StrictBool = False
 
