@@ -119,7 +119,26 @@ class FieldError(ValueError):
 class RegistrationIn(BaseModel):
     """What a participant submits; validated with the event in the context (`{"event": …}`)."""
 
-    model_config = ConfigDict(extra="forbid", str_max_length=2000)
+    # The rule between PESEL and the date of birth, as the API's contract states it (the
+    # validators below enforce it): at least one of them, given and not blank.
+    model_config = ConfigDict(
+        extra="forbid",
+        str_max_length=2000,
+        json_schema_extra={
+            "description": "A registration. `pesel` or, for someone without one, `birth_date`: "
+            "at least one of them must be given (not null, not blank); both must agree.",
+            "anyOf": [
+                {
+                    "required": ["pesel"],
+                    "properties": {"pesel": {"type": "string", "pattern": r"\S"}},
+                },
+                {
+                    "required": ["birth_date"],
+                    "properties": {"birth_date": {"type": "string", "format": "date"}},
+                },
+            ],
+        },
+    )
 
     first_name: Name
     last_name: Name

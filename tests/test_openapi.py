@@ -89,6 +89,45 @@ def test_bodies_are_the_models_the_code_validates_and_answers_with() -> None:
     assert set(RegistrationData.model_fields) == set(RegistrationIn.model_fields)
 
 
+@pytest.mark.parametrize(
+    ("changes", "valid"),
+    [
+        ({}, True),
+        ({"pesel": None, "birth_date": "2002-07-08"}, True),
+        ({"pesel": "02270803624", "birth_date": None}, True),
+        ({"pesel": None, "birth_date": None}, False),
+        ({"pesel": "   ", "birth_date": None}, False),
+        ({"pesel": None}, False),  # and no birth date
+    ],
+)
+def test_the_document_says_pesel_or_a_birth_date_must_be_given(
+    client: FlaskClient, changes: dict[str, Any], valid: bool
+) -> None:
+    schema = _resolvable(document()["components"]["schemas"]["RegistrationIn"])
+    payload = {**valid_payload(), **changes}
+
+    documented = Draft202012Validator(schema).is_valid(payload)
+    answered = client.post(f"/api/events/{OPEN}/registrations", json=payload).status_code
+
+    assert documented is valid
+    assert (answered == 201) is valid  # the API agrees with its document
+
+
+def test_a_documented_change_may_not_clear_both_pesel_and_birth_date() -> None:
+    schema = _resolvable(document()["components"]["schemas"]["RegistrationChange"])
+    validator = Draft202012Validator(schema)
+
+    assert validator.is_valid({"role": "skarbnik"})
+    assert validator.is_valid({"pesel": None, "birth_date": "2002-07-08"})
+    assert not validator.is_valid({"pesel": None, "birth_date": None})
+
+
+def _resolvable(schema: dict[str, Any]) -> dict[str, Any]:
+    """A component schema whose `#/components/schemas/…` references resolve on its own."""
+    doc = document()
+    return {**schema, "components": doc["components"]}
+
+
 def _without_defs(schema: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in schema.items() if key != "$defs"}
 
