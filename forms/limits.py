@@ -15,6 +15,7 @@ import hmac
 import ipaddress
 import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import cast
@@ -49,16 +50,46 @@ def client_key(secret: bytes, address: str) -> str:
 
 def client_network(address: str) -> str:
     """What one client can send from: an IPv4 address, or the /64 of an IPv6 one (a host gets
-    a whole /64 and could otherwise take a fresh limit with each of its addresses)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
+    a whole /64 and could otherwise take a fresh limit with each of its addresses).
+
+    The address is normalised first (`parse_address`): spelt another way, with a port,
+    brackets or leading zeros, it is the same client and the same bucket."""
+    ip = parse_address(address)
+    if ip is None:
+        return address.strip().lower()
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
+
+
+_BRACKETED = re.compile(r"\[(?P<host>[^\]]+)\](?::\d{1,5})?")
+_WITH_PORT = re.compile(r"(?P<host>[^:]+):\d{1,5}")
+
+
+def parse_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a proxy's `X-Forwarded-For` entry names, however it is written:
+    `198.51.100.1:4444`, `[2001:db8::5]`, `[2001:db8::5]:443`, `fe80::1%eth0`, or with
+    leading zeros, `198.051.100.001` (read as decimal, as they are written); None when it is
+    no address at all."""
+    text = address.strip()
+    if bracketed := _BRACKETED.fullmatch(text):
+        text = bracketed.group("host")
+    elif with_port := _WITH_PORT.fullmatch(text):
+        text = with_port.group("host")
+    text = text.split("%", 1)[0]  # an IPv6 zone
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    parts = text.split(".")
+    if len(parts) == 4 and all(p.isascii() and p.isdigit() and len(p) <= 3 for p in parts):
+        try:
+            return ipaddress.IPv4Address(".".join(str(int(part)) for part in parts))
+        except ValueError:  # a part above 255
+            return None
+    return None
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:

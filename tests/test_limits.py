@@ -394,6 +394,45 @@ def test_an_ipv6_host_shares_one_bucket_across_its_64_but_not_with_its_neighbour
     assert client_key(b"secret", "::ffff:203.0.113.77") == client_key(b"secret", "203.0.113.77")
 
 
+@pytest.mark.parametrize(
+    ("spelling", "address"),
+    [
+        ("198.51.100.1:4444", "198.51.100.1"),
+        ("198.051.100.001", "198.51.100.1"),
+        ("198.051.100.001:80", "198.51.100.1"),
+        (" 198.51.100.1 ", "198.51.100.1"),
+        ("[2001:db8::5]", "2001:db8::5"),
+        ("[2001:db8::5]:443", "2001:db8::5"),
+        ("2001:DB8:0:0::5", "2001:db8::5"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("[::ffff:198.51.100.1]:8080", "198.51.100.1"),
+    ],
+)
+def test_an_address_written_another_way_is_the_same_client(spelling: str, address: str) -> None:
+    assert client_key(b"secret", spelling) == client_key(b"secret", address)
+
+
+def test_behind_a_trusted_proxy_a_port_brackets_or_leading_zeros_give_no_fresh_bucket(
+    make_app: AppFactory, storage_uri: str
+) -> None:
+    app = make_app(
+        ratelimit_registrations="1 per minute", ratelimit_storage_uri=storage_uri, trusted_proxies=1
+    )
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def post(i: int, forwarded_for: str) -> int:
+        headers = {"X-Forwarded-For": forwarded_for}
+        return client.post(API, json=person(i), headers=headers, environ_base=proxy).status_code
+
+    four = [post(i, f) for i, f in enumerate(["198.51.100.1", "198.51.100.1:4444"])]
+    four += [post(2, "198.051.100.001")]
+    six = [post(3, "[2001:db8::5]"), post(4, "2001:db8::5"), post(5, "[2001:db8::5]:443")]
+
+    assert four == [201, 429, 429]
+    assert six == [201, 429, 429]
+
+
 def test_the_key_prefix_keeps_two_services_sharing_one_redis_apart(
     make_app: AppFactory, secret: str
 ) -> None:
