@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from openpyxl.utils import get_column_letter
+
 from registrations.decisions import CHOICES, Decision, UnknownDecision, parse_decision
+from registrations.powiaty import fold
 from sheets.reconcile import cell
 from sheets.rows import DECISION_HEADER, ID_HEADER, NOTES_HEADER, header_index
 from sheets.sink import CellRun
@@ -36,11 +39,31 @@ def unknown_value(value: str) -> str:
     return f"Nieznana decyzja „{shown}” – wybierz z listy: {', '.join(CHOICES)}."
 
 
+def misplaced(column: int, decision_column: int) -> str:
+    return (
+        f"Decyzja wpisana w kolumnie {get_column_letter(column + 1)} nie została zastosowana: "
+        f"decyzje są odczytywane tylko z kolumny „{DECISION_HEADER}” "
+        f"(kolumna {get_column_letter(decision_column + 1)})."
+    )
+
+
+def stray_decision_columns(header: Sequence[str], decision_column: int | None) -> list[int]:
+    """Columns where staff may still type decisions the service no longer reads there: one
+    whose header staff cleared, or renamed to another "Decyzja …" (the service then added its
+    decision column at the end)."""
+    return [
+        index
+        for index, name in enumerate(header)
+        if index != decision_column and (not name.strip() or fold(name).startswith("decyzj"))
+    ]
+
+
 # Why a row carries a note, as the log says it: never what staff typed (a decision cell may
 # hold a name, a phone number, a PESEL).
 NOT_IN_THE_LIST = "the value in the decision column is not one of the list"
 UNKNOWN_ID_PROBLEM = "a decision is typed on a row whose ID is not a registration of the event"
 DUPLICATE_ID_PROBLEM = "its ID is in several rows: no decision applied"
+MISPLACED_PROBLEM = "a decision is typed in another column than the decision column"
 
 
 @dataclass(frozen=True)
@@ -71,6 +94,7 @@ def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
     decision_column = header_index(header, DECISION_HEADER)
     if decision_column is None:
         return Pulled([], [], {})
+    strays = stray_decision_columns(header, decision_column)
     rows_of: dict[str, list[int]] = {}
     for row_index, row in enumerate(table[1:], start=1):
         rows_of.setdefault(cell(row, id_column).strip(), []).append(row_index)
@@ -96,6 +120,9 @@ def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
         if decision is None:
             if registration_id in known:
                 cleared.append(registration_id)
+                if (stray := _typed_elsewhere(row, strays)) is not None:
+                    notes[row_index] = misplaced(stray, decision_column)
+                    problems[row_index] = MISPLACED_PROBLEM
             continue
         if registration_id not in known:
             notes[row_index] = UNKNOWN_ID
@@ -103,6 +130,17 @@ def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
             continue
         decisions.append(RowDecision(row_index, registration_id, decision))
     return Pulled(decisions, cleared, notes, problems)
+
+
+def _typed_elsewhere(row: Sequence[str], columns: Sequence[int]) -> int | None:
+    """The first of `columns` where the row holds a decision of the list."""
+    for column in columns:
+        try:
+            if parse_decision(cell(row, column)) is not None:
+                return column
+        except UnknownDecision:
+            continue
+    return None
 
 
 def note_runs(table: Sequence[Sequence[str]], notes: dict[int, str]) -> list[CellRun]:

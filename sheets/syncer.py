@@ -36,7 +36,7 @@ from registrations.models import Registration
 from registrations.operations import RACED, DecisionOutcome, NotFound, Registrations
 from sheets import reconcile
 from sheets.pull import RACED as RACED_NOTE
-from sheets.pull import Pulled, note_runs, pull
+from sheets.pull import Pulled, note_runs, pull, stray_decision_columns
 from sheets.reconcile import Written
 from sheets.rows import (
     DECISION_HEADER,
@@ -303,7 +303,8 @@ class Syncer:
         if known is not None:
             names = (ID_HEADER, DECISION_HEADER, NOTES_HEADER)
             columns = [c for name in names if (c := header_index(known, name)) is not None]
-            table = sheet.read_columns(known, columns)
+            columns += stray_decision_columns(known, header_index(known, DECISION_HEADER))
+            table = sheet.read_columns(known, sorted(set(columns)))
         whole = table is None
         table = self._complete_header(
             sheet, sheet.read() if table is None else table, event, report

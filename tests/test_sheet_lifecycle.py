@@ -469,6 +469,33 @@ def test_staff_text_in_the_decision_column_never_reaches_the_log_and_is_logged_o
     assert office.status(body["id"]) == "confirmed"
 
 
+def test_a_decision_typed_under_a_decision_header_staff_deleted_is_noted_with_the_column_to_use(
+    office: Office,
+) -> None:
+    [body] = office.register()
+    office.round()
+    old = office.grid()[0].index(DECISION_HEADER)
+    office.staff.clear_cell(office.event, 0, old)  # staff deleted the header …
+    office.round()  # … so the service adds its decision column at the end
+    header = office.grid()[0]
+    new = header.index(DECISION_HEADER)
+    assert new > old
+
+    office.staff.set_cell(office.event, 1, old, "rezygnacja")  # in the old column
+    office.round()
+    noted = office.row(body["id"])[NOTES_HEADER]
+    office.type_in(body["id"], DECISION_HEADER, "rezygnacja")
+    office.round()
+
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    assert noted == (
+        f"Decyzja wpisana w kolumnie {letters[old]} nie została zastosowana: decyzje są "
+        f"odczytywane tylko z kolumny „{DECISION_HEADER}” (kolumna {letters[new]})."
+    )
+    assert office.status(body["id"]) == "cancelled"  # typed in the right column: applied
+    assert office.row(body["id"])[NOTES_HEADER] == ""
+
+
 def test_staff_sort_and_filter_before_deciding_and_the_decision_finds_its_registration(
     office: Office,
 ) -> None:
