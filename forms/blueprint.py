@@ -20,6 +20,7 @@ bp.add_url_rule(
     "/wydarzenia/<slug>/przypomnij-link", view_func=manage.remind, methods=["GET", "POST"]
 )
 bp.after_app_request(views.keep_private)
+bp.after_app_request(views.polish_redirect)
 
 
 def manage_url(base_url: str, slug: str, token: str) -> str:

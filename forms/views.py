@@ -12,7 +12,13 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfError
 
 from config.services import services
-from forms.messages import ERROR_PAGES, FIELD_LABELS, REFUSALS, STORE_UNAVAILABLE
+from forms.messages import (
+    ERROR_PAGES,
+    FIELD_LABELS,
+    REFUSALS,
+    STORE_UNAVAILABLE,
+    store_unavailable_message,
+)
 from registrations.allocation import seats_left
 from registrations.errors import GENERAL
 from registrations.event import Event
@@ -159,11 +165,23 @@ def error_page(exc: HTTPException) -> ResponseReturnValue:
 
 
 def store_unavailable() -> ResponseReturnValue:
-    """The database is away: the page says nothing was stored and to try again."""
-    page = render_template(
-        "error.html", status=503, message=ERROR_PAGES[503], detail=STORE_UNAVAILABLE
-    )
+    """The database is away: the page says the data could not be read (a GET), or that nothing
+    was stored (a POST), and to try again."""
+    detail = store_unavailable_message(request.method)
+    page = render_template("error.html", status=503, message=ERROR_PAGES[503], detail=detail)
     return page, 503
+
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def polish_redirect(response: Response) -> Response:
+    """A redirect's page in Polish (werkzeug's says "Redirecting..."): the address without its
+    last slash, and the service's own redirects, for a browser that does not follow them."""
+    location = response.headers.get("Location")
+    if response.status_code in REDIRECTS and location and response.mimetype == "text/html":
+        response.set_data(render_template("redirect.html", location=location))
+    return response
 
 
 def form_context(event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:

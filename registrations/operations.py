@@ -356,8 +356,8 @@ class Registrations:
             lock = lock_event(session, event)
             registration = self._own(session, event, token)
             window = Window(event, now, lock.closing_started_at)
-            if not window.changes_allowed:
-                raise ChangeNotAllowed("closed")
+            if not window.changes_allowed:  # after the start, that is what the answer says
+                raise ChangeNotAllowed("closed" if window.cancellation_allowed else "started")
             if not Status(registration.status).active:
                 raise ChangeNotAllowed("inactive")
             data = validate(event, {**payload_of(registration), **changes}, now)

@@ -27,7 +27,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from config.services import Services
 from config.settings import Settings
-from forms.messages import STORE_UNAVAILABLE
+from forms.messages import STORE_UNAVAILABLE, STORE_UNREADABLE
 from store import schema
 from tests.conftest import (
     OPEN,
@@ -80,14 +80,14 @@ def _assert_every_answer_is_the_503(client: FlaskClient, token: str) -> None:
     for path in ("/", f"/wydarzenia/{OPEN}/", f"/wydarzenia/{OPEN}/zgloszenie/{token}"):
         page = client.get(path)
         assert page.status_code == 503, path
-        assert STORE_UNAVAILABLE in page.get_data(as_text=True), path
-    for answer in (
-        client.get("/api/events"),
-        client.get(f"/api/registrations/{token}"),
-        client.post(API, json=valid_payload(email="inna@example.pl")),
+        assert STORE_UNREADABLE in page.get_data(as_text=True), path
+    for answer, message in (
+        (client.get("/api/events"), STORE_UNREADABLE),
+        (client.get(f"/api/registrations/{token}"), STORE_UNREADABLE),
+        (client.post(API, json=valid_payload(email="inna@example.pl")), STORE_UNAVAILABLE),
     ):
         assert answer.status_code == 503
-        assert answer.get_json() == {"error": "unavailable", "message": STORE_UNAVAILABLE}
+        assert answer.get_json() == {"error": "unavailable", "message": message}
     health = client.get("/healthz")
     assert health.status_code == 503 and health.get_json()["status"] == "down"
 
@@ -304,7 +304,7 @@ def test_gunicorn_and_flask_run_start_with_postgresql_down_and_serve_once_it_is_
         process.wait(15)
 
     text = log.read_text(errors="replace")
-    assert down.status_code == 503 and STORE_UNAVAILABLE in down.text
+    assert down.status_code == 503 and STORE_UNREADABLE in down.text
     assert api is not None and api.status_code == 503
     assert api.json()["error"] == "unavailable"
     assert up.status_code == 200

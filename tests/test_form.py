@@ -248,6 +248,19 @@ def test_the_confirmation_shows_the_private_link_once_then_says_it_was_sent_by_e
     assert again.headers["Cache-Control"] == "no-store"
 
 
+def test_the_event_address_without_its_slash_redirects_with_a_polish_page(
+    client: FlaskClient,
+) -> None:
+    response = client.get(f"/wydarzenia/{KLASTER}")
+
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith(f"/wydarzenia/{KLASTER}/")
+    text = page(response.data).get_text()
+    assert "Redirecting" not in response.text and "You should be redirected" not in text
+    assert 'lang="pl"' in response.text and "Strona znajduje się pod adresem" in text
+    assert page(response.data).select_one(f'a[href$="/wydarzenia/{KLASTER}/"]') is not None
+
+
 def test_confirmation_without_a_submission_goes_back_to_the_form(client: FlaskClient) -> None:
     response = client.get(f"/wydarzenia/{KLASTER}/potwierdzenie")
 

@@ -256,6 +256,23 @@ def test_once_the_event_has_started_the_link_only_shows(
     assert shown["can_change"] is False and shown["can_cancel"] is False
 
 
+def test_a_change_after_the_event_started_is_refused_saying_it_has_started(
+    client: FlaskClient, clock: FakeClock
+) -> None:
+    [body] = register(client, url=KLASTER_URL)
+    token = token_of(body)
+    before = client.patch(f"/api/registrations/{token}", json={"phone": "600 100 200"})
+
+    clock.set("2018-08-29T10:00:00+02:00")  # after the event (27–28.08)
+    change = client.patch(f"/api/registrations/{token}", json={"phone": "600 100 200"})
+
+    assert before.status_code == 200
+    assert change.status_code == 403
+    message = change.get_json()["message"]
+    assert message.startswith("Wydarzenie rozpoczęło się 27 sierpnia 2018 r.")
+    assert "Zrezygnować można do" not in message
+
+
 def test_a_forced_close_off_ends_changes_too(app: Flask, client: FlaskClient, runner: Any) -> None:
     [body] = register(client)
 

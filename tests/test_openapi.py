@@ -22,7 +22,7 @@ from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from config.settings import Settings
 from forms.api_models import ApiError, RefusedError
 from forms.limits import EXTENSION_KEY
-from forms.messages import REFUSALS, STORE_UNAVAILABLE
+from forms.messages import REFUSALS, STORE_UNAVAILABLE, STORE_UNREADABLE
 from forms.openapi import EXAMPLE_EVENT, JSON, REF_TEMPLATE, document, openapi_path
 from registrations.schema import RegistrationData, RegistrationIn
 from tests.conftest import OPEN, LiveServer, own_events, valid_payload, write_open_event
@@ -272,7 +272,8 @@ def test_with_the_store_down_every_api_endpoint_answers_the_documented_503(
 
             answered.append((method, path))
             assert response.status_code == 503, (method, path, response.get_json())
-            assert response.get_json() == {"error": "unavailable", "message": STORE_UNAVAILABLE}
+            message = STORE_UNREADABLE if method == "get" else STORE_UNAVAILABLE
+            assert response.get_json() == {"error": "unavailable", "message": message}
             schema = operation["responses"]["503"]["content"][JSON]["schema"]
             assert _conforms(response.get_json(), schema) == [], (method, path)
     assert len(answered) == 6
