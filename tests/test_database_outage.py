@@ -95,14 +95,17 @@ def _assert_every_answer_is_the_503(client: FlaskClient, token: str) -> None:
 # -- hung ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("outage", ["hang", "down"])
 def test_a_hung_postgresql_gets_the_503_of_a_database_that_is_down(
-    proxy: TcpProxy, settings: Settings, clock: FakeClock
+    outage: str, proxy: TcpProxy, settings: Settings, clock: FakeClock
 ) -> None:
     app = create_app(_settings(settings, database_url=proxy.url_for(POSTGRES_URL)), clock=clock)
     try:
         client = app.test_client()
         token = _register(client)
-        proxy.hang()  # every pooled connection and every new one: no answer, nothing closed
+        # hang: every pooled connection and every new one, no answer, nothing closed;
+        # down: connections refused, the open ones dropped.
+        getattr(proxy, outage)()
 
         _assert_every_answer_is_the_503(client, token)
 

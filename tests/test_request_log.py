@@ -1,8 +1,10 @@
 """No private-link token (nor any other secret in a path) in the request logs: werkzeug's under
-`flask run`, at every LOG_LEVEL, and gunicorn's access log when one is asked for."""
+`flask run`, at every LOG_LEVEL, and gunicorn's access log when one is asked for; and no token
+or personal data in the service's own log, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -12,8 +14,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from app import create_app
+from config.settings import Settings
 from forms.secret_paths import SECRET_PATHS, mask
-from tests.conftest import OPEN, PROJECT, free_port, valid_payload
+from sheets.rows import DECISION_HEADER
+from tests.conftest import OPEN, PROJECT, FakeClock, free_port, own_events, valid_payload
+from tests.sheet_harness import WorkbookStaff
 
 
 @pytest.mark.parametrize("rule", SECRET_PATHS)
@@ -82,11 +88,12 @@ def _visit_a_private_link(base: str, process: subprocess.Popen[bytes], log: Path
 @pytest.mark.slow
 @pytest.mark.parametrize("level", ["DEBUG", "INFO", "WARNING"])
 def test_flask_run_logs_each_request_with_the_token_masked_at_any_log_level(
-    level: str, tmp_path: Path, events_dir: Path
+    level: str, tmp_path: Path, events_dir: Path, database_url: str
 ) -> None:
     port = free_port()
     log = tmp_path / "server.log"
     env = {"INSTANCE_PATH": str(tmp_path / "i"), "EVENTS_DIR": str(events_dir), "LOG_LEVEL": level}
+    env["DATABASE_URL"] = database_url
     process = _serve(["flask", "--app", "app", "run", "--port", str(port)], env, log)
     try:
         token = _visit_a_private_link(f"http://127.0.0.1:{port}", process, log)
@@ -116,3 +123,57 @@ def test_gunicorns_access_log_masks_the_token(tmp_path: Path, events_dir: Path) 
     text = log.read_text(errors="replace")
     assert token not in text
     assert f"/wydarzenia/{OPEN}/zgloszenie/… HTTP/1.1" in text
+
+
+def test_no_personal_data_or_token_reaches_the_log_on_either_store(
+    tmp_path: Path, clock: FakeClock, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A registration's whole life, at DEBUG: registered, seen by its link, synced, a decision
+    with a name and phone typed by staff, changed, erased; the log names none of it."""
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
+        database_url=database_url,
+        secret_key="t",  # type: ignore[arg-type]
+        run_worker=False,
+        log_level="DEBUG",
+        sheets_pull_interval_seconds=0.001,
+    )
+    person = valid_payload(
+        first_name="Bożydar",
+        last_name="Przybyłowicz",
+        email="bozydar.przybylowicz@example.pl",
+        phone="601 234 567",
+        pesel="85010112345",
+        special_needs="Potrzebuję tłumacza PJM",
+    )
+    app = create_app(settings, clock=clock)
+    svc = app.extensions["owes"]
+    try:
+        with caplog.at_level(logging.DEBUG):
+            client = app.test_client()
+            created = client.post(f"/api/events/{OPEN}/registrations", json=person).get_json()
+            token = str(created["manage_url"]).rsplit("/", 1)[1]
+            client.get(f"/wydarzenia/{OPEN}/zgloszenie/{token}")
+            client.patch(f"/api/registrations/{token}", json={"role": "Prezes Przybyłowicz"})
+            svc.worker.run_once()
+            svc.mail_worker.run_once()
+            staff = WorkbookStaff(svc.instance_path)
+            grid = staff.grid(svc.events[OPEN])
+            staff.set_cell(
+                svc.events[OPEN],
+                1,
+                grid[0].index(DECISION_HEADER),
+                "dzwonił Bożydar Przybyłowicz, tel. 601 234 567",
+            )
+            svc.worker.run_once()
+            erased = app.test_cli_runner().invoke(args=["erase", "--id", created["id"]])
+            assert erased.exit_code == 0, erased.output
+    finally:
+        svc.store.dispose()
+
+    logged = caplog.text
+    assert "dzwonił" not in logged
+    for value in ("Bożydar", "Przybyłowicz", "bozydar", "601 234 567", "85010112345", "PJM"):
+        assert value not in logged, value
+    assert token not in logged
