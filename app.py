@@ -184,15 +184,13 @@ def _services(
         app.logger,
         holder=svc.worker.holder,
         compose=mail.compose,
+        # The lost-link page's requests, looked up here and not in the request.
+        queue_first=lambda: svc.registrations.send_requested_links(svc.events, now=svc.now()),
     )
-
-    def send_requested_links() -> None:
-        """The lost-link page's requests, looked up here and not in the request."""
-        svc.registrations.send_requested_links(svc.events, now=svc.now())
 
     svc.mail_worker = Worker(
         store,
-        [send_requested_links, sender.send_due],
+        [sender.send_due],
         clock,
         app.logger,
         interval_seconds=settings.mail_interval_seconds,

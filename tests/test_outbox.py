@@ -226,11 +226,7 @@ def test_a_crash_between_handing_over_and_recording_sends_one_duplicate_with_the
             clock,
             logging.getLogger("test"),
             holder="crashed",
-            compose=next(  # the sender's job: a bound method of the OutboxSender
-                job.__self__.compose  # type: ignore[attr-defined]
-                for job in svc(app).mail_worker.jobs
-                if isinstance(getattr(job, "__self__", None), OutboxSender)
-            ),
+            compose=svc(app).mail_worker.jobs[0].__self__.compose,  # type: ignore[attr-defined]
         )
         [message_id] = crashed._due()
         assert crashed._claim(message_id)  # claimed, composed and handed to SMTP …
