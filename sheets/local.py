@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
@@ -45,7 +46,7 @@ _EXCEL_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 GENERATION = "owes-rejestracja-generacja"
 LAST_ROW = 1048576  # Excel's last row: rules and drop-downs cover rows appended later too
 SETTLE_SECONDS = 0.2  # an unreadable file that changes within this is being saved
-SETTLE_PATIENCE_SECONDS = 5.0  # … and one still changing after this is read again next attempt
+SETTLE_PATIENCE_SECONDS = 5.0  # … one still changing after this is read at the next attempt
 EDIT_ATTEMPTS = 5  # staff saving again and again while the service writes: the round retries
 SUMMARY_TITLE = "Podsumowanie"
 
@@ -412,6 +413,7 @@ class LocalWorkbookSink:
         """`parse` of the file; read again while it fails and the file keeps changing (staff are
         half-way through saving it); None when it was deleted meanwhile. `judge`: a failure is
         reported as `_unreadable_error` says, else as a file that cannot be read now."""
+        deadline = time.monotonic() + SETTLE_PATIENCE_SECONDS
         while True:
             assert contents.data is not None
             try:
@@ -423,7 +425,7 @@ class LocalWorkbookSink:
                     self._unreadable.pop(path, None)
                 return parsed, contents
             newer = workbook_file.changed_since(path, contents.digest, SETTLE_SECONDS)
-            if newer is None:
+            if newer is None or time.monotonic() > deadline:  # still being saved: next attempt
                 if judge:
                     raise self._unreadable_error(path, contents.digest, failure)
                 raise _cannot(path, "read", failure)
