@@ -19,6 +19,7 @@ from forms.messages import (
     STORE_UNAVAILABLE,
     store_unavailable_message,
 )
+from forms.secret_paths import SECRET_SEGMENTS
 from registrations.allocation import seats_left
 from registrations.errors import GENERAL
 from registrations.event import Event
@@ -59,7 +60,8 @@ PRIVATE_ENDPOINTS = frozenset({"forms.confirmation"})  # shows the link, though 
 def keep_private(response: Response) -> Response:
     """Every answer that carries a private link (errors too): never cached, never a Referer."""
     rule = request.url_rule
-    if (rule is not None and "<token>" in rule.rule) or request.endpoint in PRIVATE_ENDPOINTS:
+    carries_secret = rule is not None and any(part in rule.rule for part in SECRET_SEGMENTS)
+    if carries_secret or request.endpoint in PRIVATE_ENDPOINTS:
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
     return response
