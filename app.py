@@ -35,7 +35,7 @@ from config.organisation import (
 )
 from config.services import EXTENSION_KEY, Clock, Services, services, system_clock
 from config.settings import ConfigurationError, Settings, describe_settings_error
-from forms import api, formatting, limits, security, views
+from forms import api, formatting, limits, secret_paths, security, views
 from forms.blueprint import bp as forms_bp
 from forms.blueprint import event_url, manage_url
 from forms.body_limit import BoundedBody
@@ -59,6 +59,7 @@ from staff.digest import make_digest
 from staff.summary import LiveSummary
 from store import Store
 from store import commands as store_commands
+from store.gate import SchemaGate
 from store.models import OutboxMessage
 
 
@@ -90,6 +91,7 @@ def create_app(
     app.logger.setLevel(settings.log_level)
     if unfilled := placeholder_warning(organisation, settings.organisation_file):
         app.logger.warning("%s", unfilled)
+    secret_paths.init_logging()  # no token in the request logs of flask run or gunicorn
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -98,13 +100,12 @@ def create_app(
     )
     app.extensions[EXTENSION_KEY] = svc
     if not _built_to_look_up_a_command():
-        try:
-            store_commands.prepare_or_refuse(svc, app.logger)
+        try:  # the database down or hung: the service starts, and answers 503 until it is back
+            svc.gate.open_at_start()
         except BaseException:  # ConfigurationError is a SystemExit
             svc.store.dispose()
             raise
-        with svc.store.transaction() as session:  # links for registrations older than them
-            svc.registrations.tokens.issue_missing(session)
+    app.before_request(_until_the_store_answers)
     formatting.init_app(app)
     app.register_blueprint(forms_bp)
     app.register_blueprint(api.bp)
@@ -140,7 +141,10 @@ def _services(
     sink: Sink | None,
 ) -> tuple[Services, backoffice.Backoffice]:
     """The composition root: store, domain, mail, sheets, staff jobs and pages, wired once."""
-    store = Store(settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}")
+    store = Store(
+        settings.database_url or f"sqlite:///{instance / 'registrations.sqlite3'}",
+        timeout_seconds=settings.database_timeout_seconds,
+    )
     tokens = LinkTokens(app.config["SECRET_KEY"])
     catalogue = EventCatalogue(store, events, settings.events_dir)
 
@@ -169,6 +173,14 @@ def _services(
         registrations=Registrations(store, tokens, mail, events=catalogue),
         link_for=link_for,
     )
+
+    def prepare() -> None:
+        """What start-up does with the database, once it answers."""
+        store_commands.prepare_or_refuse(svc, app.logger)
+        with svc.store.transaction() as session:  # links for registrations older than them
+            svc.registrations.tokens.issue_missing(session)
+
+    svc.gate = SchemaGate(prepare, app.logger)
     svc.worker = Worker(
         store,
         [],
@@ -177,6 +189,7 @@ def _services(
         interval_seconds=settings.sync_interval_seconds,
         lease_seconds=settings.worker_lease_seconds,
         round_scope=catalogue.pinned,  # one read of the catalogue's revision per round
+        ready=svc.gate.ready,
     )
 
     def live() -> list[Event]:
@@ -211,7 +224,10 @@ def _services(
         app.logger,
         holder=svc.worker.holder,
         compose=compose,
+        # The lost-link page's requests, looked up here and not in the request.
+        queue_first=lambda: svc.registrations.send_requested_links(svc.events, now=svc.now()),
     )
+
     svc.mail_worker = Worker(
         store,
         [sender.send_due],
@@ -220,6 +236,7 @@ def _services(
         interval_seconds=settings.mail_interval_seconds,
         lease_seconds=settings.worker_lease_seconds,
         lease_name=None,
+        ready=svc.gate.ready,
         name="mail-sender",
         min_gap_seconds=1.0,  # in a burst of registrations, mail goes out in batches
         settle_seconds=0.5,  # … once the burst has paused for half a second
@@ -308,6 +325,21 @@ def _secret_key(settings: Settings, instance: Path) -> str:
             return key
         time.sleep(0.01)
     raise RuntimeError(f"{key_file} is empty: delete it or set SECRET_KEY")
+
+
+# What answers while the database has not answered since start: /healthz says so itself, and
+# the 503 page needs its style sheet.
+WITHOUT_STORE = frozenset({"health.healthz", "forms.static"})
+
+
+def _until_the_store_answers() -> ResponseReturnValue | None:
+    """Until the database has answered since start, every page and API call is the 503 that
+    says nothing was stored (the gate logs its attempts; a request does not)."""
+    if request.endpoint in WITHOUT_STORE or services().gate.ready():
+        return None
+    if request.path.startswith("/api/"):
+        return api.store_unavailable()
+    return views.store_unavailable()
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:

@@ -14,7 +14,9 @@ def on_starting(server: Any) -> None:
 
     A wrong setting, a broken event file or a database that needs `flask --app app db upgrade`
     stops gunicorn here with create_app's one-line message (ConfigurationError) and status 1,
-    before it listens; an empty database is created at the latest revision here, once.
+    before it listens; an empty database is created at the latest revision here, once. A
+    database that is down or hung does not stop it: each worker answers 503 until it is back
+    (`store.gate`), then checks its revision.
     """
     from app import create_app
     from config.services import services

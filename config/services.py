@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from jobs.worker import Worker
     from sheets.sink import Sink
     from store import Store
+    from store.gate import SchemaGate
 
 Clock = Callable[[], datetime]
 EXTENSION_KEY = "owes"
@@ -41,6 +42,7 @@ class Services:
     instance_path: Path
     registrations: Registrations
     link_for: Callable[[Registration], str]  # the absolute private link of a registration
+    gate: SchemaGate = field(init=False)  # the store used once it answered since start
     worker: Worker = field(init=False)  # sheets: sync, decisions, summary, close-off
     mail_worker: Worker = field(init=False)  # the outbox
 

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; SQLite in the instance folder when unset."
     )
+    database_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="The longest wait for the database (a connection, a pooled connection, a "
+        "statement, an answer): a hung database then gets the same 503 as one that is down.",
+    )
     events_dir: Path = DEFAULT_EVENTS_DIR
     organisation_file: Path = Field(
         default=DEFAULT_ORGANISATION_FILE,

@@ -46,6 +46,7 @@ from forms.messages import (
     STORE_UNAVAILABLE,
     UNKNOWN_LINK,
     change_not_allowed,
+    store_unavailable_message,
 )
 from privacy.own_data import own_data
 from registrations.event import Event
@@ -297,8 +298,8 @@ def _answer(body: BaseModel, status: int = 200) -> Response:
 
 
 def store_unavailable() -> ResponseReturnValue:
-    """The database is away: nothing was stored, try again (as a failed registration says)."""
-    return _error(UnavailableError, STORE_UNAVAILABLE)
+    """The database is away: a read could not read; a write stored nothing. Try again."""
+    return _error(UnavailableError, store_unavailable_message(request.method))
 
 
 def http_error(exc: HTTPException) -> ResponseReturnValue:

@@ -21,6 +21,7 @@ bp.add_url_rule(
     "/wydarzenia/<slug>/przypomnij-link", view_func=manage.remind, methods=["GET", "POST"]
 )
 bp.after_app_request(views.keep_private)
+bp.after_app_request(views.polish_redirect)
 
 
 def event_url(base_url: str, slug: str) -> str:

@@ -132,7 +132,8 @@ def own_data_page(slug: str, token: str) -> ResponseReturnValue:
 
 
 def remind(slug: str) -> ResponseReturnValue:
-    """The link again, to a registered address: the answer never tells whether it is one."""
+    """The link again, to a registered address: the answer never tells whether it is one, nor
+    does its timing (the request is queued alike for any address; the mail sender sends)."""
     svc = services()
     event = svc.event(slug)
     if request.method == "GET":
@@ -141,7 +142,7 @@ def remind(slug: str) -> ResponseReturnValue:
         return render_template("remind.html", event=event, sent=False, error=problem), 400
     email = request.form.get("email", "")[:320]
     try:
-        svc.registrations.send_link(event, email, now=svc.now())
+        svc.registrations.request_link(event, email, now=svc.now())
     except StoreUnavailable:
         current_app.logger.exception("link reminder for %s not queued", slug)
         return render_template("remind.html", event=event, error=STORE_UNAVAILABLE), 503

@@ -45,6 +45,17 @@ STORE_UNAVAILABLE = (
     "Nie udało się zapisać zmian z powodu chwilowej awarii. Nic nie zostało zapisane – "
     "prosimy spróbować ponownie za chwilę."
 )
+# The same outage met by a request that only reads (GET): nothing was to be saved.
+STORE_UNREADABLE = (
+    "Nie udało się odczytać danych z powodu chwilowej awarii. Prosimy spróbować ponownie za chwilę."
+)
+
+
+def store_unavailable_message(method: str) -> str:
+    """What a 503 says: a read could not read, a write could not save (and saved nothing)."""
+    return STORE_UNREADABLE if method in ("GET", "HEAD") else STORE_UNAVAILABLE
+
+
 ERROR_PAGES = {
     400: "Niepoprawne żądanie.",
     403: "Brak dostępu.",
@@ -72,8 +83,8 @@ def change_not_allowed(event: Event, reason: str) -> str:
     """Why a registration cannot be changed or cancelled now, and whom to call instead."""
     if reason == "started":
         text = (
-            f"Wydarzenie rozpoczęło się {date_pl(event.starts_on)} r. – rezygnacja przez link "
-            "nie jest już możliwa."
+            f"Wydarzenie rozpoczęło się {date_pl(event.starts_on)} r. – zmiana danych ani "
+            "rezygnacja przez link nie są już możliwe."
         )
     elif reason == "inactive":
         text = "To zgłoszenie jest anulowane albo odrzucone – nie można go już zmienić."

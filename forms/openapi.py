@@ -275,10 +275,17 @@ def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = definitions["$defs"]
     change = copy.deepcopy(schemas["RegistrationIn"])
     change.pop("required", None)
+    change.pop("anyOf", None)  # a change may leave both as they are stored …
+    # … but cannot clear both at once: the registration would have neither.
+    change["not"] = {
+        "required": ["pesel", "birth_date"],
+        "properties": {"pesel": {"type": "null"}, "birth_date": {"type": "null"}},
+    }
     change["title"] = PARTIAL_CHANGE
     change["description"] = (
         "Any subset of `RegistrationIn`'s fields, laid over the stored data and validated "
-        "as a whole; `email` cannot be changed by the link."
+        "as a whole; `email` cannot be changed by the link. The result must keep `pesel` or "
+        "`birth_date`: clearing the one that is stored needs the other in the same change."
     )
     schemas[PARTIAL_CHANGE] = change
     return dict(sorted(schemas.items()))

@@ -21,7 +21,14 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfError
 
 from config.services import services
-from forms.messages import ERROR_PAGES, FIELD_LABELS, REFUSALS, STORE_UNAVAILABLE
+from forms.messages import (
+    ERROR_PAGES,
+    FIELD_LABELS,
+    REFUSALS,
+    STORE_UNAVAILABLE,
+    store_unavailable_message,
+)
+from forms.secret_paths import SECRET_SEGMENTS
 from registrations.allocation import seats_left
 from registrations.errors import GENERAL
 from registrations.event import Event
@@ -66,7 +73,8 @@ PRIVATE_ENDPOINTS = frozenset({"forms.confirmation"})  # shows the link, though 
 def keep_private(response: Response) -> Response:
     """Every answer that carries a private link (errors too): never cached, never a Referer."""
     rule = request.url_rule
-    if (rule is not None and "<token>" in rule.rule) or request.endpoint in PRIVATE_ENDPOINTS:
+    carries_secret = rule is not None and any(part in rule.rule for part in SECRET_SEGMENTS)
+    if carries_secret or request.endpoint in PRIVATE_ENDPOINTS:
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -139,10 +147,16 @@ def registration_form(slug: str) -> ResponseReturnValue:
 
 
 def confirmation(slug: str) -> ResponseReturnValue:
-    """The ID, the status and the private link, so a mistyped e-mail address loses nothing."""
+    """The ID, the status and the private link, so a mistyped e-mail address loses nothing.
+
+    Shown once: the next person at a shared computer must not get the link (nor the name and
+    address). Visited again, the page says the link was sent by e-mail.
+    """
     svc = services()
     event = svc.event(slug)
     shown = session.get("confirmation") or {}
+    if shown.get("slug") == slug and shown.get("shown"):
+        return render_template("confirmation_sent.html", event=event)
     registration = None
     if shown.get("slug") == slug:
         try:
@@ -151,6 +165,7 @@ def confirmation(slug: str) -> ResponseReturnValue:
             registration = None
     if registration is None:
         return redirect(url_for("forms.registration_form", slug=slug))
+    session["confirmation"] = {"slug": slug, "shown": True}  # the ID is forgotten too
     return render_template(
         "confirmation.html",
         event=event,
@@ -177,11 +192,23 @@ def error_page(exc: HTTPException) -> ResponseReturnValue:
 
 
 def store_unavailable() -> ResponseReturnValue:
-    """The database is away: the page says nothing was stored and to try again."""
-    page = render_template(
-        "error.html", status=503, message=ERROR_PAGES[503], detail=STORE_UNAVAILABLE
-    )
+    """The database is away: the page says the data could not be read (a GET), or that nothing
+    was stored (a POST), and to try again."""
+    detail = store_unavailable_message(request.method)
+    page = render_template("error.html", status=503, message=ERROR_PAGES[503], detail=detail)
     return page, 503
+
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def polish_redirect(response: Response) -> Response:
+    """A redirect's page in Polish (werkzeug's says "Redirecting..."): the address without its
+    last slash, and the service's own redirects, for a browser that does not follow them."""
+    location = response.headers.get("Location")
+    if response.status_code in REDIRECTS and location and response.mimetype == "text/html":
+        response.set_data(render_template("redirect.html", location=location))
+    return response
 
 
 def form_context(event: Event, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:

@@ -204,6 +204,7 @@ class OutboxSender:
         *,
         holder: str,
         compose: Composer | None = None,
+        queue_first: Callable[[], object] = lambda: None,
         claim_seconds: float = 120.0,
         batch_size: int = 50,
         max_attempts: int = 36,  # with the pauses below: about a day
@@ -216,6 +217,7 @@ class OutboxSender:
         self.logger = logger
         self.holder = holder
         self.compose = compose
+        self.queue_first = queue_first
         self.claim = timedelta(seconds=claim_seconds)
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -223,7 +225,12 @@ class OutboxSender:
         self.backoff_max_seconds = backoff_max_seconds
 
     def send_due(self) -> int:
-        """Send every message that is due now; returns how many went out."""
+        """Send every message that is due now; returns how many went out.
+
+        `queue_first` runs before: work that queues e-mails of its own in the outbox (the
+        lost-link page's requests), so they go out in the same round.
+        """
+        self.queue_first()
         sent = 0
         for message_id in self._due():
             if not self._claim(message_id):

@@ -22,6 +22,24 @@ from registrations.validators import normalise_email
 from store.commands import needs_current_schema
 
 WAIT_HELP = "Seconds to wait for the worker's spreadsheet lease."
+# What a compacted database still holds, by SQLAlchemy dialect: said after every erasure.
+COMPACTED = {
+    "sqlite": [
+        "database: compacted (VACUUM with secure_delete, its WAL emptied): no copy of the data "
+        "left in its files; copies of them in backups stay until those are deleted",
+    ],
+    "postgresql": [
+        "database: registrations, outbox, status_changes and link_requests rewritten with "
+        "VACUUM FULL (indexes "
+        "and TOAST too): no copy of the data left in those tables' files. PostgreSQL still "
+        "keeps it, beyond the service's reach:",
+        "- in its write-ahead log (pg_wal) until later writes overwrite those segments: after "
+        "about max_wal_size of later changes (1 GB by default), weeks on a quiet server",
+        "- in WAL archives (archive_mode) and base backups, until they are deleted",
+        "- on replicas, in their files and WAL, as on this server before the erasure",
+        "- in disk blocks the rewrite freed, until the file system reuses them",
+    ],
+}
 
 
 @click.command("erase")
@@ -38,7 +56,9 @@ def erase_command(
 
     The registration is cancelled (its seat goes to the waiting list) and keeps only its ID,
     event, status and powiat. Its sheet row is deleted now, or by the worker at a later round
-    when the sheet does not answer. Running it again changes nothing.
+    when the sheet does not answer. E-mails are only removed, never sent: one to a person
+    promoted to the freed seat waits in the outbox for the service's mail sender. Running it
+    again changes nothing.
     """
     svc = services()
     if (registration_id is None) == (email is None):
@@ -65,9 +85,7 @@ def erase_command(
             _record(svc, event, result)
         except StoreUnavailable as exc:
             raise click.ClickException(f"the database is not available: {exc}") from None
-        _echo_erasure(result, svc.instance_path)
-    if targets:
-        svc.mail_worker.run_once()  # promotions from the waiting list are e-mailed now
+        _echo_erasure(result, svc.instance_path, svc.store.engine.dialect.name)
     _complete_sheet(eraser, _with_sheet_work(svc, [svc.events[s] for s in targets]), wait)
 
 
@@ -98,7 +116,7 @@ def retention_command(wait: float) -> None:
     for event in due:
         result = retention.purge(event)
         _record(svc, event, result)
-        _echo_erasure(result, svc.instance_path)
+        _echo_erasure(result, svc.instance_path, svc.store.engine.dialect.name)
     if not due:
         click.echo("Nothing is due.")
     _complete_sheet(retention.eraser, _with_sheet_work(svc, list(svc.events.values())), wait)
@@ -154,7 +172,7 @@ def _with_sheet_work(svc: Services, events: list[Event]) -> list[Event]:
     return [event for event in events if event.slug in pending]
 
 
-def _echo_erasure(result: EventErasure, instance: Path) -> None:
+def _echo_erasure(result: EventErasure, instance: Path, dialect: str) -> None:
     slug = result.event.slug
     for outcome in result.outcomes:
         if outcome.already:
@@ -185,7 +203,8 @@ def _echo_erasure(result: EventErasure, instance: Path) -> None:
         f"of {slug} removed"
     )
     if result.compacted:
-        click.echo("  database: compacted (no old copy of the data left in its files)")
+        for line in COMPACTED.get(dialect, ["database: compacted"]):
+            click.echo(f"  {line}")
 
 
 def _complete_sheet(eraser: Eraser, events: list[Event], wait: float) -> None:

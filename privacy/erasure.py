@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from markupsafe import escape
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from config.services import Services
@@ -29,7 +30,7 @@ from mail import outbox
 from mail.transport import eml_path, mail_folder
 from registrations.erasure import ErasedBy, identifying_values, mentioned_values, redact
 from registrations.event import Event
-from registrations.models import EventState, Registration
+from registrations.models import EventState, LinkRequest, Registration
 from registrations.operations import ErasureOutcome
 from sheets.factory import make_syncer
 from sheets.sink import SinkError
@@ -100,6 +101,8 @@ class Eraser:
                 needles.extend(identifying_values(registration))
                 mentioned.extend(mentioned_values(registration))
             message_ids.extend(outbox.forget(session, ids))
+            keys = [registration.email_key for registration in registrations]
+            session.execute(delete(LinkRequest).where(LinkRequest.email_key.in_(keys)))
             result.staff_messages = outbox.rewrite_staff_messages(
                 session, partial(redact, values=_with_html_forms(mentioned))
             )

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from registrations.schema import DIET_LABELS, FieldError
+from registrations.schema import DIET_LABELS, MAX_LENGTHS, FieldError
 from registrations.validators import REFUSED_CHARACTERS
 
 DATE_FORMAT = "Datę należy podać w formacie RRRR-MM-DD."
@@ -37,6 +37,9 @@ GENERAL = "__all__"
 
 def _message(error: ErrorDetails) -> str:
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if error["type"] in ("string_too_long", "too_long") and error["loc"]:
+        # The field's own limit, not the guard's (2000) that refused the value unread.
+        ctx["max_length"] = MAX_LENGTHS.get(str(error["loc"][0]), ctx.get("max_length"))
     if error["type"] == "value_error" and isinstance(ctx.get("error"), ValueError):
         return str(ctx["error"])
     if error["type"] == "enum" and error["loc"][:1] == ("diet",):

@@ -176,6 +176,20 @@ class StatusChange(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class LinkRequest(Base):
+    """Someone asked for the private link again (the lost-link page), queued as typed: the page
+    answers at once, with the same work for any address; the mail sender looks it up and sends
+    the link to a registered one, then deletes the request (`Registrations.send_requested_links`).
+    """
+
+    __tablename__ = "link_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_slug: Mapped[str] = mapped_column(String(64))
+    email_key: Mapped[str] = mapped_column(String(320))  # as `Registration.email_key` would be
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class EventState(Base):
     """Per-event facts the store owns; its row is also the lock that serialises seat allocation."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,7 +37,13 @@ from registrations.errors import polish_errors
 from registrations.event import Event
 from registrations.group_commit import GroupCommit
 from registrations.history import COMMAND, SHEET, Action, record
-from registrations.models import EventState, Registration, StatusChange, new_row_values
+from registrations.models import (
+    EventState,
+    LinkRequest,
+    Registration,
+    StatusChange,
+    new_row_values,
+)
 from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.powiaty import fold
 from registrations.schema import RegistrationIn
@@ -50,6 +56,7 @@ T = TypeVar("T")
 P = ParamSpec("P")
 LINK_RESEND_INTERVAL = timedelta(minutes=10)
 ATTEMPTS = 3  # an operation that met a newer version of its event runs again with it
+LINK_REQUESTS_PER_ROUND = 100
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
 EMAIL_IS_IDENTITY = (
     "Adresu e-mail nie można tu zmienić – to identyfikator zgłoszenia. "
@@ -462,8 +469,8 @@ class Registrations:
             lock = lock_event(session, event)
             registration = self._own(session, event, token)
             window = Window(event, now, lock.closing_started_at)
-            if not window.changes_allowed:
-                raise ChangeNotAllowed("closed")
+            if not window.changes_allowed:  # after the start, that is what the answer says
+                raise ChangeNotAllowed("closed" if window.cancellation_allowed else "started")
             if not Status(registration.status).active:
                 raise ChangeNotAllowed("inactive")
             data = validate(event, {**payload_of(registration), **changes}, now)
@@ -501,29 +508,53 @@ class Registrations:
             self._promote(session, event, now)
         return registration
 
-    def send_link(self, event: Event, email: str, *, now: datetime) -> None:
-        """Send the private link again to a registered address, at most once per 10 minutes.
+    def request_link(self, event: Event, email: str, *, now: datetime) -> None:
+        """Queue a request to send the private link again, and return at once.
 
-        The caller answers the same whether or not the address is registered.
+        The work is the same for any address (one row written, whether or not it is
+        registered), so the answer's timing tells nothing; the mail sender carries it out
+        (`send_requested_links`), and the caller answers the same for any address.
         """
+        typed = email.strip()
         try:
-            email_key = normalise_email(email).casefold()
+            email_key = normalise_email(typed).casefold()
         except ValueError:
-            return
+            email_key = typed.casefold()
         with _stored(), self.store.transaction() as session:
-            query = select(Registration).where(
-                Registration.event_slug == event.slug, Registration.email_key == email_key
+            session.add(
+                LinkRequest(event_slug=event.slug, email_key=email_key[:320], requested_at=now)
             )
-            registration = session.scalar(query.with_for_update())
-            if registration is None:
-                return
-            last = registration.link_sent_at
-            if last is not None and now - last < LINK_RESEND_INTERVAL:
-                return
-            registration.link_sent_at = now
-            if not registration.token_nonce:
-                self.tokens.issue(registration)
-            self._tell(session, NoticeKind.LINK, event, registration)
+
+    def send_requested_links(self, events: Mapping[str, Event], *, now: datetime) -> int:
+        """Carry out the queued link requests: the link goes again to a registered address, at
+        most once per 10 minutes; every request is then deleted. How many links were queued to
+        be sent (in the outbox, in the same transaction)."""
+        with _stored(), self.store.transaction() as session:
+            query = select(LinkRequest).order_by(LinkRequest.id).limit(LINK_REQUESTS_PER_ROUND)
+            requests = list(session.scalars(query.with_for_update(skip_locked=True)))
+            sent = 0
+            for request in requests:
+                event = events.get(request.event_slug)
+                if event is not None and self._send_link(session, event, request.email_key, now):
+                    sent += 1
+                session.delete(request)
+        return sent
+
+    def _send_link(self, session: Session, event: Event, email_key: str, now: datetime) -> bool:
+        query = select(Registration).where(
+            Registration.event_slug == event.slug, Registration.email_key == email_key
+        )
+        registration = session.scalar(query.with_for_update())
+        if registration is None:
+            return False
+        last = registration.link_sent_at
+        if last is not None and now - last < LINK_RESEND_INTERVAL:
+            return False
+        registration.link_sent_at = now
+        if not registration.token_nonce:
+            self.tokens.issue(registration)
+        self._tell(session, NoticeKind.LINK, event, registration)
+        return True
 
     # -- staff ---------------------------------------------------------------------------
 

@@ -74,6 +74,22 @@ def _has_letter(value: str) -> str:
     return value
 
 
+# The longest value each text field keeps, as stored (normalised): what "too long" says, also
+# when a value is refused by the cheap guard every field has before it is read (2000).
+MAX_LENGTHS = {
+    "first_name": 60,
+    "last_name": 60,
+    "enterprise_name": 200,
+    "powiat": 60,
+    "role": 100,
+    "email": 254,
+    "phone": 30,
+    "pesel": 11,
+    "diet_other": 200,
+    "special_needs": 1000,
+}
+
+
 def _fits(limit: int) -> AfterValidator:
     """The length limit, checked on the normalised value that is stored (NFC may lengthen it)."""
 
@@ -95,7 +111,7 @@ def _strict_date(value: Any) -> Any:
 Name = Annotated[
     StrictStr,
     AfterValidator(clean_text),
-    _fits(60),
+    _fits(MAX_LENGTHS["first_name"]),
     AfterValidator(_required),
     AfterValidator(_has_letter),
 ]
@@ -112,28 +128,52 @@ class FieldError(ValueError):
 class RegistrationIn(BaseModel):
     """What a participant submits; validated with the event in the context (`{"event": …}`)."""
 
-    model_config = ConfigDict(extra="forbid", str_max_length=2000)
+    # The rule between PESEL and the date of birth, as the API's contract states it (the
+    # validators below enforce it): at least one of them, given and not blank.
+    model_config = ConfigDict(
+        extra="forbid",
+        str_max_length=2000,
+        json_schema_extra={
+            "description": "A registration. `pesel` or, for someone without one, `birth_date`: "
+            "at least one of them must be given (not null, not blank); both must agree.",
+            "anyOf": [
+                {
+                    "required": ["pesel"],
+                    "properties": {"pesel": {"type": "string", "pattern": r"\S"}},
+                },
+                {
+                    "required": ["birth_date"],
+                    "properties": {"birth_date": {"type": "string", "format": "date"}},
+                },
+            ],
+        },
+    )
 
     first_name: Name
     last_name: Name
     enterprise_name: Annotated[
         StrictStr,
         AfterValidator(clean_text),
-        _fits(200),
+        _fits(MAX_LENGTHS["enterprise_name"]),
         AfterValidator(_required),
         AfterValidator(_has_letter),
     ]
     powiat: Annotated[StrictStr, AfterValidator(no_hidden_characters)] = Field(
         max_length=60, description="TERYT code or name; stored as the code."
     )
-    role: Annotated[StrictStr, AfterValidator(clean_text), _fits(100)] | None = None
-    email: Annotated[StrictStr, Field(max_length=320), AfterValidator(normalise_email), _fits(254)]
+    role: Annotated[StrictStr, AfterValidator(clean_text), _fits(MAX_LENGTHS["role"])] | None = None
+    email: Annotated[
+        StrictStr,
+        Field(max_length=320),
+        AfterValidator(normalise_email),
+        _fits(MAX_LENGTHS["email"]),
+    ]
     phone: Annotated[
         StrictStr,
         Field(max_length=40),
         AfterValidator(no_hidden_characters),
         AfterValidator(normalise_phone),
-        _fits(30),
+        _fits(MAX_LENGTHS["phone"]),
     ]
     pesel: Annotated[StrictStr, Field(max_length=20), AfterValidator(str.strip)] | None = None
     birth_date: Annotated[date | None, BeforeValidator(_strict_date)] = Field(
@@ -151,10 +191,13 @@ class RegistrationIn(BaseModel):
         "(`ask_gender`), for the rooming list.",
     )
     diet: Diet = Diet.STANDARD
-    diet_other: Annotated[StrictStr, AfterValidator(clean_text), _fits(200)] | None = Field(
-        default=None, validate_default=True
-    )
-    special_needs: Annotated[StrictStr, AfterValidator(clean_multiline), _fits(1000)] | None = None
+    diet_other: (
+        Annotated[StrictStr, AfterValidator(clean_text), _fits(MAX_LENGTHS["diet_other"])] | None
+    ) = Field(default=None, validate_default=True)
+    special_needs: (
+        Annotated[StrictStr, AfterValidator(clean_multiline), _fits(MAX_LENGTHS["special_needs"])]
+        | None
+    ) = None
     consent_personal_data: StrictBool
     consent_image: StrictBool = False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
 from pathlib import Path
@@ -154,7 +154,7 @@ class GoogleSheet:
     def _range(self, a1: str) -> str:
         return absolute_range_name(self._title, a1)
 
-    def is_older_copy(self) -> bool:
+    def claim_older_copy(self, requeue: Callable[[], object]) -> bool:
         """Google keeps one live sheet: no older copy can be saved over it."""
         return False
 
@@ -343,6 +343,14 @@ class GoogleSheetsSink:
     def spreadsheet_url(self, event: Event) -> str | None:
         key = event.sheets.spreadsheet_id or self.spreadsheet_id
         return f"https://docs.google.com/spreadsheets/d/{key}/edit" if key else None
+
+    def begin_round(self, event: Event) -> bool:
+        """Staff's changes in Google are seen by the reads a round makes when due."""
+        return False
+
+    def rows_missing(self, event: Event, expected: Collection[str]) -> int | None:
+        """Not told: it would cost a read of the sheet (/healthz calls no Google API)."""
+        return None
 
     @contextmanager
     def errors(self, what: str, *, write: bool = False) -> Iterator[None]:

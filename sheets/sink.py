@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import traceback
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,8 +50,10 @@ class RegistrationSheet(Protocol):
         """
         ...
 
-    def is_older_copy(self) -> bool:
-        """Whether staff saved an older copy over it: every row is then rewritten from the store."""
+    def claim_older_copy(self, requeue: Callable[[], object]) -> bool:
+        """Whether staff saved an older copy over it (a local workbook; Google keeps one live
+        sheet). If so, `requeue` is called first (every row is then written again from the
+        store), and only then does the copy count as current."""
         ...
 
     def add_headers(self, names: list[str], at_column: int) -> list[str]:
@@ -92,6 +95,17 @@ class Sink(Protocol):
     def spreadsheet_url(self, event: Event) -> str | None:
         """Where staff open the event's spreadsheet in a browser (staff e-mails link to it);
         None when it is no web page (the local workbook)."""
+        ...
+
+    def begin_round(self, event: Event) -> bool:
+        """A sync round for the event begins; True when the sheet changed in a way only a look
+        at it tells (staff saved the local workbook since the service last saw it), so the
+        round looks even with nothing to write. Never raises."""
+        ...
+
+    def rows_missing(self, event: Event, expected: Collection[str]) -> int | None:
+        """How many of `expected` (IDs the store has written to the sheet) are not in it now;
+        None when telling would cost a call to Google (/healthz makes none)."""
         ...
 
     def find(self, event: Event) -> RegistrationSheet | None:

@@ -36,7 +36,7 @@ from registrations.models import Registration
 from registrations.operations import RACED, DecisionOutcome, NotFound, Registrations
 from sheets import reconcile
 from sheets.pull import RACED as RACED_NOTE
-from sheets.pull import Pulled, note_runs, pull
+from sheets.pull import Pulled, note_runs, pull, stray_decision_columns
 from sheets.reconcile import Written
 from sheets.rows import (
     DECISION_HEADER,
@@ -131,7 +131,8 @@ class Syncer:
         raised after being recorded, for callers that must report what went wrong.
         """
         target = self.sink.target(event)
-        check_sheet = check_sheet or self._sheet_check_due(event, target)
+        changed = self.sink.begin_round(event)  # staff saved the workbook: look at it now
+        check_sheet = check_sheet or changed or self._sheet_check_due(event, target)
         pull_now = self._pull_due(event, target)
         with self.store.transaction() as session:
             work = sync.sheet_work(session, event.slug)
@@ -255,9 +256,7 @@ class Syncer:
         self._ensure_leader()
         sheet = self.open(event, target, report)
         report.touched = True
-        if sheet.is_older_copy():
-            with self.store.transaction() as session:
-                sync.forget_synced(session, event.slug, target)
+        if sheet.claim_older_copy(lambda: self._forget_synced(event, target)):
             self.logger.warning(
                 "an older copy of the worksheet of %s was saved over it: rewriting the "
                 "service's columns from the store",
@@ -274,6 +273,7 @@ class Syncer:
             table, whole = self._read(event, sheet, report)
         if batch_number == 0:  # before decisions: nothing is decided on an erased row
             table, whole = self._delete_erased(event, sheet, table, whole, report)
+            self._requeue_missing(event, target, table, report)
         while True:
             runs = []
             if batch_number == 0 and pull_now and self.registrations is not None:
@@ -334,7 +334,8 @@ class Syncer:
         if known is not None:
             names = (ID_HEADER, DECISION_HEADER, NOTES_HEADER)
             columns = [c for name in names if (c := header_index(known, name)) is not None]
-            table = sheet.read_columns(known, columns)
+            columns += stray_decision_columns(known, header_index(known, DECISION_HEADER))
+            table = sheet.read_columns(known, sorted(set(columns)))
         whole = table is None
         table = self._complete_header(
             sheet, sheet.read() if table is None else table, event, report
@@ -371,6 +372,30 @@ class Syncer:
         with self.store.transaction() as session:
             sync.mark_sheet_erased(session, event.slug, self.clock())
         return table, whole
+
+    def _forget_synced(self, event: Event, target: str) -> None:
+        with self.store.transaction() as session:
+            sync.forget_synced(session, event.slug, target)
+
+    def _requeue_missing(
+        self, event: Event, target: str, table: Table, report: RoundReport
+    ) -> None:
+        """Every registration the store has written to the sheet must have a row there: one
+        that is gone (staff deleted it, or saved a copy without it) is written again."""
+        with self.store.transaction() as session:
+            missing = (
+                sync.synced_ids(session, event.slug, target) - reconcile.id_positions(table).keys()
+            )
+            if missing:
+                sync.forget_rows(session, missing)
+        if missing:
+            self.logger.warning(
+                "%d row(s) of %s missing from %s: writing them again",
+                len(missing),
+                event.slug,
+                self.sink.describe(event),
+            )
+            report.repairs.append(f"wrote {len(missing)} missing row(s) again")
 
     def _complete_header(
         self, sheet: RegistrationSheet, table: Table, event: Event, report: RoundReport
@@ -475,15 +500,23 @@ class Syncer:
                 pulled.notes[row.row] = RACED_NOTE
         with self.store.transaction() as session:
             sync.record_decisions_read(session, target, read_at)
-        for row_index, note in pulled.notes.items():
-            if note:
-                self.logger.warning(
-                    "row %d of worksheet %r of %s: %s",
-                    row_index + 1,
-                    event.worksheet_title,
-                    event.slug,
-                    note,
-                )
+        # Logged once, when the row's note is written, and never with what staff typed: the
+        # row and, when it is one, the registration's ID; `Uwagi systemu` explains the rest.
+        id_column = header_index(table[0], ID_HEADER)
+        for run in note_runs(table, pulled.notes):
+            problem = pulled.problems.get(run.row)
+            if problem is None:
+                continue
+            registration_id = reconcile.cell(table[run.row], id_column).strip()
+            self.logger.warning(
+                "row %d%s of worksheet %r of %s: %s (see its %r)",
+                run.row + 1,
+                f" ({registration_id})" if registration_id in handled else "",
+                event.worksheet_title,
+                event.slug,
+                problem,
+                NOTES_HEADER,
+            )
         return pulled
 
     def _log_decision(

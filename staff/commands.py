@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.services import services
+from jobs.worker import StoreAway
 from registrations.history import COMMAND, Action, record_alone
 from staff import export_files, exports, lists
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
@@ -81,7 +82,12 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
             click.echo(f"{event.slug}: {done}.")
     finally:
         svc.worker.release_lease()
-    svc.mail_worker.run_once()  # the staff e-mail goes out now, from cron too
+    try:
+        svc.mail_worker.run_once()  # the staff e-mail goes out now, from cron too
+    except StoreAway as away:
+        raise click.ClickException(
+            f"the staff e-mail waits in the outbox: the database is not available ({away.kind})"
+        ) from None
 
 
 LIST_HELP = (
@@ -117,6 +123,14 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
         raise click.BadParameter(
             f"no event {slug!r}; known: {', '.join(svc.events)}", param_hint="--event"
         )
+    folder = svc.instance_path / export_files.EXPORTS
+    if output not in (None, Path("-")) and _stray_in_instance(output, svc.instance_path, folder):
+        raise click.BadParameter(
+            f"{output} is in the instance folder but not in its exports/: an erasure deletes "
+            f"the lists in {folder} and nothing else there, so write it there (or outside the "
+            "instance folder, where it is yours to delete)",
+            param_hint="--output",
+        )
     formats = exports.FORMATS[kind]
     fmt = fmt or formats[0]
     if fmt not in formats:
@@ -142,11 +156,10 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
         sys.stdout.buffer.flush()
         click.echo(f"{title}: {what} written to standard output", err=True)
         return
-    folder = svc.instance_path / export_files.EXPORTS
     path = output or folder / f"{slug}-{kind}.{fmt}"
-    if output is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
     tracked = export_files.inside(folder, path)
+    if output is None or (tracked and path.resolve().parent == folder.resolve()):
+        folder.mkdir(parents=True, exist_ok=True)
     try:
         write_atomically(data, path)
         if tracked:
@@ -157,6 +170,12 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
     if tracked:
         note = f"deleted when a registration of {slug} is erased (export it again then)"
         click.echo(f"{path.name}: {note}", err=True)
+
+
+def _stray_in_instance(path: Path, instance: Path, exports_folder: Path) -> bool:
+    """Whether `path` is in the instance folder outside exports/, where an erasure would leave
+    the person's data behind (however the path is spelt, through links too)."""
+    return export_files.inside(instance, path) and not export_files.inside(exports_folder, path)
 
 
 def write_atomically(data: bytes, path: Path) -> None:

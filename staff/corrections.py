@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from config.services import services
+from jobs.worker import StoreAway
 from mail.outbox import backlog
 from registrations.operations import AlreadyRegistered, Invalid, NotFound, StoreUnavailable
 from store.commands import needs_current_schema
@@ -42,7 +43,13 @@ def set_email_command(registration_id: str, email: str) -> None:
         ) from None
     except StoreUnavailable as exc:
         raise click.ClickException(f"the database is not available: {exc}") from None
-    svc.mail_worker.run_once()  # the e-mail goes out now, not when a web worker wakes
+    try:
+        svc.mail_worker.run_once()  # the e-mail goes out now, not when a web worker wakes
+    except StoreAway as away:
+        raise click.ClickException(
+            f"{changed.id}: e-mail address changed; the link waits in the outbox: the database "
+            f"is not available ({away.kind})"
+        ) from None
     with svc.store.transaction() as session:
         waiting = backlog(session).waiting
     sent = "sent to it" if not waiting else "queued for it (sent once the mail server answers)"

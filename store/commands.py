@@ -15,11 +15,13 @@ from typing import ParamSpec, TypeVar
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from catalogue.catalogue import CatalogueError
 from config.services import Services, services
 from config.settings import ConfigurationError
 from store import schema
+from store.db import failure_kind
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,7 +48,12 @@ def needs_current_schema(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-        prepare_or_refuse(services(), current_app.logger)
+        try:
+            prepare_or_refuse(services(), current_app.logger)
+        except SQLAlchemyError as exc:  # down or hung: one line, no traceback
+            raise click.ClickException(
+                f"the database is not available ({failure_kind(exc)}); nothing was done"
+            ) from None
         return command(*args, **kwargs)
 
     checked.needs_current_schema = True  # type: ignore[attr-defined]

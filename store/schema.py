@@ -36,7 +36,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, insert, inspect, select, text
 
 from registrations.models import EventState
-from store.db import Store
+from store.db import Store, unbounded
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 UPGRADE_COMMAND = "flask --app app db upgrade"
@@ -249,7 +249,9 @@ def _locked(store: Store) -> Iterator[Connection]:
     store.use_wal()
     # SQLite: the store's engine begins every transaction with BEGIN IMMEDIATE, the one write
     # lock of the file; a second process waits for it (busy timeout) and then sees the result.
-    with store.engine.begin() as connection:
+    with store.engine.begin() as connection, unbounded(connection):
+        # No time limit: a migration may rewrite a big table, and a process that starts while
+        # another migrates waits for its lock until it is done.
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         yield connection

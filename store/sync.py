@@ -118,6 +118,25 @@ def mark_synced(session: Session, versions: dict[str, int], target: str, now: da
         )
 
 
+def synced_ids(session: Session, slug: str, target: str) -> set[str]:
+    """The event's registrations whose row `target` should hold (erased ones have none)."""
+    query = select(Registration.id).where(
+        Registration.event_slug == slug,
+        Registration.synced_to == target,
+        Registration.erased_at.is_(None),
+    )
+    return set(session.scalars(query))
+
+
+def forget_rows(session: Session, ids: Iterable[str]) -> None:
+    """These registrations' rows are gone from their sheet: pending again."""
+    session.execute(
+        update(Registration)
+        .where(Registration.id.in_(list(ids)))
+        .values(synced_to=None, synced_at=None, synced_version=None)
+    )
+
+
 def forget_synced(session: Session, slug: str, target: str) -> int:
     """Everything in `target` is pending again (its worksheet was recreated empty, or staff
     saved an older copy over it), and the summary is written again (a workbook deleted to be

@@ -239,6 +239,34 @@ def test_json_that_is_not_an_object_is_422(client: FlaskClient, body: object) ->
 
 
 @pytest.mark.parametrize(
+    ("field", "limit"),
+    [
+        ("first_name", 60),
+        ("last_name", 60),
+        ("enterprise_name", 200),
+        ("role", 100),
+        ("diet_other", 200),
+        ("special_needs", 1000),
+    ],
+)
+def test_a_value_over_2000_characters_is_refused_with_the_fields_own_limit(
+    client: FlaskClient, store: Store, field: str, limit: int
+) -> None:
+    payload = valid_payload(**{field: "Ala " * 600, "diet": "other", "diet_other": "bez soli"})
+    payload[field] = "Ala " * 600  # 2400 characters
+
+    created = client.post(URL, json=payload)
+    token = str(client.post(URL, json=valid_payload()).get_json()["manage_url"]).rsplit("/")[-1]
+    changed = client.patch(f"/api/registrations/{token}", json={field: "Ala " * 600})
+
+    for response in (created, changed):
+        assert response.status_code == 422
+        assert response.get_json()["errors"][field] == (
+            f"Tekst jest za długi (najwyżej {limit} znaków)."
+        )
+
+
+@pytest.mark.parametrize(
     ("overrides", "field", "fragment"),
     [
         ({"nickname": "x"}, "nickname", "Nieznane pole"),

@@ -580,6 +580,8 @@ def test_every_participant_page_fits_the_screen_with_marks_phone_numbers_and_dat
         assert_laid_out_well(browser, f"form-errors-{screen}", CONTACT_PHONE, EVENT_DATES)
         link = register_in_browser(browser, live_server)
         assert_laid_out_well(browser, f"confirmation-{screen}", CONTACT_PHONE, EVENT_DATES)
+        browser.refresh()  # the link is shown once: now the page says it went by e-mail
+        assert_laid_out_well(browser, f"confirmation-again-{screen}", CONTACT_PHONE)
         open_page(browser, link)
         assert_laid_out_well(browser, f"link-page-{screen}", CONTACT_PHONE, EVENT_DATES)
         follow(browser, "Rezygnacja z udziału")

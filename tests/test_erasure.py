@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
+from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import create_engine, make_url, select, text
 
 from app import create_app
 from config.settings import Settings
@@ -22,7 +26,17 @@ from sheets.rows import ID_HEADER
 from staff.digest import make_digest
 from store import Store
 from store.models import Erasure, OutboxMessage
-from tests.conftest import KLASTER, OPEN, FakeClock, own_events, valid_payload, write_event
+from tests.conftest import (
+    KLASTER,
+    OPEN,
+    POSTGRES_URL,
+    FakeClock,
+    own_events,
+    postgres_available,
+    reset_postgres,
+    valid_payload,
+    write_event,
+)
 from tests.sheet_harness import TITLE, Google, GoogleStaff, WorkbookStaff
 
 PERSON = {
@@ -582,3 +596,179 @@ def test_retention_on_google_sheets_deletes_the_rows_and_keeps_the_summary_numbe
         staff.close()
         app.extensions["owes"].sink.close()
         app.extensions["owes"].store.dispose()
+
+
+# -- no byte of the person in the database's files -----------------------------------------------
+
+
+@pytest.fixture
+def app_on_postgresql(tmp_path: Path, clock: FakeClock) -> Iterator[Flask]:
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    reset_postgres()
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
+        database_url=POSTGRES_URL,
+        secret_key="t",  # type: ignore[arg-type]
+        run_worker=False,
+    )
+    app = create_app(settings, clock=clock)
+    yield app
+    app.extensions["owes"].store.dispose()
+    reset_postgres()
+
+
+def _database_files(url: str) -> dict[str, bytes]:
+    """Every file of the database at `url` as it is now: SQLite's file, WAL and shared memory;
+    PostgreSQL's files in its server's data directory (after a CHECKPOINT, so what the server
+    wrote is on disk), skipped where the directory cannot be read."""
+    if url.startswith("sqlite"):
+        database = Path(make_url(url).database or "")
+        return {path.name: path.read_bytes() for path in database.parent.glob(database.name + "*")}
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("CHECKPOINT"))
+            data = Path(str(connection.execute(text("SHOW data_directory")).scalar()))
+            oid = connection.execute(
+                text("SELECT oid FROM pg_database WHERE datname = current_database()")
+            ).scalar()
+    finally:
+        engine.dispose()
+    folder = data / "base" / str(oid)
+    if not os.access(folder, os.R_OK | os.X_OK):
+        pytest.skip(f"{folder} is not readable by this user: the files cannot be searched")
+    files = {}
+    for path in folder.iterdir():
+        try:
+            files[path.name] = path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):  # unlinked meanwhile (autovacuum)
+            continue
+    return files
+
+
+def test_after_erasure_no_byte_of_the_person_is_left_in_the_database_files(
+    tmp_path: Path, clock: FakeClock, database_url: str
+) -> None:
+    unique = secrets.token_hex(4)  # nothing another test wrote can match
+    person = {
+        **PERSON,
+        "last_name": f"Przybyszewska{unique}",
+        "email": f"zuzanna.{unique}@example.pl",
+        "special_needs": f"Potrzebuję pętli indukcyjnej {unique}",
+    }
+    settings = Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=own_events(tmp_path / "events"),
+        database_url=database_url,
+        secret_key="t",  # type: ignore[arg-type]
+        run_worker=False,
+    )
+    app = create_app(settings, clock=clock)
+    try:
+        client = app.test_client()
+        body = register(client, OPEN, **person)
+        register(client, OPEN, email=f"inna.{unique}@example.pl", enterprise_name="Inna Firma")
+        svc = app.extensions["owes"]
+        svc.worker.run_once()
+        svc.mail_worker.run_once()
+        client.patch(f"/api/registrations/{manage_path(body).rsplit('/', 1)[1]}", json={})
+        whole = stored(app, body["id"])
+        found = [*needles(whole), (whole.special_needs or "").encode()]
+        before = _database_files(database_url)
+        assert any(needle in data for data in before.values() for needle in found)
+
+        result = app.test_cli_runner().invoke(args=["erase", "--email", person["email"]])
+        assert result.exit_code == 0, result.output
+        files = _database_files(database_url)
+    finally:
+        app.extensions["owes"].store.dispose()
+
+    left = [
+        f"{name}: {needle!r}" for name, data in files.items() for needle in found if needle in data
+    ]
+    assert left == []
+    if database_url.startswith("postgresql"):
+        assert "VACUUM FULL" in result.output
+        assert "write-ahead log (pg_wal)" in result.output and "base backups" in result.output
+
+
+def test_postgresql_never_copies_a_persons_data_into_its_planner_statistics(
+    app_on_postgresql: Flask,
+) -> None:
+    client = app_on_postgresql.test_client()
+    for i in range(3):
+        register(client, OPEN, email=f"u{i}@example.pl", enterprise_name=f"Spółdzielnia {i}")
+    store: Store = app_on_postgresql.extensions["owes"].store
+    with store.engine.connect() as connection:
+        connection.execute(text("ANALYZE registrations"))
+        sampled = set(
+            connection.execute(
+                text("SELECT attname FROM pg_stats WHERE tablename = 'registrations'")
+            ).scalars()
+        )
+
+    assert "status" in sampled  # statistics are gathered …
+    personal = {"first_name", "last_name", "email", "email_key", "phone", "pesel"}
+    assert not sampled & (personal | {"enterprise_name", "special_needs", "birth_date"})
+
+
+def test_erase_removes_e_mails_and_sends_none_of_other_peoples_queued_ones(
+    app: Flask, client: FlaskClient, runner: Any
+) -> None:
+    person = register(client, OPEN, **PERSON)
+    others = [
+        register(client, OPEN, email=f"u{i}@example.pl", enterprise_name=f"Spółdzielnia {i}")
+        for i in range(3)
+    ]  # their confirmations wait in the outbox (the mail sender has not run)
+    store: Store = app.extensions["owes"].store
+
+    result = runner.invoke(args=["erase", "--id", person["id"]])
+
+    assert result.exit_code == 0, result.output
+    with store.transaction() as session:
+        waiting = list(session.scalars(select(OutboxMessage)))
+    assert {m.registration_id for m in waiting} >= {o["id"] for o in others}
+    assert all(m.sent_at is None for m in waiting)  # removed only, nothing sent
+    assert not (Path(app.instance_path) / "mail").exists() or not list(
+        (Path(app.instance_path) / "mail").glob("*.eml")
+    )
+
+
+def test_export_refuses_a_file_in_the_instance_folder_outside_exports_so_erasure_leaves_nothing(
+    app: Flask, client: FlaskClient, runner: Any, tmp_path: Path
+) -> None:
+    person = register(client, OPEN, **PERSON)
+    instance = Path(app.instance_path)
+    found = needles(stored(app, person["id"]))
+    outside = tmp_path / "poza" / "ubezpieczenie.csv"
+    outside.parent.mkdir()
+
+    refused = [
+        runner.invoke(
+            args=["export", "--event", OPEN, "--list", "insurance", "--format", "csv"]
+            + ["--output", str(path)]
+        )
+        for path in (
+            instance / "ubezp.csv",
+            instance / "mail" / "lista.csv",
+            instance / "exports" / ".." / "ubezp.csv",
+        )
+    ]
+    allowed = [
+        runner.invoke(
+            args=["export", "--event", OPEN, "--list", "insurance", "--format", "csv"]
+            + ["--output", str(path)]
+        )
+        for path in (instance / "exports" / "ubezp.csv", outside)
+    ]
+    result = runner.invoke(args=["erase", "--id", person["id"]])
+
+    assert [r.exit_code for r in refused] == [2, 2, 2]
+    assert all("not in its exports/" in r.output and "Traceback" not in r.output for r in refused)
+    assert [r.exit_code for r in allowed] == [0, 0]
+    assert result.exit_code == 0, result.output
+    assert files_mentioning(instance, found) == []  # no byte of the person in instance/
+    assert outside.exists()  # a list written outside the instance folder is staff's to delete

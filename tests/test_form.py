@@ -234,6 +234,36 @@ def test_a_waitlisted_participant_is_told_so(client: FlaskClient) -> None:
     assert "przyjęt" not in confirmation.text
 
 
+def test_the_confirmation_shows_the_private_link_once_then_says_it_was_sent_by_e_mail(
+    client: FlaskClient,
+) -> None:
+    response = submit(client, email="anna.nowak@example.pl")
+    first = client.get(response.headers["Location"])
+    link = page(first.data).select_one(".private-link .link a")
+    assert link is not None and "/zgloszenie/" in str(link["href"])
+
+    again = client.get(response.headers["Location"])  # the next person at this computer
+
+    assert again.status_code == 200
+    assert "/zgloszenie/" not in again.text
+    assert "anna.nowak@example.pl" not in again.text and "Nowak" not in again.text
+    assert "został wysłany e-mailem" in page(again.data).get_text()
+    assert again.headers["Cache-Control"] == "no-store"
+
+
+def test_the_event_address_without_its_slash_redirects_with_a_polish_page(
+    client: FlaskClient,
+) -> None:
+    response = client.get(f"/wydarzenia/{KLASTER}")
+
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith(f"/wydarzenia/{KLASTER}/")
+    text = page(response.data).get_text()
+    assert "Redirecting" not in response.text and "You should be redirected" not in text
+    assert 'lang="pl"' in response.text and "Strona znajduje się pod adresem" in text
+    assert page(response.data).select_one(f'a[href$="/wydarzenia/{KLASTER}/"]') is not None
+
+
 def test_confirmation_without_a_submission_goes_back_to_the_form(client: FlaskClient) -> None:
     response = client.get(f"/wydarzenia/{KLASTER}/potwierdzenie")
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from app import create_app
 from config.services import Services
 from config.settings import Settings
-from registrations.models import Registration, StatusChange
+from registrations.models import LinkRequest, Registration, StatusChange
 from registrations.operations import StoreUnavailable
 from tests.conftest import KLASTER, OPEN, FakeClock, Mailbox, shown, valid_payload, write_event
 
@@ -254,6 +254,23 @@ def test_once_the_event_has_started_the_link_only_shows(
     assert cancel.get_json()["error"] == "change_not_allowed"
     assert shown["status"] == "confirmed"
     assert shown["can_change"] is False and shown["can_cancel"] is False
+
+
+def test_a_change_after_the_event_started_is_refused_saying_it_has_started(
+    client: FlaskClient, clock: FakeClock
+) -> None:
+    [body] = register(client, url=KLASTER_URL)
+    token = token_of(body)
+    before = client.patch(f"/api/registrations/{token}", json={"phone": "600 100 200"})
+
+    clock.set("2018-08-29T10:00:00+02:00")  # after the event (27–28.08)
+    change = client.patch(f"/api/registrations/{token}", json={"phone": "600 100 200"})
+
+    assert before.status_code == 200
+    assert change.status_code == 403
+    message = change.get_json()["message"]
+    assert message.startswith("Wydarzenie rozpoczęło się 27 sierpnia 2018 r.")
+    assert "Zrezygnować można do" not in message
 
 
 def test_a_forced_close_off_ends_changes_too(app: Flask, client: FlaskClient, runner: Any) -> None:
@@ -521,6 +538,39 @@ def test_the_reminder_answers_alike_and_sends_the_link_at_most_once_per_ten_minu
     assert body["manage_url"] in body_text(first[0])
     assert too_soon == []
     assert len(later) == 1
+
+
+def test_the_lost_link_page_does_the_same_work_for_a_registered_address_as_for_any_other(
+    app: Flask, client: FlaskClient, smtp_server: Mailbox
+) -> None:
+    register(client)
+    deliver(app, smtp_server)
+    url = f"/wydarzenia/{OPEN}/przypomnij-link"
+    engine = svc(app).store.engine
+
+    def statements_of(email: str) -> list[str]:
+        token = _csrf(client)
+        seen: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            response = client.post(url, data={"email": email, "csrf_token": token})
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert response.status_code == 200
+        return seen
+
+    registered = statements_of("osoba0@example.pl")
+    unknown = statements_of("nikt@example.pl")
+    sent = deliver(app, smtp_server)  # the mail sender looks the addresses up
+
+    assert registered == unknown  # the same statements: the timing tells nothing
+    assert [m["To"] for m in sent] == ["osoba0@example.pl"]
+    with svc(app).store.transaction() as session:
+        assert session.scalars(select(LinkRequest)).all() == []  # done and deleted
 
 
 def test_staff_correct_an_address_and_the_new_link_goes_there_while_the_old_one_dies(

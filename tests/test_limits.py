@@ -3,9 +3,11 @@ client address (behind a trusted proxy, the forwarded one), kept in memory or in
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from tests.conftest import (
     shown,
     valid_payload,
 )
+from tests.tcp_proxy import proxy_to
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 API = f"/api/events/{OPEN}/registrations"
@@ -342,7 +345,7 @@ def test_when_redis_is_away_registrations_go_through_and_the_log_says_so(
     response = app.test_client().post(API, json=person(0))
 
     assert response.status_code == 201
-    assert "Failed to rate limit" in caplog.text
+    assert "rate limits: their storage (RATELIMIT_STORAGE_URI) does not answer" in caplog.text
 
 
 def test_ratelimit_enabled_false_turns_the_limits_off(make_app: AppFactory) -> None:
@@ -399,6 +402,45 @@ def test_an_ipv6_host_shares_one_bucket_across_its_64_but_not_with_its_neighbour
     assert client_key(b"secret", "::ffff:203.0.113.77") == client_key(b"secret", "203.0.113.77")
 
 
+@pytest.mark.parametrize(
+    ("spelling", "address"),
+    [
+        ("198.51.100.1:4444", "198.51.100.1"),
+        ("198.051.100.001", "198.51.100.1"),
+        ("198.051.100.001:80", "198.51.100.1"),
+        (" 198.51.100.1 ", "198.51.100.1"),
+        ("[2001:db8::5]", "2001:db8::5"),
+        ("[2001:db8::5]:443", "2001:db8::5"),
+        ("2001:DB8:0:0::5", "2001:db8::5"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("[::ffff:198.51.100.1]:8080", "198.51.100.1"),
+    ],
+)
+def test_an_address_written_another_way_is_the_same_client(spelling: str, address: str) -> None:
+    assert client_key(b"secret", spelling) == client_key(b"secret", address)
+
+
+def test_behind_a_trusted_proxy_a_port_brackets_or_leading_zeros_give_no_fresh_bucket(
+    make_app: AppFactory, storage_uri: str
+) -> None:
+    app = make_app(
+        ratelimit_registrations="1 per minute", ratelimit_storage_uri=storage_uri, trusted_proxies=1
+    )
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def post(i: int, forwarded_for: str) -> int:
+        headers = {"X-Forwarded-For": forwarded_for}
+        return client.post(API, json=person(i), headers=headers, environ_base=proxy).status_code
+
+    four = [post(i, f) for i, f in enumerate(["198.51.100.1", "198.51.100.1:4444"])]
+    four += [post(2, "198.051.100.001")]
+    six = [post(3, "[2001:db8::5]"), post(4, "2001:db8::5"), post(5, "[2001:db8::5]:443")]
+
+    assert four == [201, 429, 429]
+    assert six == [201, 429, 429]
+
+
 def test_the_key_prefix_keeps_two_services_sharing_one_redis_apart(
     make_app: AppFactory, secret: str
 ) -> None:
@@ -423,3 +465,46 @@ def test_the_key_prefix_keeps_two_services_sharing_one_redis_apart(
     finally:
         for key in redis_client().scan_iter(OUR_KEYS):
             redis_client().delete(key)
+
+
+@contextmanager
+def _removing_keys(secret: str) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for key in redis_keys(secret):
+            redis_client().delete(key)
+
+
+def test_a_redis_outage_is_logged_once_each_way_and_healthz_says_so(
+    make_app: AppFactory, secret: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    reason = redis_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with proxy_to(REDIS_URL) as proxy, _removing_keys(secret):
+        app = make_app(ratelimit_storage_uri=proxy.url_for(REDIS_URL))
+        client = app.test_client()
+        api = f"/api/events/{OPEN}/registrations"
+        with caplog.at_level(logging.INFO):
+            assert client.post(api, json=person(0)).status_code == 201
+            assert client.get("/healthz").get_json()["ratelimit"] == "ok"
+            proxy.down()
+            during = [client.post(api, json=person(i)).status_code for i in range(1, 4)]
+            health = client.get("/healthz").get_json()
+            proxy.forward()
+            deadline = time.monotonic() + 30
+            while "answers again" not in caplog.text:  # checked again at growing intervals
+                assert time.monotonic() < deadline, caplog.text
+                time.sleep(0.5)
+                client.post(api, json=valid_payload(email="x@example.pl"))
+            after = client.get("/healthz").get_json()
+
+    assert during == [201, 201, 201]  # a Redis outage never stops registrations
+    assert health["ratelimit"] == "unavailable" and health["status"] == "degraded"
+    warnings = [r for r in caplog.records if r.getMessage().startswith("rate limits:")]
+    assert [r.levelno for r in warnings] == [logging.WARNING, logging.WARNING]
+    assert "does not answer" in warnings[0].getMessage()
+    assert "answers again" in warnings[1].getMessage()
+    assert not [r for r in caplog.records if r.exc_info]
+    assert after["ratelimit"] == "ok"

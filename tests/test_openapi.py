@@ -22,7 +22,7 @@ from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from config.settings import Settings
 from forms.api_models import ApiError, RefusedError
 from forms.limits import EXTENSION_KEY
-from forms.messages import REFUSALS, STORE_UNAVAILABLE
+from forms.messages import REFUSALS, STORE_UNAVAILABLE, STORE_UNREADABLE
 from forms.openapi import EXAMPLE_EVENT, JSON, REF_TEMPLATE, document, openapi_path
 from registrations.schema import RegistrationData, RegistrationIn
 from tests.conftest import OPEN, LiveServer, own_events, valid_payload, write_open_event
@@ -87,6 +87,45 @@ def test_bodies_are_the_models_the_code_validates_and_answers_with() -> None:
     assert "required" not in schemas["RegistrationChange"]
     # What the API answers about a registration's data is what a submission holds.
     assert set(RegistrationData.model_fields) == set(RegistrationIn.model_fields)
+
+
+@pytest.mark.parametrize(
+    ("changes", "valid"),
+    [
+        ({}, True),
+        ({"pesel": None, "birth_date": "2002-07-08"}, True),
+        ({"pesel": "02270803624", "birth_date": None}, True),
+        ({"pesel": None, "birth_date": None}, False),
+        ({"pesel": "   ", "birth_date": None}, False),
+        ({"pesel": None}, False),  # and no birth date
+    ],
+)
+def test_the_document_says_pesel_or_a_birth_date_must_be_given(
+    client: FlaskClient, changes: dict[str, Any], valid: bool
+) -> None:
+    schema = _resolvable(document()["components"]["schemas"]["RegistrationIn"])
+    payload = {**valid_payload(), **changes}
+
+    documented = Draft202012Validator(schema).is_valid(payload)
+    answered = client.post(f"/api/events/{OPEN}/registrations", json=payload).status_code
+
+    assert documented is valid
+    assert (answered == 201) is valid  # the API agrees with its document
+
+
+def test_a_documented_change_may_not_clear_both_pesel_and_birth_date() -> None:
+    schema = _resolvable(document()["components"]["schemas"]["RegistrationChange"])
+    validator = Draft202012Validator(schema)
+
+    assert validator.is_valid({"role": "skarbnik"})
+    assert validator.is_valid({"pesel": None, "birth_date": "2002-07-08"})
+    assert not validator.is_valid({"pesel": None, "birth_date": None})
+
+
+def _resolvable(schema: dict[str, Any]) -> dict[str, Any]:
+    """A component schema whose `#/components/schemas/…` references resolve on its own."""
+    doc = document()
+    return {**schema, "components": doc["components"]}
 
 
 def _without_defs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -233,7 +272,8 @@ def test_with_the_store_down_every_api_endpoint_answers_the_documented_503(
 
             answered.append((method, path))
             assert response.status_code == 503, (method, path, response.get_json())
-            assert response.get_json() == {"error": "unavailable", "message": STORE_UNAVAILABLE}
+            message = STORE_UNREADABLE if method == "get" else STORE_UNAVAILABLE
+            assert response.get_json() == {"error": "unavailable", "message": message}
             schema = operation["responses"]["503"]["content"][JSON]["schema"]
             assert _conforms(response.get_json(), schema) == [], (method, path)
     assert len(answered) == 6

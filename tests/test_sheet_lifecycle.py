@@ -6,6 +6,7 @@ local workbook alike, with mail going to a loopback SMTP server.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -439,6 +440,59 @@ def test_an_unknown_id_or_value_is_noted_on_its_row_not_applied_and_the_note_cle
     assert office.status(body["id"]) == "confirmed"
     assert noted["R-NIE-MA"][notes_at] == "Nieznany numer zgłoszenia – decyzji nie zastosowano."
     assert noted[body["id"]][notes_at].startswith("Nieznana decyzja „może”")
+    assert office.row(body["id"])[NOTES_HEADER] == ""
+
+
+def test_staff_text_in_the_decision_column_never_reaches_the_log_and_is_logged_once_by_id(
+    office: Office, caplog: pytest.LogCaptureFixture
+) -> None:
+    [body] = office.register()
+    office.round()
+    typed = "rezygnacja – dzwoniła p. Alicja Kowalska, tel. 601 234 567, PESEL 85051712345 "
+    office.type_in(body["id"], DECISION_HEADER, typed * 40)
+    grid = office.grid()
+    office.staff.set_cell(office.event, len(grid), grid[0].index(ID_HEADER), "Kowalska 601234567")
+    office.staff.set_cell(office.event, len(grid), grid[0].index(DECISION_HEADER), "rezygnacja")
+
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):  # decisions are read every round here
+            office.round()
+
+    for secret in ("Alicja", "Kowalska", "601 234 567", "601234567", "85051712345"):
+        assert secret not in caplog.text
+    logged = [r.getMessage() for r in caplog.records if "decision column" in r.getMessage()]
+    assert len(logged) == 1 and f"({body['id']})" in logged[0]
+    assert len([r for r in caplog.records if "not a registration" in r.getMessage()]) == 1
+    assert max(len(r.getMessage()) for r in caplog.records) < 500
+    note = office.row(body["id"])[NOTES_HEADER]
+    assert note.startswith("Nieznana decyzja „rezygnacja – dzwoniła") and len(note) < 200
+    assert office.status(body["id"]) == "confirmed"
+
+
+def test_a_decision_typed_under_a_decision_header_staff_deleted_is_noted_with_the_column_to_use(
+    office: Office,
+) -> None:
+    [body] = office.register()
+    office.round()
+    old = office.grid()[0].index(DECISION_HEADER)
+    office.staff.clear_cell(office.event, 0, old)  # staff deleted the header …
+    office.round()  # … so the service adds its decision column at the end
+    header = office.grid()[0]
+    new = header.index(DECISION_HEADER)
+    assert new > old
+
+    office.staff.set_cell(office.event, 1, old, "rezygnacja")  # in the old column
+    office.round()
+    noted = office.row(body["id"])[NOTES_HEADER]
+    office.type_in(body["id"], DECISION_HEADER, "rezygnacja")
+    office.round()
+
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    assert noted == (
+        f"Decyzja wpisana w kolumnie {letters[old]} nie została zastosowana: decyzje są "
+        f"odczytywane tylko z kolumny „{DECISION_HEADER}” (kolumna {letters[new]})."
+    )
+    assert office.status(body["id"]) == "cancelled"  # typed in the right column: applied
     assert office.row(body["id"])[NOTES_HEADER] == ""
 
 
