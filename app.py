@@ -26,6 +26,7 @@ import sheets.commands as sheets_commands
 from backoffice import access as staff_access
 from backoffice import signin as staff_signin
 from catalogue.catalogue import EventCatalogue
+from checkin import blueprint as checkin_pages
 from config.events import EventFileError, load_events
 from config.organisation import (
     Organisation,
@@ -111,6 +112,7 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     backoffice.init_app(app, office)
+    checkin_pages.init_app(app)  # the check-in pages (issue 20)
     # Wraps the blueprints' views: after registering them. A signed-in staff session's POSTs
     # are not limited.
     limits.init_app(app, settings, exempt_when=staff_access.signed_in)

@@ -56,7 +56,7 @@ def sign_in_link(token: str) -> ResponseReturnValue:
     outcome = office.links.use(token, svc.now(), office.sessions)
     if not isinstance(outcome, Signed):
         return _link_page(token, outcome)
-    landing = DEFAULT_NEXT if outcome.role is Role.STAFF else url_for("backoffice.sign_in")
+    landing = DEFAULT_NEXT if outcome.role is Role.STAFF else url_for("checkin.events")
     response = make_response(redirect(outcome.next_path or landing, code=303))
     set_session_cookie(response, outcome.session_id)
     return response

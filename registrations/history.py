@@ -40,6 +40,11 @@ class Action(StrEnum):
     DECISION = "decision"
     EMAIL_CORRECTED = "email_corrected"
     ERASED = "erased"
+    PRESENCE_RECORDED = "presence_recorded"
+    PRESENCE_UNDONE = "presence_undone"
+    CERTIFICATES_SENT = "certificates_sent"
+    CERTIFICATE_REISSUED = "certificate_reissued"
+    CERTIFICATE_REVOKED = "certificate_revoked"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -60,6 +65,11 @@ ACTION_LABELS: dict[Action, str] = {
     Action.DECISION: "decyzja organizatora",
     Action.EMAIL_CORRECTED: "poprawienie adresu e-mail",
     Action.ERASED: "usunięcie danych osobowych",
+    Action.PRESENCE_RECORDED: "odnotowanie obecności",
+    Action.PRESENCE_UNDONE: "cofnięcie obecności",
+    Action.CERTIFICATES_SENT: "wysłanie zaświadczeń",
+    Action.CERTIFICATE_REISSUED: "ponowne wystawienie zaświadczenia",
+    Action.CERTIFICATE_REVOKED: "unieważnienie zaświadczenia",
 }
 
 

@@ -135,3 +135,9 @@ class StaffSession(Base):
     email: Mapped[str] = mapped_column(String(254), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The check-in and certificate tables live in their packages; imported here so the store's
+# metadata (and the migrations compared with it) has them.
+import certificates.models  # noqa: E402, F401
+import checkin.models  # noqa: E402, F401

@@ -1,0 +1,101 @@
+"""Check-in codes: made for a registration when first shown (its page, badge, reminder), found
+again only through the store.
+
+80 random bits in base32 (no look-alike characters beyond what base32 avoids, lower case in the
+URL); nothing ties a code to the registration's ID or to the private link's token.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from urllib.parse import quote
+
+import segno
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from checkin.models import CheckinCode
+from checkin.store import insert_once
+from registrations.models import Registration
+
+CODE_BYTES = 10  # 80 bits
+CHECKIN_RULE = "/o/<code>"
+
+
+def new_code() -> str:
+    return base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode("ascii").lower()
+
+
+def checkin_url(base_url: str, code: str) -> str:
+    """The absolute URL a QR holds: `/o/<code>`."""
+    return base_url.rstrip("/") + CHECKIN_RULE.replace("<code>", quote(code))
+
+
+def codes_for(
+    session: Session, registrations: Iterable[Registration], now: datetime
+) -> dict[str, str]:
+    """The codes of these registrations, made for those without one (a code made by another
+    request at the same moment wins and is read back)."""
+    wanted = {r.id: r for r in registrations if r.erased_at is None}
+    if not wanted:
+        return {}
+    found = _existing(session, list(wanted))
+    missing = [rid for rid in wanted if rid not in found]
+    for registration_id in missing:
+        values = {
+            "registration_id": registration_id,
+            "event_slug": wanted[registration_id].event_slug,
+            "code": new_code(),
+            "created_at": now,
+        }
+        insert_once(session, CheckinCode, values, ["registration_id"])
+    if missing:
+        found.update(_existing(session, missing))
+    return found
+
+
+def _existing(session: Session, ids: list[str]) -> dict[str, str]:
+    rows = session.execute(
+        select(CheckinCode.registration_id, CheckinCode.code).where(
+            CheckinCode.registration_id.in_(ids)
+        )
+    )
+    return {rid: code for rid, code in rows}
+
+
+def registration_of(session: Session, code: str) -> Registration | None:
+    """The registration a code belongs to; None for an unknown or erased one."""
+    if not code or len(code) > 32:
+        return None
+    row = session.scalar(select(CheckinCode).where(CheckinCode.code == code.lower()))
+    if row is None:
+        return None
+    return session.scalar(
+        select(Registration).where(
+            Registration.id == row.registration_id, Registration.erased_at.is_(None)
+        )
+    )
+
+
+def delete_codes(session: Session, registration_ids: list[str]) -> None:
+    """An erasure: the codes go with the person."""
+    from sqlalchemy import delete
+
+    session.execute(delete(CheckinCode).where(CheckinCode.registration_id.in_(registration_ids)))
+
+
+def qr_svg(url: str, label: str) -> str:
+    """The QR code of `url` as inline SVG markup (no data: URI, which the CSP refuses)."""
+    return str(segno.make(url, error="m").svg_inline(scale=4, title=label, dark="#000"))
+
+
+def qr_png(url: str) -> bytes:
+    """The QR code of `url` as a PNG (for the badges and certificates)."""
+    import io
+
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=1)
+    return buffer.getvalue()
