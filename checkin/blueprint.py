@@ -8,7 +8,7 @@ from flask import Blueprint, Flask
 
 from backoffice.access import current_staff
 from checkin import views
-from checkin.codes import CHECKIN_RULE
+from checkin.codes import CHECKIN_RULE, checkin_qr
 from config.organisation import unfilled_placeholders
 from config.services import services
 
@@ -25,6 +25,12 @@ def _signed_in() -> dict[str, Any]:
         "staff": staff,
         "unfilled": unfilled_placeholders(services().organisation) if staff else [],
     }
+
+
+@bp.app_context_processor
+def _checkin_code() -> dict[str, Any]:
+    """The private page shows the registration's check-in QR code (`_checkin_code.html`)."""
+    return {"checkin_qr": checkin_qr}
 
 
 bp.add_url_rule("/obsluga/obecnosc", view_func=views.events)

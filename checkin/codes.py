@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from checkin.models import CheckinCode
 from checkin.store import insert_once
 from registrations.models import Registration
+from registrations.window import Transactions
 
 CODE_BYTES = 10  # 80 bits
 CHECKIN_RULE = "/o/<code>"
@@ -99,3 +100,61 @@ def qr_png(url: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="png", scale=8, border=1)
     return buffer.getvalue()
+
+
+def code_of_registration(registration: Registration) -> str | None:
+    """The code of an active registration (made now if it has none); None otherwise."""
+    from config.services import services
+    from registrations.status import Status
+
+    if registration.erased_at is not None or not Status(registration.status).active:
+        return None
+    svc = services()
+    with svc.store.transaction() as session:
+        return codes_for(session, [registration], svc.now()).get(registration.id)
+
+
+def checkin_qr(registration: Registration) -> dict[str, str] | None:
+    """What the private page shows: the QR (inline SVG) of the check-in URL, or None."""
+    from config.services import services
+
+    code = code_of_registration(registration)
+    if code is None:
+        return None
+    url = checkin_url(services().settings.public_base_url, code)
+    label = f"Kod QR do odnotowania obecności, zgłoszenie {registration.id}"
+    return {"svg": qr_svg(url, label), "id": registration.id}
+
+
+def badge_codes(store: Transactions, slug: str, now: datetime) -> dict[int, tuple[str, bytes]]:
+    """The badges' QR codes: for each confirmed registration (by `seq`) its ID and the PNG of
+    its check-in URL; codes made for those without one."""
+    from registrations.status import Status
+
+    with store.transaction() as session:
+        rows = list(
+            session.scalars(
+                select(Registration).where(
+                    Registration.event_slug == slug,
+                    Registration.status == Status.CONFIRMED.value,
+                    Registration.erased_at.is_(None),
+                )
+            )
+        )
+        codes = codes_for(session, rows, now)
+        ids = {r.seq: r.id for r in rows}
+    base = _base_url()
+    return {seq: (rid, qr_png(checkin_url(base, codes[rid]))) for seq, rid in ids.items()}
+
+
+def _base_url() -> str:
+    """The service's public address (outside a request, the settings' default)."""
+    from flask import has_app_context
+
+    from config.settings import Settings
+
+    if has_app_context():
+        from config.services import services
+
+        return services().settings.public_base_url
+    return str(Settings.model_fields["public_base_url"].default)

@@ -86,6 +86,8 @@ def readable(document: OwnData, event: Event) -> Readable:
         event=[
             ("Nazwa", document.event.title),
             ("Termin", span_text(document.event.starts_on, document.event.ends_on)),
+            ("Obecność", ", ".join(date_text(day) for day in document.presence) or "—"),
+            ("Numer zaświadczenia o udziale", document.certificate_number or "—"),
         ],
         registration=rows,
         history=[

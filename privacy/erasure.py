@@ -25,6 +25,7 @@ from markupsafe import escape
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from checkin.erasure import forget_checkin_and_certificates
 from config.services import Services
 from mail import outbox
 from mail.transport import eml_path, mail_folder
@@ -101,6 +102,7 @@ class Eraser:
                 needles.extend(identifying_values(registration))
                 mentioned.extend(mentioned_values(registration))
             message_ids.extend(outbox.forget(session, ids))
+            forget_checkin_and_certificates(session, ids)
             keys = [registration.email_key for registration in registrations]
             session.execute(delete(LinkRequest).where(LinkRequest.email_key.in_(keys)))
             result.staff_messages = outbox.rewrite_staff_messages(

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from checkin.erasure import presence_and_certificate
 from registrations.event import Event
 from registrations.models import Registration, StatusChange
 from registrations.operations import payload_of
@@ -89,6 +90,12 @@ class OwnData(_Part):
     registration: OwnRegistration
     status_history: list[StatusHistoryItem]
     emails: list[EmailSent]
+    presence: list[date] = Field(
+        default_factory=list, description="The days of the event the person was present."
+    )
+    certificate_number: str | None = Field(
+        default=None, description="The number of the certificate of participation, if issued."
+    )
 
 
 def own_data(store: Store, event: Event, registration: Registration, now: datetime) -> OwnData:
@@ -108,6 +115,7 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
                 .order_by(OutboxMessage.id)
             )
         )
+        days, certificate = presence_and_certificate(session, registration.id)
     status = Status(registration.status)
     return OwnData(
         prepared_at=now,
@@ -148,4 +156,6 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
             EmailSent(kind=message.kind, queued_at=message.created_at, sent_at=message.sent_at)
             for message in messages
         ],
+        presence=days,
+        certificate_number=certificate,
     )

@@ -6,6 +6,7 @@ command writes: the same rows read the same way, the same renderers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -33,7 +34,14 @@ def build(
     if kind in PRINTED_NAMES:
         with store.reading() as session:
             names = entrants(session, event.slug)
-        return render_names(kind, event, names, now, logo=event.logo_strip or organisation_logo)
+        codes = None
+        if kind == "badges":  # each badge carries its check-in QR code (made when missing)
+            from checkin.codes import badge_codes
+
+            codes = badge_codes(store, event.slug, now)
+        return render_names(
+            kind, event, names, now, logo=event.logo_strip or organisation_logo, codes=codes
+        )
     with store.reading() as session:
         query = select(Registration).where(
             Registration.event_slug == event.slug, Registration.erased_at.is_(None)
@@ -63,6 +71,7 @@ def render_names(
     now: datetime,
     *,
     logo: Path | None = None,
+    codes: Mapping[int, tuple[str, bytes]] | None = None,
 ) -> tuple[bytes, str]:
     """The attendance list or the badges as a PDF, and what it holds in a few words. `logo`:
     the strip of logos atop the attendance list (the event's, else the organisation's)."""
@@ -73,7 +82,7 @@ def render_names(
         document = printouts.attendance_document(event, entrants, now, logo)
         days = len(document.sections)
         return pdf.render_document(document), f"{len(entrants)} participant(s) on {days} day(s)"
-    badges = printouts.badges(entrants)
+    badges = printouts.badges(entrants, codes)
     data = pdf.render_badges(badges, printouts.badge_caption(event), now)
     return data, f"{len(badges)} badge(s)"
 

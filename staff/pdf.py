@@ -79,6 +79,8 @@ class Badge:
     last_name: str
     enterprise: str
     note: str = ""  # e.g. `bez zgody na wizerunek`, small at the bottom
+    qr: bytes | None = None  # the check-in QR code (PNG), at the right with `label` beneath
+    label: str = ""  # the registration's ID
 
 
 @dataclass(frozen=True)
@@ -535,12 +537,31 @@ def render_badges(badges: Sequence[Badge], caption: str, made_at: datetime) -> b
         if sheet == pdf.page_no():  # the first badge of a new sheet (pages count from 1)
             pdf.add_page()
             _draw_cut_lines(pdf)
-        for line in badge_lines(badge, caption, width, height, measure):
+        text_width = width - BADGE_QR_BOX if badge.qr else width
+        for line in badge_lines(badge, caption, text_width, height, measure):
             pdf.set_font(FAMILY, "B" if line.bold else "", line.size)
             pdf.set_text_color(GREY if line.muted else 0)
             pdf.set_xy(x + BADGE_PADDING, y + BADGE_PADDING + line.top)
-            pdf.cell(width, line.height, line.text, align="C")
+            pdf.cell(text_width, line.height, line.text, align="C")
+        if badge.qr:
+            _draw_badge_qr(pdf, badge, x, y)
     return bytes(pdf.output())
+
+
+BADGE_QR = 20.0  # mm: the check-in QR code's side on a badge
+BADGE_QR_BOX = BADGE_QR + 3.0  # the room it takes from the text's width
+
+
+def _draw_badge_qr(pdf: FPDF, badge: Badge, x: float, y: float) -> None:
+    """The check-in QR code at the badge's right, the registration's ID beneath it."""
+    assert badge.qr is not None
+    left = x + BADGE_SIZE[0] - BADGE_PADDING - BADGE_QR
+    top = y + (BADGE_SIZE[1] - BADGE_QR) / 2
+    pdf.image(io.BytesIO(badge.qr), x=left, y=top, w=BADGE_QR, h=BADGE_QR)
+    pdf.set_font(FAMILY, "", 7)
+    pdf.set_text_color(0)
+    pdf.set_xy(left - 2, top + BADGE_QR + 0.5)
+    pdf.cell(BADGE_QR + 4, line_height(7), badge.label, align="C")
 
 
 def _draw_cut_lines(pdf: FPDF) -> None:

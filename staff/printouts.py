@@ -8,7 +8,7 @@ numbers in one piece, so no line ends with `w` and no number is split.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -90,7 +90,10 @@ def printable_table(table: Table) -> list[list[str]]:
     ]
 
 
-def badges(registrations: Sequence[exports.Listed]) -> list[Badge]:
+def badges(
+    registrations: Sequence[exports.Listed],
+    codes: Mapping[int, tuple[str, bytes]] | None = None,
+) -> list[Badge]:
     """A badge for each confirmed participant, in the attendance list's order; a badge of
     someone who gave no image consent says so (for the photographer)."""
     return [
@@ -99,6 +102,7 @@ def badges(registrations: Sequence[exports.Listed]) -> list[Badge]:
             r.last_name,
             nbsp(r.enterprise_name),
             "" if r.consent_image else exports.NO_IMAGE_CONSENT,
+            *((codes[r.seq][1], codes[r.seq][0]) if codes and r.seq in codes else ()),
         )
         for r in exports.alphabetical(registrations)
     ]

@@ -306,3 +306,76 @@ def test_two_simultaneous_scans_record_once(
     ]
     with services(app).store.reading() as db:
         assert db.scalar(select(func.count()).select_from(CheckinCode)) == 1
+
+
+def test_the_private_page_shows_the_qr_of_the_checkin_url_with_the_id_beneath(
+    app: Flask, people: list[str]
+) -> None:
+    import segno
+
+    from checkin.codes import checkin_url
+
+    svc = services(app)
+    with svc.store.reading() as db:
+        registration = db.scalar(select(Registration).where(Registration.id == people[0]))
+        assert registration is not None
+        token_url = svc.link_for(registration)
+    private = app.test_client().get(token_url.replace(svc.settings.public_base_url, ""))
+    assert private.status_code == 200
+    section = tag(page(private.data), "section", class_="checkin-code")
+    svg = tag(section, "svg")
+    assert tag(section, "figcaption").text == people[0]
+    url = checkin_url(svc.settings.public_base_url, code_of(app, people[0]))
+    expected = tag(page(segno.make(url, error="m").svg_inline(scale=4)), "path")["d"]
+    assert tag(svg, "path")["d"] == expected  # the QR holds exactly the check-in URL
+    assert "/o/" in url and people[0] not in url
+
+
+def test_every_badge_carries_its_qr_code_and_id(app: Flask, people: list[str]) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    client = sign_in(app.test_client())
+    response = client.get(f"/obsluga/wydarzenia/{KLASTER}/listy/badges.pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.data))
+    text = reader.pages[0].extract_text()
+    for rid in people:
+        assert rid in text
+    assert len(reader.pages[0].images) == 3
+
+
+def test_erasure_deletes_the_code_keeps_the_days_and_my_data_shows_them(
+    app: Flask, on_the_day: list[str]
+) -> None:
+    from privacy.own_data import own_data
+    from registrations.erasure import ErasedBy
+
+    client = sign_in(app.test_client(), CHECKIN)
+    scanning_on(client)
+    code = code_of(app, on_the_day[0])
+    client.get(f"/o/{code}", headers=FROM_CAMERA)
+    svc = services(app)
+    event = svc.events[KLASTER]
+    with svc.store.reading() as db:
+        registration = db.scalar(select(Registration).where(Registration.id == on_the_day[0]))
+        assert registration is not None
+        db.expunge(registration)
+    document = own_data(svc.store, event, registration, svc.now())
+    assert [d.isoformat() for d in document.presence] == ["2018-08-27"]
+
+    import logging
+
+    from privacy.erasure import Eraser
+
+    Eraser(svc, logging.getLogger("test")).erase(
+        event, [on_the_day[0]], by=ErasedBy.REQUEST, command="erase"
+    )
+    with svc.store.reading() as db:
+        assert db.scalar(select(func.count()).select_from(CheckinCode)) == 0
+        rows = list(db.scalars(select(Presence)))
+    assert [(r.registration_id, r.day.isoformat(), r.recorded_at, r.recorded_by) for r in rows] == [
+        (on_the_day[0], "2018-08-27", None, None)
+    ]
+    assert answer(client.get(f"/o/{code}", headers=FROM_CAMERA)) == "Nieznany kod"

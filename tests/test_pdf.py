@@ -193,8 +193,10 @@ def test_badges_carry_names_and_enterprises_of_confirmed_participants(
     assert len(pages) == 1  # seven badges on one sheet of eight
     for first, last, _ in CONFIRMED:
         assert f"{first}\n{last}" in text
-    assert ZRODLO in text and "Spółdzielnia Socjalna Nasze Zaodrze" in text
-    assert in_order(text.replace("\n", " "), EXPECTED_ORDER)
+    # The check-in QR code at each badge's right narrows the text: an enterprise may wrap.
+    flowing = text.replace("\n", " ")
+    assert ZRODLO in flowing and "Spółdzielnia Socjalna Nasze Zaodrze" in flowing
+    assert in_order(flowing, EXPECTED_ORDER)
     assert not any(name.split()[1] in text for name in LEFT_OUT)
     assert text.count("Klaster PS 2018") == 7
 
