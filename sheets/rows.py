@@ -76,6 +76,14 @@ SERVICE_KEYS = DATA_KEYS | {" ".join(NOTES_HEADER.split()).casefold()}
 HEADERS: list[str] = [*DATA_HEADERS[:3], DECISION_HEADER, NOTES_HEADER, *DATA_HEADERS[3:]]
 
 
+def is_presence_key(key: str) -> bool:
+    """A day's presence column (`Obecność 27.08`, issue 20): written by the service beside its
+    data, yet outside its protection (staff type `tak` / `nie` there on the day)."""
+    from checkin.sheet import is_presence_key as presence
+
+    return presence(key)
+
+
 def registration_row(registration: Registration, event: Event) -> dict[str, str]:
     """The registration as header → text."""
     return {header: get(registration, event) for header, get in COLUMNS.items()}
@@ -114,7 +122,11 @@ def data_runs(header_row: Sequence[str], values: Mapping[str, str]) -> list[tupl
     Staff's own columns, the decision and the system notes are never part of a run, so an
     update in place leaves them as they are.
     """
-    by_key = {_key(name): value for name, value in values.items() if _key(name) in DATA_KEYS}
+    by_key = {
+        _key(name): value
+        for name, value in values.items()
+        if _key(name) in DATA_KEYS or is_presence_key(_key(name))
+    }
     runs: list[tuple[int, list[str]]] = []
     seen: set[str] = set()
     for index, cell in enumerate(header_row):

@@ -31,6 +31,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from checkin.sheet import (
+    PresenceRead,
+    add_presence_cells,
+    apply_presence_cells,
+    missing_presence_headers,
+    presence_columns,
+)
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import RACED, DecisionOutcome, NotFound, Registrations
@@ -274,16 +281,24 @@ class Syncer:
         if batch_number == 0:  # before decisions: nothing is decided on an erased row
             table, whole = self._delete_erased(event, sheet, table, whole, report)
             self._requeue_missing(event, target, table, report)
+        presence = PresenceRead()
         while True:
             runs = []
+            if batch_number == 0:  # `tak` / `nie` typed on the day, before any row is rewritten
+                presence = self._apply_presence(event, table)
             if batch_number == 0 and pull_now and self.registrations is not None:
                 pulled = self._apply_decisions(event, target, table, read_at, report)
+                for row, note in presence.notes.items():
+                    pulled.notes[row] = pulled.notes.get(row) or note
                 runs += note_runs(table, pulled.notes)
+            elif presence.notes:
+                runs += note_runs(table, presence.notes)
             batch = self._pending(event, target)
             if not batch and not runs:
                 return False
             positions = reconcile.id_positions(table)
             expected = {r.id: registration_row(r, event) for r in batch}
+            add_presence_cells(self.store, event, expected, presence.keep)
             written: list[Written] = []
             appends: list[list[str]] = []
             for registration in batch:
@@ -335,6 +350,7 @@ class Syncer:
             names = (ID_HEADER, DECISION_HEADER, NOTES_HEADER)
             columns = [c for name in names if (c := header_index(known, name)) is not None]
             columns += stray_decision_columns(known, header_index(known, DECISION_HEADER))
+            columns += list(presence_columns(known, event))  # read back like decisions
             table = sheet.read_columns(known, sorted(set(columns)))
         whole = table is None
         table = self._complete_header(
@@ -419,7 +435,7 @@ class Syncer:
             for column, name in renamed:
                 report.repairs.append(f"renamed header {header[column]!r} to {name!r}")
                 header[column] = name
-        if missing := missing_headers(header):
+        if missing := missing_headers(header) + missing_presence_headers(header, event):
             done = sheet.add_headers(missing, len(header))
             report.repairs += [f"added {what}" for what in done]
             header = header + missing
@@ -464,6 +480,26 @@ class Syncer:
             ]
             self._unverified[event.slug] = (before, written, expected)
         raise SinkError("rows kept moving while being updated; retrying", permanent=False)
+
+    def _apply_presence(self, event: Event, table: Table) -> PresenceRead:
+        """Presence typed in the sheet (`tak` / `nie`), applied once; its notes."""
+        with self.store.reading() as session:
+            known = set(
+                session.scalars(
+                    select(Registration.id).where(
+                        Registration.event_slug == event.slug, Registration.erased_at.is_(None)
+                    )
+                )
+            )
+        read = apply_presence_cells(self.store, event, table, known, self.clock())
+        if read.applied:
+            self.logger.info(
+                "%d presence(s) typed in worksheet %r of %s applied",
+                read.applied,
+                event.worksheet_title,
+                event.slug,
+            )
+        return read
 
     def _apply_decisions(
         self, event: Event, target: str, table: Table, read_at: datetime, report: RoundReport
