@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from checkin.models import Presence
 from checkin.presence import (
     SHEET,
     NotConfirmed,
@@ -69,9 +70,20 @@ def presence_columns(header: Sequence[str], event: Event) -> dict[int, date]:
     return found
 
 
-def missing_presence_headers(header: Sequence[str], event: Event) -> list[str]:
+def missing_presence_headers(
+    header: Sequence[str], event: Event, store: Transactions, now: datetime
+) -> list[str]:
+    """The presence columns the header lacks: from the event's first day on (or once someone
+    was recorded present), so the sheet of registrations is not cluttered before."""
     present = {_key(name) for name in header}
-    return [name for name in presence_headers(event) if _key(name) not in present]
+    missing = [name for name in presence_headers(event) if _key(name) not in present]
+    if not missing or now >= event.starts_at:
+        return missing
+    with store.reading() as session:
+        recorded = session.scalar(
+            select(Presence.id).where(Presence.event_slug == event.slug).limit(1)
+        )
+    return missing if recorded is not None else []
 
 
 def unknown_value(header: str, value: str) -> str:

@@ -435,7 +435,9 @@ class Syncer:
             for column, name in renamed:
                 report.repairs.append(f"renamed header {header[column]!r} to {name!r}")
                 header[column] = name
-        if missing := missing_headers(header) + missing_presence_headers(header, event):
+        if missing := missing_headers(header) + missing_presence_headers(
+            header, event, self.store, self.clock()
+        ):
             done = sheet.add_headers(missing, len(header))
             report.repairs += [f"added {what}" for what in done]
             header = header + missing

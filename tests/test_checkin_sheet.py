@@ -5,6 +5,7 @@ column per day, `tak` typed by staff arrives and is not overwritten by a rewrite
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ def office(
     close(made)
 
 
+def local(office: Office, day: date, hour: int, minute: int) -> str:
+    """A moment of the event's day in its time zone, as the clock takes it."""
+    return datetime.combine(day, time(hour, minute), tzinfo=office.event.tz).isoformat()
+
+
 def presence(office: Office) -> dict[str, tuple[str, str | None]]:
     with office.svc.store.reading() as session:
         return {
@@ -44,13 +50,16 @@ def test_presence_columns_follow_the_store_and_read_back_tak_and_nie(
 ) -> None:
     ids = [body["id"] for body in office.register(3)]
     office.round()
+    assert not [h for h in office.grid()[0] if h.startswith("Obecność")]  # not before the day
     day_one, day_two = office.event.days
+    clock.set(local(office, day_one, 7, 0))
+    office.round()
     first, second = header_of(day_one), header_of(day_two)
     assert [h for h in office.grid()[0] if h.startswith("Obecność")] == [first, second]
     assert office.row(ids[0])[first] == ""
 
     # Recorded on a phone at 08:42 (the event's time): the sheet shows the time.
-    clock.set("2018-08-20T08:42:00+02:00")
+    clock.set(local(office, day_one, 8, 42))
     with office.svc.store.transaction() as session:
         anna = session.scalar(select(Registration).where(Registration.id == ids[0]))
         assert anna is not None
@@ -84,8 +93,9 @@ def test_presence_columns_follow_the_store_and_read_back_tak_and_nie(
     assert ids[2] not in presence(office)
 
 
-def test_presence_columns_stay_out_of_the_protection(office: Office) -> None:
+def test_presence_columns_stay_out_of_the_protection(office: Office, clock: FakeClock) -> None:
     office.register(2)
+    clock.set(local(office, office.event.days[0], 7, 0))
     office.round()
     office.svc.sink.protect(office.event)
     header = office.grid()[0]
