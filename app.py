@@ -27,6 +27,7 @@ from backoffice import access as staff_access
 from backoffice import signin as staff_signin
 from catalogue.catalogue import EventCatalogue
 from checkin import blueprint as checkin_pages
+from checkin.absences import make_absence_reports
 from config.events import EventFileError, load_events
 from config.organisation import (
     Organisation,
@@ -210,6 +211,8 @@ def _services(
     svc.worker.jobs.append(lambda: closeoff.run_due(live()))
     svc.worker.jobs.append(lambda: summary.run(live()))
     svc.worker.jobs.append(lambda: digest.run(live()))
+    absences = make_absence_reports(svc, app.logger)  # the morning after each day (issue 20)
+    svc.worker.jobs.append(lambda: absences.run(live()))
     svc.worker.jobs.append(lambda: make_retention(svc, app.logger).run_due(live()))
     office = backoffice.make(svc, app.config["SECRET_KEY"])
 

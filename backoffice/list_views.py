@@ -3,7 +3,7 @@ never left on disk, each download recorded in the history."""
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template
+from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from backoffice.access import current_staff, full_staff
@@ -48,8 +48,15 @@ def download(slug: str, kind: str, fmt: str) -> ResponseReturnValue:
     entry = entry_or_404(slug)
     if fmt not in exports.FORMATS.get(kind, ()):
         abort(404)
+    marked = kind == "attendance" and request.args.get("obecnosc") == "tak"  # issue 20
     data, _ = lists.build(
-        svc.store, kind, fmt, entry.event, svc.now(), organisation_logo=svc.organisation.logo_strip
+        svc.store,
+        kind,
+        fmt,
+        entry.event,
+        svc.now(),
+        organisation_logo=svc.organisation.logo_strip,
+        marked=marked,
     )
     staff = current_staff()
     assert staff is not None

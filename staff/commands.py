@@ -114,8 +114,16 @@ FORMAT_HELP = (
     help="File to write, or - for standard output. Default: <event>-<list>.<format> in the "
     "instance folder's exports/.",
 )
+@click.option(
+    "--marked",
+    is_flag=True,
+    help="attendance: with the presence recorded on the day filled in (time, or nieobecność "
+    "once the day has ended).",
+)
 @needs_current_schema
-def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -> None:
+def export_command(
+    slug: str, kind: str, fmt: str | None, output: Path | None, marked: bool = False
+) -> None:
     """Write a list staff need: a spreadsheet (XLSX, CSV) or a PDF to print."""
     svc = services()
     event = svc.events.get(slug)
@@ -137,8 +145,16 @@ def export_command(slug: str, kind: str, fmt: str | None, output: Path | None) -
         raise click.BadParameter(
             f"the {kind} list comes as {' or '.join(formats)}, not {fmt}", param_hint="--format"
         )
+    if marked and kind != "attendance":
+        raise click.BadParameter("only the attendance list comes marked", param_hint="--marked")
     data, what = lists.build(
-        svc.store, kind, fmt, event, svc.now(), organisation_logo=svc.organisation.logo_strip
+        svc.store,
+        kind,
+        fmt,
+        event,
+        svc.now(),
+        organisation_logo=svc.organisation.logo_strip,
+        marked=marked,
     )
     record_alone(
         svc.store,

@@ -7,7 +7,7 @@ command writes: the same rows read the same way, the same renderers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,19 +28,30 @@ def build(
     now: datetime,
     *,
     organisation_logo: Path | None = None,
+    marked: bool = False,
 ) -> tuple[bytes, str]:
     """The list's bytes in `fmt` (one of `exports.FORMATS[kind]`), and what it holds in a few
     words for the operator. `organisation_logo`: the logo strip of an event that has none."""
     if kind in PRINTED_NAMES:
         with store.reading() as session:
             names = entrants(session, event.slug)
-        codes = None
+        codes = marks = None
+        if kind == "attendance" and marked:  # presence filled in (issue 20)
+            from checkin.absences import attendance_marks
+
+            marks = attendance_marks(store, event, now)
         if kind == "badges":  # each badge carries its check-in QR code (made when missing)
             from checkin.codes import badge_codes
 
             codes = badge_codes(store, event.slug, now)
         return render_names(
-            kind, event, names, now, logo=event.logo_strip or organisation_logo, codes=codes
+            kind,
+            event,
+            names,
+            now,
+            logo=event.logo_strip or organisation_logo,
+            codes=codes,
+            marks=marks,
         )
     with store.reading() as session:
         query = select(Registration).where(
@@ -72,6 +83,7 @@ def render_names(
     *,
     logo: Path | None = None,
     codes: Mapping[int, tuple[str, bytes]] | None = None,
+    marks: Mapping[int, Mapping[date, str]] | None = None,
 ) -> tuple[bytes, str]:
     """The attendance list or the badges as a PDF, and what it holds in a few words. `logo`:
     the strip of logos atop the attendance list (the event's, else the organisation's)."""
@@ -79,7 +91,7 @@ def render_names(
     from staff import pdf, printouts
 
     if kind == "attendance":
-        document = printouts.attendance_document(event, entrants, now, logo)
+        document = printouts.attendance_document(event, entrants, now, logo, marks=marks)
         days = len(document.sections)
         return pdf.render_document(document), f"{len(entrants)} participant(s) on {days} day(s)"
     badges = printouts.badges(entrants, codes)

@@ -35,18 +35,31 @@ def attendance_document(
     registrations: Sequence[exports.Listed],
     made_at: datetime,
     logo: Path | None = None,
+    *,
+    marks: Mapping[int, Mapping[date, str]] | None = None,
 ) -> Document:
     """One section per day of the event, each with every confirmed participant to sign, blank
     numbered rows for substitutes and the organiser's signature: what a signed list of an
-    EU-funded project needs (the project's name and number and its logo strip, when given)."""
-    block = Block(
-        printable_table(exports.attendance(event, registrations)),
-        widths=ATTENDANCE_WIDTHS,
-        min_row_height=SIGNATURE_ROW_HEIGHT,
-    )
+    EU-funded project needs (the project's name and number and its logo strip, when given).
+    `marks` (by `seq`, then day): what the signature cell says, the presence recorded on the
+    day (`obecność 08:42`, `nieobecność`), beside which the person signs."""
+    table = exports.attendance(event, registrations)
+
+    def block(day: date) -> Block:
+        rows = table
+        if marks is not None:
+            listed = exports.alphabetical(registrations)
+            rows = [table[0]]
+            for n, row in enumerate(table[1:]):
+                mark = marks.get(listed[n].seq, {}).get(day, "") if n < len(listed) else None
+                rows.append(row if mark is None else [*row[:-1], mark])
+        return Block(
+            printable_table(rows), widths=ATTENDANCE_WIDTHS, min_row_height=SIGNATURE_ROW_HEIGHT
+        )
+
     days = event.days
     sections = tuple(
-        Section(day_heading(day, n, len(days), event.venue), (block,), (ORGANISER_SIGNATURE,))
+        Section(day_heading(day, n, len(days), event.venue), (block(day),), (ORGANISER_SIGNATURE,))
         for n, day in enumerate(days, start=1)
     )
     return _document(

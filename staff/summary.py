@@ -11,8 +11,8 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import NamedTuple
 
 from markupsafe import Markup
@@ -44,6 +44,8 @@ class Summary:
     diet_notes: list[tuple[str, str]]
     special_needs: list[tuple[str, str]]
     waiting_list: list[tuple[str, str]]  # name, enterprise, in the order they move up
+    # (day, present, absent) of each day of the event that has ended (`checkin.absences`).
+    attendance: list[tuple[date, int, int]] = field(default_factory=list)
 
     @property
     def confirmed(self) -> int:
@@ -143,6 +145,10 @@ def summary_sections(summary: Summary, *, numbers_only: bool = False) -> list[Su
         notes = _pairs(summary.diet_notes)
         sections.append(SummarySection("Uwagi do diety", ("Uczestnik", "Uwagi"), notes))
     sections.append(SummarySection("Powiat", ("Powiat", "Liczba osób"), _pairs(summary.per_powiat)))
+    if summary.attendance:  # the days that have ended: present and absent (issue 20)
+        from checkin.absences import attendance_section
+
+        sections.append(attendance_section(summary.attendance) or SummarySection(None, None, []))
     if numbers_only:
         count: list[list[str | int]] = [
             ["Przedsiębiorstwa społeczne (liczba)", len(summary.per_enterprise)]
@@ -319,12 +325,20 @@ class LiveSummary:
             table: Summary | SummaryTable = json.loads(kept)
         else:
             table = summarise(event, registrations, self.clock(), closed_at=closed_at)
+            with self.store.reading() as session:
+                table = with_attendance(table, session, self.clock())
         mark = fingerprint(table)
         if mark == known:
             return False
         self.sink.write_summary(event, sheet_rows(table))
         record_fingerprint(self.store, event, mark)
         return True
+
+
+def with_attendance(summary: Summary, session: Session, now: datetime) -> Summary:
+    from checkin.absences import with_attendance as add
+
+    return add(summary, session, now)
 
 
 def record_fingerprint(store: Store, event: Event, mark: str) -> None:
