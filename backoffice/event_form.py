@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from werkzeug.datastructures import MultiDict
 
+from certificates.text import REFUSED as CERTIFICATE_REFUSED
 from config.organisation import Organisation
 from registrations.errors import GENERAL
 from registrations.event import Event
@@ -50,12 +51,16 @@ TEXT = (
     "contact_email",
     "consent_text",
     "image_consent_text",
+    "certificate_text",
+    "certificate_signatory_name",
+    "certificate_signatory_role",
+    "certificate_min_days",
     "retention_days",
     "spreadsheet_id",
     "worksheet",
 )
 LINES = ("programme", "provided", "meals")
-MULTILINE = ("summary", "consent_text", "image_consent_text")
+MULTILINE = ("summary", "consent_text", "image_consent_text", "certificate_text")
 # Keys an event file may leave out: an empty field leaves them out too.
 OPTIONAL = (
     "short_title",
@@ -68,6 +73,10 @@ OPTIONAL = (
     "project_number",
     "logo_strip",
     "retention_days",
+    "certificate_text",
+    "certificate_signatory_name",
+    "certificate_signatory_role",
+    "certificate_min_days",
 )
 CHECKBOXES = ("ask_gender",)
 CONTACT = ("name", "role", "phone", "email")
@@ -103,6 +112,10 @@ LABELS = {
     "contact_email": "Adres e-mail",
     "consent_text": "Treść zgody na przetwarzanie danych osobowych",
     "image_consent_text": "Treść zgody na wykorzystanie wizerunku",
+    "certificate_text": "Treść zaświadczenia o udziale",
+    "certificate_signatory_name": "Zaświadczenie podpisuje (imię i nazwisko)",
+    "certificate_signatory_role": "Funkcja osoby podpisującej",
+    "certificate_min_days": "Zaświadczenie za obecność w co najmniej tylu dniach",
     "spreadsheet_id": "Identyfikator arkusza Google",
     "worksheet": "Nazwa zakładki zgłoszeń",
     "retention_days": "Usunięcie danych po tylu dniach",
@@ -136,6 +149,7 @@ _VALUE_ERRORS = {
     "timezone": "Nieznana strefa czasowa – należy podać nazwę IANA, np. Europe/Warsaw.",
     "contact_email": "Należy podać poprawny adres e-mail, np. biuro@example.pl.",
     "eligible_powiaty": "Nieznany powiat.",
+    "certificate_text": CERTIFICATE_REFUSED,
 }
 _FIELD_OF_TYPE = {
     "ends_before_start": "ends_on",

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
+from certificates.text import DEFAULT_TEXT, known_placeholders_only
 from config.events import describe_file_error
 from config.images import find_image
 from registrations.event import Contact, known_powiat, known_timezone
@@ -123,6 +124,11 @@ class Organisation(BaseModel):
         default=None,
         description="A PNG or JPEG strip of logos atop every attendance list (beside this file).",
     )
+    certificate_text: Annotated[str, AfterValidator(known_placeholders_only)] = Field(
+        default=DEFAULT_TEXT, description="Every event's certificate text unless it has its own."
+    )
+    certificate_signatory_name: str | None = None
+    certificate_signatory_role: str | None = None
 
 
 def unfilled_placeholders(organisation: Organisation) -> list[str]:

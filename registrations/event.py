@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from certificates.text import known_placeholders_only
 from registrations.powiaty import POWIATY
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -146,6 +147,22 @@ class Event(BaseModel):
         ge=1,  # never on the event's last day: staff still need its lists
         description="Days after ends_on when every registration's personal data are erased; "
         "unset: kept until erased on request.",
+    )
+    # Certificates of participation (issue 20): the text (None: the organisation's), who
+    # signs, and on how many days one must be present (None: every day of the event).
+    certificate_text: Annotated[str, AfterValidator(known_placeholders_only)] | None = Field(
+        default=None,
+        description="The certificate's text with {imie_nazwisko}, {przedsiebiorstwo}, "
+        "{wydarzenie}, {termin}, {miejsce}; unset: the organisation file's.",
+    )
+    certificate_signatory_name: str | None = Field(
+        default=None, description="Who signs the certificates (name)."
+    )
+    certificate_signatory_role: str | None = Field(
+        default=None, description="The signatory's role, under the name."
+    )
+    certificate_min_days: int | None = Field(
+        default=None, ge=1, description="Days present that earn a certificate; unset: all days."
     )
     # Which saved version this is of an event made in the staff pages (None: an event file's).
     # Not a key of the description: the catalogue sets it (see `stored`).
