@@ -26,6 +26,7 @@ import sheets.commands as sheets_commands
 from backoffice import access as staff_access
 from backoffice import signin as staff_signin
 from catalogue.catalogue import EventCatalogue
+from certificates import blueprint as certificate_pages
 from checkin import blueprint as checkin_pages
 from checkin.absences import make_absence_reports
 from config.events import EventFileError, load_events
@@ -114,6 +115,7 @@ def create_app(
     app.register_blueprint(health.bp)
     backoffice.init_app(app, office)
     checkin_pages.init_app(app)  # the check-in pages (issue 20)
+    certificate_pages.init_app(app)  # certificates of participation (issue 20)
     # Wraps the blueprints' views: after registering them. A signed-in staff session's POSTs
     # are not limited.
     limits.init_app(app, settings, exempt_when=staff_access.signed_in)

@@ -129,6 +129,9 @@ class Organisation(BaseModel):
     )
     certificate_signatory_name: str | None = None
     certificate_signatory_role: str | None = None
+    certificate_place: str = Field(
+        default="Zielona Góra", min_length=1, description="The place of issue on certificates."
+    )
 
 
 def unfilled_placeholders(organisation: Organisation) -> list[str]:

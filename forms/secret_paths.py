@@ -19,6 +19,7 @@ SECRET_PATHS = (
     "/api/registrations/<token>",
     "/obsluga/logowanie/<token>",
     "/o/<code>",
+    "/zaswiadczenie/<code>",
 )
 SECRET_SEGMENTS = ("<token>", "<code>")
 MASK = "…"
