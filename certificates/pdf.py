@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 
 from checkin.codes import qr_png
 from registrations.polish import date_text, nbsp
@@ -29,6 +30,11 @@ class CertificatePage:
     verification_url: str
 
 
+def _lines(pdf: FPDF, width: float, height: float, text: str, align: str) -> None:
+    """A paragraph, the next one starting at the left margin below it."""
+    pdf.multi_cell(width, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
 def render_certificate(page: CertificatePage) -> bytes:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_title(f"{TITLE} nr {page.number}")
@@ -38,33 +44,51 @@ def render_certificate(page: CertificatePage) -> bytes:
     pdf.set_margins(25, 25, 25)
     pdf.add_page()
     pdf.set_font(FAMILY, "", 11)
-    pdf.multi_cell(0, 6, nbsp(page.organisation), align="C")
+    _lines(pdf, 0, 6, nbsp(page.organisation), "C")
     pdf.ln(25)
     pdf.set_font(FAMILY, "B", 24)
-    pdf.multi_cell(0, 12, TITLE, align="C")
+    _lines(pdf, 0, 12, TITLE, "C")
     pdf.set_font(FAMILY, "", 13)
-    pdf.multi_cell(0, 8, f"nr {page.number}", align="C")
+    _lines(pdf, 0, 8, f"nr {page.number}", "C")
     pdf.ln(18)
     pdf.set_font(FAMILY, "", 14)
-    pdf.multi_cell(0, 8, nbsp(page.text), align="J")
+    _lines(pdf, 0, 8, nbsp(page.text), "L")
     pdf.ln(18)
     pdf.set_font(FAMILY, "", 11)
-    pdf.multi_cell(0, 6, nbsp(f"{page.place}, {date_text(page.issued_on)}"), align="L")
+    pdf.multi_cell(
+        0,
+        6,
+        nbsp(f"{page.place}, {date_text(page.issued_on)}"),
+        align="L",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     if page.signatory_name:
         pdf.set_y(200)
         pdf.set_x(110)
-        pdf.multi_cell(75, 6, "." * 40, align="C")
+        _lines(pdf, 75, 6, "." * 40, "C")
         pdf.set_x(110)
         pdf.set_font(FAMILY, "B", 11)
-        pdf.multi_cell(75, 6, nbsp(page.signatory_name), align="C")
+        pdf.multi_cell(
+            75, 6, nbsp(page.signatory_name), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         if page.signatory_role:
             pdf.set_x(110)
             pdf.set_font(FAMILY, "", 10)
-            pdf.multi_cell(75, 5, nbsp(page.signatory_role), align="C")
+            pdf.multi_cell(
+                75, 5, nbsp(page.signatory_role), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
     pdf.image(io.BytesIO(qr_png(page.verification_url)), x=25, y=237, w=30, h=30)
     pdf.set_xy(60, 242)
     pdf.set_font(FAMILY, "", 9)
-    pdf.multi_cell(125, 5, "Autentyczność zaświadczenia można sprawdzić pod adresem:", align="L")
+    pdf.multi_cell(
+        125,
+        5,
+        "Autentyczność zaświadczenia można sprawdzić pod adresem:",
+        align="L",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.set_x(60)
-    pdf.multi_cell(125, 5, page.verification_url, align="L")
+    _lines(pdf, 125, 5, page.verification_url, "L")
     return bytes(pdf.output())
