@@ -158,3 +158,28 @@ def _base_url() -> str:
 
         return services().settings.public_base_url
     return str(Settings.model_fields["public_base_url"].default)
+
+
+def reminder_part(
+    store: Transactions, registration: Registration, now: datetime
+) -> dict[str, object] | None:
+    """For the reminder e-mail (issue 19): the check-in code's URL, the registration's ID, a
+    sentence for the text part and the QR as a PNG to attach (`kod-obecnosci.png`); None for a
+    registration that is not active. The reminder composer calls this when it sends."""
+    from registrations.status import Status
+
+    if registration.erased_at is not None or not Status(registration.status).active:
+        return None
+    with store.transaction() as session:
+        code = codes_for(session, [registration], now)[registration.id]
+    url = checkin_url(_base_url(), code)
+    return {
+        "url": url,
+        "id": registration.id,
+        "text": (
+            "W dniu wydarzenia prosimy pokazać organizatorom kod QR z załącznika "
+            f"(kod-obecnosci.png, numer zgłoszenia {registration.id})."
+        ),
+        "png": qr_png(url),
+        "filename": "kod-obecnosci.png",
+    }
