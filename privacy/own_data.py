@@ -90,11 +90,9 @@ class OwnData(_Part):
     registration: OwnRegistration
     status_history: list[StatusHistoryItem]
     emails: list[EmailSent]
-    presence: list[date] = Field(
-        default_factory=list, description="The days of the event the person was present."
-    )
+    presence: list[date] = Field(description="The days of the event the person was present.")
     certificate_number: str | None = Field(
-        default=None, description="The number of the certificate of participation, if issued."
+        description="The number of the certificate of participation (`<n>/<year>`), if issued."
     )
 
 
