@@ -103,3 +103,44 @@ def test_checkin_on_a_phone(
     measured(browser, "checkin-code-again")
     with svc.store.reading() as session:
         assert len(list(session.scalars(select(Presence)))) == 3
+
+
+def test_certificate_pages_on_a_phone(
+    browser: WebDriver, live_server: LiveServer, app: Flask, clock: FakeClock
+) -> None:
+    from certificates.issue import make_certificates
+    from certificates.models import Certificate
+    from checkin.presence import record_presence
+
+    base = live_server.url
+    ids = [register(app, n, first, last) for n, (first, last) in enumerate(PEOPLE)]
+    svc = services(app)
+    event = svc.events[KLASTER]
+    with svc.store.transaction() as session:
+        for registration in session.scalars(select(Registration)):
+            if registration.id != ids[2]:
+                for day in event.days:
+                    record_presence(
+                        session, event, registration, day, now=svc.now(), by="x", source="x"
+                    )
+    clock.set("2018-08-29T10:00:00+02:00")
+    make_certificates(svc).send(event, svc.now(), "x")
+    with svc.store.reading() as session:
+        code = session.scalars(
+            select(Certificate.code).where(Certificate.registration_id == ids[0])
+        ).one()
+    emulate_phone(browser, SMALL_PHONE)
+    open_page(browser, f"{base}/zaswiadczenie/{code}")
+    assert "A. N." in browser.find_element(By.TAG_NAME, "main").text
+    measured(browser, "certificate-verified")
+    open_page(browser, f"{base}/zaswiadczenie/nieznany")
+    assert "Nie można potwierdzić" in browser.find_element(By.TAG_NAME, "main").text
+    measured(browser, "certificate-unverified")
+
+    open_page(browser, f"{base}/obsluga/logowanie/{link_token(app, 'koordynatorka@example.pl')}")
+    tap(browser, browser.find_element(By.XPATH, "//button[text()='Zaloguj się']"))
+    open_page(browser, f"{base}/obsluga/wydarzenia/{KLASTER}/listy")
+    measured(browser, "lists-with-presence-and-certificates")
+    open_page(browser, f"{base}/obsluga/wydarzenia/{KLASTER}/zaswiadczenia")
+    assert "nr 1/2018" in browser.find_element(By.TAG_NAME, "main").text
+    measured(browser, "certificates-staff")
