@@ -379,3 +379,18 @@ def test_erasure_deletes_the_code_keeps_the_days_and_my_data_shows_them(
         (on_the_day[0], "2018-08-27", None, None)
     ]
     assert answer(client.get(f"/o/{code}", headers=FROM_CAMERA)) == "Nieznany kod"
+
+
+def test_my_data_page_lists_the_days_present(app: Flask, on_the_day: list[str]) -> None:
+    client = sign_in(app.test_client(), CHECKIN)
+    scanning_on(client)
+    client.get(f"/o/{code_of(app, on_the_day[0])}", headers=FROM_CAMERA)
+    svc = services(app)
+    with svc.store.reading() as db:
+        registration = db.scalar(select(Registration).where(Registration.id == on_the_day[0]))
+        assert registration is not None
+        private = svc.link_for(registration).replace(svc.settings.public_base_url, "")
+    readable = shown(app.test_client().get(f"{private}/moje-dane.html"))
+    assert "Obecność" in readable and "27 sierpnia 2018 r." in readable
+    document = app.test_client().get(f"{private}/moje-dane").get_json()
+    assert document["presence"] == ["2018-08-27"] and document["certificate_number"] is None
