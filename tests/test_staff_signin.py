@@ -402,6 +402,8 @@ def test_check_in_staff_land_on_a_page_they_may_see(app: Flask) -> None:
 
     answer = client.post(path, data={"csrf_token": csrf(client, path)})
 
-    assert answer.headers["Location"] == "/obsluga/logowanie"
-    seen = shown(client.get("/obsluga/logowanie"))
-    assert f'zalogowani jako <span class="wrap-anywhere">{CHECKIN}</span>' in seen
+    # The check-in pages' start (issue 20): the events, each to its day's list.
+    assert answer.headers["Location"] == "/obsluga/obecnosc"
+    landing = client.get("/obsluga/obecnosc")
+    assert landing.status_code == 200
+    assert f'Zalogowano: <span class="wrap-anywhere">{CHECKIN}</span>' in shown(landing)
