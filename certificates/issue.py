@@ -29,6 +29,7 @@ from config.organisation import Organisation
 from mail.html import document
 from mail.outbox import enqueue
 from mail.transport import Attachment, compose
+from registrations.allocation import lock_event
 from registrations.event import Event
 from registrations.history import Action, record
 from registrations.models import Registration
@@ -121,6 +122,7 @@ class Certificates:
             raise TooEarly(NOT_YET)
         sent: list[str] = []
         with self.store.transaction() as session:
+            lock_event(session, event, check=False)  # two `Wyślij` at once: one sends
             for entry in entries(session, event):
                 if not entry.qualifies or entry.certificate is not None:
                     continue
@@ -151,6 +153,7 @@ class Certificates:
     def reissue(self, event: Event, registration_id: str, now: datetime, actor: str) -> bool:
         """The same number, a new PDF (after a name correction), sent again."""
         with self.store.transaction() as session:
+            lock_event(session, event, check=False)
             certificate, registration = self._issued(session, event, registration_id)
             if certificate is None or registration is None or certificate.revoked_at is not None:
                 return False

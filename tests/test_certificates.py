@@ -279,3 +279,25 @@ def test_the_staff_form_refuses_an_unknown_placeholder(app: Flask) -> None:
     assert "Dozwolone pola w treści zaświadczenia" in shown(response)
     saved = edit(staff, slug, certificate_text="Dla {imie_nazwisko}.", certificate_min_days="1")
     assert saved.status_code == 303
+
+
+def test_two_sends_at_once_send_each_certificate_once(
+    app: Flask, clock: FakeClock, attended: list[str]
+) -> None:
+    svc = services(app)
+    clock.set(AFTER)
+    certificates = make_certificates(svc)
+    barrier = threading.Barrier(2)
+    results: list[list[str]] = []
+
+    def send() -> None:
+        barrier.wait()
+        results.append(certificates.send(svc.events[KLASTER], svc.now(), "x"))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r) for r in results) == [0, 1]
+    assert len(certificate_mails(app)) == 1
