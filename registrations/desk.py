@@ -75,7 +75,8 @@ SWAPPED_FIELDS = ("first_name", "last_name", "email", "phone", "pesel", "birth_d
 
 
 class StaleVersion(Exception):
-    """The registration changed since the form was shown; `registration` is as it is now."""
+    """The registration changed since the form was shown (read it again: this copy left the
+    refused transaction)."""
 
     def __init__(self, registration: Registration) -> None:
         super().__init__(registration.id)
