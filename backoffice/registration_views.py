@@ -444,7 +444,7 @@ def swap_person(registration_id: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     if request.method == "POST":
         values = request.form.to_dict()
-        person = {
+        person: dict[str, Any] = {
             name: request.form.get(name, "")
             for name in ("first_name", "last_name", "email", "phone", "pesel", "birth_date")
         }

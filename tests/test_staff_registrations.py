@@ -100,13 +100,13 @@ def _mails(app: Flask) -> list[EmailMessage]:
 def _text(message: EmailMessage) -> str:
     part = message.get_body(("plain",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def _html(message: EmailMessage) -> str:
     part = message.get_body(("html",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def _rounds(app: Flask) -> None:
