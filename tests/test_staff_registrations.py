@@ -27,8 +27,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update=STAFF_LISTS)
+def settings(settings: Settings, database_url: str) -> Settings:
+    """Every test on SQLite and on PostgreSQL."""
+    return settings.model_copy(update={**STAFF_LISTS, "database_url": database_url})
 
 
 @pytest.fixture
