@@ -327,7 +327,10 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
     registration = _registration(svc, registration_id)
     event = _live_event(svc, registration.event_slug)
     if request.method == "GET":
-        return _correct_form(event, registration, _values_of(registration))
+        values = _values_of(registration)
+        if has_address(registration):
+            values["notify"] = "tak"  # ticked by default, as for an event's changes
+        return _correct_form(event, registration, values)
     values = request.form.to_dict()
     changes = form_payload(request.form, TEXT_FIELDS, ("consent_image",))
     changes.pop("email", None)

@@ -314,6 +314,21 @@ def test_a_correction_after_the_deadline_reaches_the_sheet_the_lists_and_the_ema
     assert "Dieta (standardowa → wegańska)" in registration_page
 
 
+def test_a_correction_without_powiadom_uczestnika_sends_nothing(
+    app: Flask, office: FlaskClient
+) -> None:
+    rid = _register(app)
+    services(app).mail_worker.run_once()
+    before = len(_mails(app))
+    form = page(office.get(f"/obsluga/zgloszenia/{rid}/poprawki").data)
+    assert form.find("input", {"name": "notify"}).has_attr("checked")  # type: ignore[union-attr]
+    answer = _correct(office, rid, diet="vegan", notify="")
+    assert answer.status_code == 303
+    services(app).mail_worker.run_once()
+    assert len(_mails(app)) == before
+    assert services(app).registrations.by_id(rid).diet == "vegan"
+
+
 def test_pesel_and_birth_date_are_never_mailed(app: Flask, office: FlaskClient) -> None:
     rid = _register(app)
     answer = _correct(
