@@ -102,7 +102,8 @@ class Eraser:
                 needles.extend(identifying_values(registration))
                 mentioned.extend(mentioned_values(registration))
             message_ids.extend(outbox.forget(session, ids))
-            desk_models.forget(session, ids)  # staff's corrections and messages to them
+            # What staff recorded about them; their names in staff's messages to them redacted.
+            desk_models.forget(session, ids, partial(redact, values=mentioned))
             keys = [registration.email_key for registration in registrations]
             session.execute(delete(LinkRequest).where(LinkRequest.email_key.in_(keys)))
             result.staff_messages = outbox.rewrite_staff_messages(

@@ -8,9 +8,10 @@ These rows hold personal data (old and new values, reasons): they are erased wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text, delete
+from sqlalchemy import Index, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registrations.models import Base, UTCDateTime
@@ -65,10 +66,20 @@ class StaffMessageRecipient(Base):
     by_phone: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def forget(session: Session, registration_ids: list[str]) -> None:
-    """An erasure: what staff recorded about these people, and which messages reached them."""
+def forget(
+    session: Session, registration_ids: list[str], rewrite: Callable[[str], str] | None = None
+) -> None:
+    """An erasure: what staff recorded about these people, and which messages reached them; a
+    message they received is rewritten by `rewrite` (their name typed into it is redacted)."""
     if not registration_ids:
         return
+    if rewrite is not None:
+        received = select(StaffMessageRecipient.message_id).where(
+            StaffMessageRecipient.registration_id.in_(registration_ids)
+        )
+        for message in session.scalars(select(StaffMessage).where(StaffMessage.id.in_(received))):
+            message.subject = rewrite(message.subject)[:200]
+            message.body = rewrite(message.body)
     session.execute(delete(DeskEntry).where(DeskEntry.registration_id.in_(registration_ids)))
     session.execute(
         delete(StaffMessageRecipient).where(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from config.services import services
 from config.settings import Settings
-from registrations.desk_models import DeskEntry, StaffMessageRecipient
+from registrations.desk_models import DeskEntry, StaffMessage, StaffMessageRecipient
 from registrations.models import Registration, StaffAction
 from store.models import OutboxMessage
 from tests.conftest import KLASTER, OPEN, FakeClock, shown, valid_payload
@@ -535,12 +535,15 @@ def test_placeholders_braces_and_escaping(app: Flask, office: FlaskClient) -> No
 def test_a_message_is_erased_with_the_person(app: Flask, office: FlaskClient, runner: Any) -> None:
     rid = _register(app)
     path = f"/obsluga/wydarzenia/{OPEN}/wiadomosci"
-    soup = page(office.post(path, data=_message_form(office, step="podglad")).data)
+    body = "Pani Anna Nowak prosiła o fakturę."  # staff typed a name into the text
+    soup = page(office.post(path, data=_message_form(office, step="podglad", body=body)).data)
     key = str(soup.find("input", {"name": "send_key"})["value"])  # type: ignore[index]
-    office.post(path, data=_message_form(office, step="wyslij", send_key=key))
+    office.post(path, data=_message_form(office, step="wyslij", send_key=key, body=body))
     assert runner.invoke(args=["erase", "--id", rid]).exit_code == 0
     with services(app).store.reading() as session:
         assert not list(session.scalars(select(StaffMessageRecipient)))
+        (message,) = session.scalars(select(StaffMessage))
+        assert "Anna" not in message.body and "Nowak" not in message.body
         assert not list(
             session.scalars(select(OutboxMessage).where(OutboxMessage.registration_id == rid))
         )
