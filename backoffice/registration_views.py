@@ -49,6 +49,7 @@ from registrations.operations import (
 from registrations.powiaty import POWIATY
 from registrations.staff_messages import message_of
 from registrations.status import STATUS_LABELS, Status
+from registrations.window import RegistrationState
 from store.models import OutboxMessage
 
 STAFF_LABELS = {
@@ -311,9 +312,17 @@ def _add_form(
     *,
     twin: str | None = None,
 ) -> ResponseReturnValue:
+    svc = services()
     context = form_context(event, values, errors or {})
     context["labels"] = STAFF_LABELS
-    page = render_template("obsluga/registration_add.html", staff_entry="add", twin=twin, **context)
+    state = svc.registrations.window(event, svc.now()).state
+    page = render_template(
+        "obsluga/registration_add.html",
+        staff_entry="add",
+        twin=twin,
+        registration_open=state is RegistrationState.OPEN,
+        **context,
+    )
     return page, status
 
 

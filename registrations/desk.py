@@ -41,7 +41,7 @@ from registrations.polish import date_text
 from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
-from registrations.window import RegistrationState, Window
+from registrations.window import RegistrationState
 
 NO_ADDRESS_PREFIX = "#"  # an `email_key` no address has: a registration without an address
 # Validation needs an address; a registration without one is checked with this stand-in,
@@ -175,7 +175,8 @@ class Desk:
             errors["override_reason"] = "Należy podać powód przyjęcia zgłoszenia mimo zasad."
         elif len(reason) > REASON_MAX:
             errors["override_reason"] = f"Powód może mieć najwyżej {REASON_MAX} znaków."
-        if not overrides.deadline and Window(event, now).state is not RegistrationState.OPEN:
+        state = self.registrations.window(event, now).state  # a close-off begun counts too
+        if not overrides.deadline and state is not RegistrationState.OPEN:
             errors["override_deadline"] = (
                 "Zapisy na to wydarzenie nie są otwarte. Aby przyjąć zgłoszenie, należy zaznaczyć "
                 "„po terminie” i podać powód."

@@ -252,6 +252,9 @@ def test_overrides_need_a_reason_and_capacity_is_kept_unless_ponad_limit_miejsc(
 
     clock.set("2018-08-23T10:00:00+02:00")  # the seed event closed on 22 August
     office = sign_in(app.test_client())  # the session of three days ago has ended
+    assert "Zapisy na to wydarzenie są zamknięte" in shown(
+        office.get(f"/obsluga/wydarzenia/{KLASTER}/zgloszenia/nowe")
+    )
     late = _add(office, KLASTER)
     assert late.status_code == 422 and "po terminie" in shown(late)
     _added_id(_add(office, KLASTER, override_deadline="tak", override_reason="telefon 23.08"))
@@ -547,3 +550,14 @@ def test_a_message_is_erased_with_the_person(app: Flask, office: FlaskClient, ru
         assert not list(
             session.scalars(select(OutboxMessage).where(OutboxMessage.registration_id == rid))
         )
+
+
+def test_after_zamknij_zapisy_teraz_a_staff_registration_needs_the_override(
+    office: FlaskClient,
+) -> None:
+    path = f"/obsluga/wydarzenia/{OPEN}/zamkniecie"
+    closed = office.post(path, data={"csrf_token": csrf(office, path)})
+    assert closed.status_code == 303, shown(closed)
+    refused = _add(office)
+    assert refused.status_code == 422 and "po terminie" in shown(refused)
+    _added_id(_add(office, override_deadline="tak", override_reason="zgłoszenie z 9:05"))
