@@ -56,7 +56,10 @@ class OwnRegistration(RegistrationData):
     status_label: str
     received_at: datetime
     updated_at: datetime | None
-    source: str = Field(description="`form` or `api`.")
+    source: str = Field(
+        description="`form`, `api`, `staff` (added by staff, with an address) or `phone` "
+        "(added by staff without an address)."
+    )
     consent_version: str = Field(description="The version of the consent text agreed to.")
     consent_given_at: datetime
     link_sent_at: datetime | None

@@ -219,6 +219,12 @@ def test_staff_add_with_an_address_is_organizator_and_gets_the_link(
     )
     (mail,) = _mails(app)
     assert "jan@example.pl" in str(mail["To"]) and "/zgloszenie/" in _text(mail)
+    svc = services(app)
+    token = svc.registrations.tokens.token(svc.registrations.by_id(rid))
+    own = app.test_client().get(f"/api/registrations/{token}/data")
+    assert own.status_code == 200 and own.get_json()["registration"]["source"] == "staff"
+    readable = app.test_client().get(f"/wydarzenia/{OPEN}/zgloszenie/{token}/moje-dane.html")
+    assert "przez organizatora" in shown(readable)
 
 
 def test_overrides_need_a_reason_and_capacity_is_kept_unless_ponad_limit_miejsc(
