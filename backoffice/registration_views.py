@@ -46,6 +46,7 @@ from registrations.operations import (
     RegistrationRefused,
     StoreUnavailable,
 )
+from registrations.polish import plural
 from registrations.powiaty import POWIATY
 from registrations.staff_messages import message_of
 from registrations.status import STATUS_LABELS, Status
@@ -147,6 +148,7 @@ def registrations_table(slug: str) -> ResponseReturnValue:
         entry=entry,
         event=entry.event,
         rows=rows,
+        count_text=plural(len(rows), "zgłoszenie", "zgłoszenia", "zgłoszeń"),
         positions=positions,
         q=query_text,
         status=status,
