@@ -567,3 +567,37 @@ def test_after_zamknij_zapisy_teraz_a_staff_registration_needs_the_override(
     refused = _add(office)
     assert refused.status_code == 422 and "po terminie" in shown(refused)
     _added_id(_add(office, override_deadline="tak", override_reason="zgłoszenie z 9:05"))
+
+
+def test_the_page_tells_sent_waiting_and_refused_emails_apart(
+    settings: Settings, clock: FakeClock
+) -> None:
+    from app import create_app
+    from tests.conftest import free_port
+    from tests.test_outbox import Server
+
+    server = Server(free_port(), refuse="odrzucony@example.pl")
+    server.start()
+    app = create_app(
+        settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": server.port, "smtp_security": "none"}
+        ),
+        clock=clock,
+    )
+    try:
+        office = sign_in(app.test_client())
+        sent = _register(app, email="dobry@example.pl")
+        refused = _register(app, email="odrzucony@example.pl", enterprise_name="Inna")
+        services(app).mail_worker.run_once()
+        _correct(office, sent, first_name="Anita", notify="tak")  # queued, not sent yet
+
+        def states(rid: str) -> list[str]:
+            soup = page(office.get(f"/obsluga/zgloszenia/{rid}").data)
+            rows = soup.select("section tbody tr")
+            return [tr.find_all("td")[-1].get_text(strip=True) for tr in rows if tr.find_all("td")]
+
+        assert states(sent)[-2:] == ["wysłany", "czeka"]
+        assert states(refused)[-1] == "nie wysłano – adres odrzucony"
+    finally:
+        server.stop()
+        services(app).store.dispose()
