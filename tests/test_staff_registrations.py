@@ -601,3 +601,10 @@ def test_the_page_tells_sent_waiting_and_refused_emails_apart(
     finally:
         server.stop()
         services(app).store.dispose()
+
+
+def test_a_search_never_reaches_the_request_log() -> None:
+    from forms.secret_paths import mask
+
+    line = '127.0.0.1 - - "GET /obsluga/wydarzenia/otwarte/zgloszenia?q=anna%40example.pl HTTP/1.1"'
+    assert mask(line) == '127.0.0.1 - - "GET /obsluga/wydarzenia/otwarte/zgloszenia?… HTTP/1.1"'
