@@ -9,10 +9,12 @@ until staff add an address (`Registrations.set_email`, which sends the link).
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +45,8 @@ from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
 from registrations.window import RegistrationState
 
+T = TypeVar("T")
+P = ParamSpec("P")
 NO_ADDRESS_PREFIX = "#"  # an `email_key` no address has: a registration without an address
 # Validation needs an address; a registration without one is checked with this stand-in,
 # which is never stored.
@@ -149,6 +153,21 @@ def shown_value(name: str, value: Any) -> str:
     return str(value)
 
 
+def _in_force(
+    operation: Callable[Concatenate[Desk, Event, P], T],
+) -> Callable[Concatenate[Desk, Event, P], T]:
+    """The operation runs again with the event read anew when it met a newer version of it
+    under the lock (a save in the staff pages came in between), as `Registrations`' do."""
+
+    @functools.wraps(operation)
+    def run(self: Desk, event: Event, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.registrations._again(
+            event, lambda current: operation(self, current, *args, **kwargs)
+        )
+
+    return run
+
+
 class Desk:
     """Staff's operations, over the participants' `Registrations` (its store, tokens, mail)."""
 
@@ -157,6 +176,7 @@ class Desk:
 
     # -- Dodaj zgłoszenie ----------------------------------------------------------------
 
+    @_in_force
     def add(
         self,
         event: Event,
@@ -248,6 +268,7 @@ class Desk:
 
     # -- corrections ---------------------------------------------------------------------
 
+    @_in_force
     def correct(
         self,
         event: Event,
@@ -340,6 +361,7 @@ class Desk:
 
     # -- Zamiana osoby -------------------------------------------------------------------
 
+    @_in_force
     def swap(
         self,
         event: Event,

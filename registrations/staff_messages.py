@@ -227,6 +227,34 @@ def send(
     the outbox sends them at its pace. The form's one-time key makes a second submit find the
     first and send nothing more."""
     assert not draft.errors
+    return registrations._again(
+        event,
+        lambda current: _send_once(
+            registrations,
+            current,
+            draft,
+            group=group,
+            ticked=ticked,
+            send_key=send_key,
+            repeat_confirmed=repeat_confirmed,
+            actor=actor,
+            now=now,
+        ),
+    )
+
+
+def _send_once(
+    registrations: Registrations,
+    event: Event,
+    draft: Draft,
+    *,
+    group: str,
+    ticked: Sequence[str],
+    send_key: str,
+    repeat_confirmed: bool,
+    actor: str,
+    now: datetime,
+) -> Sent:
     with _stored(), registrations.store.transaction() as session:
         lock_event(session, event)
         done = session.scalar(select(StaffMessage).where(StaffMessage.send_key == send_key))

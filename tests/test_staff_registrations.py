@@ -608,3 +608,21 @@ def test_a_search_never_reaches_the_request_log() -> None:
 
     line = '127.0.0.1 - - "GET /obsluga/wydarzenia/otwarte/zgloszenia?q=anna%40example.pl HTTP/1.1"'
     assert mask(line) == '127.0.0.1 - - "GET /obsluga/wydarzenia/otwarte/zgloszenia?… HTTP/1.1"'
+
+
+def test_a_staff_operation_holding_an_older_version_of_the_event_runs_again_with_the_new(
+    app: Flask, office: FlaskClient
+) -> None:
+    from registrations.desk import Desk, Overrides
+    from tests.staff_support import create_event, edit, publish
+
+    slug = create_event(office)
+    publish(office, slug)
+    svc = services(app)
+    stale = svc.events[slug]
+    assert edit(office, slug, capacity="5").status_code == 303
+    payload = {**valid_payload(email=""), "powiat": "0809", "birth_date": None}
+    registration = Desk(svc.registrations).add(
+        stale, payload, overrides=Overrides(), actor="koordynatorka@example.pl", now=svc.now()
+    )
+    assert registration.event_version == svc.events[slug].version != stale.version
