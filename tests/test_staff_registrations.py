@@ -139,6 +139,9 @@ def test_the_table_lists_searches_and_filters_and_is_for_full_staff_only(
     checkin = sign_in(app.test_client(), CHECKIN)
     assert checkin.get(path).status_code == 403
     assert checkin.get(f"/obsluga/zgloszenia/{first}").status_code == 403
+    for forbidden in ("zgloszenia/nowe", "wiadomosci"):
+        assert checkin.get(f"/obsluga/wydarzenia/{OPEN}/{forbidden}").status_code == 403
+    assert checkin.get(f"/obsluga/zgloszenia/{first}/poprawki").status_code == 403
     assert app.test_client().get(path).status_code == 302  # to the sign-in page
 
 
