@@ -15,7 +15,12 @@ from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS
 from registrations.status import STATUS_WORDS, Status
 
-SOURCES = {"form": "formularz na stronie", "api": "API"}
+SOURCES = {
+    "form": "formularz na stronie",
+    "api": "API",
+    "staff": "przez organizatora",
+    "phone": "telefonicznie, przez organizatora",
+}
 ACTORS = {
     "participant": "uczestnik (prywatny link)",
     "staff": "organizator",
@@ -31,6 +36,8 @@ EMAILS = {
     NoticeKind.CONFIRMED.value: "udział potwierdzony przez organizatora",
     NoticeKind.REJECTED.value: "zgłoszenie odrzucone",
     NoticeKind.LINK.value: "link do zgłoszenia",
+    NoticeKind.CORRECTED.value: "dane poprawione przez organizatora",
+    NoticeKind.MESSAGE.value: "wiadomość od organizatora",
 }
 MORE_LABELS = {
     "id": "Numer zgłoszenia",
@@ -98,7 +105,7 @@ def readable(document: OwnData, event: Event) -> Readable:
         ],
         emails=[
             (
-                EMAILS.get(item.kind, item.kind),
+                EMAILS.get(item.kind, item.kind) + (f": {item.subject}" if item.subject else ""),
                 _when(item.queued_at, event),
                 _when(item.sent_at, event) if item.sent_at else "jeszcze nie wysłano",
             )

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from config.organisation import Organisation
 from mail.html import document
 from mail.outbox import QueuedNotice, enqueue, enqueue_notices
+from mail.staff_message_mail import staff_message
 from mail.transport import Attachment, compose
 from registrations.event import Event
 from registrations.models import Registration
@@ -59,6 +60,7 @@ _INTROS: dict[NoticeKind, str] = {
     NoticeKind.LINK: "Zgodnie z prośbą przesyłamy link do zgłoszenia.",
     NoticeKind.EVENT_CHANGED: "Organizator zmienił szczegóły wydarzenia. Zmiany i aktualne "
     "informacje podajemy poniżej.",
+    NoticeKind.CORRECTED: "Organizator poprawił dane zgłoszenia. Zmienione dane podajemy poniżej.",
 }
 _SUBJECTS: dict[NoticeKind, str] = {
     NoticeKind.CHANGED: "Zmiana danych zgłoszenia",
@@ -68,6 +70,7 @@ _SUBJECTS: dict[NoticeKind, str] = {
     NoticeKind.REJECTED: "Zgłoszenie odrzucone",
     NoticeKind.LINK: "Link do zgłoszenia",
     NoticeKind.EVENT_CHANGED: "Zmiana w wydarzeniu",
+    NoticeKind.CORRECTED: "Poprawione dane zgłoszenia",
 }
 # The status in the e-mail's facts: each status in its own words (never `przyjęte`, which is
 # only what staff type in the sheet).
@@ -134,6 +137,7 @@ class ParticipantMail:
                 )
                 for notice in notices
                 if notice.kind is not NoticeKind.SPECIAL_NEEDS
+                and notice.registration.email  # taken by phone without an address: nobody
             ],
             now,
         )
@@ -160,6 +164,15 @@ class ParticipantMail:
             detail=row.detail,
             calendar_sequence=row.calendar_sequence,
         )
+        if notice.kind is NoticeKind.MESSAGE:  # written by staff in `…/wiadomosci`
+            return staff_message(
+                session,
+                notice,
+                sender=self.sender,
+                link=self.link_for(registration),
+                organisation=self.organisation.name,
+                message_id=row.message_id,
+            )
         return self.message(notice, window(session, event, self.clock()), row.message_id)
 
     def message(
@@ -420,9 +433,18 @@ def _choices(notice: Notice) -> list[tuple[str, str]]:
 
 
 def _notes(notice: Notice) -> list[str]:
+    notes = _corrected(notice)
     if notice.status.active and notice.registration.special_needs:
-        return [SPECIAL_NEEDS_NOTED]
-    return []
+        notes.append(SPECIAL_NEEDS_NOTED)
+    return notes
+
+
+def _corrected(notice: Notice) -> list[str]:
+    """What staff corrected (`CORRECTED`): each field with its new value."""
+    if notice.kind is not NoticeKind.CORRECTED or not notice.detail:
+        return []
+    corrected: dict[str, str] = json.loads(notice.detail).get("corrected", {})
+    return [f"{label}: {value}" for label, value in corrected.items()]
 
 
 def _what_the_link_allows(window: Window, status: Status) -> str:

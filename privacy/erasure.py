@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from config.services import Services
 from mail import outbox
 from mail.transport import eml_path, mail_folder
+from registrations import desk_models
 from registrations.erasure import ErasedBy, identifying_values, mentioned_values, redact
 from registrations.event import Event
 from registrations.models import EventState, LinkRequest, Registration
@@ -101,6 +102,8 @@ class Eraser:
                 needles.extend(identifying_values(registration))
                 mentioned.extend(mentioned_values(registration))
             message_ids.extend(outbox.forget(session, ids))
+            # What staff recorded about them; their names in staff's messages to them redacted.
+            desk_models.forget(session, ids, partial(redact, values=mentioned))
             keys = [registration.email_key for registration in registrations]
             session.execute(delete(LinkRequest).where(LinkRequest.email_key.in_(keys)))
             result.staff_messages = outbox.rewrite_staff_messages(

@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from registrations.event import Event
 from registrations.models import Registration, StatusChange
+from registrations.notices import NoticeKind
 from registrations.operations import payload_of
 from registrations.schema import RegistrationData
+from registrations.staff_messages import message_of
 from registrations.status import Status
 from store import Store
 from store.models import OutboxMessage
@@ -54,7 +56,10 @@ class OwnRegistration(RegistrationData):
     status_label: str
     received_at: datetime
     updated_at: datetime | None
-    source: str = Field(description="`form` or `api`.")
+    source: str = Field(
+        description="`form`, `api`, `staff` (added by staff, with an address) or `phone` "
+        "(added by staff without an address)."
+    )
     consent_version: str = Field(description="The version of the consent text agreed to.")
     consent_given_at: datetime
     link_sent_at: datetime | None
@@ -78,6 +83,7 @@ class EmailSent(_Part):
     kind: str
     queued_at: datetime
     sent_at: datetime | None
+    subject: str | None = None  # a message staff wrote (`message`): its subject as written
 
 
 class OwnData(_Part):
@@ -108,6 +114,12 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
                 .order_by(OutboxMessage.id)
             )
         )
+        subjects = {
+            message.id: written.subject
+            for message in messages
+            if message.kind == NoticeKind.MESSAGE.value
+            and (written := message_of(session, message.detail)) is not None
+        }
     status = Status(registration.status)
     return OwnData(
         prepared_at=now,
@@ -145,7 +157,12 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
             for change in changes
         ],
         emails=[
-            EmailSent(kind=message.kind, queued_at=message.created_at, sent_at=message.sent_at)
+            EmailSent(
+                kind=message.kind,
+                queued_at=message.created_at,
+                sent_at=message.sent_at,
+                subject=subjects.get(message.id),
+            )
             for message in messages
         ],
     )

@@ -40,6 +40,10 @@ class Action(StrEnum):
     DECISION = "decision"
     EMAIL_CORRECTED = "email_corrected"
     ERASED = "erased"
+    REGISTRATION_ADDED = "registration_added"
+    REGISTRATION_CORRECTED = "registration_corrected"
+    SEAT_SWAPPED = "seat_swapped"
+    MESSAGE_SENT = "message_sent"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -60,6 +64,10 @@ ACTION_LABELS: dict[Action, str] = {
     Action.DECISION: "decyzja organizatora",
     Action.EMAIL_CORRECTED: "poprawienie adresu e-mail",
     Action.ERASED: "usunięcie danych osobowych",
+    Action.REGISTRATION_ADDED: "dodanie zgłoszenia",
+    Action.REGISTRATION_CORRECTED: "poprawienie zgłoszenia",
+    Action.SEAT_SWAPPED: "zamiana osoby",
+    Action.MESSAGE_SENT: "wiadomość do uczestników",
 }
 
 

@@ -29,6 +29,8 @@ class NoticeKind(StrEnum):
     # To the event's contact, not the participant: special needs were stated or changed (the
     # e-mail names the registration, never the need).
     SPECIAL_NEEDS = "special_needs"
+    CORRECTED = "corrected"  # staff corrected the data (`Powiadom uczestnika`): what changed
+    MESSAGE = "message"  # a message staff wrote (`…/wiadomosci`); `detail` names it
 
 
 @dataclass(frozen=True)

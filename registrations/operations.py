@@ -580,6 +580,8 @@ class Registrations:
                 if session.scalar(taken) is not None:
                     raise AlreadyRegistered()
             registration.email, registration.email_key = address, email_key
+            if registration.source == "phone":  # taken by phone: now it has an address
+                registration.source = "staff"
             self.tokens.issue(registration)
             registration.link_sent_at = now
             registration.touch(now)

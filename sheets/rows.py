@@ -16,7 +16,12 @@ STATUS_HEADER = "Status"
 DECISION_HEADER = "Decyzja organizatora"
 # The service's remarks on a row (a decision it could not apply); cleared when resolved.
 NOTES_HEADER = "Uwagi systemu"
-SOURCE_LABELS = {"form": "formularz", "api": "API"}
+SOURCE_LABELS = {
+    "form": "formularz",
+    "api": "API",
+    "staff": "organizator",  # added in the staff pages, with an address
+    "phone": "telefonicznie",  # added in the staff pages, without an address
+}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
