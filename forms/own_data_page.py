@@ -31,6 +31,7 @@ EMAILS = {
     NoticeKind.CONFIRMED.value: "udział potwierdzony przez organizatora",
     NoticeKind.REJECTED.value: "zgłoszenie odrzucone",
     NoticeKind.LINK.value: "link do zgłoszenia",
+    NoticeKind.LINKS.value: "linki do zgłoszeń z tego adresu e-mail",
 }
 MORE_LABELS = {
     "id": "Numer zgłoszenia",

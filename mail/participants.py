@@ -67,6 +67,7 @@ _SUBJECTS: dict[NoticeKind, str] = {
     NoticeKind.CONFIRMED: "Udział potwierdzony",
     NoticeKind.REJECTED: "Zgłoszenie odrzucone",
     NoticeKind.LINK: "Link do zgłoszenia",
+    NoticeKind.LINKS: "Linki do zgłoszeń",
     NoticeKind.EVENT_CHANGED: "Zmiana w wydarzeniu",
 }
 # The status in the e-mail's facts: each status in its own words (never `przyjęte`, which is
@@ -160,7 +161,60 @@ class ParticipantMail:
             detail=row.detail,
             calendar_sequence=row.calendar_sequence,
         )
+        if notice.kind is NoticeKind.LINKS:
+            return self.links_message(session, notice, row.message_id)
         return self.message(notice, window(session, event, self.clock()), row.message_id)
+
+    def links_message(
+        self, session: Session, notice: Notice, message_id: str | None = None
+    ) -> EmailMessage:
+        """The lost-link page's answer to an address several people registered with: each
+        person's own link, in one e-mail (an erased person's is left out)."""
+        event = notice.event
+        ids: list[str] = json.loads(notice.detail or "{}").get("registrations", [])
+        query = select(Registration).where(
+            Registration.id.in_(ids), Registration.erased_at.is_(None)
+        )
+        people = sorted(session.scalars(query), key=lambda r: ids.index(r.id))
+        intro = (
+            "Zgodnie z prośbą przesyłamy linki do zgłoszeń złożonych z tym adresem e-mail. "
+            "Każda osoba ma własny link – prosimy przekazać go tylko tej osobie."
+        )
+        entries = [
+            (f"{r.full_name} ({r.id}, {STATUS_WORDS[Status(r.status)]})", self.link_for(r))
+            for r in people
+        ]
+        text = [GREETING, "", intro, "", f"Wydarzenie: {event.title}", ""]
+        for label, link in entries:
+            text += [f"{label}:", link, ""]
+        text += [_signature(event), "", self.organisation.name]
+        items = Markup("").join(
+            Markup('<li>{}:<br><a href="{}">{}</a></li>').format(label, link, link)
+            for label, link in entries
+        )
+        html = Markup("<p>{}</p><p>{}</p><p>Wydarzenie: {}</p><ul>{}</ul><p>{}</p><p>{}</p>")
+        subject = f"{_SUBJECTS[NoticeKind.LINKS]}: {event.short_title or event.title}"
+        return compose(
+            sender=self.sender,
+            to=[ascii_address(notice.registration.email)],
+            subject=subject,
+            text="\n".join(text) + "\n",
+            html=document(
+                subject,
+                str(
+                    html.format(
+                        GREETING,
+                        intro,
+                        event.title,
+                        items,
+                        _signature(event),
+                        self.organisation.name,
+                    )
+                ),
+            ),
+            reply_to=str(event.contact.email),
+            message_id=message_id,
+        )
 
     def message(
         self, notice: Notice, window: Window, message_id: str | None = None

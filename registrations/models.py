@@ -69,7 +69,11 @@ class Registration(Base):
 
     __tablename__ = "registrations"
     __table_args__ = (
-        UniqueConstraint("event_slug", "email_key", name="uq_registration_event_email"),
+        # One person per address and name (colleagues may share an address: see
+        # `registrations.identity`).
+        UniqueConstraint(
+            "event_slug", "email_key", "name_key", name="uq_registration_event_email_name"
+        ),
         Index("ix_registration_event_sync", "event_slug", "synced_to"),
     )
 
@@ -84,10 +88,14 @@ class Registration(Base):
     last_name: Mapped[str] = mapped_column(String(60))
     enterprise_name: Mapped[str] = mapped_column(String(200))
     enterprise_key: Mapped[str] = mapped_column(String(200), index=True)
+    # The enterprise's NIP (10 digits), only where the event asks for it (`ask_nip`).
+    nip: Mapped[str | None] = mapped_column(String(10))
     powiat: Mapped[str] = mapped_column(String(4))
     role: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254))
     email_key: Mapped[str] = mapped_column(String(254))
+    # First and last name as they identify a person at a shared address (`identity.name_key`).
+    name_key: Mapped[str] = mapped_column(String(254), server_default="")
     phone: Mapped[str] = mapped_column(String(30))
     pesel: Mapped[str | None] = mapped_column(String(11))
     birth_date: Mapped[date | None] = mapped_column(Date)
