@@ -86,6 +86,7 @@ _SEAT_CONFIRMED = (
     NoticeKind.EVENT_CHANGED,
 )
 _SEAT_GIVEN_UP = (NoticeKind.CANCELLED, NoticeKind.REJECTED)
+_DECISION_KINDS = (NoticeKind.CANCELLED, NoticeKind.REJECTED, NoticeKind.CONFIRMED)
 
 
 class ParticipantMail:
@@ -422,9 +423,30 @@ def _subject_and_intro(notice: Notice) -> tuple[str, str]:
             "miejsce, udział zostanie potwierdzony automatycznie – poinformujemy o tym e-mailem.",
         )
     intro = _INTROS[notice.kind]
+    if (reason := _reason(notice)) is not None:
+        intro = _with_reason(notice.kind, reason)
     if _calendar_method(notice) == "CANCEL":
         intro += " W załączniku jest odwołanie terminu w kalendarzu."
     return _SUBJECTS[notice.kind], intro
+
+
+def _reason(notice: Notice) -> str | None:
+    """The reason staff gave with their decision (the sheet's `Powód decyzji`, or the page's)."""
+    if notice.kind not in _DECISION_KINDS or not notice.detail:
+        return None
+    reason = json.loads(notice.detail).get("reason")
+    return str(reason) if reason else None
+
+
+def _with_reason(kind: NoticeKind, reason: str) -> str:
+    """The decision's intro with staff's reason in place of the canned sentence."""
+    given = reason.rstrip().rstrip(".")
+    if kind is NoticeKind.REJECTED:
+        return (
+            "Z przykrością informujemy, że zgłoszenie zostało odrzucone przez organizatora. "
+            f"Powód: {given}. W razie pytań prosimy o kontakt."
+        )
+    return f"{_INTROS[kind]} Powód decyzji organizatora: {given}."
 
 
 def provided_for(event: Event, registration: Registration) -> list[str]:

@@ -270,3 +270,27 @@ class StaffAction(Base):
     registration_ids: Mapped[str | None] = mapped_column(Text)
     fields: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(String(64))
+
+
+class PendingDecision(Base):
+    """A staff decision waiting out its grace time (`DECISION_GRACE_MINUTES`) before it is
+    carried out: typed in the sheet (first seen by the read at `first_seen_at`) or given on the
+    registration's staff page. One per registration; a different value replaces it (the wait
+    starts again); clearing the cell, `Cofnij` or the participant's own cancellation end it.
+    Stored, so a restart neither restarts nor skips the wait.
+    """
+
+    __tablename__ = "pending_decisions"
+
+    registration_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_slug: Mapped[str] = mapped_column(String(64), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(8))  # `sheet` or `page`
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The sheet's read before the one that first saw it: a participant's change after it races.
+    typed_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(254))  # `sheet`, or the staff member's address
+    # A page decision's reason (a sheet decision's is read from its row when carried out):
+    # free text, erased with the person.
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -43,6 +43,7 @@ from registrations.identity import name_key
 from registrations.models import (
     EventState,
     LinkRequest,
+    PendingDecision,
     Registration,
     StatusChange,
     new_row_values,
@@ -135,6 +136,7 @@ class NotFound(Exception):
 
 
 RACED = "raced"  # why a decision was not carried out: the participant acted in between
+WITHDRAWN = "withdrawn"  # a pending decision withdrawn, replaced or ended before its time
 
 
 @dataclass(frozen=True)
@@ -534,6 +536,7 @@ class Registrations:
             sequence = self._set_status(
                 session, event, registration, Status.CANCELLED, now, "participant"
             )
+            _end_pending_decision(session, registration)
             self._tell(session, NoticeKind.CANCELLED, event, registration, sequence)
             self._promote(session, event, now)
         return registration
@@ -647,6 +650,9 @@ class Registrations:
         now: datetime,
         typed_after: datetime | None = None,
         actor: str = SHEET,
+        reason: str | None = None,
+        pending_since: datetime | None = None,
+        from_page: bool = False,
     ) -> DecisionOutcome:
         """Carry out what staff typed in the sheet, once; the history says who (`actor`).
 
@@ -658,6 +664,12 @@ class Registrations:
         read: staff typed after it, but could not have seen the change), the decision is not
         carried out and the sheet says so. Nobody is e-mailed twice. `przyjęte` confirms even
         above capacity.
+
+        A decision that waited out its grace time (`pending_since`: when it was first seen) is
+        carried out only while it is still pending, unchanged: withdrawn (`Cofnij`, the cell
+        cleared) or ended by the participant's cancellation, it does nothing. `reason` replaces
+        the canned sentence in the e-mail. A page decision (`from_page`) leaves the sheet's
+        decision cell as handled as it was.
         """
         with _stored(), self.store.transaction() as session:
             lock_event(session, event)
@@ -665,11 +677,21 @@ class Registrations:
             if registration is None:
                 raise NotFound()
             old = Status(registration.status)
-            if registration.staff_decision == decision.value:
-                skipped = registration.staff_decision_skipped
-                return DecisionOutcome(registration.id, old, old, applied=False, skipped=skipped)
-            registration.staff_decision = decision.value
-            registration.staff_decision_skipped = None
+            if pending_since is not None:
+                pending = session.get(PendingDecision, registration.id)
+                if (
+                    pending is None
+                    or pending.decision != decision.value
+                    or pending.first_seen_at != pending_since
+                ):
+                    return DecisionOutcome(registration.id, old, old, False, WITHDRAWN)
+                session.delete(pending)
+            if not from_page:
+                if registration.staff_decision == decision.value:
+                    skipped = registration.staff_decision_skipped
+                    return DecisionOutcome(registration.id, old, old, False, skipped)
+                registration.staff_decision = decision.value
+                registration.staff_decision_skipped = None
             new = decision.status
             if new is not old and _participant_acted(session, registration, typed_after):
                 registration.staff_decision_skipped = RACED
@@ -678,7 +700,15 @@ class Registrations:
                 sequence = self._set_status(
                     session, event, registration, new, now, "staff", decision
                 )
-                self._tell(session, _DECISION_NOTICES[decision], event, registration, sequence)
+                detail = json.dumps({"reason": reason}, ensure_ascii=False) if reason else None
+                self._tell(
+                    session,
+                    _DECISION_NOTICES[decision],
+                    event,
+                    registration,
+                    sequence,
+                    detail=detail,
+                )
                 if old is Status.CONFIRMED:
                     self._promote(session, event, now)
             else:
@@ -735,6 +765,9 @@ class Registrations:
                 before_scrub(session, fresh)
             freed = False
             for registration in fresh:
+                pending = session.get(PendingDecision, registration.id)
+                if pending is not None:  # its reason is the person's data
+                    session.delete(pending)
                 old = Status(registration.status)
                 if old.active:
                     actor = "erasure" if by is ErasedBy.REQUEST else by.value
@@ -854,6 +887,19 @@ def _by_id(
     if not include_erased:
         query = query.where(Registration.erased_at.is_(None))
     return session.scalar(query)
+
+
+def _end_pending_decision(session: Session, registration: Registration) -> None:
+    """The participant cancelled while a staff decision waited out its grace time: it is not
+    carried out. A sheet decision's cell then counts as handled, with the note that the
+    participant acted meanwhile (staff choose it again if it still stands)."""
+    pending = session.get(PendingDecision, registration.id)
+    if pending is None:
+        return
+    if pending.source == "sheet":
+        registration.staff_decision = pending.decision
+        registration.staff_decision_skipped = RACED
+    session.delete(pending)
 
 
 def _person_taken(session: Session, event: Event, email_key: str, name: str) -> bool:

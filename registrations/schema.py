@@ -327,7 +327,7 @@ class RegistrationData(BaseModel):
     powiat: str = Field(description="TERYT code of the powiat, e.g. `0809`.")
     role: str | None
     nip: str | None = Field(
-        default=None, description="The enterprise's NIP, only where the event asks (`ask_nip`)."
+        description="The enterprise's NIP, only where the event asks (`ask_nip`)."
     )
     email: str
     phone: str = Field(description="Normalised, e.g. `+48 533 316 283`.")

@@ -133,12 +133,31 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             "uq_registration_event_email_name", ["event_slug", "email_key", "name_key"]
         )
+    op.create_table(
+        "pending_decisions",
+        sa.Column("registration_id", sa.String(length=16), nullable=False),
+        sa.Column("event_slug", sa.String(length=64), nullable=False),
+        sa.Column("decision", sa.String(length=16), nullable=False),
+        sa.Column("source", sa.String(length=8), nullable=False),
+        sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("typed_after", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("actor", sa.String(length=254), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("registration_id", name=op.f("pending_decisions_pkey")),
+    )
+    op.create_index(
+        op.f("ix_pending_decisions_event_slug"), "pending_decisions", ["event_slug"], unique=False
+    )
     if bind.dialect.name == "postgresql":
         for column in ("name_key", "nip"):
             op.execute(f'ALTER TABLE registrations ALTER COLUMN "{column}" SET STATISTICS 0')
+        op.execute('ALTER TABLE pending_decisions ALTER COLUMN "reason" SET STATISTICS 0')
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_pending_decisions_event_slug"), table_name="pending_decisions")
+    op.drop_table("pending_decisions")
     with op.batch_alter_table("registrations", naming_convention=NAMING_CONVENTION) as batch_op:
         batch_op.drop_constraint("uq_registration_event_email_name", type_="unique")
         batch_op.create_unique_constraint(
