@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 
-from backoffice import event_views, history_views, list_views, signin_views
+from backoffice import decision_views, event_views, history_views, list_views, signin_views
 from backoffice.access import current_staff
 from config.organisation import unfilled_placeholders
 from config.services import services
@@ -52,3 +52,9 @@ bp.add_url_rule(f"{EVENT}/podglad", view_func=event_views.preview)
 bp.add_url_rule(f"{EVENT}/arkusz", view_func=event_views.workbook)
 bp.add_url_rule(f"{EVENT}/listy", view_func=list_views.lists_page)
 bp.add_url_rule(f"{EVENT}/listy/<kind>.<fmt>", view_func=list_views.download)
+REGISTRATION = "/zgloszenia/<registration_id>"
+bp.add_url_rule(f"{REGISTRATION}/decyzja", view_func=decision_views.decision_page)
+bp.add_url_rule(f"{REGISTRATION}/decyzja", view_func=decision_views.decide, methods=["POST"])
+bp.add_url_rule(
+    f"{REGISTRATION}/decyzja/cofnij", view_func=decision_views.withdraw, methods=["POST"]
+)

@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from registrations.decisions import Decision
 from registrations.event import Event
 from registrations.history import SHEET
-from registrations.models import PendingDecision
+from registrations.models import PendingDecision, Registration
 from registrations.operations import NotFound, Registrations
 from registrations.validators import printable
 from registrations.window import Transactions
@@ -38,6 +39,15 @@ def clean_reason(text: str) -> str | None:
 def due_note(event: Event, due_at: datetime) -> str:
     """What `Uwagi systemu` says while a decision waits."""
     return f"Decyzja zostanie wykonana o {event.local(due_at):%H:%M}"
+
+
+def _handled(session: Session, pending: PendingDecision) -> None:
+    """The decision cell's value counts as handled: the sheet's next read leaves it alone."""
+    query = select(Registration).where(Registration.id == pending.registration_id)
+    registration = session.scalar(query)
+    if registration is not None:
+        registration.staff_decision = pending.decision
+        registration.staff_decision_skipped = None
 
 
 class DecisionGrace:
@@ -82,6 +92,8 @@ class DecisionGrace:
                 session.expunge(pending)
                 return pending
             if pending is not None:
+                if pending.source == SHEET_SOURCE and source == PAGE_SOURCE:
+                    _handled(session, pending)  # the cell's value is not carried out later
                 session.delete(pending)
                 session.flush()
             pending = PendingDecision(
@@ -113,6 +125,21 @@ class DecisionGrace:
             for pending in found:
                 session.delete(pending)
             return len(found)
+
+    def withdraw(self, registration_id: str) -> PendingDecision | None:
+        """`Cofnij`: the waiting decision ends without being carried out; None when none waits
+        (carried out, or withdrawn before). A sheet decision's cell then counts as handled, so
+        the next read does not start it again."""
+        with self.store.transaction() as session:
+            pending = session.get(PendingDecision, registration_id, with_for_update=True)
+            if pending is None:
+                return None
+            if pending.source == SHEET_SOURCE:
+                _handled(session, pending)
+            session.delete(pending)
+            session.flush()
+            session.expunge(pending)
+            return pending
 
     def due(self, event: Event, now: datetime, *, source: str) -> list[PendingDecision]:
         """The event's waiting decisions of `source` whose time has come."""
