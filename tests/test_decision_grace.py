@@ -120,9 +120,10 @@ def test_the_participants_cancellation_during_the_wait_ends_it_a_data_change_doe
 
 
 def test_a_decision_left_standing_is_carried_out_once_with_its_reason_across_a_restart(
-    tmp_path: Path, clock: FakeClock, smtp_server: Mailbox
+    tmp_path: Path, clock: FakeClock, smtp_server: Mailbox, database_url: str
 ) -> None:
-    office = make_office("workbook", tmp_path, clock, smtp_server, decision_grace_minutes=GRACE)
+    store = {"database_url": database_url, "decision_grace_minutes": GRACE}
+    office = make_office("workbook", tmp_path, clock, smtp_server, **store)
     [body] = office.register()
     office.round()
     office.deliver()
@@ -132,7 +133,7 @@ def test_a_decision_left_standing_is_carried_out_once_with_its_reason_across_a_r
     close(office)
 
     clock.advance(3 * 60)
-    restarted = make_office("workbook", tmp_path, clock, smtp_server, decision_grace_minutes=GRACE)
+    restarted = make_office("workbook", tmp_path, clock, smtp_server, **store)
     try:
         restarted.round()
         early = (restarted.status(body["id"]), restarted.row(body["id"])[NOTES_HEADER])

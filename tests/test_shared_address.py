@@ -201,7 +201,10 @@ def test_set_email_refuses_only_an_address_that_has_the_same_name_in_the_event(
     )
 
     assert joins.exit_code == 0, joins.output
-    assert clash.exit_code == 1 and "already uses this address" in clash.output
+    assert (
+        clash.exit_code == 1
+        and "already has a registration of this name at this address" in clash.output
+    )
 
 
 def test_erase_by_an_address_of_several_people_erases_nobody_and_lists_them(
