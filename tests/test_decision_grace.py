@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -178,3 +179,27 @@ def test_with_no_grace_a_decision_is_carried_out_by_the_next_round_with_its_reas
     text = text_of(mail)
     assert "Powód decyzji organizatora: Telefon od uczestniczki" in text
     assert "\x07" not in text and "x" * 501 not in text
+
+
+def test_while_google_does_not_answer_the_decision_waits_for_a_read_that_shows_it(
+    tmp_path: Path, clock: FakeClock, smtp_server: Mailbox, sheets_emulator: Any
+) -> None:
+    office = make_office(
+        "google", tmp_path, clock, smtp_server, sheets_emulator, decision_grace_minutes=GRACE
+    )
+    try:
+        [body] = office.register()
+        office.round()
+        office.type_in(body["id"], DECISION_HEADER, "rezygnacja")
+        office.round()  # first seen
+        sheets_emulator.inject("status", status=503, times=None)
+        clock.advance(10 * 60)
+        office.round()
+        during = office.status(body["id"])
+        sheets_emulator.clear_faults()
+        office.round()
+    finally:
+        close(office)
+
+    assert during == "confirmed"  # nothing carried out without a read that shows it
+    assert office.status(body["id"]) == "cancelled"

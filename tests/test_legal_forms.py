@@ -9,11 +9,18 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from config.settings import Settings
 from registrations.enterprise import enterprise_key, normalise_nip
 from tests.conftest import OPEN, valid_payload, write_open_event
+from tests.staff_support import STAFF_LISTS, create_event, form_values, publish, sign_in
 
 URL = f"/api/events/{OPEN}/registrations"
 NIP_EVENT = "z-nipem"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update=STAFF_LISTS)
 
 
 @pytest.fixture
@@ -117,3 +124,19 @@ def test_an_event_that_does_not_ask_for_nip_keeps_none(client: FlaskClient) -> N
 def test_the_form_asks_for_nip_only_where_the_event_does(client: FlaskClient) -> None:
     assert 'name="nip"' in client.get(f"/wydarzenia/{NIP_EVENT}/").text
     assert 'name="nip"' not in client.get(f"/wydarzenia/{OPEN}/").text
+
+
+def test_staff_make_an_event_ask_for_nip_in_the_staff_pages(client: FlaskClient) -> None:
+    staff = sign_in(client.application.test_client())
+    slug = create_event(staff, ask_nip="tak", max_per_enterprise="1")
+    publish(staff, slug)
+    url = f"/api/events/{slug}/registrations"
+
+    shown_form = form_values(staff, f"/obsluga/wydarzenia/{slug}/edycja")
+    without = post(client, 1, "SS Pomost", url, powiat="0862")
+    first = post(client, 1, "SS Pomost", url, powiat="0862", nip="1234563218")
+
+    assert shown_form.get("ask_nip") == ["tak"]
+    assert 'name="nip"' in client.get(f"/wydarzenia/{slug}/").text
+    assert without.status_code == 422 and "nip" in without.get_json()["errors"]
+    assert first.status_code == 201, first.get_json()
