@@ -86,14 +86,15 @@ class DecisionGrace:
         starts again); the same value already waiting keeps its time."""
         with self.store.transaction() as session:
             pending = session.get(PendingDecision, registration_id, with_for_update=True)
+            if pending is not None and pending.source == SHEET_SOURCE and source == PAGE_SOURCE:
+                _handled(session, pending)  # the cell's value is not carried out later
             if pending is not None and pending.decision == decision.value:
                 if source == PAGE_SOURCE:  # staff gave it again on the page: their reason
                     pending.reason, pending.actor, pending.source = reason, actor, source
+                session.flush()
                 session.expunge(pending)
                 return pending
             if pending is not None:
-                if pending.source == SHEET_SOURCE and source == PAGE_SOURCE:
-                    _handled(session, pending)  # the cell's value is not carried out later
                 session.delete(pending)
                 session.flush()
             pending = PendingDecision(

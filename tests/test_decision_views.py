@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from config.services import Services, services
 from config.settings import Settings
+from registrations.models import StatusChange
 from sheets.rows import DECISION_HEADER, ID_HEADER, STATUS_HEADER
 from tests.conftest import OPEN, FakeClock, shown, valid_payload
 from tests.sheet_harness import WorkbookStaff
@@ -166,3 +168,29 @@ def test_with_no_grace_a_page_decision_is_carried_out_at_once(
         assert status(app, body["id"]) == "cancelled"
     finally:
         svc_of(app).store.dispose()
+
+
+def test_a_page_decision_over_one_waiting_in_the_sheet_takes_its_place_and_runs_once(
+    app: Flask, staff: FlaskClient, person: dict[str, Any], clock: FakeClock
+) -> None:
+    rounds(app)
+    sheet = WorkbookStaff(svc_of(app).instance_path)
+    event = svc_of(app).events[OPEN]
+    grid = sheet.grid(event)
+    [row] = [i for i, r in enumerate(grid) if i and r[grid[0].index(ID_HEADER)] == person["id"]]
+    sheet.set_cell(event, row, grid[0].index(DECISION_HEADER), "rezygnacja")
+    rounds(app)  # the sheet's decision waits
+    clock.advance(60)
+    decide(staff, person["id"], decyzja="odrzucone", powod=REASON)
+    for _ in range(3):
+        clock.advance(5 * 60)
+        rounds(app)
+
+    assert status(app, person["id"]) == "rejected"
+    with svc_of(app).store.transaction() as session:
+        changes = session.scalars(
+            select(StatusChange).where(StatusChange.registration_id == person["id"])
+        ).all()
+    assert [(c.new_status, c.decision) for c in changes] == [("rejected", "odrzucone")]
+    rejections = [text for text in mail_texts(app) if text.startswith("Zgłoszenie odrzucone")]
+    assert len(rejections) == 1 and REASON in rejections[0]
