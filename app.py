@@ -209,6 +209,8 @@ def _services(
     svc.worker.jobs.append(lambda: summary.run(live()))
     svc.worker.jobs.append(lambda: digest.run(live()))
     svc.worker.jobs.append(lambda: make_retention(svc, app.logger).run_due(live()))
+    # Page decisions whose grace time has passed (the sheet's are carried out by its read).
+    svc.worker.jobs.append(lambda: svc.grace.carry_out_due(svc.registrations, live(), clock()))
     office = backoffice.make(svc, app.config["SECRET_KEY"])
 
     def compose(session: Session, row: OutboxMessage) -> EmailMessage | None:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint
 
 from backoffice import (
+    decision_views,
     event_views,
     history_views,
     list_views,
@@ -86,3 +87,8 @@ bp.add_url_rule(
     methods=["GET", "POST"],
 )
 bp.add_url_rule(f"{EVENT}/wiadomosci", view_func=message_views.messages, methods=["GET", "POST"])
+bp.add_url_rule(f"{REGISTRATION}/decyzja", view_func=decision_views.decision_page)
+bp.add_url_rule(f"{REGISTRATION}/decyzja", view_func=decision_views.decide, methods=["POST"])
+bp.add_url_rule(
+    f"{REGISTRATION}/decyzja/cofnij", view_func=decision_views.withdraw, methods=["POST"]
+)

@@ -69,7 +69,7 @@ OPTIONAL = (
     "logo_strip",
     "retention_days",
 )
-CHECKBOXES = ("ask_gender",)
+CHECKBOXES = ("ask_gender", "ask_nip")
 CONTACT = ("name", "role", "phone", "email")
 SHEETS = ("spreadsheet_id", "worksheet")
 
@@ -94,6 +94,7 @@ LABELS = {
     "start_time": "Godzina rozpoczęcia",
     "end_time": "Godzina zakończenia",
     "ask_gender": "Pytanie o płeć (do listy noclegowej)",
+    "ask_nip": "NIP przedsiębiorstwa wymagany (limit liczony według NIP)",
     "project_name": "Nazwa projektu",
     "project_number": "Numer projektu (umowy)",
     "logo_strip": "Pasek logotypów",
@@ -185,6 +186,7 @@ def values_of(event: Event) -> dict[str, Any]:
     if event.logo_strip is not None:
         values["logo_strip"] = event.logo_strip.name
     values["ask_gender"] = event.ask_gender
+    values["ask_nip"] = event.ask_nip
     values["eligible_powiaty"] = list(event.eligible_powiaty)
     return values
 

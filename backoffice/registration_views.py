@@ -17,7 +17,7 @@ from backoffice.access import current_staff, full_staff
 from backoffice.overview import entry_or_404
 from config.services import Services, services
 from forms.messages import FIELD_LABELS as FORM_LABELS
-from forms.messages import REFUSALS
+from forms.messages import refusal
 from forms.views import form_context, form_payload
 from mail.participants import _SUBJECTS
 from privacy.erasure import Eraser
@@ -288,7 +288,7 @@ def add_registration(slug: str) -> ResponseReturnValue:
     except ExistingAddress as existing:
         return _add_form(event, values, {}, 409, twin=existing.registration_id)
     except RegistrationRefused as refused:
-        message = REFUSALS.get(type(refused), "Zgłoszenia nie można przyjąć.")
+        message = refusal(event, refused)
         if refused.code == "enterprise_limit_reached":
             message += " Aby przyjąć je mimo to, należy zaznaczyć „ponad limit przedsiębiorstwa”."
         return _add_form(event, values, {"_": message}, 409)
@@ -470,7 +470,9 @@ def swap_person(registration_id: str) -> ResponseReturnValue:
         except StaleVersion:
             errors = {"_": STALE}
         except ExistingAddress:
-            errors = {"email": "Ten adres jest już zgłoszony na to wydarzenie."}
+            errors = {"email": "Ta osoba jest już zgłoszona na to wydarzenie z tym adresem."}
+        except RegistrationRefused as refused:
+            errors = {"email": refusal(event, refused)}
         except NotFound:
             abort(404)
         except StoreUnavailable:

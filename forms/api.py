@@ -42,10 +42,10 @@ from forms.api_models import (
 )
 from forms.messages import (
     ERROR_PAGES,
-    REFUSALS,
     STORE_UNAVAILABLE,
     UNKNOWN_LINK,
     change_not_allowed,
+    refusal,
     store_unavailable_message,
 )
 from privacy.own_data import own_data
@@ -123,7 +123,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
     except Invalid as invalid:
         return _answer(ValidationErrors(errors=invalid.errors), 422)
     except RegistrationRefused as refused:
-        return _error(RefusedError, REFUSALS[type(refused)], refused.code)
+        return _error(RefusedError, refusal(event, refused), refused.code)
     except StoreUnavailable:
         current_app.logger.exception("registration for %s not stored", event.slug)
         return _error(UnavailableError, STORE_UNAVAILABLE)
@@ -184,7 +184,7 @@ def change_registration(token: str) -> ResponseReturnValue:
     except Invalid as invalid:
         return _answer(ValidationErrors(errors=invalid.errors), 422)
     except RegistrationRefused as refused:
-        return _error(RefusedError, REFUSALS[type(refused)], refused.code)
+        return _error(RefusedError, refusal(event, refused), refused.code)
     except StoreUnavailable:
         current_app.logger.exception("change of a registration not stored")
         return _error(UnavailableError, STORE_UNAVAILABLE)

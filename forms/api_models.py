@@ -107,7 +107,12 @@ class RefusedError(ApiError):
     """A valid submission the event's rules refuse (`RegistrationRefused.code`)."""
 
     status = 409
-    error: Literal["already_registered", "enterprise_limit_reached", "registration_closed"]
+    error: Literal[
+        "already_registered",
+        "email_limit_reached",
+        "enterprise_limit_reached",
+        "registration_closed",
+    ]
 
 
 class TooLargeError(ApiError):

@@ -38,6 +38,7 @@ EMAILS = {
     NoticeKind.LINK.value: "link do zgłoszenia",
     NoticeKind.CORRECTED.value: "dane poprawione przez organizatora",
     NoticeKind.MESSAGE.value: "wiadomość od organizatora",
+    NoticeKind.LINKS.value: "linki do zgłoszeń z tego adresu e-mail",
 }
 MORE_LABELS = {
     "id": "Numer zgłoszenia",

@@ -69,6 +69,7 @@ _SUBJECTS: dict[NoticeKind, str] = {
     NoticeKind.CONFIRMED: "Udział potwierdzony",
     NoticeKind.REJECTED: "Zgłoszenie odrzucone",
     NoticeKind.LINK: "Link do zgłoszenia",
+    NoticeKind.LINKS: "Linki do zgłoszeń",
     NoticeKind.EVENT_CHANGED: "Zmiana w wydarzeniu",
     NoticeKind.CORRECTED: "Poprawione dane zgłoszenia",
 }
@@ -88,6 +89,7 @@ _SEAT_CONFIRMED = (
     NoticeKind.EVENT_CHANGED,
 )
 _SEAT_GIVEN_UP = (NoticeKind.CANCELLED, NoticeKind.REJECTED)
+_DECISION_KINDS = (NoticeKind.CANCELLED, NoticeKind.REJECTED, NoticeKind.CONFIRMED)
 
 
 class ParticipantMail:
@@ -173,7 +175,60 @@ class ParticipantMail:
                 organisation=self.organisation.name,
                 message_id=row.message_id,
             )
+        if notice.kind is NoticeKind.LINKS:
+            return self.links_message(session, notice, row.message_id)
         return self.message(notice, window(session, event, self.clock()), row.message_id)
+
+    def links_message(
+        self, session: Session, notice: Notice, message_id: str | None = None
+    ) -> EmailMessage:
+        """The lost-link page's answer to an address several people registered with: each
+        person's own link, in one e-mail (an erased person's is left out)."""
+        event = notice.event
+        ids: list[str] = json.loads(notice.detail or "{}").get("registrations", [])
+        query = select(Registration).where(
+            Registration.id.in_(ids), Registration.erased_at.is_(None)
+        )
+        people = sorted(session.scalars(query), key=lambda r: ids.index(r.id))
+        intro = (
+            "Zgodnie z prośbą przesyłamy linki do zgłoszeń złożonych z tym adresem e-mail. "
+            "Każda osoba ma własny link – prosimy przekazać go tylko tej osobie."
+        )
+        entries = [
+            (f"{r.full_name} ({r.id}, {STATUS_WORDS[Status(r.status)]})", self.link_for(r))
+            for r in people
+        ]
+        text = [GREETING, "", intro, "", f"Wydarzenie: {event.title}", ""]
+        for label, link in entries:
+            text += [f"{label}:", link, ""]
+        text += [_signature(event), "", self.organisation.name]
+        items = Markup("").join(
+            Markup('<li>{}:<br><a href="{}">{}</a></li>').format(label, link, link)
+            for label, link in entries
+        )
+        html = Markup("<p>{}</p><p>{}</p><p>Wydarzenie: {}</p><ul>{}</ul><p>{}</p><p>{}</p>")
+        subject = f"{_SUBJECTS[NoticeKind.LINKS]}: {event.short_title or event.title}"
+        return compose(
+            sender=self.sender,
+            to=[ascii_address(notice.registration.email)],
+            subject=subject,
+            text="\n".join(text) + "\n",
+            html=document(
+                subject,
+                str(
+                    html.format(
+                        GREETING,
+                        intro,
+                        event.title,
+                        items,
+                        _signature(event),
+                        self.organisation.name,
+                    )
+                ),
+            ),
+            reply_to=str(event.contact.email),
+            message_id=message_id,
+        )
 
     def message(
         self, notice: Notice, window: Window, message_id: str | None = None
@@ -381,9 +436,30 @@ def _subject_and_intro(notice: Notice) -> tuple[str, str]:
             "miejsce, udział zostanie potwierdzony automatycznie – poinformujemy o tym e-mailem.",
         )
     intro = _INTROS[notice.kind]
+    if (reason := _reason(notice)) is not None:
+        intro = _with_reason(notice.kind, reason)
     if _calendar_method(notice) == "CANCEL":
         intro += " W załączniku jest odwołanie terminu w kalendarzu."
     return _SUBJECTS[notice.kind], intro
+
+
+def _reason(notice: Notice) -> str | None:
+    """The reason staff gave with their decision (the sheet's `Powód decyzji`, or the page's)."""
+    if notice.kind not in _DECISION_KINDS or not notice.detail:
+        return None
+    reason = json.loads(notice.detail).get("reason")
+    return str(reason) if reason else None
+
+
+def _with_reason(kind: NoticeKind, reason: str) -> str:
+    """The decision's intro with staff's reason in place of the canned sentence."""
+    given = reason.rstrip().rstrip(".")
+    if kind is NoticeKind.REJECTED:
+        return (
+            "Z przykrością informujemy, że zgłoszenie zostało odrzucone przez organizatora. "
+            f"Powód: {given}. W razie pytań prosimy o kontakt."
+        )
+    return f"{_INTROS[kind]} Powód decyzji organizatora: {given}."
 
 
 def provided_for(event: Event, registration: Registration) -> list[str]:

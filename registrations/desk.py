@@ -27,6 +27,7 @@ from registrations.models import Registration
 from registrations.notices import Notice, NoticeKind
 from registrations.operations import (
     AlreadyRegistered,
+    EmailLimitReached,
     Invalid,
     NotFound,
     Registrations,
@@ -96,7 +97,8 @@ class DuplicateWithoutAddress(Exception):
 
 
 class ExistingAddress(AlreadyRegistered):
-    """The address is registered for the event already (`registration_id`)."""
+    """This person (name at this address) is registered for the event already
+    (`registration_id`)."""
 
     def __init__(self, registration_id: str) -> None:
         super().__init__(registration_id)
@@ -233,9 +235,7 @@ class Desk:
         with _stored(), regs.store.transaction() as session:
             lock_event(session, event)
             if address:
-                existing = _same_address(session, event, registration.email_key)
-                if existing is not None:
-                    raise ExistingAddress(existing)
+                _check_address(session, event, registration)
             else:
                 twin = _same_name_and_phone(session, event, registration)
                 if twin is not None:
@@ -417,8 +417,8 @@ class Desk:
                 raise NotFound()
             if current.version != old.version:
                 raise StaleVersion(current)
-            if address and (taken := _same_address(session, event, new.email_key)) is not None:
-                raise ExistingAddress(taken)
+            if address:
+                _check_address(session, event, new)
             sequence = regs._set_status(
                 session, event, current, Status.CANCELLED, now, "staff"
             )  # nobody is promoted: the seat is handed on
@@ -450,13 +450,19 @@ def _relaxed(event: Event) -> Event:
     return event.model_copy(update={"eligible_powiaty": list(POWIATY)})
 
 
-def _same_address(session: Session, event: Event, email_key: str) -> str | None:
-    query = select(Registration.id).where(
+def _check_address(session: Session, event: Event, registration: Registration) -> None:
+    """The identity rule of the public form (`registrations.identity`): the same person at
+    this address is refused with a link to them; colleagues sharing it up to `max_per_email`."""
+    query = select(Registration.id, Registration.name_key, Registration.status).where(
         Registration.event_slug == event.slug,
-        Registration.email_key == email_key,
-        Registration.erased_at.is_(None),
+        Registration.email_key == registration.email_key,
     )
-    return session.scalar(query)
+    people = session.execute(query).all()
+    for registration_id, key, _ in people:
+        if key == registration.name_key:  # of any status: one row per person (the unique key)
+            raise ExistingAddress(registration_id)
+    if sum(Status(status).active for _, _, status in people) >= event.max_per_email:
+        raise EmailLimitReached()
 
 
 def _same_name_and_phone(session: Session, event: Event, registration: Registration) -> str | None:

@@ -104,6 +104,17 @@ class Event(BaseModel):
     eligible_powiaty: list[Annotated[str, AfterValidator(known_powiat)]] = Field(min_length=1)
     capacity: int = Field(gt=0)
     max_per_enterprise: int | None = Field(default=None, gt=0)
+    max_per_email: int = Field(
+        default=5,
+        gt=0,
+        description="Active registrations one e-mail address may hold (colleagues sharing "
+        "`biuro@…`, each under their own name).",
+    )
+    ask_nip: bool = Field(
+        default=False,
+        description="The form asks for the enterprise's NIP (required); enterprises are counted "
+        "by NIP alone against `max_per_enterprise`.",
+    )
     venue: str
     summary: str
     programme: list[str] = []

@@ -25,6 +25,9 @@ class NoticeKind(StrEnum):
     CONFIRMED = "confirmed"  # staff typed "przyjęte"
     REJECTED = "rejected"  # staff typed "odrzucone"
     LINK = "link"  # the private link again (a reminder, or a corrected address)
+    # The links of everyone registered with one address, in one e-mail (the lost-link page);
+    # `detail` lists their IDs.
+    LINKS = "links"
     EVENT_CHANGED = "event_changed"  # staff changed the dates, the venue or what is provided
     # To the event's contact, not the participant: special needs were stated or changed (the
     # e-mail names the registration, never the need).

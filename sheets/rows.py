@@ -14,6 +14,9 @@ ID_HEADER = "ID zgłoszenia"
 STATUS_HEADER = "Status"
 # The staff's column: a drop-down of decisions the service carries out; it never writes there.
 DECISION_HEADER = "Decyzja organizatora"
+# The staff's reason for a decision: the service adds the header and never writes its cells; a
+# decision's e-mail gives it (read as it stands when the decision is carried out).
+REASON_HEADER = "Powód decyzji"
 # The service's remarks on a row (a decision it could not apply); cleared when resolved.
 NOTES_HEADER = "Uwagi systemu"
 SOURCE_LABELS = {
@@ -78,7 +81,13 @@ RENAMED_HEADERS: dict[str, str] = {"Potrzeby szczególne": "Szczególne potrzeby
 # decision column staff type in.
 SERVICE_KEYS = DATA_KEYS | {" ".join(NOTES_HEADER.split()).casefold()}
 # A new worksheet's header row: the decision next to the status it changes.
-HEADERS: list[str] = [*DATA_HEADERS[:3], DECISION_HEADER, NOTES_HEADER, *DATA_HEADERS[3:]]
+HEADERS: list[str] = [
+    *DATA_HEADERS[:3],
+    DECISION_HEADER,
+    REASON_HEADER,
+    NOTES_HEADER,
+    *DATA_HEADERS[3:],
+]
 
 
 def registration_row(registration: Registration, event: Event) -> dict[str, str]:

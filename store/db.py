@@ -33,6 +33,7 @@ PERSONAL_TABLES = (
     "link_requests",
     "desk_entries",
     "staff_message_recipients",
+    "pending_decisions",
 )
 COMPACT_LOCK_TIMEOUT_MS = 30_000
 READ_ONLY = "owes_read_only"  # execution option of the connections Store.reading hands out
