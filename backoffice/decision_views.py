@@ -71,7 +71,7 @@ def _staff_email() -> str:
 
 
 def _page(registration_id: str) -> ResponseReturnValue:
-    return redirect(url_for("backoffice.decision_page", registration_id=registration_id), 303)
+    return redirect(url_for("backoffice.registration_page", registration_id=registration_id), 303)
 
 
 @full_staff

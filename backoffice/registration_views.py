@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from backoffice.access import current_staff, full_staff
+from backoffice.decision_views import decision_context
 from backoffice.overview import entry_or_404
 from config.services import Services, services
 from forms.messages import FIELD_LABELS as FORM_LABELS
@@ -200,8 +201,7 @@ def registration_page(registration_id: str) -> ResponseReturnValue:
         subjects = _subjects(session, emails)
     return render_template(
         "obsluga/registration.html",
-        event=event,
-        registration=registration,
+        **decision_context(registration, event),  # the decision's part: its registration, event
         position=position,
         changes=changes,
         entries=entries,
