@@ -29,6 +29,11 @@ class NoticeKind(StrEnum):
     # To the event's contact, not the participant: special needs were stated or changed (the
     # e-mail names the registration, never the need).
     SPECIAL_NEEDS = "special_needs"
+    # Before the event (registrations/participation.py): "are you still coming?", and a freed
+    # seat offered for a limited time; to the contact: a seat left free (no offer could be made).
+    REMINDER = "reminder"
+    OFFERED = "offered"
+    SEAT_NOT_OFFERED = "seat_not_offered"
 
 
 @dataclass(frozen=True)
