@@ -37,7 +37,7 @@ MANAGE = re.compile(rf"{re.escape(BASE)}(/wydarzenia/{EVENT}/zgloszenie/[A-Za-z0
 @pytest.fixture
 def events_dir(tmp_path: Path) -> Path:
     """A study visit on 27 August 2018 (Europe/Warsaw) with 2 seats, registration until the
-    22nd; reminders 3 days before at 10:00, offers from 7 days before (the defaults)."""
+    26th; reminders 3 days before at 10:00, offers from 7 days before (the defaults)."""
     folder = tmp_path / "events"
     write_event(
         folder,
@@ -47,6 +47,7 @@ def events_dir(tmp_path: Path) -> Path:
         departure='["Zielona Góra, dworzec PKP – 7:30", "Świebodzin, rynek – 8:15"]',
         what_to_bring='"Wygodne buty i dowód osobisty"',
         max_per_enterprise=10,
+        registration_deadline="2018-08-26",
     )
     return folder
 
@@ -246,3 +247,97 @@ def test_an_unknown_answer_is_a_polish_400_and_nothing_changes(
     assert page.status_code == 400
     assert "Nie rozpoznano odpowiedzi" in shown(page)
     assert status(app, body["id"]) == "confirmed"
+
+
+def api_delete(client: FlaskClient, body: dict[str, Any]) -> None:
+    token = body["manage_url"].rsplit("/", 1)[1]
+    assert client.delete(f"/api/registrations/{token}").status_code == 200
+
+
+def api_view(client: FlaskClient, body: dict[str, Any]) -> dict[str, Any]:
+    token = body["manage_url"].rsplit("/", 1)[1]
+    answer = client.get(f"/api/registrations/{token}")
+    assert answer.status_code == 200
+    found: dict[str, Any] = answer.get_json()
+    return found
+
+
+def test_inside_the_offers_window_a_freed_seat_is_offered_and_expires_to_the_next_person(
+    app: Flask, client: FlaskClient, clock: FakeClock, smtp_server: Mailbox
+) -> None:
+    clock.set("2018-08-10T12:00:00+02:00")  # before the window: the waiting list as before
+    first, _, third, fourth = register(client, 4)
+    assert [third["status"], fourth["status"]] == ["waitlisted", "waitlisted"]
+    round_(app, smtp_server)
+
+    clock.set("2018-08-25T12:00:00+02:00")  # 2 days before: inside the 7-day window
+    api_delete(client, first)
+    assert status(app, third["id"]) == "waitlisted"  # offered, not given
+    # The offered seat is taken: a new registration waits, although nobody is confirmed in it.
+    (late,) = register(client, 1, start=4)
+    assert late["status"] == "waitlisted"
+
+    clock.advance(60)  # the offer's e-mail is handed to SMTP at 12:01
+    offers = [m for m in round_(app, smtp_server) if to(m) == "osoba2@example.pl"]
+    assert len(offers) == 1
+    assert (
+        "Zwolniło się miejsce – prosimy o potwierdzenie do 26 sierpnia 2018 r., godz. 12:01"
+        in text_of(offers[0])
+    )
+    round_(app, smtp_server)  # the next round reads the hand-off and opens the offer
+    assert api_view(client, third)["offer_expires_at"] == "2018-08-26T10:01:00Z"
+    assert api_view(client, third)["status"] == "waitlisted"
+    assert api_view(client, fourth)["offer_expires_at"] is None
+    assert sheet_column(app, "Potwierdzenie udziału")[third["id"]] == "oferta ważna do 26.08 12:01"
+    page = shown(client.get(answers(offers[0])["tak"]))
+    assert "Miejsce czeka na to zgłoszenie do 26 sierpnia 2018 r., godz. 12:01" in page
+
+    clock.set("2018-08-26T12:01:00+02:00")  # the offer's end: it passes on by itself
+    mails = [m for m in round_(app, smtp_server) if "Zwolniło się" in str(m["Subject"])]
+    assert [to(m) for m in mails] == ["osoba3@example.pl"]
+    assert "do 27 sierpnia 2018 r., godz. 00:00" in text_of(mails[0])  # never past the start
+    late_answer = post_answer_refused(client, answers(offers[0])["tak"])
+    assert late_answer.status_code == 409
+    assert "Czas na potwierdzenie oferty minął" in shown(late_answer)
+    assert status(app, third["id"]) == "waitlisted"
+
+    round_(app, smtp_server)
+    accepted = post_answer(client, answers(mails[0])["tak"])
+    assert accepted.status_code == 303
+    assert status(app, fourth["id"]) == "confirmed"
+    confirmation = round_(app, smtp_server)
+    assert [str(m["Subject"]).split(":")[0] for m in confirmation] == [
+        "Zwolniło się miejsce – udział potwierdzony"
+    ]
+    with svc(app).store.reading() as session:
+        confirmed = session.scalars(
+            select(Registration.id).where(Registration.status == "confirmed")
+        ).all()
+    assert len(confirmed) == 2
+
+
+def post_answer_refused(client: FlaskClient, path: str) -> Any:
+    """The button pressed on a page opened earlier (the offer has since expired)."""
+    page = client.get(path)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', shown(page))
+    assert token
+    return client.post(path.split("?")[0], data={"csrf_token": token.group(1), "odpowiedz": "tak"})
+
+
+def test_no_offer_when_less_than_two_hours_would_remain_the_contact_is_told(
+    app: Flask, client: FlaskClient, clock: FakeClock, smtp_server: Mailbox
+) -> None:
+    clock.set("2018-08-10T12:00:00+02:00")
+    first, _, third = register(client, 3)
+    round_(app, smtp_server)
+    clock.set("2018-08-26T22:30:00+02:00")  # 1.5 hours before 00:00 of the first day
+    api_delete(client, first)
+    staff = round_(app, smtp_server, staff=True)
+    told = [m for m in staff if str(m["Subject"]).startswith("Wolne miejsce bez oferty")]
+    assert len(told) == 1
+    assert "mniej niż 2 godziny" in text_of(told[0])
+    assert status(app, third["id"]) == "waitlisted"
+    assert participation(app, third["id"]) is None  # no offer made
+    assert [
+        m for m in round_(app, smtp_server, staff=True) if "bez oferty" in str(m["Subject"])
+    ] == []
