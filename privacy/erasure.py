@@ -30,7 +30,7 @@ from mail import outbox
 from mail.transport import eml_path, mail_folder
 from registrations.erasure import ErasedBy, identifying_values, mentioned_values, redact
 from registrations.event import Event
-from registrations.models import EventState, LinkRequest, Registration
+from registrations.models import EventState, LinkRequest, Participation, Registration
 from registrations.operations import ErasureOutcome
 from sheets.factory import make_syncer
 from sheets.sink import SinkError
@@ -103,6 +103,8 @@ class Eraser:
             message_ids.extend(outbox.forget(session, ids))
             keys = [registration.email_key for registration in registrations]
             session.execute(delete(LinkRequest).where(LinkRequest.email_key.in_(keys)))
+            # Reminders, answers and offers (issue 19): with the person.
+            session.execute(delete(Participation).where(Participation.registration_id.in_(ids)))
             result.staff_messages = outbox.rewrite_staff_messages(
                 session, partial(redact, values=_with_html_forms(mentioned))
             )
@@ -114,7 +116,8 @@ class Eraser:
                         command=command,
                         erased_at=now,
                         removed="personal data in the store; its outbox messages and .eml "
-                        "files; the event's export files; its sheet row (see sheet_erased_at)",
+                        "files; its reminders, answers and offers; the event's export files; "
+                        "its sheet row (see sheet_erased_at)",
                     )
                 )
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from registrations.event import Event
 from registrations.models import Registration, StatusChange
 from registrations.operations import payload_of
+from registrations.participation import records_of
 from registrations.schema import RegistrationData
 from registrations.status import Status
 from store import Store
@@ -80,6 +81,17 @@ class EmailSent(_Part):
     sent_at: datetime | None
 
 
+class BeforeEventItem(_Part):
+    """A reminder sent, an answer given or a seat offered before the event (`what`: `reminder`,
+    `second_reminder`, `answer_yes`, `answer_no`, `offer_made`, `offer_sent` with `until`,
+    `offer_accepted`, `offer_declined`, `offer_expired`, `offer_closed`, `offer_undelivered`,
+    `offer_by_phone`)."""
+
+    at: datetime
+    what: str
+    until: datetime | None
+
+
 class OwnData(_Part):
     """Everything stored about the person (RODO art. 15/20), nothing about others."""
 
@@ -89,6 +101,7 @@ class OwnData(_Part):
     registration: OwnRegistration
     status_history: list[StatusHistoryItem]
     emails: list[EmailSent]
+    before_event: list[BeforeEventItem]
 
 
 def own_data(store: Store, event: Event, registration: Registration, now: datetime) -> OwnData:
@@ -108,6 +121,7 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
                 .order_by(OutboxMessage.id)
             )
         )
+        before_event = records_of(session, registration.id)
     status = Status(registration.status)
     return OwnData(
         prepared_at=now,
@@ -147,5 +161,9 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
         emails=[
             EmailSent(kind=message.kind, queued_at=message.created_at, sent_at=message.sent_at)
             for message in messages
+        ],
+        before_event=[
+            BeforeEventItem(at=record.at, what=record.what, until=record.until)
+            for record in before_event
         ],
     )

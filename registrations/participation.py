@@ -305,3 +305,85 @@ def participation_label(registration: Registration, event: Event) -> str:
     if row.first_reminder_at is not None:
         return "brak odpowiedzi"
     return ""
+
+
+# The summary's counts of `Potwierdzenie udziału`: key → label.
+COUNTED = {
+    "confirmed": "Udział potwierdzony (odpowiedź „tak”)",
+    "no_answer": "Bez odpowiedzi na przypomnienie",
+    "declined": "Rezygnacja w odpowiedzi na przypomnienie",
+    "offer": "Otwarte oferty miejsc z listy rezerwowej",
+}
+
+
+def participation_count_key(
+    status: str, answer: str | None, offer_state: str | None, reminded_at: datetime | None
+) -> str:
+    """Which of `COUNTED` a registration counts in ("" for none)."""
+    if status == Status.WAITLISTED.value:
+        return "offer" if offer_state in HOLDING else ""
+    if answer == Answer.NO.value:
+        return "declined"
+    if status != Status.CONFIRMED.value:
+        return ""
+    if answer == Answer.YES.value:
+        return "confirmed"
+    return "no_answer" if reminded_at is not None else ""
+
+
+# What each record of `records` says, in Polish (the staff page and "my data" page).
+RECORD_LABELS = {
+    "reminder": "Przypomnienie z prośbą o potwierdzenie udziału",
+    "second_reminder": "Drugie przypomnienie (dzień przed wydarzeniem)",
+    "answer_yes": "Odpowiedź „tak” – udział potwierdzony",
+    "answer_no": "Odpowiedź „nie” – rezygnacja",
+    "offer_made": "Zwolnione miejsce zaoferowane z listy rezerwowej",
+    "offer_sent": "E-mail z ofertą miejsca wysłany",
+    "offer_accepted": "Oferta przyjęta",
+    "offer_declined": "Oferta odrzucona",
+    "offer_expired": "Oferta wygasła",
+    "offer_closed": "Oferta zamknięta (zmiana statusu zgłoszenia)",
+    "offer_undelivered": "Oferta niedoręczona – e-maila nie udało się wysłać",
+    "offer_by_phone": "Miejsce nie zaoferowane e-mailem – brak adresu, kontakt telefoniczny",
+}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One thing that happened before the event: `what` (a key of `RECORD_LABELS`), when, and
+    until when (an offer's end)."""
+
+    at: datetime
+    what: str
+    until: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return RECORD_LABELS[self.what]
+
+
+def records(row: Participation | None) -> list[Record]:
+    """The reminders, answers and offer of a registration, oldest first: what its staff page
+    (`/obsluga/zgloszenia/<id>`) and the person's own data show."""
+    if row is None:
+        return []
+    found: list[Record] = []
+    if row.first_reminder_at is not None:
+        found.append(Record(row.first_reminder_at, "reminder"))
+    if row.second_reminder_at is not None:
+        found.append(Record(row.second_reminder_at, "second_reminder"))
+    if row.offer_made_at is not None:
+        kind = "offer_by_phone" if row.offer_state == OfferState.BY_PHONE.value else "offer_made"
+        found.append(Record(row.offer_made_at, kind))
+    if row.offer_sent_at is not None:
+        found.append(Record(row.offer_sent_at, "offer_sent", row.offer_expires_at))
+    if row.offer_closed_at is not None and f"offer_{row.offer_state}" in RECORD_LABELS:
+        found.append(Record(row.offer_closed_at, f"offer_{row.offer_state}"))
+    if row.answered_at is not None and row.answer in (Answer.YES.value, Answer.NO.value):
+        found.append(Record(row.answered_at, "answer_yes" if row.answer == "tak" else "answer_no"))
+    return sorted(found, key=lambda record: record.at)
+
+
+def records_of(session: Session, registration_id: str) -> list[Record]:
+    """`records` of the registration with this ID (for the staff page of a registration)."""
+    return records(session.get(Participation, registration_id))

@@ -341,3 +341,56 @@ def test_no_offer_when_less_than_two_hours_would_remain_the_contact_is_told(
     assert [
         m for m in round_(app, smtp_server, staff=True) if "bez oferty" in str(m["Subject"])
     ] == []
+
+
+def test_records_show_in_my_data_the_summary_counts_the_contact_hears_and_erasure_removes(
+    app: Flask, client: FlaskClient, clock: FakeClock, smtp_server: Mailbox
+) -> None:
+    first, second = register(client, 2)
+    round_(app, smtp_server)
+    clock.set("2018-08-24T10:00:00+02:00")
+    reminders = round_(app, smtp_server)
+    mine = next(m for m in reminders if to(m) == "osoba0@example.pl")
+    assert post_answer(client, answers(mine)["tak"]).status_code == 303
+    round_(app, smtp_server)
+
+    own = client.get(manage_path(mine) + "/moje-dane").get_json()
+    assert [item["what"] for item in own["before_event"]] == ["reminder", "answer_yes"]
+    assert own["before_event"][0]["at"] == "2018-08-24T08:00:00Z"
+    page = shown(client.get(manage_path(mine) + "/moje-dane.html"))
+    assert "Przypomnienia, odpowiedzi i oferty miejsc" in page
+    assert "Odpowiedź „tak” – udział potwierdzony" in page
+
+    summary = load_workbook(Path(app.instance_path) / f"{EVENT}.xlsx", read_only=True)[
+        "Podsumowanie"
+    ]
+    counts = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row and row[0]}
+    assert counts["Udział potwierdzony (odpowiedź „tak”)"] == 1
+    assert counts["Bez odpowiedzi na przypomnienie"] == 1
+    assert counts["Otwarte oferty miejsc z listy rezerwowej"] == 0
+
+    # The day before, after the second reminder: the contact gets who has not answered, once.
+    clock.set("2018-08-26T15:59:00+02:00")
+    assert not [
+        m for m in round_(app, smtp_server, staff=True) if "Bez potwierdzenia" in str(m["Subject"])
+    ]
+    clock.set("2018-08-26T16:00:00+02:00")
+    listed = [
+        m for m in round_(app, smtp_server, staff=True) if "Bez potwierdzenia" in str(m["Subject"])
+    ]
+    assert len(listed) == 1
+    text = text_of(listed[0])
+    assert f"{second['id']} – OsobaB Testowa" in text
+    assert first["id"] not in text
+    assert (
+        "/obsluga/zgloszenia/" in text
+        and "@" not in text.split("Dzień dobry,")[1].split("Strona")[0]
+    )
+    assert not [
+        m for m in round_(app, smtp_server, staff=True) if "Bez potwierdzenia" in str(m["Subject"])
+    ]
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["erase", "--id", first["id"], "--wait", "0"])
+    assert result.exit_code == 0, result.output
+    assert participation(app, first["id"]) is None
