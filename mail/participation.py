@@ -35,6 +35,10 @@ ANSWER_PATH = "/udzial"
 STAFF_SEAT_NOT_OFFERED = "staff_seat_not_offered"  # outbox kinds of the contact's e-mails
 STAFF_UNANSWERED = "staff_unanswered"
 PARTICIPANT_KINDS = (NoticeKind.REMINDER, NoticeKind.OFFERED)
+_HOW_ONE_WORKS = (
+    "Link otwiera stronę z jednym przyciskiem – rezygnacja zostaje zapisana dopiero po jego "
+    "naciśnięciu."
+)
 _HOW_IT_WORKS = (
     "Każdy z tych linków otwiera stronę z jednym przyciskiem – odpowiedź zostaje zapisana "
     "dopiero po jego naciśnięciu."
@@ -121,7 +125,14 @@ class ParticipationMail:
     def _reminder(self, session: Session, notice: Notice, message_id: str | None) -> EmailMessage:
         event, registration = notice.event, notice.registration
         second = notice.detail == "second"
-        if second:
+        details = notice.detail == "details"
+        if details:
+            intro = (
+                f"Przypominamy o wydarzeniu „{event.title}”. Udział jest potwierdzony – "
+                "poniżej podajemy szczegóły. Gdyby przyjazd okazał się niemożliwy, prosimy o "
+                "rezygnację jednym kliknięciem: miejsce otrzyma ktoś z listy rezerwowej."
+            )
+        elif second:
             intro = (
                 f"Wydarzenie „{event.title}” zaczyna się już jutro. Nie otrzymaliśmy jeszcze "
                 "odpowiedzi, czy udział jest aktualny – prosimy o nią jednym kliknięciem."
@@ -144,8 +155,10 @@ class ParticipationMail:
         answers = [
             ("Potwierdzam udział", answer_url(link, "tak")),
             ("Rezygnuję z udziału", answer_url(link, "nie")),
-        ]
-        subject = "Prośba o potwierdzenie udziału" if not second else "Jutro wydarzenie"
+        ][1 if details else 0 :]
+        subject = "Jutro wydarzenie" if second else "Prośba o potwierdzenie udziału"
+        if details:
+            subject = "Przypomnienie o wydarzeniu"
         return self._letter(event, registration, subject, intro, facts, answers, message_id)
 
     def _offer(self, notice: Notice, deadline: datetime, message_id: str | None) -> EmailMessage:
@@ -196,7 +209,8 @@ class ParticipationMail:
         lines.append("")
         for label, url in answers:
             lines += [f"{label}:", url]
-        lines += [_HOW_IT_WORKS, "", "Prywatny link do zgłoszenia:", link, ""]
+        how = _HOW_IT_WORKS if len(answers) > 1 else _HOW_ONE_WORKS
+        lines += [how, "", "Prywatny link do zgłoszenia:", link, ""]
         lines += [signature, "", self.organisation]
         rows = Markup("").join(
             Markup('<tr><th align="left" scope="row">{}</th><td>{}</td></tr>').format(
@@ -210,9 +224,7 @@ class ParticipationMail:
         html = Markup(
             "<p>{}</p><p>{}</p><table>{}</table>{}<p><small>{}</small></p>"
             '<p>Prywatny link do zgłoszenia:<br><a href="{}">{}</a></p><p>{}</p><p>{}</p>'
-        ).format(
-            GREETING, intro, rows, buttons, _HOW_IT_WORKS, link, link, signature, self.organisation
-        )
+        ).format(GREETING, intro, rows, buttons, how, link, link, signature, self.organisation)
         full_subject = f"{subject}: {event.short_title or event.title}"
         return compose(
             sender=self.sender,

@@ -250,12 +250,11 @@ class Participations:
                     row.first_reminder_at = now
                 registration.touch(now)
                 reminded.append(Reminded(registration.id, second))
+                kind = "second" if second else "first"
+                if row.answer == Answer.YES.value:
+                    kind = "details"  # confirmed already: the details, and the way out
                 notice = Notice(
-                    NoticeKind.REMINDER,
-                    event,
-                    registration,
-                    Status.CONFIRMED,
-                    detail="second" if second else "first",
+                    NoticeKind.REMINDER, event, registration, Status.CONFIRMED, detail=kind
                 )
                 self.registrations.notify(session, [notice])
         return reminded
@@ -271,7 +270,6 @@ class Participations:
                 Registration.status == Status.CONFIRMED.value,
                 Registration.erased_at.is_(None),
                 Registration.email != "",
-                or_(Participation.answer.is_(None), Participation.answer != Answer.YES.value),
             )
             .order_by(Registration.seq)
         )
@@ -280,6 +278,7 @@ class Participations:
         due: list[tuple[Registration, bool]] = []
         for registration, row in session.execute(query).all():
             if row is None or row.first_reminder_at is None:
+                # One who said `tak` before (an offer taken) still gets the details, once.
                 due.append((registration, False))
             elif (
                 second is not None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from app import create_app
 from config.services import Services
 from config.settings import Settings
+from registrations.decisions import Decision
 from registrations.models import Participation, Registration
 from tests.conftest import FakeClock, Mailbox, shown, valid_payload, write_event
 
@@ -47,6 +49,14 @@ def events_dir(tmp_path: Path) -> Path:
         departure='["Zielona Góra, dworzec PKP – 7:30", "Świebodzin, rynek – 8:15"]',
         what_to_bring='"Wygodne buty i dowód osobisty"',
         max_per_enterprise=10,
+        registration_deadline="2018-08-26",
+    )
+    write_event(  # an event without offers: the waiting list moves by itself to the end
+        folder,
+        "bez-ofert",
+        capacity=1,
+        short_title='"Bez ofert"',
+        offers_from_days=0,
         registration_deadline="2018-08-26",
     )
     return folder
@@ -289,7 +299,11 @@ def test_inside_the_offers_window_a_freed_seat_is_offered_and_expires_to_the_nex
     assert api_view(client, third)["status"] == "waitlisted"
     assert api_view(client, fourth)["offer_expires_at"] is None
     assert sheet_column(app, "Potwierdzenie udziału")[third["id"]] == "oferta ważna do 26.08 12:01"
-    page = shown(client.get(answers(offers[0])["tak"]))
+    page = " ".join(
+        BeautifulSoup(shown(client.get(answers(offers[0])["tak"])), "html.parser")
+        .get_text(" ")
+        .split()
+    )
     assert "Miejsce czeka na to zgłoszenie do 26 sierpnia 2018 r., godz. 12:01" in page
 
     clock.set("2018-08-26T12:01:00+02:00")  # the offer's end: it passes on by itself
@@ -306,9 +320,12 @@ def test_inside_the_offers_window_a_freed_seat_is_offered_and_expires_to_the_nex
     assert accepted.status_code == 303
     assert status(app, fourth["id"]) == "confirmed"
     confirmation = round_(app, smtp_server)
-    assert [str(m["Subject"]).split(":")[0] for m in confirmation] == [
-        "Zwolniło się miejsce – udział potwierdzony"
+    assert sorted(str(m["Subject"]).split(":")[0] for m in confirmation) == [
+        "Przypomnienie o wydarzeniu",  # the details, as the others had them; no question
+        "Zwolniło się miejsce – udział potwierdzony",
     ]
+    details = next(m for m in confirmation if "Przypomnienie" in str(m["Subject"]))
+    assert set(answers(details)) == {"nie"}
     with svc(app).store.reading() as session:
         confirmed = session.scalars(
             select(Registration.id).where(Registration.status == "confirmed")
@@ -394,3 +411,33 @@ def test_records_show_in_my_data_the_summary_counts_the_contact_hears_and_erasur
     result = runner.invoke(args=["erase", "--id", first["id"], "--wait", "0"])
     assert result.exit_code == 0, result.output
     assert participation(app, first["id"]) is None
+
+
+def test_a_seat_confirmed_after_the_reminders_gets_one_at_once_and_none_goes_after_the_start(
+    app: Flask, client: FlaskClient, clock: FakeClock, smtp_server: Mailbox
+) -> None:
+    event_url = "/api/events/bez-ofert/registrations"
+    clock.set("2018-08-10T12:00:00+02:00")
+    bodies = []
+    for i in range(3):
+        payload = valid_payload(email=f"osoba{i}@example.pl", enterprise_name=f"Firma {i}")
+        answer = client.post(event_url, json=payload)
+        assert answer.status_code == 201, answer.get_json()
+        bodies.append(answer.get_json())
+    round_(app, smtp_server)
+    clock.set("2018-08-24T10:00:00+02:00")
+    assert [to(m) for m in round_(app, smtp_server)] == ["osoba0@example.pl"]
+    clock.set("2018-08-25T15:00:00+02:00")
+    token = bodies[0]["manage_url"].rsplit("/", 1)[1]
+    assert client.delete(f"/api/registrations/{token}").status_code == 200
+    mails = round_(app, smtp_server)  # promoted, and reminded at once
+    subjects = sorted((to(m), str(m["Subject"]).split(":")[0]) for m in mails)
+    assert ("osoba1@example.pl", "Prośba o potwierdzenie udziału") in subjects
+    assert ("osoba1@example.pl", "Zwolniło się miejsce – udział potwierdzony") in subjects
+
+    # At 00:00 of the first day it is over: a seat staff confirm then gets no reminder.
+    clock.set("2018-08-27T00:00:00+02:00")
+    event = svc(app).events["bez-ofert"]
+    svc(app).registrations.decide(event, bodies[2]["id"], Decision.CONFIRMED, now=clock())
+    mails = round_(app, smtp_server)
+    assert [str(m["Subject"]).split(":")[0] for m in mails] == ["Udział potwierdzony"]
