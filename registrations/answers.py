@@ -27,10 +27,10 @@ from registrations.participation import (
     Answer,
     OfferState,
     Tell,
+    anyone_to_offer,
     first_reminder_at,
     free_seats,
     make_offers,
-    next_waiting,
     offer_handed_over,
     offer_undelivered,
     offers_window,
@@ -199,10 +199,10 @@ class Participations:
         if now >= event.starts_at or not offers_window(event, now):
             return False
         free = free_seats(session, event)
-        if free <= 0 or not next_waiting(session, event):
+        if free <= 0 or not anyone_to_offer(session, event):
             return False
-        told = told_of(session, event)
-        return free > (told.seats_not_offered or 0)
+        told = session.get(ParticipationEvent, event.slug)  # read only: none is none told
+        return free > (told.seats_not_offered or 0 if told is not None else 0)
 
     def _open_handed_over(
         self, session: Session, event: Event, row: Participation, now: datetime

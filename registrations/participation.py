@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from registrations.event import Event
@@ -146,21 +146,27 @@ def settle(session: Session, event: Event, now: datetime) -> int:
     return closed
 
 
-def next_waiting(session: Session, event: Event) -> list[Registration]:
-    """The waiting list in order, without those offered a seat before (once per person)."""
+def _waiting_unoffered(event: Event) -> ColumnElement[bool]:
     offered = select(Participation.registration_id).where(
         Participation.event_slug == event.slug, Participation.offer_state.is_not(None)
     )
-    query = (
-        select(Registration)
-        .where(
-            Registration.event_slug == event.slug,
-            Registration.status == Status.WAITLISTED.value,
-            Registration.id.not_in(offered),
-        )
-        .order_by(Registration.seq)
+    return (
+        (Registration.event_slug == event.slug)
+        & (Registration.status == Status.WAITLISTED.value)
+        & Registration.id.not_in(offered)
     )
+
+
+def next_waiting(session: Session, event: Event) -> list[Registration]:
+    """The waiting list in order, without those offered a seat before (once per person)."""
+    query = select(Registration).where(_waiting_unoffered(event)).order_by(Registration.seq)
     return list(session.scalars(query))
+
+
+def anyone_to_offer(session: Session, event: Event) -> bool:
+    """Whether `next_waiting` has anyone (one row read, for the rounds' check)."""
+    query = select(Registration.id).where(_waiting_unoffered(event)).limit(1)
+    return session.scalar(query) is not None
 
 
 def told_of(session: Session, event: Event) -> ParticipationEvent:
