@@ -265,7 +265,9 @@ def offer_undelivered(
     registration = session.scalar(select(Registration).where(Registration.id == registration_id))
     if registration is not None:
         registration.touch(at)
-        tell([_not_offered(event, registration, "undelivered")])
+        # Not sent because too little time was left by then (`mail.participation`), or failed.
+        late = offer_deadline(event, at) - at < OFFER_MIN_TIME
+        tell([_not_offered(event, registration, "too_late" if late else "undelivered")])
 
 
 def open_offer_expiry(registration: Registration) -> datetime | None:

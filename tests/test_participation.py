@@ -441,3 +441,29 @@ def test_a_seat_confirmed_after_the_reminders_gets_one_at_once_and_none_goes_aft
     svc(app).registrations.decide(event, bodies[2]["id"], Decision.CONFIRMED, now=clock())
     mails = round_(app, smtp_server)
     assert [str(m["Subject"]).split(":")[0] for m in mails] == ["Udział potwierdzony"]
+
+
+def test_an_offer_whose_email_did_not_go_in_time_is_no_offer_the_seat_stays_free(
+    app: Flask, client: FlaskClient, clock: FakeClock, smtp_server: Mailbox
+) -> None:
+    clock.set("2018-08-10T12:00:00+02:00")
+    first, _, third, fourth = register(client, 4)
+    round_(app, smtp_server)
+    clock.set("2018-08-26T21:00:00+02:00")  # 3 hours left: an offer is made …
+    api_delete(client, first)
+    assert participation(app, third["id"]).offer_state == "pending"  # type: ignore[union-attr]
+    clock.set("2018-08-26T22:30:00+02:00")  # … but its e-mail could go only now: too late
+    svc(app).mail_worker.run_once()
+    assert [
+        m
+        for m in smtp_server.messages
+        if to(m) == "osoba2@example.pl" and "Zwolniło" in str(m["Subject"])
+    ] == []
+    staff = round_(app, smtp_server, staff=True)
+    told = [m for m in staff if str(m["Subject"]).startswith("Wolne miejsce bez oferty")]
+    assert len(told) == 1 and "mniej niż 2 godziny" in text_of(told[0])
+    assert participation(app, third["id"]).offer_state == "undelivered"  # type: ignore[union-attr]
+    assert participation(app, fourth["id"]) is None  # the seat stays free: nobody else offered
+    assert status(app, third["id"]) == status(app, fourth["id"]) == "waitlisted"
+    round_(app, smtp_server)
+    assert participation(app, fourth["id"]) is None
