@@ -53,9 +53,14 @@ TEXT = (
     "retention_days",
     "spreadsheet_id",
     "worksheet",
+    "reminder_days_before",
+    "reminder_time",
+    "what_to_bring",
+    "offers_from_days",
+    "offer_hours",
 )
-LINES = ("programme", "provided", "meals")
-MULTILINE = ("summary", "consent_text", "image_consent_text")
+LINES = ("programme", "provided", "meals", "departure")
+MULTILINE = ("summary", "consent_text", "image_consent_text", "what_to_bring")
 # Keys an event file may leave out: an empty field leaves them out too.
 OPTIONAL = (
     "short_title",
@@ -68,6 +73,11 @@ OPTIONAL = (
     "project_number",
     "logo_strip",
     "retention_days",
+    "reminder_days_before",
+    "reminder_time",
+    "what_to_bring",
+    "offers_from_days",
+    "offer_hours",
 )
 CHECKBOXES = ("ask_gender", "ask_nip")
 CONTACT = ("name", "role", "phone", "email")
@@ -107,6 +117,12 @@ LABELS = {
     "spreadsheet_id": "Identyfikator arkusza Google",
     "worksheet": "Nazwa zakładki zgłoszeń",
     "retention_days": "Usunięcie danych po tylu dniach",
+    "reminder_days_before": "Przypomnienie na tyle dni przed wydarzeniem (0 – bez przypomnień)",
+    "reminder_time": "Godzina przypomnień",
+    "departure": "Wyjazd – miejsca wsiadania (jedno w wierszu)",
+    "what_to_bring": "Co zabrać",
+    "offers_from_days": "Oferty miejsc z listy rezerwowej na tyle dni przed wydarzeniem",
+    "offer_hours": "Czas na potwierdzenie oferty (w godzinach)",
 }
 
 _REQUIRED = "To pole jest wymagane."
@@ -181,7 +197,7 @@ def values_of(event: Event) -> dict[str, Any]:
         values[name] = "\n".join(
             meal_line(item) if name == "meals" else str(item) for item in data[name]
         )
-    for name in ("start_time", "end_time"):
+    for name in ("start_time", "end_time", "reminder_time"):
         values[name] = values[name][:5]  # HH:MM
     if event.logo_strip is not None:
         values["logo_strip"] = event.logo_strip.name

@@ -47,6 +47,7 @@ from registrations.operations import (
     RegistrationRefused,
     StoreUnavailable,
 )
+from registrations.participation import records_of
 from registrations.polish import plural
 from registrations.powiaty import POWIATY
 from registrations.staff_messages import message_of
@@ -190,6 +191,7 @@ def registration_page(registration_id: str) -> ResponseReturnValue:
             )
         )
         entries = entries_of(session, registration.id)
+        before_event = records_of(session, registration.id)
         emails = list(
             session.scalars(
                 select(OutboxMessage)
@@ -205,6 +207,7 @@ def registration_page(registration_id: str) -> ResponseReturnValue:
         position=position,
         changes=changes,
         entries=entries,
+        before_event=before_event,
         emails=[(email, subjects.get(email.id, ""), _mail_state(email)) for email in emails],
         status_labels=STATUS_LABELS,
         actors=ACTORS,

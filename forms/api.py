@@ -60,6 +60,7 @@ from registrations.operations import (
     StoreUnavailable,
     payload_of,
 )
+from registrations.participation import open_offer_expiry
 from registrations.polish import date_pl
 from registrations.schema import RegistrationData
 from registrations.status import Status
@@ -235,6 +236,7 @@ def _representation(event: Event, registration: Registration) -> RegistrationVie
         received_at=registration.received_at,
         can_change=status.active and window.changes_allowed,
         can_cancel=status.active and window.cancellation_allowed,
+        offer_expires_at=open_offer_expiry(registration),
         data=RegistrationData.model_validate(payload_of(registration)),
         manage_url=svc.link_for(registration),
     )

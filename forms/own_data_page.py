@@ -10,6 +10,7 @@ from forms.messages import FIELD_LABELS
 from privacy.own_data import OwnData
 from registrations.event import Event
 from registrations.notices import NoticeKind
+from registrations.participation import RECORD_LABELS
 from registrations.polish import date_text, datetime_pl, span_text
 from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS
@@ -39,6 +40,8 @@ EMAILS = {
     NoticeKind.CORRECTED.value: "dane poprawione przez organizatora",
     NoticeKind.MESSAGE.value: "wiadomość od organizatora",
     NoticeKind.LINKS.value: "linki do zgłoszeń z tego adresu e-mail",
+    NoticeKind.REMINDER.value: "przypomnienie z prośbą o potwierdzenie udziału",
+    NoticeKind.OFFERED.value: "oferta zwolnionego miejsca",
 }
 MORE_LABELS = {
     "id": "Numer zgłoszenia",
@@ -64,6 +67,7 @@ class Readable:
     registration: list[tuple[str, str]]
     history: list[tuple[str, str, str]]  # when, what, who
     emails: list[tuple[str, str, str]]  # what, queued, sent
+    before_event: list[tuple[str, str]]  # when, what (reminders, answers, offers)
 
 
 def readable(document: OwnData, event: Event) -> Readable:
@@ -111,6 +115,14 @@ def readable(document: OwnData, event: Event) -> Readable:
                 _when(item.sent_at, event) if item.sent_at else "jeszcze nie wysłano",
             )
             for item in document.emails
+        ],
+        before_event=[
+            (
+                _when(item.at, event),
+                RECORD_LABELS.get(item.what, item.what)
+                + (f", ważna do {_when(item.until, event)}" if item.until else ""),
+            )
+            for item in document.before_event
         ],
     )
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from config.organisation import Organisation
 from mail.html import document
 from mail.outbox import QueuedNotice, enqueue, enqueue_notices
+from mail.participation import PARTICIPANT_KINDS, STAFF_SEAT_NOT_OFFERED, ParticipationMail
 from mail.staff_message_mail import staff_message
 from mail.transport import Attachment, compose
 from registrations.event import Event
@@ -113,6 +114,9 @@ class ParticipantMail:
         self.organisation = organisation
         self.base_url = base_url
         self.event_url = event_url
+        self.before_event = ParticipationMail(  # reminders and offers (issue 19)
+            sender, link_for, clock, organisation=organisation.name, base_url=base_url
+        )
 
     def __call__(self, session: Session, notices: Sequence[Notice]) -> None:
         now = self.clock()
@@ -123,6 +127,14 @@ class ParticipantMail:
                     self.special_needs_message(notice),
                     kind=STAFF_SPECIAL_NEEDS,
                     registration_id=None,  # a staff e-mail: an erasure rewrites it, unsent
+                    now=now,
+                )
+            elif notice.kind is NoticeKind.SEAT_NOT_OFFERED:
+                enqueue(
+                    session,
+                    self.before_event.seat_not_offered(notice),
+                    kind=STAFF_SEAT_NOT_OFFERED,
+                    registration_id=None,
                     now=now,
                 )
         enqueue_notices(
@@ -138,7 +150,7 @@ class ParticipantMail:
                     detail=notice.detail,
                 )
                 for notice in notices
-                if notice.kind is not NoticeKind.SPECIAL_NEEDS
+                if notice.kind not in (NoticeKind.SPECIAL_NEEDS, NoticeKind.SEAT_NOT_OFFERED)
                 and notice.registration.email  # taken by phone without an address: nobody
             ],
             now,
@@ -177,6 +189,8 @@ class ParticipantMail:
             )
         if notice.kind is NoticeKind.LINKS:
             return self.links_message(session, notice, row.message_id)
+        if notice.kind in PARTICIPANT_KINDS:
+            return self.before_event.compose(session, notice, row.message_id)
         return self.message(notice, window(session, event, self.clock()), row.message_id)
 
     def links_message(

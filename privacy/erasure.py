@@ -31,7 +31,7 @@ from mail.transport import eml_path, mail_folder
 from registrations import desk_models
 from registrations.erasure import ErasedBy, identifying_values, mentioned_values, redact
 from registrations.event import Event
-from registrations.models import EventState, LinkRequest, Registration
+from registrations.models import EventState, LinkRequest, Participation, Registration
 from registrations.operations import ErasureOutcome
 from sheets.factory import make_syncer
 from sheets.sink import SinkError
@@ -115,6 +115,8 @@ class Eraser:
             keep_ids.update(outbox.message_ids(session, list(colleagues)))
             keys = [r.email_key for r in registrations if r.email_key not in shared]
             session.execute(delete(LinkRequest).where(LinkRequest.email_key.in_(keys)))
+            # Reminders, answers and offers (issue 19): with the person.
+            session.execute(delete(Participation).where(Participation.registration_id.in_(ids)))
             result.staff_messages = outbox.rewrite_staff_messages(
                 session, partial(redact, values=_with_html_forms(mentioned))
             )
@@ -126,7 +128,8 @@ class Eraser:
                         command=command,
                         erased_at=now,
                         removed="personal data in the store; its outbox messages and .eml "
-                        "files; the event's export files; its sheet row (see sheet_erased_at)",
+                        "files; its reminders, answers and offers; the event's export files; "
+                        "its sheet row (see sheet_erased_at)",
                     )
                 )
 

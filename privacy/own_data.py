@@ -16,6 +16,7 @@ from registrations.event import Event
 from registrations.models import Registration, StatusChange
 from registrations.notices import NoticeKind
 from registrations.operations import payload_of
+from registrations.participation import records_of
 from registrations.schema import RegistrationData
 from registrations.staff_messages import message_of
 from registrations.status import Status
@@ -86,6 +87,17 @@ class EmailSent(_Part):
     subject: str | None = None  # a message staff wrote (`message`): its subject as written
 
 
+class BeforeEventItem(_Part):
+    """A reminder sent, an answer given or a seat offered before the event (`what`: `reminder`,
+    `second_reminder`, `answer_yes`, `answer_no`, `offer_made`, `offer_sent` with `until`,
+    `offer_accepted`, `offer_declined`, `offer_expired`, `offer_closed`, `offer_undelivered`,
+    `offer_by_phone`)."""
+
+    at: datetime
+    what: str
+    until: datetime | None
+
+
 class OwnData(_Part):
     """Everything stored about the person (RODO art. 15/20), nothing about others."""
 
@@ -95,6 +107,7 @@ class OwnData(_Part):
     registration: OwnRegistration
     status_history: list[StatusHistoryItem]
     emails: list[EmailSent]
+    before_event: list[BeforeEventItem]
 
 
 def own_data(store: Store, event: Event, registration: Registration, now: datetime) -> OwnData:
@@ -120,6 +133,7 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
             if message.kind == NoticeKind.MESSAGE.value
             and (written := message_of(session, message.detail)) is not None
         }
+        before_event = records_of(session, registration.id)
     status = Status(registration.status)
     return OwnData(
         prepared_at=now,
@@ -164,5 +178,9 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
                 subject=subjects.get(message.id),
             )
             for message in messages
+        ],
+        before_event=[
+            BeforeEventItem(at=record.at, what=record.what, until=record.until)
+            for record in before_event
         ],
     )

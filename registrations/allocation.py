@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from registrations.event import Event
 from registrations.models import EventState, Registration
+from registrations.participation import free_seats
 from registrations.status import Status
 
 
@@ -171,8 +172,8 @@ def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
 
 
 def seats_left(session: Session, event: Event) -> int:
-    """Confirmed seats still free (a new registration beyond them is waitlisted)."""
-    return max(event.capacity - count(session, event, status=Status.CONFIRMED), 0)
+    """Seats still free: neither confirmed nor held by an open offer (issue 19)."""
+    return free_seats(session, event)
 
 
 def waiting_list(session: Session, event: Event) -> list[Registration]:

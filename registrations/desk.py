@@ -40,6 +40,7 @@ from registrations.operations import (
     revise_calendar,
     validate,
 )
+from registrations.participation import free_seats
 from registrations.polish import date_text
 from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS, Diet
@@ -242,8 +243,10 @@ class Desk:
                     raise DuplicateWithoutAddress(twin)
             if not overrides.enterprise:
                 _check_enterprise(session, event, registration.enterprise_key)
-            confirmed = count(session, event, status=Status.CONFIRMED)
-            seat = confirmed < event.capacity or overrides.capacity
+            # As on the form: a seat held by an open offer is taken, and while anyone waits
+            # nobody new is confirmed, unless staff tick `ponad limit miejsc`.
+            waiting = count(session, event, status=Status.WAITLISTED)
+            seat = overrides.capacity or (waiting == 0 and free_seats(session, event) > 0)
             registration.status = Status.CONFIRMED if seat else Status.WAITLISTED
             sequence = revise_calendar(registration, None, Status(registration.status))
             session.add(registration)

@@ -158,6 +158,30 @@ class Event(BaseModel):
         description="Days after ends_on when every registration's personal data are erased; "
         "unset: kept until erased on request.",
     )
+    reminder_days_before: int = Field(
+        default=3,
+        ge=0,
+        description="Days before starts_on when confirmed participants are asked whether they "
+        "are still coming (0: no reminders).",
+    )
+    reminder_time: LocalTime = Field(
+        default=time(10, 0), description="The hour of the reminders, in the event's time zone."
+    )
+    departure: list[str] = Field(
+        default=[], description="One line per pick-up point, for the reminder (optional)."
+    )
+    what_to_bring: str | None = Field(
+        default=None, description="What to bring, for the reminder (optional)."
+    )
+    offers_from_days: int = Field(
+        default=7,
+        ge=0,
+        description="Days before starts_on from when a freed seat is offered to the waiting "
+        "list for a limited time instead of given automatically (0: never).",
+    )
+    offer_hours: int = Field(
+        default=24, ge=1, description="How long an offered seat waits for its answer."
+    )
     # Which saved version this is of an event made in the staff pages (None: an event file's).
     # Not a key of the description: the catalogue sets it (see `stored`).
     _version: int | None = PrivateAttr(default=None)

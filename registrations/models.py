@@ -23,7 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -144,6 +144,15 @@ class Registration(Base):
     # The version of the event (made in the staff pages) in force when it was registered; None
     # for an event file's.
     event_version: Mapped[int | None] = mapped_column(Integer)
+    # Before the event: its reminders, the answer and a seat offered (`Participation`, issue 19),
+    # read with the row (the sheet's `Potwierdzenie udziału` column needs it).
+    participation: Mapped[Participation | None] = relationship(
+        "Participation",
+        primaryjoin="foreign(Participation.registration_id) == Registration.id",
+        uselist=False,
+        lazy="selectin",
+        viewonly=True,
+    )
 
     @property
     def full_name(self) -> str:
@@ -294,3 +303,40 @@ class PendingDecision(Base):
     # A page decision's reason (a sheet decision's is read from its row when carried out):
     # free text, erased with the person.
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Participation(Base):
+    """Before the event: the reminders sent to a registration, its answer and a seat offered.
+
+    One row per registration, written under the event's lock (`registrations.participation`):
+    a reminder's moment set here is the proof it was queued, so it goes once per person across
+    restarts and workers. An offer (`offer_state` `pending` until its e-mail is handed to SMTP,
+    then `open` until `offer_expires_at`) holds a seat. Erased with the person.
+    """
+
+    __tablename__ = "participation"
+    __table_args__ = (Index("ix_participation_offers", "event_slug", "offer_state"),)
+
+    registration_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_slug: Mapped[str] = mapped_column(String(64))
+    first_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    second_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(String(8))  # `tak` or `nie`
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_state: Mapped[str | None] = mapped_column(String(16))
+    offer_made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ParticipationEvent(Base):
+    """Per event, what the reminders and offers told the contact: the list of those who did not
+    answer (once, the day before), and how many free seats could not be offered (so the contact
+    is e-mailed when another one is freed, not at every round)."""
+
+    __tablename__ = "participation_events"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unanswered_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seats_not_offered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -34,6 +34,11 @@ class NoticeKind(StrEnum):
     SPECIAL_NEEDS = "special_needs"
     CORRECTED = "corrected"  # staff corrected the data (`Powiadom uczestnika`): what changed
     MESSAGE = "message"  # a message staff wrote (`…/wiadomosci`); `detail` names it
+    # Before the event (registrations/participation.py): "are you still coming?", and a freed
+    # seat offered for a limited time; to the contact: a seat left free (no offer could be made).
+    REMINDER = "reminder"
+    OFFERED = "offered"
+    SEAT_NOT_OFFERED = "seat_not_offered"
 
 
 @dataclass(frozen=True)

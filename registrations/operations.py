@@ -49,6 +49,7 @@ from registrations.models import (
     new_row_values,
 )
 from registrations.notices import Notice, NoticeKind, Notify, nobody
+from registrations.participation import free_seats, make_offers, offers_window
 from registrations.schema import RegistrationIn
 from registrations.status import Status
 from registrations.tokens import LinkTokens
@@ -441,6 +442,9 @@ class Registrations:
         """Seats in arrival order; the caller holds the event's lock."""
         rows = [item.registration for item in batch]
         taken = read_taken(session, event, rows)
+        # A seat held by an open offer is taken; while anyone waits, nobody new is confirmed.
+        seats = free_seats(session, event) if taken.waitlisted == 0 else 0
+        taken.confirmed = max(taken.confirmed, event.capacity - seats)
         outcomes: list[Registered | Exception] = []
         notices: list[Notice] = []
         for registration in rows:
@@ -521,10 +525,18 @@ class Registrations:
         return registration
 
     @_with_event_in_force
-    def cancel(self, event: Event, token: str, *, now: datetime) -> Registration:
+    def cancel(
+        self,
+        event: Event,
+        token: str,
+        *,
+        now: datetime,
+        also: Callable[[Session, Registration], None] | None = None,
+    ) -> Registration:
         """The participant withdraws, until the event starts; a freed seat is passed on.
 
         Cancelling what is already cancelled (or rejected) changes nothing and sends nothing.
+        `also` records more in the same transaction (the answer `nie` to a reminder or offer).
         """
         with _stored(), self.store.transaction() as session:
             lock_event(session, event)
@@ -533,6 +545,8 @@ class Registrations:
                 return registration
             if not Window(event, now).cancellation_allowed:
                 raise ChangeNotAllowed("started")
+            if also is not None:
+                also(session, registration)
             sequence = self._set_status(
                 session, event, registration, Status.CANCELLED, now, "participant"
             )
@@ -711,7 +725,7 @@ class Registrations:
                     sequence,
                     detail=detail,
                 )
-                if old is Status.CONFIRMED:
+                if old is Status.CONFIRMED or old is Status.WAITLISTED:  # a seat or an offer
                     self._promote(session, event, now)
             else:
                 session.add(_change(registration, old, new, now, "staff", decision))
@@ -774,7 +788,7 @@ class Registrations:
                 if old.active:
                     actor = "erasure" if by is ErasedBy.REQUEST else by.value
                     self._set_status(session, event, registration, Status.CANCELLED, now, actor)
-                    freed = freed or (by is ErasedBy.REQUEST and old is Status.CONFIRMED)
+                    freed = freed or (by is ErasedBy.REQUEST and old.active)  # an offer too
                 scrub(registration, now, by)
                 registration.touch(now)
                 outcomes.append(ErasureOutcome(registration.id, old, Status(registration.status)))
@@ -803,6 +817,11 @@ class Registrations:
         return registration
 
     def _promote(self, session: Session, event: Event, now: datetime) -> list[Registration]:
+        """Free seats to the waiting list: given in order, or offered inside the offers window
+        (`registrations.participation`; an offer is not a promotion: none is returned)."""
+        if offers_window(event, now):
+            make_offers(session, event, now, lambda notices: self.notify(session, notices))
+            return []
         promoted = promote_waiting(session, event, now)
         for registration in promoted:
             session.add(_change(registration, Status.WAITLISTED, Status.CONFIRMED, now, "system"))

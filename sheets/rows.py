@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from registrations.event import Event
 from registrations.models import Registration
+from registrations.participation import PARTICIPATION_HEADER, participation_label
 from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
@@ -71,6 +72,7 @@ COLUMNS: dict[str, Getter] = {
     "Zgoda na wizerunek": lambda r, e: yes_no(r.consent_image),
     "Wersja klauzuli": lambda r, e: r.consent_version,
     "Źródło": lambda r, e: SOURCE_LABELS.get(r.source, r.source),
+    PARTICIPATION_HEADER: participation_label,  # the answer to the reminders, an offer
 }
 DATA_HEADERS: list[str] = list(COLUMNS)
 DATA_KEYS = frozenset(" ".join(name.split()).casefold() for name in DATA_HEADERS)

@@ -34,6 +34,7 @@ PERSONAL_TABLES = (
     "desk_entries",
     "staff_message_recipients",
     "pending_decisions",
+    "participation",
 )
 COMPACT_LOCK_TIMEOUT_MS = 30_000
 READ_ONLY = "owes_read_only"  # execution option of the connections Store.reading hands out
