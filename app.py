@@ -43,6 +43,7 @@ from forms.blueprint import bp as forms_bp
 from forms.blueprint import event_url, manage_url
 from forms.body_limit import BoundedBody
 from jobs import health
+from jobs.participation import BeforeEvent
 from jobs.worker import Worker
 from mail.outbox import OutboxSender
 from mail.participants import ParticipantMail
@@ -206,6 +207,8 @@ def _services(
     # Capacity may have been raised in an event file since the last start: free seats go to
     # the waiting list on the first round (cancellations and staff decisions promote at once).
     svc.worker.jobs.append(_once(lambda: _promote_all(svc, live())))
+    before_event = BeforeEvent(svc, mail, app.logger)  # reminders and offers (issue 19)
+    svc.worker.jobs.append(lambda: before_event.run(live()))
     svc.worker.jobs.append(lambda: syncer.sync(live()))
     closeoff = make_closeoff(svc, app.logger)
     summary = LiveSummary(store, svc.sink, clock, app.logger)
@@ -216,6 +219,8 @@ def _services(
     absences = make_absence_reports(svc, app.logger)  # the morning after each day (issue 20)
     svc.worker.jobs.append(lambda: absences.run(live()))
     svc.worker.jobs.append(lambda: make_retention(svc, app.logger).run_due(live()))
+    # Page decisions whose grace time has passed (the sheet's are carried out by its read).
+    svc.worker.jobs.append(lambda: svc.grace.carry_out_due(svc.registrations, live(), clock()))
     office = backoffice.make(svc, app.config["SECRET_KEY"])
 
     def compose(session: Session, row: OutboxMessage) -> EmailMessage | None:

@@ -6,7 +6,15 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 
-from backoffice import event_views, history_views, list_views, signin_views
+from backoffice import (
+    decision_views,
+    event_views,
+    history_views,
+    list_views,
+    message_views,
+    registration_views,
+    signin_views,
+)
 from backoffice.access import current_staff
 from config.organisation import unfilled_placeholders
 from config.services import services
@@ -52,3 +60,35 @@ bp.add_url_rule(f"{EVENT}/podglad", view_func=event_views.preview)
 bp.add_url_rule(f"{EVENT}/arkusz", view_func=event_views.workbook)
 bp.add_url_rule(f"{EVENT}/listy", view_func=list_views.lists_page)
 bp.add_url_rule(f"{EVENT}/listy/<kind>.<fmt>", view_func=list_views.download)
+
+# Registrations handled in the staff pages (issue 18).
+REGISTRATION = "/zgloszenia/<registration_id>"
+bp.add_url_rule(f"{EVENT}/zgloszenia", view_func=registration_views.registrations_table)
+bp.add_url_rule(
+    f"{EVENT}/zgloszenia/nowe",
+    view_func=registration_views.add_registration,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(REGISTRATION, view_func=registration_views.registration_page)
+bp.add_url_rule(
+    f"{REGISTRATION}/poprawki",
+    view_func=registration_views.correct_registration,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(
+    f"{REGISTRATION}/adres", view_func=registration_views.set_email, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    f"{REGISTRATION}/zamiana", view_func=registration_views.swap_person, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    f"{REGISTRATION}/usuniecie",
+    view_func=registration_views.erase_registration,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(f"{EVENT}/wiadomosci", view_func=message_views.messages, methods=["GET", "POST"])
+bp.add_url_rule(f"{REGISTRATION}/decyzja", view_func=decision_views.decision_page)
+bp.add_url_rule(f"{REGISTRATION}/decyzja", view_func=decision_views.decide, methods=["POST"])
+bp.add_url_rule(
+    f"{REGISTRATION}/decyzja/cofnij", view_func=decision_views.withdraw, methods=["POST"]
+)

@@ -58,9 +58,14 @@ TEXT = (
     "retention_days",
     "spreadsheet_id",
     "worksheet",
+    "reminder_days_before",
+    "reminder_time",
+    "what_to_bring",
+    "offers_from_days",
+    "offer_hours",
 )
-LINES = ("programme", "provided", "meals")
-MULTILINE = ("summary", "consent_text", "image_consent_text", "certificate_text")
+LINES = ("programme", "provided", "meals", "departure")
+MULTILINE = ("summary", "consent_text", "image_consent_text", "what_to_bring", "certificate_text")
 # Keys an event file may leave out: an empty field leaves them out too.
 OPTIONAL = (
     "short_title",
@@ -73,12 +78,17 @@ OPTIONAL = (
     "project_number",
     "logo_strip",
     "retention_days",
+    "reminder_days_before",
+    "reminder_time",
+    "what_to_bring",
+    "offers_from_days",
+    "offer_hours",
     "certificate_text",
     "certificate_signatory_name",
     "certificate_signatory_role",
     "certificate_min_days",
 )
-CHECKBOXES = ("ask_gender",)
+CHECKBOXES = ("ask_gender", "ask_nip")
 CONTACT = ("name", "role", "phone", "email")
 SHEETS = ("spreadsheet_id", "worksheet")
 
@@ -103,6 +113,7 @@ LABELS = {
     "start_time": "Godzina rozpoczęcia",
     "end_time": "Godzina zakończenia",
     "ask_gender": "Pytanie o płeć (do listy noclegowej)",
+    "ask_nip": "NIP przedsiębiorstwa wymagany (limit liczony według NIP)",
     "project_name": "Nazwa projektu",
     "project_number": "Numer projektu (umowy)",
     "logo_strip": "Pasek logotypów",
@@ -119,6 +130,12 @@ LABELS = {
     "spreadsheet_id": "Identyfikator arkusza Google",
     "worksheet": "Nazwa zakładki zgłoszeń",
     "retention_days": "Usunięcie danych po tylu dniach",
+    "reminder_days_before": "Przypomnienie na tyle dni przed wydarzeniem (0 – bez przypomnień)",
+    "reminder_time": "Godzina przypomnień",
+    "departure": "Wyjazd – miejsca wsiadania (jedno w wierszu)",
+    "what_to_bring": "Co zabrać",
+    "offers_from_days": "Oferty miejsc z listy rezerwowej na tyle dni przed wydarzeniem",
+    "offer_hours": "Czas na potwierdzenie oferty (w godzinach)",
 }
 
 _REQUIRED = "To pole jest wymagane."
@@ -194,11 +211,12 @@ def values_of(event: Event) -> dict[str, Any]:
         values[name] = "\n".join(
             meal_line(item) if name == "meals" else str(item) for item in data[name]
         )
-    for name in ("start_time", "end_time"):
+    for name in ("start_time", "end_time", "reminder_time"):
         values[name] = values[name][:5]  # HH:MM
     if event.logo_strip is not None:
         values["logo_strip"] = event.logo_strip.name
     values["ask_gender"] = event.ask_gender
+    values["ask_nip"] = event.ask_nip
     values["eligible_powiaty"] = list(event.eligible_powiaty)
     return values
 

@@ -33,6 +33,7 @@ from catalogue.editing import (
 from config.images import find_image
 from config.services import Services, services
 from forms.views import form_context
+from registrations.answers import to_phone
 from registrations.errors import GENERAL
 from registrations.event import Event
 from registrations.history import Action, record
@@ -83,6 +84,7 @@ def event_page(slug: str) -> ResponseReturnValue:
     row = overview_of(svc, entry)
     with svc.store.reading() as session:
         outside = outside_area(session, entry.event) if row.total else []
+        phone = to_phone(session, entry.event, svc.now()) if row.total else []  # issue 19
     starts = purge_starts(entry.event)
     return render_template(
         "obsluga/event.html",
@@ -90,6 +92,7 @@ def event_page(slug: str) -> ResponseReturnValue:
         entry=entry,
         event=entry.event,
         outside=outside,
+        to_phone=phone,
         powiaty=POWIATY,
         purge_at=entry.event.local(starts) if starts else None,
         sheet=sheet_link(svc, entry.event),

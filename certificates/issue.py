@@ -244,6 +244,10 @@ class Certificates:
         certificate: Certificate,
         now: datetime,
     ) -> None:
+        from registrations.desk import has_address
+
+        if not has_address(registration):  # registered by phone: staff hand the PDF over
+            return
         enqueue(
             session,
             self._message(event, registration, certificate),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from checkin.models import CheckinCode
 from checkin.store import insert_once
+from mail.transport import Attachment
 from registrations.models import Registration
 from registrations.window import Transactions
 
@@ -183,3 +184,19 @@ def reminder_part(
         "png": qr_png(url),
         "filename": "kod-obecnosci.png",
     }
+
+
+CHECKIN_SENTENCE = (
+    "w załączniku (kod-obecnosci.png) – prosimy pokazać go organizatorom w dniu wydarzenia"
+)
+
+
+def checkin_attachment(
+    session: Session, registration: Registration, base_url: str
+) -> Attachment | None:
+    """The reminder's attachment: the QR of the registration's check-in code (made when the
+    reminder was queued); None when it has none (read only: the e-mail is composed in a read)."""
+    code = _existing(session, [registration.id]).get(registration.id)
+    if code is None:
+        return None
+    return Attachment("kod-obecnosci.png", qr_png(checkin_url(base_url, code)), "image", "png")

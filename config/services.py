@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from flask import Flask, abort, current_app
 from catalogue.catalogue import EventCatalogue
 from config.organisation import Organisation
 from config.settings import Settings
+from registrations.decision_grace import DecisionGrace
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import Registrations
@@ -68,6 +69,11 @@ class Services:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def grace(self) -> DecisionGrace:
+        """Staff decisions waiting out `DECISION_GRACE_MINUTES` (see `decision_grace`)."""
+        return DecisionGrace(self.store, timedelta(minutes=self.settings.decision_grace_minutes))
 
     def wake_workers(self) -> None:
         """Something changed: sync the sheet and send the e-mails now, not at the next tick."""

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     sheets_pull_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often staff decisions are read from the sheet."
     )
+    decision_grace_minutes: float = Field(
+        default=5.0,
+        ge=0,
+        description="Time to take a staff decision back: carried out by the first sheet read "
+        "this long after the read that first saw it (a page decision: by the worker); 0 = the "
+        "next round.",
+    )
 
     # Rows per append; each batch reads the sheet first, so a burst of thousands wants few.
     sync_batch_size: int = Field(default=1000, ge=1, le=5000)

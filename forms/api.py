@@ -42,10 +42,10 @@ from forms.api_models import (
 )
 from forms.messages import (
     ERROR_PAGES,
-    REFUSALS,
     STORE_UNAVAILABLE,
     UNKNOWN_LINK,
     change_not_allowed,
+    refusal,
     store_unavailable_message,
 )
 from privacy.own_data import own_data
@@ -60,6 +60,7 @@ from registrations.operations import (
     StoreUnavailable,
     payload_of,
 )
+from registrations.participation import open_offer_expiry
 from registrations.polish import date_pl
 from registrations.schema import RegistrationData
 from registrations.status import Status
@@ -123,7 +124,7 @@ def create_registration(slug: str) -> ResponseReturnValue:
     except Invalid as invalid:
         return _answer(ValidationErrors(errors=invalid.errors), 422)
     except RegistrationRefused as refused:
-        return _error(RefusedError, REFUSALS[type(refused)], refused.code)
+        return _error(RefusedError, refusal(event, refused), refused.code)
     except StoreUnavailable:
         current_app.logger.exception("registration for %s not stored", event.slug)
         return _error(UnavailableError, STORE_UNAVAILABLE)
@@ -184,7 +185,7 @@ def change_registration(token: str) -> ResponseReturnValue:
     except Invalid as invalid:
         return _answer(ValidationErrors(errors=invalid.errors), 422)
     except RegistrationRefused as refused:
-        return _error(RefusedError, REFUSALS[type(refused)], refused.code)
+        return _error(RefusedError, refusal(event, refused), refused.code)
     except StoreUnavailable:
         current_app.logger.exception("change of a registration not stored")
         return _error(UnavailableError, STORE_UNAVAILABLE)
@@ -235,6 +236,7 @@ def _representation(event: Event, registration: Registration) -> RegistrationVie
         received_at=registration.received_at,
         can_change=status.active and window.changes_allowed,
         can_cancel=status.active and window.cancellation_allowed,
+        offer_expires_at=open_offer_expiry(registration),
         data=RegistrationData.model_validate(payload_of(registration)),
         manage_url=svc.link_for(registration),
     )

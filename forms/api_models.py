@@ -58,6 +58,10 @@ class RegistrationView(_Answer):
     received_at: datetime
     can_change: bool = Field(description="Whether PATCH is allowed now.")
     can_cancel: bool = Field(description="Whether DELETE is allowed now.")
+    offer_expires_at: datetime | None = Field(
+        description="A seat offered from the waiting list: until when it can be taken (UTC, "
+        "`Z`), on the page `…/udzial?odpowiedz=tak`; null without an open offer.",
+    )
     data: RegistrationData
     manage_url: str
 
@@ -107,7 +111,12 @@ class RefusedError(ApiError):
     """A valid submission the event's rules refuse (`RegistrationRefused.code`)."""
 
     status = 409
-    error: Literal["already_registered", "enterprise_limit_reached", "registration_closed"]
+    error: Literal[
+        "already_registered",
+        "email_limit_reached",
+        "enterprise_limit_reached",
+        "registration_closed",
+    ]
 
 
 class TooLargeError(ApiError):

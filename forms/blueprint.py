@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 from flask import Blueprint
 
-from forms import manage, views
+from forms import attendance, manage, views
 
 MANAGE_RULE = "/wydarzenia/<slug>/zgloszenie/<token>"
 
@@ -15,6 +15,7 @@ bp.add_url_rule("/wydarzenia/<slug>/", view_func=views.registration_form, method
 bp.add_url_rule("/wydarzenia/<slug>/potwierdzenie", view_func=views.confirmation)
 bp.add_url_rule(MANAGE_RULE, view_func=manage.registration, methods=["GET", "POST"])
 bp.add_url_rule(f"{MANAGE_RULE}/rezygnacja", view_func=manage.cancel, methods=["GET", "POST"])
+bp.add_url_rule(f"{MANAGE_RULE}/udzial", view_func=attendance.answer, methods=["GET", "POST"])
 bp.add_url_rule(f"{MANAGE_RULE}/moje-dane", view_func=manage.download_data)
 bp.add_url_rule(f"{MANAGE_RULE}/moje-dane.html", view_func=manage.own_data_page)
 bp.add_url_rule(

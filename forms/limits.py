@@ -36,6 +36,7 @@ LIMITED: dict[str, tuple[tuple[str, ...], str]] = {
     "forms.remind": (("POST",), "private-links"),
     "forms.registration": (("POST",), "private-links"),
     "forms.cancel": (("POST",), "private-links"),
+    "forms.answer": (("POST",), "private-links"),  # the answer to a reminder or an offer
     "api.change_registration": (("PATCH",), "private-links"),
     "api.cancel_registration": (("DELETE",), "private-links"),
     "backoffice.sign_in": (("POST",), "private-links"),  # asking for a staff sign-in link

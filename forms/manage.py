@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound as HttpNotFound
 
 from config.services import services
-from forms.messages import REFUSALS, STORE_UNAVAILABLE, change_not_allowed
+from forms.messages import STORE_UNAVAILABLE, change_not_allowed, refusal
 from forms.own_data_page import readable
 from forms.views import TEXT_FIELDS, csrf_problem, form_context, form_payload
 from privacy.own_data import own_data
@@ -60,7 +60,7 @@ def registration(slug: str, token: str) -> ResponseReturnValue:
     except Invalid as invalid:
         return _page(event, found, window, values, errors=invalid.errors, status=422)
     except RegistrationRefused as refused:
-        errors = {GENERAL: REFUSALS[type(refused)]}
+        errors = {GENERAL: refusal(event, refused)}
         return _page(event, found, window, values, errors=errors, status=409)
     except StoreUnavailable:
         current_app.logger.exception("change of a registration for %s not stored", slug)

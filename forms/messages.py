@@ -8,11 +8,12 @@ from registrations.event import Event
 from registrations.operations import (
     AlreadyRegistered,
     ClosedOff,
+    EmailLimitReached,
     EnterpriseLimitReached,
     RegistrationRefused,
     WithdrawnBefore,
 )
-from registrations.polish import date_pl
+from registrations.polish import PEOPLE, date_pl
 
 # In the form's order, so an error summary reads top to bottom (general problems first).
 FIELD_LABELS = {
@@ -23,6 +24,7 @@ FIELD_LABELS = {
     "enterprise_name": "Nazwa przedsiębiorstwa",
     "powiat": "Powiat",
     "role": "Funkcja",
+    "nip": "NIP",
     "pesel": "PESEL",
     "birth_date": "Data urodzenia",
     "accommodation": "Nocleg",
@@ -33,14 +35,31 @@ FIELD_LABELS = {
     "consent_image": "Zgoda na wizerunek",
 }
 REFUSALS: dict[type[RegistrationRefused], str] = {
-    AlreadyRegistered: "Ten adres e-mail jest już zgłoszony na to wydarzenie. Link do zgłoszenia "
-    "(podgląd, zmiana, rezygnacja) można otrzymać ponownie na stronie „Nie mam linku "
-    "do zgłoszenia”.",
+    AlreadyRegistered: "Osoba o tym imieniu i nazwisku jest już zgłoszona z tym adresem e-mail na "
+    "to wydarzenie. Link do zgłoszenia (podgląd, zmiana, rezygnacja) można otrzymać ponownie na "
+    "stronie „Nie mam linku do zgłoszenia”.",
     WithdrawnBefore: "Zgłoszenie z tym adresem e-mail zostało wcześniej anulowane lub odrzucone. "
     "W sprawie udziału prosimy o kontakt z organizatorem – może przywrócić zgłoszenie.",
     EnterpriseLimitReached: "Z tego przedsiębiorstwa zgłosiła się już maksymalna liczba osób.",
+    EmailLimitReached: "Z tym adresem e-mail zgłoszono już najwięcej osób, ile można na to "
+    "wydarzenie. Kolejną osobę prosimy zgłosić z jej własnym adresem e-mail.",
     ClosedOff: "Rejestracja na to wydarzenie jest zamknięta.",
 }
+
+
+def refusal(event: Event, refused: RegistrationRefused) -> str:
+    """Why the event's rules refuse a submission; the per-enterprise limit says its number and
+    whom to call (staff may accept someone beyond it)."""
+    if isinstance(refused, EnterpriseLimitReached) and refused.limit is not None:
+        return (
+            f"Z tego przedsiębiorstwa zgłosiła się już największa dopuszczalna liczba osób na to "
+            f"wydarzenie: {PEOPLE(refused.limit)}. W sprawie udziału kolejnej osoby prosimy "
+            f"o kontakt: {event.contact.name}, tel. {event.contact.phone}, "
+            f"e-mail {event.contact.email}."
+        )
+    return REFUSALS[type(refused)]
+
+
 STORE_UNAVAILABLE = (
     "Nie udało się zapisać zmian z powodu chwilowej awarii. Nic nie zostało zapisane – "
     "prosimy spróbować ponownie za chwilę."

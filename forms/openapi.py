@@ -117,8 +117,9 @@ BODY_ERRORS = {
 }
 REFUSED = _error(
     RefusedError,
-    "Refused (`already_registered`, `enterprise_limit_reached`, or `registration_closed` "
-    "after a forced close-off).",
+    "Refused (`already_registered`: this name at this address; `email_limit_reached`: the "
+    "address holds the event's `max_per_email` registrations; `enterprise_limit_reached`, or "
+    "`registration_closed` after a forced close-off).",
 )
 UNKNOWN_EVENT = _error(NotFoundError, "No such event (`not_found`).")
 UNKNOWN_LINK = _error(

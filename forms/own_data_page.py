@@ -10,12 +10,18 @@ from forms.messages import FIELD_LABELS
 from privacy.own_data import OwnData
 from registrations.event import Event
 from registrations.notices import NoticeKind
+from registrations.participation import RECORD_LABELS
 from registrations.polish import date_text, datetime_pl, span_text
 from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS
 from registrations.status import STATUS_WORDS, Status
 
-SOURCES = {"form": "formularz na stronie", "api": "API"}
+SOURCES = {
+    "form": "formularz na stronie",
+    "api": "API",
+    "staff": "przez organizatora",
+    "phone": "telefonicznie, przez organizatora",
+}
 ACTORS = {
     "participant": "uczestnik (prywatny link)",
     "staff": "organizator",
@@ -31,6 +37,11 @@ EMAILS = {
     NoticeKind.CONFIRMED.value: "udział potwierdzony przez organizatora",
     NoticeKind.REJECTED.value: "zgłoszenie odrzucone",
     NoticeKind.LINK.value: "link do zgłoszenia",
+    NoticeKind.CORRECTED.value: "dane poprawione przez organizatora",
+    NoticeKind.MESSAGE.value: "wiadomość od organizatora",
+    NoticeKind.LINKS.value: "linki do zgłoszeń z tego adresu e-mail",
+    NoticeKind.REMINDER.value: "przypomnienie z prośbą o potwierdzenie udziału",
+    NoticeKind.OFFERED.value: "oferta zwolnionego miejsca",
 }
 MORE_LABELS = {
     "id": "Numer zgłoszenia",
@@ -56,6 +67,7 @@ class Readable:
     registration: list[tuple[str, str]]
     history: list[tuple[str, str, str]]  # when, what, who
     emails: list[tuple[str, str, str]]  # what, queued, sent
+    before_event: list[tuple[str, str]]  # when, what (reminders, answers, offers)
 
 
 def readable(document: OwnData, event: Event) -> Readable:
@@ -100,11 +112,19 @@ def readable(document: OwnData, event: Event) -> Readable:
         ],
         emails=[
             (
-                EMAILS.get(item.kind, item.kind),
+                EMAILS.get(item.kind, item.kind) + (f": {item.subject}" if item.subject else ""),
                 _when(item.queued_at, event),
                 _when(item.sent_at, event) if item.sent_at else "jeszcze nie wysłano",
             )
             for item in document.emails
+        ],
+        before_event=[
+            (
+                _when(item.at, event),
+                RECORD_LABELS.get(item.what, item.what)
+                + (f", ważna do {_when(item.until, event)}" if item.until else ""),
+            )
+            for item in document.before_event
         ],
     )
 

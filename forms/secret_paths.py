@@ -44,9 +44,26 @@ def _pattern(rule: str) -> re.Pattern[str]:
 _PATTERNS = tuple(_pattern(rule) for rule in SECRET_PATHS)
 
 
+# Paths whose query string is a search staff typed (a name, an e-mail address): the request
+# logs show the path, never the query (`/obsluga/wydarzenia/x/zgloszenia?…`).
+SEARCH_PATHS = ("/obsluga/wydarzenia/<slug>/zgloszenia",)
+_SEARCHES = tuple(
+    re.compile(
+        f"(?P<before>{_LEAD}"
+        + "".join(
+            _SEGMENT if part.startswith("<") else re.escape(part)
+            for part in re.split(r"(<[a-z_]+>)", rule)
+        )
+        + r"\?)[^\s\"'#]+"
+    )
+    for rule in SEARCH_PATHS
+)
+
+
 def mask(text: str) -> str:
-    """`text` with the secret segment of every path in `SECRET_PATHS` replaced by `…`."""
-    for pattern in _PATTERNS:
+    """`text` with the secret segment of every path in `SECRET_PATHS` replaced by `…`, and the
+    query of every path in `SEARCH_PATHS`."""
+    for pattern in (*_PATTERNS, *_SEARCHES):
         text = pattern.sub(lambda found: found.group("before") + MASK, text)
     return text
 

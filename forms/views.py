@@ -24,8 +24,8 @@ from config.services import services
 from forms.messages import (
     ERROR_PAGES,
     FIELD_LABELS,
-    REFUSALS,
     STORE_UNAVAILABLE,
+    refusal,
     store_unavailable_message,
 )
 from forms.secret_paths import SECRET_SEGMENTS
@@ -55,6 +55,7 @@ TEXT_FIELDS = (
     "enterprise_name",
     "powiat",
     "role",
+    "nip",
     "email",
     "phone",
     "pesel",
@@ -136,7 +137,7 @@ def registration_form(slug: str) -> ResponseReturnValue:
     except Invalid as invalid:
         return _form(event, values, errors=invalid.errors, status=422)
     except RegistrationRefused as refused:
-        return _form(event, values, errors={GENERAL: REFUSALS[type(refused)]}, status=409)
+        return _form(event, values, errors={GENERAL: refusal(event, refused)}, status=409)
     except StoreUnavailable:
         current_app.logger.exception("registration for %s not stored", event.slug)
         return _form(event, values, errors={GENERAL: STORE_UNAVAILABLE}, status=503)

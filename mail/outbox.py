@@ -100,6 +100,14 @@ def forget(session: Session, registration_ids: list[str]) -> list[str]:
     return [row.message_id for row in rows]
 
 
+def message_ids(session: Session, registration_ids: list[str]) -> list[str]:
+    """The Message-IDs of the registrations' e-mails, sent or not."""
+    query = select(OutboxMessage.message_id).where(
+        OutboxMessage.registration_id.in_(registration_ids)
+    )
+    return list(session.scalars(query))
+
+
 def rewrite_staff_messages(session: Session, rewrite: Callable[[str], str]) -> int:
     """Pass the text of every staff e-mail still waiting to be sent (a row with its whole text
     and no registration) through `rewrite` (an erasure takes a person out of it); how many

@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 from config.organisation import Organisation
 from mail.html import document
 from mail.outbox import QueuedNotice, enqueue, enqueue_notices
+from mail.participation import PARTICIPANT_KINDS, STAFF_SEAT_NOT_OFFERED, ParticipationMail
+from mail.staff_message_mail import staff_message
 from mail.transport import Attachment, compose
 from registrations.event import Event
 from registrations.models import Registration
@@ -59,6 +61,7 @@ _INTROS: dict[NoticeKind, str] = {
     NoticeKind.LINK: "Zgodnie z prośbą przesyłamy link do zgłoszenia.",
     NoticeKind.EVENT_CHANGED: "Organizator zmienił szczegóły wydarzenia. Zmiany i aktualne "
     "informacje podajemy poniżej.",
+    NoticeKind.CORRECTED: "Organizator poprawił dane zgłoszenia. Zmienione dane podajemy poniżej.",
 }
 _SUBJECTS: dict[NoticeKind, str] = {
     NoticeKind.CHANGED: "Zmiana danych zgłoszenia",
@@ -67,7 +70,9 @@ _SUBJECTS: dict[NoticeKind, str] = {
     NoticeKind.CONFIRMED: "Udział potwierdzony",
     NoticeKind.REJECTED: "Zgłoszenie odrzucone",
     NoticeKind.LINK: "Link do zgłoszenia",
+    NoticeKind.LINKS: "Linki do zgłoszeń",
     NoticeKind.EVENT_CHANGED: "Zmiana w wydarzeniu",
+    NoticeKind.CORRECTED: "Poprawione dane zgłoszenia",
 }
 # The status in the e-mail's facts: each status in its own words (never `przyjęte`, which is
 # only what staff type in the sheet).
@@ -85,6 +90,7 @@ _SEAT_CONFIRMED = (
     NoticeKind.EVENT_CHANGED,
 )
 _SEAT_GIVEN_UP = (NoticeKind.CANCELLED, NoticeKind.REJECTED)
+_DECISION_KINDS = (NoticeKind.CANCELLED, NoticeKind.REJECTED, NoticeKind.CONFIRMED)
 
 
 class ParticipantMail:
@@ -108,6 +114,9 @@ class ParticipantMail:
         self.organisation = organisation
         self.base_url = base_url
         self.event_url = event_url
+        self.before_event = ParticipationMail(  # reminders and offers (issue 19)
+            sender, link_for, clock, organisation=organisation.name, base_url=base_url
+        )
 
     def __call__(self, session: Session, notices: Sequence[Notice]) -> None:
         now = self.clock()
@@ -118,6 +127,14 @@ class ParticipantMail:
                     self.special_needs_message(notice),
                     kind=STAFF_SPECIAL_NEEDS,
                     registration_id=None,  # a staff e-mail: an erasure rewrites it, unsent
+                    now=now,
+                )
+            elif notice.kind is NoticeKind.SEAT_NOT_OFFERED:
+                enqueue(
+                    session,
+                    self.before_event.seat_not_offered(notice),
+                    kind=STAFF_SEAT_NOT_OFFERED,
+                    registration_id=None,
                     now=now,
                 )
         enqueue_notices(
@@ -133,7 +150,8 @@ class ParticipantMail:
                     detail=notice.detail,
                 )
                 for notice in notices
-                if notice.kind is not NoticeKind.SPECIAL_NEEDS
+                if notice.kind not in (NoticeKind.SPECIAL_NEEDS, NoticeKind.SEAT_NOT_OFFERED)
+                and notice.registration.email  # taken by phone without an address: nobody
             ],
             now,
         )
@@ -160,7 +178,71 @@ class ParticipantMail:
             detail=row.detail,
             calendar_sequence=row.calendar_sequence,
         )
+        if notice.kind is NoticeKind.MESSAGE:  # written by staff in `…/wiadomosci`
+            return staff_message(
+                session,
+                notice,
+                sender=self.sender,
+                link=self.link_for(registration),
+                organisation=self.organisation.name,
+                message_id=row.message_id,
+            )
+        if notice.kind is NoticeKind.LINKS:
+            return self.links_message(session, notice, row.message_id)
+        if notice.kind in PARTICIPANT_KINDS:
+            return self.before_event.compose(session, notice, row.message_id)
         return self.message(notice, window(session, event, self.clock()), row.message_id)
+
+    def links_message(
+        self, session: Session, notice: Notice, message_id: str | None = None
+    ) -> EmailMessage:
+        """The lost-link page's answer to an address several people registered with: each
+        person's own link, in one e-mail (an erased person's is left out)."""
+        event = notice.event
+        ids: list[str] = json.loads(notice.detail or "{}").get("registrations", [])
+        query = select(Registration).where(
+            Registration.id.in_(ids), Registration.erased_at.is_(None)
+        )
+        people = sorted(session.scalars(query), key=lambda r: ids.index(r.id))
+        intro = (
+            "Zgodnie z prośbą przesyłamy linki do zgłoszeń złożonych z tym adresem e-mail. "
+            "Każda osoba ma własny link – prosimy przekazać go tylko tej osobie."
+        )
+        entries = [
+            (f"{r.full_name} ({r.id}, {STATUS_WORDS[Status(r.status)]})", self.link_for(r))
+            for r in people
+        ]
+        text = [GREETING, "", intro, "", f"Wydarzenie: {event.title}", ""]
+        for label, link in entries:
+            text += [f"{label}:", link, ""]
+        text += [_signature(event), "", self.organisation.name]
+        items = Markup("").join(
+            Markup('<li>{}:<br><a href="{}">{}</a></li>').format(label, link, link)
+            for label, link in entries
+        )
+        html = Markup("<p>{}</p><p>{}</p><p>Wydarzenie: {}</p><ul>{}</ul><p>{}</p><p>{}</p>")
+        subject = f"{_SUBJECTS[NoticeKind.LINKS]}: {event.short_title or event.title}"
+        return compose(
+            sender=self.sender,
+            to=[ascii_address(notice.registration.email)],
+            subject=subject,
+            text="\n".join(text) + "\n",
+            html=document(
+                subject,
+                str(
+                    html.format(
+                        GREETING,
+                        intro,
+                        event.title,
+                        items,
+                        _signature(event),
+                        self.organisation.name,
+                    )
+                ),
+            ),
+            reply_to=str(event.contact.email),
+            message_id=message_id,
+        )
 
     def message(
         self, notice: Notice, window: Window, message_id: str | None = None
@@ -368,9 +450,30 @@ def _subject_and_intro(notice: Notice) -> tuple[str, str]:
             "miejsce, udział zostanie potwierdzony automatycznie – poinformujemy o tym e-mailem.",
         )
     intro = _INTROS[notice.kind]
+    if (reason := _reason(notice)) is not None:
+        intro = _with_reason(notice.kind, reason)
     if _calendar_method(notice) == "CANCEL":
         intro += " W załączniku jest odwołanie terminu w kalendarzu."
     return _SUBJECTS[notice.kind], intro
+
+
+def _reason(notice: Notice) -> str | None:
+    """The reason staff gave with their decision (the sheet's `Powód decyzji`, or the page's)."""
+    if notice.kind not in _DECISION_KINDS or not notice.detail:
+        return None
+    reason = json.loads(notice.detail).get("reason")
+    return str(reason) if reason else None
+
+
+def _with_reason(kind: NoticeKind, reason: str) -> str:
+    """The decision's intro with staff's reason in place of the canned sentence."""
+    given = reason.rstrip().rstrip(".")
+    if kind is NoticeKind.REJECTED:
+        return (
+            "Z przykrością informujemy, że zgłoszenie zostało odrzucone przez organizatora. "
+            f"Powód: {given}. W razie pytań prosimy o kontakt."
+        )
+    return f"{_INTROS[kind]} Powód decyzji organizatora: {given}."
 
 
 def provided_for(event: Event, registration: Registration) -> list[str]:
@@ -420,9 +523,18 @@ def _choices(notice: Notice) -> list[tuple[str, str]]:
 
 
 def _notes(notice: Notice) -> list[str]:
+    notes = _corrected(notice)
     if notice.status.active and notice.registration.special_needs:
-        return [SPECIAL_NEEDS_NOTED]
-    return []
+        notes.append(SPECIAL_NEEDS_NOTED)
+    return notes
+
+
+def _corrected(notice: Notice) -> list[str]:
+    """What staff corrected (`CORRECTED`): each field with its new value."""
+    if notice.kind is not NoticeKind.CORRECTED or not notice.detail:
+        return []
+    corrected: dict[str, str] = json.loads(notice.detail).get("corrected", {})
+    return [f"{label}: {value}" for label, value in corrected.items()]
 
 
 def _what_the_link_allows(window: Window, status: Status) -> str:

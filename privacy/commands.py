@@ -145,6 +145,13 @@ def _targets(
         if event_slug not in svc.events:
             raise click.ClickException(f"{found_id}: its event {event_slug!r} has no file")
         targets[event_slug].append(found_id)
+    shared = {slug: ids for slug, ids in targets.items() if len(ids) > 1}
+    if email is not None and shared:  # colleagues sharing one address: say whom, erase nobody
+        listed = "; ".join(f"{slug}: {', '.join(ids)}" for slug, ids in shared.items())
+        raise click.ClickException(
+            "the address matches several people in one event, so nothing was erased; "
+            f"erase the person by ID (--id): {listed}"
+        )
     return dict(targets)
 
 

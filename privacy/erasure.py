@@ -22,16 +22,17 @@ from functools import partial
 from pathlib import Path
 
 from markupsafe import escape
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from checkin.erasure import forget_checkin_and_certificates
 from config.services import Services
 from mail import outbox
 from mail.transport import eml_path, mail_folder
+from registrations import desk_models
 from registrations.erasure import ErasedBy, identifying_values, mentioned_values, redact
 from registrations.event import Event
-from registrations.models import EventState, LinkRequest, Registration
+from registrations.models import EventState, LinkRequest, Participation, Registration
 from registrations.operations import ErasureOutcome
 from sheets.factory import make_syncer
 from sheets.sink import SinkError
@@ -92,19 +93,32 @@ class Eraser:
         result = EventErasure(event)
         needles: list[str] = []
         message_ids: list[str] = []
+        keep_ids: set[str] = set()  # other people's e-mails (a colleague at the same address)
 
         def shred(session: Session, registrations: list[Registration]) -> None:
             ids = [registration.id for registration in registrations]
             if keep_summary:
                 _keep_summary(session, event, now)
             mentioned: list[str] = []
+            # An address colleagues still use is theirs too: it neither marks a file as this
+            # person's nor goes from their link requests (their own e-mails are kept by ID).
+            colleagues = _colleagues(session, registrations)
+            shared = set(colleagues.values())
             for registration in registrations:
-                needles.extend(identifying_values(registration))
+                values = identifying_values(registration)
+                if registration.email_key in shared:
+                    values = [v for v in values if v != registration.email]
+                needles.extend(values)
                 mentioned.extend(mentioned_values(registration))
             message_ids.extend(outbox.forget(session, ids))
+            # What staff recorded about them; their names in staff's messages to them redacted.
+            desk_models.forget(session, ids, partial(redact, values=mentioned))
             forget_checkin_and_certificates(session, ids)
-            keys = [registration.email_key for registration in registrations]
+            keep_ids.update(outbox.message_ids(session, list(colleagues)))
+            keys = [r.email_key for r in registrations if r.email_key not in shared]
             session.execute(delete(LinkRequest).where(LinkRequest.email_key.in_(keys)))
+            # Reminders, answers and offers (issue 19): with the person.
+            session.execute(delete(Participation).where(Participation.registration_id.in_(ids)))
             result.staff_messages = outbox.rewrite_staff_messages(
                 session, partial(redact, values=_with_html_forms(mentioned))
             )
@@ -116,7 +130,8 @@ class Eraser:
                         command=command,
                         erased_at=now,
                         removed="personal data in the store; its outbox messages and .eml "
-                        "files; the event's export files; its sheet row (see sheet_erased_at)",
+                        "files; its reminders, answers and offers; the event's export files; "
+                        "its sheet row (see sheet_erased_at)",
                     )
                 )
 
@@ -126,7 +141,7 @@ class Eraser:
         result.outbox_rows = len(message_ids)
         if result.erased:
             folder = mail_folder(svc.instance_path)
-            result.mail_files = _remove_mail_files(folder, message_ids, needles)
+            result.mail_files = _remove_mail_files(folder, message_ids, needles, keep_ids)
             exports = svc.instance_path / export_files.EXPORTS
             result.export_files = remove_exports(exports, event.slug)
             self.logger.info(
@@ -168,6 +183,19 @@ class Eraser:
             svc.worker.release_lease()
 
 
+def _colleagues(session: Session, registrations: list[Registration]) -> dict[str, str]:
+    """Other people of the event registered with these registrations' addresses: their IDs and
+    e-mail keys (colleagues sharing `biuro@…`)."""
+    ids = [r.id for r in registrations]
+    keys = {r.email_key for r in registrations}
+    query = select(Registration.id, Registration.email_key).where(
+        Registration.event_slug.in_({r.event_slug for r in registrations}),
+        Registration.email_key.in_(keys),
+        Registration.id.not_in(ids),
+    )
+    return {found_id: key for found_id, key in session.execute(query)}
+
+
 def _keep_summary(session: Session, event: Event, now: datetime) -> None:
     """Keep the summary's numbers (no names) for the worksheet, before the data go."""
     state = session.get(EventState, event.slug)
@@ -186,14 +214,18 @@ def _with_html_forms(values: list[str]) -> list[str]:
     ]
 
 
-def _remove_mail_files(folder: Path, message_ids: list[str], needles: list[str]) -> list[Path]:
-    """The person's e-mails kept as `.eml` files, and any other (a staff e-mail) naming them."""
+def _remove_mail_files(
+    folder: Path, message_ids: list[str], needles: list[str], keep_ids: set[str] | None = None
+) -> list[Path]:
+    """The person's e-mails kept as `.eml` files (by their registration's message IDs), and any
+    other (a staff e-mail) naming them; never another person's own e-mail (`keep_ids`)."""
     if not folder.is_dir():
         return []
     removed = []
     own = {eml_path(folder, message_id) for message_id in message_ids}
+    others = {eml_path(folder, message_id) for message_id in keep_ids or ()}
     for path in sorted(folder.glob("*.eml")):
-        if path in own or _mentions(path, needles):
+        if path in own or (path not in others and _mentions(path, needles)):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed

@@ -15,8 +15,11 @@ from sqlalchemy import select
 from checkin.erasure import presence_and_certificate
 from registrations.event import Event
 from registrations.models import Registration, StatusChange
+from registrations.notices import NoticeKind
 from registrations.operations import payload_of
+from registrations.participation import records_of
 from registrations.schema import RegistrationData
+from registrations.staff_messages import message_of
 from registrations.status import Status
 from store import Store
 from store.models import OutboxMessage
@@ -55,7 +58,10 @@ class OwnRegistration(RegistrationData):
     status_label: str
     received_at: datetime
     updated_at: datetime | None
-    source: str = Field(description="`form` or `api`.")
+    source: str = Field(
+        description="`form`, `api`, `staff` (added by staff, with an address) or `phone` "
+        "(added by staff without an address)."
+    )
     consent_version: str = Field(description="The version of the consent text agreed to.")
     consent_given_at: datetime
     link_sent_at: datetime | None
@@ -79,6 +85,18 @@ class EmailSent(_Part):
     kind: str
     queued_at: datetime
     sent_at: datetime | None
+    subject: str | None = None  # a message staff wrote (`message`): its subject as written
+
+
+class BeforeEventItem(_Part):
+    """A reminder sent, an answer given or a seat offered before the event (`what`: `reminder`,
+    `second_reminder`, `answer_yes`, `answer_no`, `offer_made`, `offer_sent` with `until`,
+    `offer_accepted`, `offer_declined`, `offer_expired`, `offer_closed`, `offer_undelivered`,
+    `offer_by_phone`)."""
+
+    at: datetime
+    what: str
+    until: datetime | None
 
 
 class OwnData(_Part):
@@ -90,6 +108,7 @@ class OwnData(_Part):
     registration: OwnRegistration
     status_history: list[StatusHistoryItem]
     emails: list[EmailSent]
+    before_event: list[BeforeEventItem]
     presence: list[date] = Field(description="The days of the event the person was present.")
     certificate_number: str | None = Field(
         description="The number of the certificate of participation (`<n>/<year>`), if issued."
@@ -113,6 +132,13 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
                 .order_by(OutboxMessage.id)
             )
         )
+        subjects = {
+            message.id: written.subject
+            for message in messages
+            if message.kind == NoticeKind.MESSAGE.value
+            and (written := message_of(session, message.detail)) is not None
+        }
+        before_event = records_of(session, registration.id)
         days, certificate = presence_and_certificate(session, registration.id)
     status = Status(registration.status)
     return OwnData(
@@ -151,8 +177,17 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
             for change in changes
         ],
         emails=[
-            EmailSent(kind=message.kind, queued_at=message.created_at, sent_at=message.sent_at)
+            EmailSent(
+                kind=message.kind,
+                queued_at=message.created_at,
+                sent_at=message.sent_at,
+                subject=subjects.get(message.id),
+            )
             for message in messages
+        ],
+        before_event=[
+            BeforeEventItem(at=record.at, what=record.what, until=record.until)
+            for record in before_event
         ],
         presence=days,
         certificate_number=certificate,

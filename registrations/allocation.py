@@ -7,7 +7,7 @@ so counting seats and acting on the count happen as one step and an event is nev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from registrations.event import Event
 from registrations.models import EventState, Registration
+from registrations.participation import free_seats
 from registrations.status import Status
 
 
@@ -87,14 +88,16 @@ def count(
 class Taken:
     """What a batch of new registrations is allocated against, read under the event's lock."""
 
-    statuses: dict[str, Status]  # e-mail key -> status, of those already registered
+    statuses: dict[tuple[str, str], Status]  # (e-mail key, name key) -> status, of those known
     confirmed: int
     waitlisted: int
     per_enterprise: dict[str, int]  # enterprise key -> active registrations (those asked for)
+    per_email: dict[str, int] = field(default_factory=dict)  # e-mail key -> active registrations
 
 
 def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> Taken:
-    """The batch's e-mails already registered, the seats taken and the enterprises' counts.
+    """The batch's people already registered (by address and name), the active registrations
+    of its addresses, the seats taken and the enterprises' counts.
 
     One statement, built once: the lock is held while it runs, and every round trip and every
     millisecond of the holder is a wait for everyone else submitting to the event.
@@ -108,7 +111,10 @@ def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> T
     taken = Taken({}, 0, 0, dict.fromkeys(enterprises, 0))
     for kind, key, status, n in session.execute(_taken_query(bool(enterprises)), parameters):
         if kind == "email":
-            taken.statuses[key] = Status(status)
+            email_key, _, name = key.partition(_KEY_SEPARATOR)
+            taken.statuses[email_key, name] = Status(status)
+            if Status(status).active:
+                taken.per_email[email_key] = taken.per_email.get(email_key, 0) + 1
         elif kind == "enterprise":
             taken.per_enterprise[key] = n
         elif status == Status.CONFIRMED.value:
@@ -118,14 +124,18 @@ def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> T
     return taken
 
 
+_KEY_SEPARATOR = "\n"  # neither an address nor a name key holds it
+
+
 @cache
 def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
-    """(kind, key, status, n) rows: `email` rows of the addresses asked for, `seats` counts by
-    status, and `enterprise` counts of active registrations when the event limits them."""
+    """(kind, key, status, n) rows: `email` rows of the addresses asked for (key: the e-mail
+    key and the name key), `seats` counts by status, and `enterprise` counts of active
+    registrations when the event limits them."""
     of_event = Registration.event_slug == bindparam("slug")
     emails = select(
         literal_column("'email'", String).label("kind"),
-        Registration.email_key.label("key"),
+        (Registration.email_key + _KEY_SEPARATOR + Registration.name_key).label("key"),
         Registration.status.label("status"),
         literal_column("1", Integer).label("n"),
     ).where(of_event, Registration.email_key.in_(bindparam("emails", expanding=True)))
@@ -162,8 +172,8 @@ def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
 
 
 def seats_left(session: Session, event: Event) -> int:
-    """Confirmed seats still free (a new registration beyond them is waitlisted)."""
-    return max(event.capacity - count(session, event, status=Status.CONFIRMED), 0)
+    """Seats still free: neither confirmed nor held by an open offer (issue 19)."""
+    return free_seats(session, event)
 
 
 def waiting_list(session: Session, event: Event) -> list[Registration]:

@@ -64,11 +64,13 @@ def scrub(registration: Registration, now: datetime, by: ErasedBy) -> None:
     registration.last_name = ""
     registration.enterprise_name = ""
     registration.enterprise_key = ""
+    registration.nip = None
     registration.role = None
     registration.email = ""
     # Unique per event with the e-mail key: the ID keeps erased rows apart, and no address
     # can ever fold to it (an address has an @).
     registration.email_key = f"erased:{registration.id}"
+    registration.name_key = ""
     registration.phone = ""
     registration.pesel = None
     registration.birth_date = None

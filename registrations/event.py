@@ -105,6 +105,17 @@ class Event(BaseModel):
     eligible_powiaty: list[Annotated[str, AfterValidator(known_powiat)]] = Field(min_length=1)
     capacity: int = Field(gt=0)
     max_per_enterprise: int | None = Field(default=None, gt=0)
+    max_per_email: int = Field(
+        default=5,
+        gt=0,
+        description="Active registrations one e-mail address may hold (colleagues sharing "
+        "`biuro@…`, each under their own name).",
+    )
+    ask_nip: bool = Field(
+        default=False,
+        description="The form asks for the enterprise's NIP (required); enterprises are counted "
+        "by NIP alone against `max_per_enterprise`.",
+    )
     venue: str
     summary: str
     programme: list[str] = []
@@ -147,6 +158,30 @@ class Event(BaseModel):
         ge=1,  # never on the event's last day: staff still need its lists
         description="Days after ends_on when every registration's personal data are erased; "
         "unset: kept until erased on request.",
+    )
+    reminder_days_before: int = Field(
+        default=3,
+        ge=0,
+        description="Days before starts_on when confirmed participants are asked whether they "
+        "are still coming (0: no reminders).",
+    )
+    reminder_time: LocalTime = Field(
+        default=time(10, 0), description="The hour of the reminders, in the event's time zone."
+    )
+    departure: list[str] = Field(
+        default=[], description="One line per pick-up point, for the reminder (optional)."
+    )
+    what_to_bring: str | None = Field(
+        default=None, description="What to bring, for the reminder (optional)."
+    )
+    offers_from_days: int = Field(
+        default=7,
+        ge=0,
+        description="Days before starts_on from when a freed seat is offered to the waiting "
+        "list for a limited time instead of given automatically (0: never).",
+    )
+    offer_hours: int = Field(
+        default=24, ge=1, description="How long an offered seat waits for its answer."
     )
     # Certificates of participation (issue 20): the text (None: the organisation's), who
     # signs, and on how many days one must be present (None: every day of the event).

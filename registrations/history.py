@@ -40,6 +40,10 @@ class Action(StrEnum):
     DECISION = "decision"
     EMAIL_CORRECTED = "email_corrected"
     ERASED = "erased"
+    REGISTRATION_ADDED = "registration_added"
+    REGISTRATION_CORRECTED = "registration_corrected"
+    SEAT_SWAPPED = "seat_swapped"
+    MESSAGE_SENT = "message_sent"
     PRESENCE_RECORDED = "presence_recorded"
     PRESENCE_UNDONE = "presence_undone"
     CERTIFICATES_SENT = "certificates_sent"
@@ -65,6 +69,10 @@ ACTION_LABELS: dict[Action, str] = {
     Action.DECISION: "decyzja organizatora",
     Action.EMAIL_CORRECTED: "poprawienie adresu e-mail",
     Action.ERASED: "usunięcie danych osobowych",
+    Action.REGISTRATION_ADDED: "dodanie zgłoszenia",
+    Action.REGISTRATION_CORRECTED: "poprawienie zgłoszenia",
+    Action.SEAT_SWAPPED: "zamiana osoby",
+    Action.MESSAGE_SENT: "wiadomość do uczestników",
     Action.PRESENCE_RECORDED: "odnotowanie obecności",
     Action.PRESENCE_UNDONE: "cofnięcie obecności",
     Action.CERTIFICATES_SENT: "wysłanie zaświadczeń",

@@ -23,7 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -69,7 +69,11 @@ class Registration(Base):
 
     __tablename__ = "registrations"
     __table_args__ = (
-        UniqueConstraint("event_slug", "email_key", name="uq_registration_event_email"),
+        # One person per address and name (colleagues may share an address: see
+        # `registrations.identity`).
+        UniqueConstraint(
+            "event_slug", "email_key", "name_key", name="uq_registration_event_email_name"
+        ),
         Index("ix_registration_event_sync", "event_slug", "synced_to"),
     )
 
@@ -84,10 +88,14 @@ class Registration(Base):
     last_name: Mapped[str] = mapped_column(String(60))
     enterprise_name: Mapped[str] = mapped_column(String(200))
     enterprise_key: Mapped[str] = mapped_column(String(200), index=True)
+    # The enterprise's NIP (10 digits), only where the event asks for it (`ask_nip`).
+    nip: Mapped[str | None] = mapped_column(String(10))
     powiat: Mapped[str] = mapped_column(String(4))
     role: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254))
     email_key: Mapped[str] = mapped_column(String(254))
+    # First and last name as they identify a person at a shared address (`identity.name_key`).
+    name_key: Mapped[str] = mapped_column(String(254), server_default="")
     phone: Mapped[str] = mapped_column(String(30))
     pesel: Mapped[str | None] = mapped_column(String(11))
     birth_date: Mapped[date | None] = mapped_column(Date)
@@ -136,6 +144,15 @@ class Registration(Base):
     # The version of the event (made in the staff pages) in force when it was registered; None
     # for an event file's.
     event_version: Mapped[int | None] = mapped_column(Integer)
+    # Before the event: its reminders, the answer and a seat offered (`Participation`, issue 19),
+    # read with the row (the sheet's `Potwierdzenie udziału` column needs it).
+    participation: Mapped[Participation | None] = relationship(
+        "Participation",
+        primaryjoin="foreign(Participation.registration_id) == Registration.id",
+        uselist=False,
+        lazy="selectin",
+        viewonly=True,
+    )
 
     @property
     def full_name(self) -> str:
@@ -262,3 +279,64 @@ class StaffAction(Base):
     registration_ids: Mapped[str | None] = mapped_column(Text)
     fields: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(String(64))
+
+
+class PendingDecision(Base):
+    """A staff decision waiting out its grace time (`DECISION_GRACE_MINUTES`) before it is
+    carried out: typed in the sheet (first seen by the read at `first_seen_at`) or given on the
+    registration's staff page. One per registration; a different value replaces it (the wait
+    starts again); clearing the cell, `Cofnij` or the participant's own cancellation end it.
+    Stored, so a restart neither restarts nor skips the wait.
+    """
+
+    __tablename__ = "pending_decisions"
+
+    registration_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_slug: Mapped[str] = mapped_column(String(64), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(8))  # `sheet` or `page`
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The sheet's read before the one that first saw it: a participant's change after it races.
+    typed_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(254))  # `sheet`, or the staff member's address
+    # A page decision's reason (a sheet decision's is read from its row when carried out):
+    # free text, erased with the person.
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Participation(Base):
+    """Before the event: the reminders sent to a registration, its answer and a seat offered.
+
+    One row per registration, written under the event's lock (`registrations.participation`):
+    a reminder's moment set here is the proof it was queued, so it goes once per person across
+    restarts and workers. An offer (`offer_state` `pending` until its e-mail is handed to SMTP,
+    then `open` until `offer_expires_at`) holds a seat. Erased with the person.
+    """
+
+    __tablename__ = "participation"
+    __table_args__ = (Index("ix_participation_offers", "event_slug", "offer_state"),)
+
+    registration_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_slug: Mapped[str] = mapped_column(String(64))
+    first_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    second_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(String(8))  # `tak` or `nie`
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_state: Mapped[str | None] = mapped_column(String(16))
+    offer_made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ParticipationEvent(Base):
+    """Per event, what the reminders and offers told the contact: the list of those who did not
+    answer (once, the day before), and how many free seats could not be offered (so the contact
+    is e-mailed when another one is freed, not at every round)."""
+
+    __tablename__ = "participation_events"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unanswered_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seats_not_offered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -25,10 +25,20 @@ class NoticeKind(StrEnum):
     CONFIRMED = "confirmed"  # staff typed "przyjęte"
     REJECTED = "rejected"  # staff typed "odrzucone"
     LINK = "link"  # the private link again (a reminder, or a corrected address)
+    # The links of everyone registered with one address, in one e-mail (the lost-link page);
+    # `detail` lists their IDs.
+    LINKS = "links"
     EVENT_CHANGED = "event_changed"  # staff changed the dates, the venue or what is provided
     # To the event's contact, not the participant: special needs were stated or changed (the
     # e-mail names the registration, never the need).
     SPECIAL_NEEDS = "special_needs"
+    CORRECTED = "corrected"  # staff corrected the data (`Powiadom uczestnika`): what changed
+    MESSAGE = "message"  # a message staff wrote (`…/wiadomosci`); `detail` names it
+    # Before the event (registrations/participation.py): "are you still coming?", and a freed
+    # seat offered for a limited time; to the contact: a seat left free (no offer could be made).
+    REMINDER = "reminder"
+    OFFERED = "offered"
+    SEAT_NOT_OFFERED = "seat_not_offered"
 
 
 @dataclass(frozen=True)

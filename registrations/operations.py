@@ -10,6 +10,7 @@ row is rewritten.
 from __future__ import annotations
 
 import functools
+import json
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,20 +33,23 @@ from registrations.allocation import (
     waiting_position,
 )
 from registrations.decisions import Decision
+from registrations.enterprise import enterprise_key, nip_key
 from registrations.erasure import ErasedBy, scrub
 from registrations.errors import polish_errors
 from registrations.event import Event
 from registrations.group_commit import GroupCommit
 from registrations.history import COMMAND, SHEET, Action, record
+from registrations.identity import name_key
 from registrations.models import (
     EventState,
     LinkRequest,
+    PendingDecision,
     Registration,
     StatusChange,
     new_row_values,
 )
 from registrations.notices import Notice, NoticeKind, Notify, nobody
-from registrations.powiaty import fold
+from registrations.participation import free_seats, make_offers, offers_window
 from registrations.schema import RegistrationIn
 from registrations.status import Status
 from registrations.tokens import LinkTokens
@@ -105,7 +109,19 @@ class WithdrawnBefore(AlreadyRegistered):
 
 
 class EnterpriseLimitReached(RegistrationRefused):
+    """The enterprise already has `limit` active registrations (the event's maximum)."""
+
     code = "enterprise_limit_reached"
+
+    def __init__(self, limit: int | None = None) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class EmailLimitReached(RegistrationRefused):
+    """The address already holds `max_per_email` active registrations of the event."""
+
+    code = "email_limit_reached"
 
 
 class ChangeNotAllowed(Exception):
@@ -121,6 +137,7 @@ class NotFound(Exception):
 
 
 RACED = "raced"  # why a decision was not carried out: the participant acted in between
+WITHDRAWN = "withdrawn"  # a pending decision withdrawn, replaced or ended before its time
 
 
 @dataclass(frozen=True)
@@ -151,9 +168,12 @@ def new_registration_id() -> str:
     return f"R-{chars[:4]}-{chars[4:]}"
 
 
-def enterprise_key(name: str) -> str:
-    """Folds spelling differences so one enterprise counts once against `max_per_enterprise`."""
-    return fold(name).replace('"', "")[:200]
+def enterprise_key_of(event: Event, data: RegistrationIn) -> str:
+    """What `max_per_enterprise` counts by: the NIP where the event asks for it, else the name
+    with its legal form however spelled (`registrations.enterprise`)."""
+    if event.ask_nip and data.nip:
+        return nip_key(data.nip)
+    return enterprise_key(data.enterprise_name)
 
 
 def payload_of(registration: Registration) -> dict[str, Any]:
@@ -164,6 +184,7 @@ def payload_of(registration: Registration) -> dict[str, Any]:
         "enterprise_name": registration.enterprise_name,
         "powiat": registration.powiat,
         "role": registration.role,
+        "nip": registration.nip,
         "email": registration.email,
         "phone": registration.phone,
         "pesel": registration.pesel,
@@ -421,19 +442,29 @@ class Registrations:
         """Seats in arrival order; the caller holds the event's lock."""
         rows = [item.registration for item in batch]
         taken = read_taken(session, event, rows)
+        # A seat held by an open offer is taken; while anyone waits, nobody new is confirmed.
+        seats = free_seats(session, event) if taken.waitlisted == 0 else 0
+        taken.confirmed = max(taken.confirmed, event.capacity - seats)
         outcomes: list[Registered | Exception] = []
         notices: list[Notice] = []
         for registration in rows:
-            known = taken.statuses.get(registration.email_key)
+            person = (registration.email_key, registration.name_key)
+            known = taken.statuses.get(person)
             if known is not None:
                 outcomes.append(AlreadyRegistered() if known.active else WithdrawnBefore())
                 continue
+            if taken.per_email.get(registration.email_key, 0) >= event.max_per_email:
+                outcomes.append(EmailLimitReached())
+                continue
             if event.max_per_enterprise is not None:
                 if taken.per_enterprise[registration.enterprise_key] >= event.max_per_enterprise:
-                    outcomes.append(EnterpriseLimitReached())
+                    outcomes.append(EnterpriseLimitReached(event.max_per_enterprise))
                     continue
                 taken.per_enterprise[registration.enterprise_key] += 1
-            taken.statuses[registration.email_key] = Status.CONFIRMED  # a second one is refused
+            taken.statuses[person] = Status.CONFIRMED  # a second one is refused
+            taken.per_email[registration.email_key] = (
+                taken.per_email.get(registration.email_key, 0) + 1
+            )
             position = None
             if taken.confirmed < event.capacity:
                 registration.status = Status.CONFIRMED
@@ -476,7 +507,12 @@ class Registrations:
             data = validate(event, {**payload_of(registration), **changes}, now)
             if data.email_key != registration.email_key:
                 raise Invalid({"email": EMAIL_IS_IDENTITY})
-            new_enterprise = enterprise_key(data.enterprise_name)
+            new_name = name_key(data.first_name, data.last_name)
+            if new_name != registration.name_key and _person_taken(
+                session, event, registration.email_key, new_name
+            ):
+                raise AlreadyRegistered()
+            new_enterprise = enterprise_key_of(event, data)
             if new_enterprise != registration.enterprise_key:
                 _check_enterprise(session, event, new_enterprise, excluding=registration.id)
             needs_before = registration.special_needs
@@ -489,10 +525,18 @@ class Registrations:
         return registration
 
     @_with_event_in_force
-    def cancel(self, event: Event, token: str, *, now: datetime) -> Registration:
+    def cancel(
+        self,
+        event: Event,
+        token: str,
+        *,
+        now: datetime,
+        also: Callable[[Session, Registration], None] | None = None,
+    ) -> Registration:
         """The participant withdraws, until the event starts; a freed seat is passed on.
 
         Cancelling what is already cancelled (or rejected) changes nothing and sends nothing.
+        `also` records more in the same transaction (the answer `nie` to a reminder or offer).
         """
         with _stored(), self.store.transaction() as session:
             lock_event(session, event)
@@ -501,9 +545,12 @@ class Registrations:
                 return registration
             if not Window(event, now).cancellation_allowed:
                 raise ChangeNotAllowed("started")
+            if also is not None:
+                also(session, registration)
             sequence = self._set_status(
                 session, event, registration, Status.CANCELLED, now, "participant"
             )
+            _end_pending_decision(session, registration)
             self._tell(session, NoticeKind.CANCELLED, event, registration, sequence)
             self._promote(session, event, now)
         return registration
@@ -541,19 +588,33 @@ class Registrations:
         return sent
 
     def _send_link(self, session: Session, event: Event, email_key: str, now: datetime) -> bool:
-        query = select(Registration).where(
-            Registration.event_slug == event.slug, Registration.email_key == email_key
+        """Every link of the address for the event, in one e-mail, at most once per 10 minutes
+        per address (colleagues sharing it each have their own link)."""
+        query = (
+            select(Registration)
+            .where(
+                Registration.event_slug == event.slug,
+                Registration.email_key == email_key,
+                Registration.erased_at.is_(None),
+            )
+            .order_by(Registration.seq)
         )
-        registration = session.scalar(query.with_for_update())
-        if registration is None:
+        registrations = list(session.scalars(query.with_for_update()))
+        if not registrations:
             return False
-        last = registration.link_sent_at
-        if last is not None and now - last < LINK_RESEND_INTERVAL:
+        sent = [r.link_sent_at for r in registrations if r.link_sent_at is not None]
+        if sent and now - max(sent) < LINK_RESEND_INTERVAL:
             return False
-        registration.link_sent_at = now
-        if not registration.token_nonce:
-            self.tokens.issue(registration)
-        self._tell(session, NoticeKind.LINK, event, registration)
+        for registration in registrations:
+            registration.link_sent_at = now
+            if not registration.token_nonce:
+                self.tokens.issue(registration)
+        first = registrations[0]
+        if len(registrations) == 1:
+            self._tell(session, NoticeKind.LINK, event, first)
+        else:  # one e-mail, filed under the first; it lists each person's link
+            others = json.dumps({"registrations": [r.id for r in registrations]})
+            self._tell(session, NoticeKind.LINKS, event, first, detail=others)
         return True
 
     # -- staff ---------------------------------------------------------------------------
@@ -573,13 +634,13 @@ class Registrations:
             if registration is None:
                 raise NotFound()
             email_key = address.casefold()
-            if email_key != registration.email_key:
-                taken = select(Registration.id).where(
-                    Registration.event_slug == event.slug, Registration.email_key == email_key
-                )
-                if session.scalar(taken) is not None:
-                    raise AlreadyRegistered()
+            if email_key != registration.email_key and _person_taken(
+                session, event, email_key, registration.name_key
+            ):
+                raise AlreadyRegistered()  # only the same name at that address is refused
             registration.email, registration.email_key = address, email_key
+            if registration.source == "phone":  # taken by phone: now it has an address
+                registration.source = "staff"
             self.tokens.issue(registration)
             registration.link_sent_at = now
             registration.touch(now)
@@ -605,6 +666,9 @@ class Registrations:
         now: datetime,
         typed_after: datetime | None = None,
         actor: str = SHEET,
+        reason: str | None = None,
+        pending_since: datetime | None = None,
+        from_page: bool = False,
     ) -> DecisionOutcome:
         """Carry out what staff typed in the sheet, once; the history says who (`actor`).
 
@@ -616,6 +680,12 @@ class Registrations:
         read: staff typed after it, but could not have seen the change), the decision is not
         carried out and the sheet says so. Nobody is e-mailed twice. `przyjęte` confirms even
         above capacity.
+
+        A decision that waited out its grace time (`pending_since`: when it was first seen) is
+        carried out only while it is still pending, unchanged: withdrawn (`Cofnij`, the cell
+        cleared) or ended by the participant's cancellation, it does nothing. `reason` replaces
+        the canned sentence in the e-mail. A page decision (`from_page`) leaves the sheet's
+        decision cell as handled as it was.
         """
         with _stored(), self.store.transaction() as session:
             lock_event(session, event)
@@ -623,11 +693,21 @@ class Registrations:
             if registration is None:
                 raise NotFound()
             old = Status(registration.status)
-            if registration.staff_decision == decision.value:
-                skipped = registration.staff_decision_skipped
-                return DecisionOutcome(registration.id, old, old, applied=False, skipped=skipped)
-            registration.staff_decision = decision.value
-            registration.staff_decision_skipped = None
+            if pending_since is not None:
+                pending = session.get(PendingDecision, registration.id)
+                if (
+                    pending is None
+                    or pending.decision != decision.value
+                    or pending.first_seen_at != pending_since
+                ):
+                    return DecisionOutcome(registration.id, old, old, False, WITHDRAWN)
+                session.delete(pending)
+            if not from_page:
+                if registration.staff_decision == decision.value:
+                    skipped = registration.staff_decision_skipped
+                    return DecisionOutcome(registration.id, old, old, False, skipped)
+                registration.staff_decision = decision.value
+                registration.staff_decision_skipped = None
             new = decision.status
             if new is not old and _participant_acted(session, registration, typed_after):
                 registration.staff_decision_skipped = RACED
@@ -636,8 +716,16 @@ class Registrations:
                 sequence = self._set_status(
                     session, event, registration, new, now, "staff", decision
                 )
-                self._tell(session, _DECISION_NOTICES[decision], event, registration, sequence)
-                if old is Status.CONFIRMED:
+                detail = json.dumps({"reason": reason}, ensure_ascii=False) if reason else None
+                self._tell(
+                    session,
+                    _DECISION_NOTICES[decision],
+                    event,
+                    registration,
+                    sequence,
+                    detail=detail,
+                )
+                if old is Status.CONFIRMED or old is Status.WAITLISTED:  # a seat or an offer
                     self._promote(session, event, now)
             else:
                 session.add(_change(registration, old, new, now, "staff", decision))
@@ -693,11 +781,14 @@ class Registrations:
                 before_scrub(session, fresh)
             freed = False
             for registration in fresh:
+                pending = session.get(PendingDecision, registration.id)
+                if pending is not None:  # its reason is the person's data
+                    session.delete(pending)
                 old = Status(registration.status)
                 if old.active:
                     actor = "erasure" if by is ErasedBy.REQUEST else by.value
                     self._set_status(session, event, registration, Status.CANCELLED, now, actor)
-                    freed = freed or (by is ErasedBy.REQUEST and old is Status.CONFIRMED)
+                    freed = freed or (by is ErasedBy.REQUEST and old.active)  # an offer too
                 scrub(registration, now, by)
                 registration.touch(now)
                 outcomes.append(ErasureOutcome(registration.id, old, Status(registration.status)))
@@ -726,6 +817,11 @@ class Registrations:
         return registration
 
     def _promote(self, session: Session, event: Event, now: datetime) -> list[Registration]:
+        """Free seats to the waiting list: given in order, or offered inside the offers window
+        (`registrations.participation`; an offer is not a promotion: none is returned)."""
+        if offers_window(event, now):
+            make_offers(session, event, now, lambda notices: self.notify(session, notices))
+            return []
         promoted = promote_waiting(session, event, now)
         for registration in promoted:
             session.add(_change(registration, Status.WAITLISTED, Status.CONFIRMED, now, "system"))
@@ -758,11 +854,13 @@ class Registrations:
         event: Event,
         registration: Registration,
         calendar_sequence: int | None = None,
+        *,
+        detail: str | None = None,
     ) -> None:
         session.flush()
         position = waiting_position(session, registration)
         status = Status(registration.status)
-        notice = Notice(kind, event, registration, status, position, calendar_sequence)
+        notice = Notice(kind, event, registration, status, position, calendar_sequence, detail)
         self.notify(session, [notice])
 
 
@@ -812,6 +910,29 @@ def _by_id(
     return session.scalar(query)
 
 
+def _end_pending_decision(session: Session, registration: Registration) -> None:
+    """The participant cancelled while a staff decision waited out its grace time: it is not
+    carried out. A sheet decision's cell then counts as handled, with the note that the
+    participant acted meanwhile (staff choose it again if it still stands)."""
+    pending = session.get(PendingDecision, registration.id)
+    if pending is None:
+        return
+    if pending.source == "sheet":
+        registration.staff_decision = pending.decision
+        registration.staff_decision_skipped = RACED
+    session.delete(pending)
+
+
+def _person_taken(session: Session, event: Event, email_key: str, name: str) -> bool:
+    """Whether the event has a registration (of any status) of this name at this address."""
+    query = select(Registration.id).where(
+        Registration.event_slug == event.slug,
+        Registration.email_key == email_key,
+        Registration.name_key == name,
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
 def _participant_acted(
     session: Session, registration: Registration, since: datetime | None
 ) -> bool:
@@ -853,7 +974,7 @@ def _check_enterprise(
         return
     taken = count(session, event, enterprise=key, active_only=True, excluding=excluding)
     if taken >= event.max_per_enterprise:
-        raise EnterpriseLimitReached()
+        raise EnterpriseLimitReached(event.max_per_enterprise)
 
 
 def _values(event: Event, data: RegistrationIn) -> dict[str, Any]:
@@ -861,10 +982,12 @@ def _values(event: Event, data: RegistrationIn) -> dict[str, Any]:
     return {
         "first_name": data.first_name,
         "last_name": data.last_name,
+        "name_key": name_key(data.first_name, data.last_name),
         "enterprise_name": data.enterprise_name,
-        "enterprise_key": enterprise_key(data.enterprise_name),
+        "enterprise_key": enterprise_key_of(event, data),
         "powiat": data.powiat,
         "role": data.role,
+        "nip": data.nip,
         "phone": data.phone,
         "pesel": data.pesel,
         "birth_date": data.birth_date,

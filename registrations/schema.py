@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from registrations.enterprise import normalise_nip
 from registrations.event import Event
 from registrations.powiaty import describe_area, find_powiat
 from registrations.validators import (
@@ -82,6 +83,7 @@ MAX_LENGTHS = {
     "enterprise_name": 200,
     "powiat": 60,
     "role": 100,
+    "nip": 13,
     "email": 254,
     "phone": 30,
     "pesel": 11,
@@ -162,6 +164,12 @@ class RegistrationIn(BaseModel):
         max_length=60, description="TERYT code or name; stored as the code."
     )
     role: Annotated[StrictStr, AfterValidator(clean_text), _fits(MAX_LENGTHS["role"])] | None = None
+    nip: Annotated[StrictStr, Field(max_length=40)] | None = Field(
+        default=None,
+        validate_default=True,
+        description="The enterprise's NIP (10 digits; spaces and hyphens ignored, checksum "
+        "checked): required where the event asks (`ask_nip`), else ignored.",
+    )
     email: Annotated[
         StrictStr,
         Field(max_length=320),
@@ -211,7 +219,7 @@ class RegistrationIn(BaseModel):
         return data
 
     @field_validator(
-        "role", "pesel", "birth_date", "gender", "diet_other", "special_needs", mode="before"
+        "role", "nip", "pesel", "birth_date", "gender", "diet_other", "special_needs", mode="before"
     )
     @classmethod
     def _optional_blank(cls, value: Any) -> Any:
@@ -231,6 +239,17 @@ class RegistrationIn(BaseModel):
                 "przedsiębiorstwa społeczne z tego obszaru."
             )
         return powiat.code
+
+    @field_validator("nip")
+    @classmethod
+    def _nip_where_asked(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Required, valid and kept only where the event asks for it (`ask_nip`)."""
+        event: Event | None = (info.context or {}).get("event")
+        if event is None or not event.ask_nip:
+            return None
+        if value is None:
+            raise ValueError("Należy podać NIP przedsiębiorstwa.")
+        return normalise_nip(value)
 
     @field_validator("pesel")
     @classmethod
@@ -307,6 +326,9 @@ class RegistrationData(BaseModel):
     enterprise_name: str
     powiat: str = Field(description="TERYT code of the powiat, e.g. `0809`.")
     role: str | None
+    nip: str | None = Field(
+        description="The enterprise's NIP, only where the event asks (`ask_nip`)."
+    )
     email: str
     phone: str = Field(description="Normalised, e.g. `+48 533 316 283`.")
     pesel: str | None

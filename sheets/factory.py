@@ -39,4 +39,5 @@ def make_syncer(
         pull_seconds=settings.sheets_pull_interval_seconds,
         registrations=svc.registrations,
         still_leader=still_leader,
+        grace=svc.grace,
     )

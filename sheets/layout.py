@@ -33,6 +33,7 @@ TYPICAL_CONTENT = {
     "Dieta": "wegetariańska",
     "Szczególne potrzeby": "asystent osoby z niepełnosprawnością",
     "Wersja klauzuli": "klaster-2018-v1",
+    "Potwierdzenie udziału": "oferta ważna do 26.08 18:00",
 }
 FIXED_WIDTHS = {NOTES_HEADER: 300}  # remarks in sentences: wide, they wrap beyond it
 TEXT_PIXELS = 7  # per character of 10 pt Arial, as Google and Excel set text

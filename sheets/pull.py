@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
 
+from registrations.decision_grace import clean_reason
 from registrations.decisions import CHOICES, Decision, UnknownDecision, parse_decision
 from registrations.powiaty import fold
 from sheets.reconcile import cell
-from sheets.rows import DECISION_HEADER, ID_HEADER, NOTES_HEADER, header_index
+from sheets.rows import DECISION_HEADER, ID_HEADER, NOTES_HEADER, REASON_HEADER, header_index
 from sheets.sink import CellRun
 
 UNKNOWN_ID = "Nieznany numer zgłoszenia – decyzji nie zastosowano."
@@ -71,6 +72,7 @@ class RowDecision:
     row: int  # 0-based, header = 0
     registration_id: str
     decision: Decision
+    reason: str | None = None  # `Powód decyzji` as it stands, cleaned (see `clean_reason`)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
     decision_column = header_index(header, DECISION_HEADER)
     if decision_column is None:
         return Pulled([], [], {})
+    reason_column = header_index(header, REASON_HEADER)
     strays = stray_decision_columns(header, decision_column)
     rows_of: dict[str, list[int]] = {}
     for row_index, row in enumerate(table[1:], start=1):
@@ -128,7 +131,8 @@ def pull(table: Sequence[Sequence[str]], known: Collection[str]) -> Pulled:
             notes[row_index] = UNKNOWN_ID
             problems[row_index] = UNKNOWN_ID_PROBLEM
             continue
-        decisions.append(RowDecision(row_index, registration_id, decision))
+        reason = clean_reason(cell(row, reason_column)) if reason_column is not None else None
+        decisions.append(RowDecision(row_index, registration_id, decision, reason))
     return Pulled(decisions, cleared, notes, problems)
 
 

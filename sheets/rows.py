@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from registrations.event import Event
 from registrations.models import Registration
+from registrations.participation import PARTICIPATION_HEADER, participation_label
 from registrations.powiaty import POWIATY
 from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
@@ -14,9 +15,17 @@ ID_HEADER = "ID zgłoszenia"
 STATUS_HEADER = "Status"
 # The staff's column: a drop-down of decisions the service carries out; it never writes there.
 DECISION_HEADER = "Decyzja organizatora"
+# The staff's reason for a decision: the service adds the header and never writes its cells; a
+# decision's e-mail gives it (read as it stands when the decision is carried out).
+REASON_HEADER = "Powód decyzji"
 # The service's remarks on a row (a decision it could not apply); cleared when resolved.
 NOTES_HEADER = "Uwagi systemu"
-SOURCE_LABELS = {"form": "formularz", "api": "API"}
+SOURCE_LABELS = {
+    "form": "formularz",
+    "api": "API",
+    "staff": "organizator",  # added in the staff pages, with an address
+    "phone": "telefonicznie",  # added in the staff pages, without an address
+}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -63,6 +72,7 @@ COLUMNS: dict[str, Getter] = {
     "Zgoda na wizerunek": lambda r, e: yes_no(r.consent_image),
     "Wersja klauzuli": lambda r, e: r.consent_version,
     "Źródło": lambda r, e: SOURCE_LABELS.get(r.source, r.source),
+    PARTICIPATION_HEADER: participation_label,  # the answer to the reminders, an offer
 }
 DATA_HEADERS: list[str] = list(COLUMNS)
 DATA_KEYS = frozenset(" ".join(name.split()).casefold() for name in DATA_HEADERS)
@@ -73,7 +83,13 @@ RENAMED_HEADERS: dict[str, str] = {"Potrzeby szczególne": "Szczególne potrzeby
 # decision column staff type in.
 SERVICE_KEYS = DATA_KEYS | {" ".join(NOTES_HEADER.split()).casefold()}
 # A new worksheet's header row: the decision next to the status it changes.
-HEADERS: list[str] = [*DATA_HEADERS[:3], DECISION_HEADER, NOTES_HEADER, *DATA_HEADERS[3:]]
+HEADERS: list[str] = [
+    *DATA_HEADERS[:3],
+    DECISION_HEADER,
+    REASON_HEADER,
+    NOTES_HEADER,
+    *DATA_HEADERS[3:],
+]
 
 
 def is_presence_key(key: str) -> bool:

@@ -38,6 +38,7 @@ from checkin.sheet import (
     missing_presence_headers,
     presence_columns,
 )
+from registrations.decision_grace import SHEET_SOURCE, DecisionGrace, due_note
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import RACED, DecisionOutcome, NotFound, Registrations
@@ -49,6 +50,7 @@ from sheets.rows import (
     DECISION_HEADER,
     ID_HEADER,
     NOTES_HEADER,
+    REASON_HEADER,
     header_index,
     missing_headers,
     place,
@@ -102,6 +104,7 @@ class Syncer:
         sheet_check_seconds: float = 60.0,
         pull_seconds: float = 30.0,
         still_leader: Callable[[], bool] = lambda: True,
+        grace: DecisionGrace | None = None,
     ) -> None:
         self.store = store
         self.sink = sink
@@ -115,6 +118,7 @@ class Syncer:
         self.sheet_check_seconds = sheet_check_seconds
         self.pull_seconds = pull_seconds
         self.still_leader = still_leader
+        self.grace = grace  # None or a grace of 0: decisions are carried out at once
         self._sheet_checked: dict[str, float] = {}
         self._pulled: dict[str, float] = {}
         # A write by position that a failed attempt left unverified: checked (and repaired)
@@ -347,7 +351,7 @@ class Syncer:
         known = self._headers.get(event.slug)
         table = None
         if known is not None:
-            names = (ID_HEADER, DECISION_HEADER, NOTES_HEADER)
+            names = (ID_HEADER, DECISION_HEADER, REASON_HEADER, NOTES_HEADER)
             columns = [c for name in names if (c := header_index(known, name)) is not None]
             columns += stray_decision_columns(known, header_index(known, DECISION_HEADER))
             columns += list(presence_columns(known, event))  # read back like decisions
@@ -518,16 +522,37 @@ class Syncer:
         for registration_id in pulled.cleared:
             if handled[registration_id][0] is not None:
                 self.registrations.forget_decision(event, registration_id)
+        grace = self.grace if self.grace is not None and self.grace.active else None
+        waiting = grace.of_event(event) if grace is not None else {}
         for row in pulled.decisions:
             done, skipped = handled[row.registration_id]
             if done != row.decision.value:
+                since: datetime | None = None
+                after = typed_after
+                if grace is not None:
+                    held = waiting.pop(row.registration_id, None)
+                    if held is None or held.decision != row.decision.value:
+                        held = grace.hold(
+                            event,
+                            row.registration_id,
+                            row.decision,
+                            seen_at=read_at,
+                            source=SHEET_SOURCE,
+                            typed_after=typed_after,
+                        )
+                    if read_at < held.due_at:  # still within the grace time
+                        pulled.notes[row.row] = due_note(event, held.due_at)
+                        continue
+                    since, after = held.first_seen_at, held.typed_after
                 try:
                     outcome = self.registrations.decide(
                         event,
                         row.registration_id,
                         row.decision,
                         now=self.clock(),
-                        typed_after=typed_after,
+                        typed_after=after,
+                        reason=row.reason,
+                        pending_since=since,
                     )
                 except NotFound:  # erased since the read
                     continue
@@ -536,6 +561,11 @@ class Syncer:
                 report.decided += outcome.applied
             if skipped == RACED:
                 pulled.notes[row.row] = RACED_NOTE
+        if grace is not None:  # waits whose value this read no longer shows end here
+            grace.drop(
+                [rid for rid, held in waiting.items() if held.source == SHEET_SOURCE],
+                source=SHEET_SOURCE,
+            )
         with self.store.transaction() as session:
             sync.record_decisions_read(session, target, read_at)
         # Logged once, when the row's note is written, and never with what staff typed: the

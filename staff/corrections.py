@@ -39,7 +39,7 @@ def set_email_command(registration_id: str, email: str) -> None:
         raise click.BadParameter(invalid.errors["email"], param_hint="--email") from None
     except AlreadyRegistered:
         raise click.ClickException(
-            f"another registration for {found.event_slug} already uses this address"
+            f"{found.event_slug} already has a registration of this name at this address"
         ) from None
     except StoreUnavailable as exc:
         raise click.ClickException(f"the database is not available: {exc}") from None

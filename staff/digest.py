@@ -20,6 +20,7 @@ from config.services import Services
 from mail.html import document
 from mail.outbox import enqueue
 from mail.transport import compose
+from registrations.answers import to_phone
 from registrations.erasure import ERASED, ErasedBy
 from registrations.event import Event
 from registrations.models import EventState, Registration, StatusChange
@@ -27,6 +28,7 @@ from registrations.polish import CHANGES, datetime_pl
 from registrations.status import Status
 from store import Store
 
+PHONE_HEADING = "Do obdzwonienia (bez adresu e-mail, nie dostają przypomnienia):"
 ACTORS = {
     "participant": "uczestnik",
     "staff": "organizator",
@@ -71,7 +73,7 @@ class Digest:
             if not changes:
                 return False
             names = _names(session, [change.registration_id for change in changes])
-            message = self._message(event, changes, names)
+            message = self._message(event, changes, names, to_phone(session, event, now))
             enqueue(session, message, kind="staff_digest", registration_id=None, now=now)
             state.digest_sent_at = now
             state.digest_cursor = changes[-1].id
@@ -79,7 +81,11 @@ class Digest:
         return True
 
     def _message(
-        self, event: Event, changes: list[StatusChange], names: dict[str, tuple[str, str]]
+        self,
+        event: Event,
+        changes: list[StatusChange],
+        names: dict[str, tuple[str, str]],
+        phone: Sequence[Registration] = (),
     ) -> EmailMessage:
         lines = [_line(event, change, names) for change in changes]
         intro = (
@@ -89,6 +95,12 @@ class Digest:
         text = "\n".join(["Dzień dobry,", "", intro, "", *(f"- {line}" for line in lines), ""])
         items = Markup("").join(Markup("<li>{}</li>").format(line) for line in lines)
         html = Markup("<p>Dzień dobry,</p><p>{}</p><ul>{}</ul>").format(intro, items)
+        if phone:  # confirmed people without an address get no reminder (issue 19)
+            calls = [f"{r.id} – {r.full_name}, tel. {r.phone}" for r in phone]
+            text += "\n".join(["", PHONE_HEADING, *(f"- {line}" for line in calls), ""])
+            html += Markup("<h2>{}</h2><ul>{}</ul>").format(
+                PHONE_HEADING, Markup("").join(Markup("<li>{}</li>").format(c) for c in calls)
+            )
         subject = (
             f"Zmiany po zamknięciu zapisów: {event.short_title or event.title} "
             f"({CHANGES(len(changes))})"

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registrations.event import Event
-from registrations.models import EventState, Registration
+from registrations.models import EventState, Participation, Registration
+from registrations.participation import COUNTED, participation_count_key
 from registrations.polish import date_text, datetime_pl, overbooked
 from registrations.powiaty import POWIATY, fold
 from registrations.schema import DIET_LABELS, Diet
@@ -44,6 +45,8 @@ class Summary:
     diet_notes: list[tuple[str, str]]
     special_needs: list[tuple[str, str]]
     waiting_list: list[tuple[str, str]]  # name, enterprise, in the order they move up
+    # `Potwierdzenie udziału` counted (issue 19): answers and open offers; empty before any.
+    participation: dict[str, int] = field(default_factory=dict)
     # (day, present, absent) of each day of the event that has ended (`checkin.absences`).
     attendance: list[tuple[date, int, int]] = field(default_factory=list)
 
@@ -92,6 +95,7 @@ def summarise(
         waiting_list=[
             (r.full_name, r.enterprise_name) for r in ordered if r.status == Status.WAITLISTED
         ],
+        participation=dict(Counter(r.participation for r in ordered if r.participation)),
     )
 
 
@@ -136,6 +140,8 @@ def summary_sections(summary: Summary, *, numbers_only: bool = False) -> list[Su
     ]
     if event.accommodation_label:
         seats.append([night_label(event), summary.nights])
+    if summary.participation:  # once a reminder or an offer went out
+        seats += [[label, summary.participation.get(key, 0)] for key, label in COUNTED.items()]
     sections = [
         SummarySection(None, None, head),
         SummarySection("Miejsca", None, seats),
@@ -274,6 +280,8 @@ class SummaryRow(NamedTuple):
     first_name: str
     last_name: str
     special_needs: str | None
+    # Its `Potwierdzenie udziału` (issue 19), as the sheet's column says it.
+    participation: str = ""
 
     @property
     def full_name(self) -> str:
@@ -282,9 +290,22 @@ class SummaryRow(NamedTuple):
 
 def summary_rows(session: Session, event: Event) -> list[SummaryRow]:
     """The event's registrations, each with what a summary reads, in order of arrival."""
-    columns = [getattr(Registration, name) for name in SummaryRow._fields]
-    query = select(*columns).where(Registration.event_slug == event.slug)
-    return [SummaryRow(*row) for row in session.execute(query.order_by(Registration.seq))]
+    fields = [name for name in SummaryRow._fields if name != "participation"]
+    columns = [getattr(Registration, name) for name in fields]
+    query = (
+        select(
+            *columns,
+            Participation.answer,
+            Participation.offer_state,
+            Participation.first_reminder_at,
+        )
+        .outerjoin(Participation, Participation.registration_id == Registration.id)
+        .where(Registration.event_slug == event.slug)
+    )
+    return [
+        SummaryRow._make([*row[:-3], participation_count_key(row[1], *row[-3:])])
+        for row in session.execute(query.order_by(Registration.seq))
+    ]
 
 
 def registrations_of(store: Store, event: Event) -> list[SummaryRow]:

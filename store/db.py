@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from registrations import desk_models as _desk  # noqa: F401  (the staff desk's tables)
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
 
 DEFAULT_TIMEOUT_SECONDS = 5.0  # DATABASE_TIMEOUT_SECONDS
@@ -30,6 +31,10 @@ PERSONAL_TABLES = (
     "outbox",
     "status_changes",
     "link_requests",
+    "desk_entries",
+    "staff_message_recipients",
+    "pending_decisions",
+    "participation",
     "checkin_codes",
     "presence",
     "certificates",

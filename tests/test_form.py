@@ -202,7 +202,7 @@ def test_the_same_email_twice_in_the_form_is_explained(client: FlaskClient) -> N
     response = submit(client)
 
     assert response.status_code == 409
-    assert "już zgłoszony" in response.text
+    assert "jest już zgłoszona z tym adresem e-mail" in shown(response)
 
 
 def test_closed_event_says_when_registration_closed_and_whom_to_contact(

@@ -24,13 +24,16 @@ TY_FORMS = frozenset(
 PAN_PANI = frozenset("pan pani pana panią panu".split())
 GENDERED = re.compile(r"\w+(?:łeś|łaś|łbyś|łabyś)\b|\w\(a\)|\(a\)|\w+/\w*ła\b", re.IGNORECASE)
 _URL = re.compile(r"(?:https?://|mailto:|www\.)\S+|\S+@\S+\.\w+")
+# Keys of a query string or a form, never shown as prose: the answer links' `?odpowiedz=tak`
+# (issue 19 fixes that key), as a key (`odpowiedz=`, `name="odpowiedz"`) or a bare literal.
+_KEYS = re.compile(r"(?<![\w])odpowiedz(?=[=\"'])|^odpowiedz$")
 _DATE = re.compile(r"\d{1,4}[.\-/]\d{1,2}[.\-/]\d{1,4}")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def informal(text: str) -> list[str]:
     """The `Ty` forms, gendered forms and `(a)` endings found in `text`."""
-    text = _DATE.sub(" ", _URL.sub(" ", text.replace("\u00a0", " ")))
+    text = _DATE.sub(" ", _URL.sub(" ", _KEYS.sub(" ", text.replace("\u00a0", " "))))
     found = [m.group(0) for m in GENDERED.finditer(text)]
     for word in _WORD.findall(text):
         lower = word.casefold()

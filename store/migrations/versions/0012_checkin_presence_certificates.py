@@ -2,7 +2,7 @@
 reports queued, certificates of participation and their numbers per calendar year.
 
 Revision ID: 0012
-Revises: 0007 (becomes the revision before it when the branches are merged)
+Revises: 0011
 Create Date: 2026-12-07 08:10:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
