@@ -15,6 +15,7 @@ from config.organisation import unfilled_placeholders
 from config.services import services
 from forms.blueprint import MANAGE_RULE
 from registrations.history import COMMAND
+from store.commands import needs_current_schema
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 
@@ -59,6 +60,7 @@ bp.add_url_rule(
 @with_appcontext
 @click.option("--event", "slug", required=True, help="The event's slug.")
 @click.option("--send", is_flag=True, help="Number and send those not sent yet (each once).")
+@needs_current_schema
 def certificates_command(slug: str, send: bool) -> None:
     """List who qualifies for a certificate of participation; with --send, send them."""
     svc = services()
