@@ -467,3 +467,28 @@ def test_an_offer_whose_email_did_not_go_in_time_is_no_offer_the_seat_stays_free
     assert status(app, third["id"]) == status(app, fourth["id"]) == "waitlisted"
     round_(app, smtp_server)
     assert participation(app, fourth["id"]) is None
+
+
+def test_the_reminder_carries_the_check_in_qr_code(
+    app: Flask, client: FlaskClient, clock: FakeClock, smtp_server: Mailbox
+) -> None:
+    """Issue 20: the reminder attaches the QR of the person's check-in URL (`/o/<code>`)."""
+    from checkin.codes import checkin_url, qr_png
+    from checkin.models import CheckinCode
+
+    [first] = register(client, 1)
+    round_(app, smtp_server)
+    clock.set("2018-08-24T10:00:00+02:00")
+    [reminder] = round_(app, smtp_server)
+    [part] = list(reminder.iter_attachments())
+    assert part.get_filename() == "kod-obecnosci.png"
+    assert part.get_content_type() == "image/png"
+    png = part.get_content()
+    assert isinstance(png, bytes) and png.startswith(b"\x89PNG")
+    assert "Kod obecności: w załączniku (kod-obecnosci.png)" in text_of(reminder)
+    with svc(app).store.reading() as session:
+        code = session.scalar(
+            select(CheckinCode.code).where(CheckinCode.registration_id == first["id"])
+        )
+    assert code is not None
+    assert png == qr_png(checkin_url(svc(app).settings.public_base_url, code))
