@@ -126,7 +126,7 @@ def own_data_page(slug: str, token: str) -> ResponseReturnValue:
         "my_data.html",
         event=event,
         registration=found,
-        data=readable(document, event),
+        data=readable(document, event, svc.registrations.questions(event)),
         prepared_at=datetime_pl(event.local(document.prepared_at)),
     )
 

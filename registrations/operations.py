@@ -31,6 +31,15 @@ from registrations.allocation import (
     read_taken,
     waiting_position,
 )
+from registrations.answers import (
+    Answer,
+    answers_of,
+    erase_answers,
+    new_answer_rows,
+    questions_of,
+    save_answers,
+    tallies,
+)
 from registrations.decisions import Decision
 from registrations.erasure import ErasedBy, scrub
 from registrations.errors import polish_errors
@@ -46,6 +55,7 @@ from registrations.models import (
 )
 from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.powiaty import fold
+from registrations.questions import Question, check_answers, chosen_keys, full_message
 from registrations.schema import RegistrationIn
 from registrations.status import Status
 from registrations.tokens import LinkTokens
@@ -188,6 +198,44 @@ def validate(event: Event, payload: dict[str, Any], now: datetime) -> Registrati
         raise Invalid(polish_errors(exc)) from None
 
 
+def validate_all(
+    event: Event,
+    questions: Sequence[Question],
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    stored: dict[str, Any] | None = None,
+    received_at: datetime | None = None,
+) -> tuple[RegistrationIn, dict[str, Any]]:
+    """The fields and the answers to the event's questions, every mistake in one round."""
+    answers, errors = check_answers(
+        questions, payload.get("answers"), stored=stored, received_at=received_at
+    )
+    try:
+        data = validate(event, payload, now)
+    except Invalid as invalid:
+        raise Invalid({**invalid.errors, **errors}) from None
+    if errors:
+        raise Invalid(errors)
+    return data, answers
+
+
+def _full_choices(
+    questions: Sequence[Question], answers: dict[str, Any], counts: dict[str, dict[str, int]]
+) -> dict[str, str]:
+    """`answers.<key>` errors for each chosen choice that has no seat left (`counts`: the
+    takers so far), else nothing."""
+    errors: dict[str, str] = {}
+    for question in questions:
+        for key in chosen_keys(answers.get(question.key)) if question.kind.has_choices else []:
+            choice = question.choice(key)
+            taken = counts.get(question.key, {}).get(key, 0)
+            if choice is not None and choice.seats is not None and taken >= choice.seats:
+                errors[f"answers.{question.key}"] = full_message(choice)
+                break
+    return errors
+
+
 @contextmanager
 def _stored() -> Iterator[None]:
     """A database failure becomes StoreUnavailable (its message has no parameters)."""
@@ -214,9 +262,19 @@ class _Submission:
     source: str
     now: datetime
     registration: Registration
+    questions: tuple[Question, ...] = ()
+    answers: dict[str, Any] | None = None
 
     def renewed(self, registration: Registration) -> _Submission:
-        return _Submission(self.event, self.data, self.source, self.now, registration)
+        return _Submission(
+            self.event,
+            self.data,
+            self.source,
+            self.now,
+            registration,
+            self.questions,
+            self.answers,
+        )
 
 
 def _with_event_in_force(
@@ -319,6 +377,16 @@ class Registrations:
         with _stored():
             return read_window(self.store, event, now)
 
+    def questions(self, event: Event, *, visible: bool = False) -> list[Question]:
+        """The event's own questions (`registrations.answers`)."""
+        with _stored(), self.store.reading() as session:
+            return questions_of(session, event.slug, visible=visible)
+
+    def answers(self, registration: Registration) -> dict[str, Any]:
+        """A registration's answers to the event's questions, `{key: value}`."""
+        with _stored(), self.store.reading() as session:
+            return answers_of(session, registration.id)
+
     # -- a participant -------------------------------------------------------------------
 
     def submit(
@@ -347,15 +415,24 @@ class Registrations:
         if state is not RegistrationState.OPEN:
             self._still_in_force(event)
             raise RegistrationClosed(state)
+        questions = self.questions(event)
         try:  # before the lock: it is held while seats are counted, not while fields are checked
-            data = validate(event, payload, now)
+            data, answers = validate_all(event, questions, payload, now)
         except Invalid:
             state = self.window(event, now).state  # a close-off begun is told before mistakes
             if state is not RegistrationState.OPEN:
                 raise RegistrationClosed(state) from None
             self._still_in_force(event)
             raise
-        submission = _Submission(event, data, source, now, self._new_row(event, data, source, now))
+        submission = _Submission(
+            event,
+            data,
+            source,
+            now,
+            self._new_row(event, data, source, now),
+            tuple(questions),
+            answers,
+        )
         return self._intake.run(event.slug, submission, lambda take: self._register(event, take))
 
     def _new_row(
@@ -423,10 +500,21 @@ class Registrations:
         taken = read_taken(session, event, rows)
         outcomes: list[Registered | Exception] = []
         notices: list[Notice] = []
-        for registration in rows:
+        limited = [q for q in batch[0].questions if q.limited]
+        counts = (
+            {k: t.counts for k, t in tallies(session, event.slug, limited).items()}
+            if limited
+            else {}
+        )
+        answer_rows: list[dict[str, Any]] = []
+        for item, registration in zip(batch, rows, strict=True):
             known = taken.statuses.get(registration.email_key)
             if known is not None:
                 outcomes.append(AlreadyRegistered() if known.active else WithdrawnBefore())
+                continue
+            answers = item.answers or {}
+            if limited and (full := _full_choices(limited, answers, counts)):
+                outcomes.append(Invalid(full))
                 continue
             if event.max_per_enterprise is not None:
                 if taken.per_enterprise[registration.enterprise_key] >= event.max_per_enterprise:
@@ -434,6 +522,11 @@ class Registrations:
                     continue
                 taken.per_enterprise[registration.enterprise_key] += 1
             taken.statuses[registration.email_key] = Status.CONFIRMED  # a second one is refused
+            for question in limited:
+                for key in chosen_keys(answers.get(question.key)):
+                    mine = counts.setdefault(question.key, {})
+                    mine[key] = mine.get(key, 0) + 1
+            answer_rows += new_answer_rows(registration.id, event.slug, item.questions, answers)
             position = None
             if taken.confirmed < event.capacity:
                 registration.status = Status.CONFIRMED
@@ -453,6 +546,8 @@ class Registrations:
         if notices:  # one INSERT of the rows, one of their e-mails: the lock is held meanwhile
             stored = [n.registration for n in notices if n.kind is NoticeKind.REGISTERED]
             session.execute(insert(Registration), [new_row_values(r) for r in stored])
+            if answer_rows:
+                session.execute(insert(Answer), answer_rows)
             self.notify(session, notices)
         return outcomes
 
@@ -473,14 +568,39 @@ class Registrations:
                 raise ChangeNotAllowed("closed" if window.cancellation_allowed else "started")
             if not Status(registration.status).active:
                 raise ChangeNotAllowed("inactive")
-            data = validate(event, {**payload_of(registration), **changes}, now)
+            questions = questions_of(session, event.slug)
+            stored = answers_of(session, registration.id)
+            data, answers = validate_all(
+                event,
+                questions,
+                {**payload_of(registration), **changes},
+                now,
+                stored=stored,
+                received_at=registration.received_at,
+            )
             if data.email_key != registration.email_key:
                 raise Invalid({"email": EMAIL_IS_IDENTITY})
             new_enterprise = enterprise_key(data.enterprise_name)
             if new_enterprise != registration.enterprise_key:
                 _check_enterprise(session, event, new_enterprise, excluding=registration.id)
+            limited = [q for q in questions if q.limited]
+            if limited:
+                others = tallies(session, event.slug, limited, excluding=registration.id)
+                # A choice kept as it was is never refused (seats lowered below the takers).
+                new_picks = {
+                    k: v for k, v in answers.items() if _new_picks(v, stored.get(k)) is not None
+                }
+                if full := _full_choices(
+                    limited,
+                    {k: _new_picks(v, stored.get(k)) for k, v in new_picks.items()},
+                    {k: t.counts for k, t in others.items()},
+                ):
+                    raise Invalid(full)
             needs_before = registration.special_needs
-            if not _apply(registration, event, data):
+            answered = save_answers(
+                session, registration.id, event.slug, questions, answers, before=stored
+            )
+            if not _apply(registration, event, data) and not answered:
                 return registration
             registration.touch(now)
             self._tell(session, NoticeKind.CHANGED, event, registration)
@@ -691,6 +811,7 @@ class Registrations:
             ]
             if before_scrub is not None and fresh:
                 before_scrub(session, fresh)
+            erase_answers(session, [r.id for r in fresh])
             freed = False
             for registration in fresh:
                 old = Status(registration.status)
@@ -843,6 +964,15 @@ def _change(
         decision=decision.value if decision is not None else None,
         changed_at=now,
     )
+
+
+def _new_picks(value: Any, before: Any) -> Any:
+    """The choices of an answer that were not chosen before (None: nothing new)."""
+    old = set(chosen_keys(before))
+    new = [k for k in chosen_keys(value) if k not in old]
+    if not new:
+        return None
+    return new if isinstance(value, list) else new[0]
 
 
 def _check_enterprise(

@@ -20,12 +20,19 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from registrations import answers as _answers  # noqa: F401  (the questions and answers)
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
 
 DEFAULT_TIMEOUT_SECONDS = 5.0  # DATABASE_TIMEOUT_SECONDS
 RV = TypeVar("RV")
 # The tables that hold a person's data (or held it: an erased registration's row versions).
-PERSONAL_TABLES = ("registrations", "outbox", "status_changes", "link_requests")
+PERSONAL_TABLES = (
+    "registrations",
+    "outbox",
+    "status_changes",
+    "link_requests",
+    "registration_answers",
+)
 COMPACT_LOCK_TIMEOUT_MS = 30_000
 READ_ONLY = "owes_read_only"  # execution option of the connections Store.reading hands out
 
