@@ -128,9 +128,7 @@ def test_answers_are_checked_with_polish_messages_keyed_by_question() -> None:
 def test_a_change_names_only_what_changes_and_a_later_required_question_binds_new_ones() -> None:
     stored = {"stop": "zary_dworzec_pkp", "bus": True}
     before = datetime(2018, 7, 1, tzinfo=UTC)  # registered before `who` was added
-    answers, errors = check_answers(
-        _questions(), {"bus": None}, stored=stored, received_at=before
-    )
+    answers, errors = check_answers(_questions(), {"bus": None}, stored=stored, received_at=before)
     assert (answers, errors) == ({"stop": "zary_dworzec_pkp"}, {})
     _, errors = check_answers(_questions(), {"stop": None}, stored=stored, received_at=before)
     assert errors == {"answers.stop": "To pole jest wymagane."}
@@ -196,9 +194,7 @@ def test_the_api_takes_answers_refuses_a_full_choice_and_shows_free_seats(
     }
     first = client.post(URL, json=valid_payload(answers=ANSWERS))
     assert first.status_code == 201, first.get_json()
-    full = client.post(
-        URL, json=valid_payload(email="ewa@example.pl", answers=ANSWERS)
-    )
+    full = client.post(URL, json=valid_payload(email="ewa@example.pl", answers=ANSWERS))
     assert full.status_code == 422
     assert full.get_json()["errors"] == {
         "answers.miejsce_wsiadania": "Brak miejsc: „Żary, dworzec PKP”. Prosimy wybrać inną "
@@ -281,3 +277,80 @@ def test_a_kind_is_locked_once_answered_and_an_answered_question_is_hidden_not_d
     editor.set_hidden(event, "posilki", True, by=by, now=clock.now)
     shown = client.get(f"/api/events/{KLASTER}").get_json()["questions"]
     assert [q["key"] for q in shown] == ["miejsce_wsiadania", "z_kim_chce_dzielic_pokoj"]
+
+
+# -- the form and the private link -----------------------------------------------------------
+
+
+def _post_form(client: FlaskClient, data: dict[str, Any]) -> Any:
+    from tests.test_form import FORM_URL, csrf_token, form_data
+
+    fields = {"csrf_token": csrf_token(client), **form_data()}
+    fields.update(data)
+    return client.post(FORM_URL, data=fields)
+
+
+def test_the_form_asks_the_questions_refuses_a_full_choice_and_shows_the_answers(
+    app: Flask, client: FlaskClient, store: Store, clock: FakeClock
+) -> None:
+    from tests.conftest import shown
+    from tests.test_form import FORM_URL, page
+
+    add_questions(app, clock)
+    form = shown(client.get(FORM_URL))
+    assert "Miejsce wsiadania" in form and "Żary, dworzec PKP – odjazd 7:00" in form
+    soup = page(client.get(FORM_URL).data)
+    assert soup.find("label", {"for": "answers.z_kim_chce_dzielic_pokoj"}) is not None
+
+    missing = _post_form(client, {"answers.miejsce_wsiadania": "zary_dworzec_pkp"})
+    assert missing.status_code == 422
+    assert "Z kim chcę dzielić pokój: To pole jest wymagane." in shown(missing)
+    assert 'value="zary_dworzec_pkp" checked' in missing.text  # kept on the error
+
+    answers = {
+        "answers.miejsce_wsiadania": "zary_dworzec_pkp",
+        "answers.posilki": ["obiad", "kolacja"],
+        "answers.z_kim_chce_dzielic_pokoj": "Jan Nowak",
+    }
+    done = _post_form(client, answers)
+    assert done.status_code == 303
+    confirmation = shown(client.get(done.headers["Location"]))
+    assert "Odpowiedzi na pytania organizatora" in confirmation
+    assert "Żary, dworzec PKP" in confirmation and "obiad, kolacja" in confirmation
+
+    # The seat is taken: the choice reads `brak miejsc`, and a forged POST is refused.
+    again = shown(client.get(FORM_URL))
+    assert "Żary, dworzec PKP – odjazd 7:00 (brak miejsc)" in again
+    full = _post_form(client, {**answers, "email": "ewa@example.pl", "pesel": "02270803624"})
+    assert full.status_code == 422
+    assert "Brak miejsc: „Żary, dworzec PKP”. Prosimy wybrać inną odpowiedź." in shown(full)
+
+
+def test_the_private_link_changes_an_answer(
+    app: Flask, client: FlaskClient, store: Store, clock: FakeClock
+) -> None:
+    from tests.conftest import shown
+    from tests.test_form import page
+
+    add_questions(app, clock)
+    created = client.post(URL, json=valid_payload(answers=ANSWERS)).get_json()
+    link = created["manage_url"].replace("http://localhost", "")
+    soup = page(client.get(link).data)
+    assert soup.find("input", {"id": "answers.miejsce_wsiadania", "checked": True}) is not None
+    token = soup.find("input", {"name": "csrf_token"})
+    assert token is not None
+    fields: dict[str, Any] = {
+        str(i["name"]): i.get("value", "")
+        for i in soup.select("form input[name]")
+        if i.get("type") not in ("radio", "checkbox") or i.has_attr("checked")
+    }
+    fields.update({str(t["name"]): t.text for t in soup.select("form textarea")})
+    fields.update({str(s["name"]): "0809" for s in soup.select("form select")})
+    fields["answers.miejsce_wsiadania"] = "zielona_gora_dworcowa"
+    changed = client.post(link, data=fields)
+    assert changed.status_code in (200, 303), shown(changed)
+    with store.reading() as session:
+        answers = answers_for(session, [created["id"]])[created["id"]]
+    assert answers["miejsce_wsiadania"] == "zielona_gora_dworcowa"
+    assert answers["posilki"] == ["obiad"]
+    assert "Zielona Góra, Dworcowa" in shown(client.get(f"{link}/moje-dane.html"))
