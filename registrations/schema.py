@@ -327,6 +327,5 @@ class RegistrationData(BaseModel):
     consent_personal_data: bool
     consent_image: bool
     answers: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Answers to the event's own questions by key (none: `{}`).",
+        description="Answers to the event's own questions by key (none: `{}`)."
     )
