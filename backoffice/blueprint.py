@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 
-from backoffice import event_views, history_views, list_views, signin_views
+from backoffice import event_views, history_views, list_views, question_views, signin_views
 from backoffice.access import current_staff
 from config.organisation import unfilled_placeholders
 from config.services import services
@@ -51,4 +51,7 @@ bp.add_url_rule(f"{EVENT}/otwarcie", view_func=event_views.reopen_registration, 
 bp.add_url_rule(f"{EVENT}/podglad", view_func=event_views.preview)
 bp.add_url_rule(f"{EVENT}/arkusz", view_func=event_views.workbook)
 bp.add_url_rule(f"{EVENT}/listy", view_func=list_views.lists_page)
+bp.add_url_rule(
+    f"{EVENT}/pytania", view_func=question_views.questions_page, methods=["GET", "POST"]
+)
 bp.add_url_rule(f"{EVENT}/listy/<kind>.<fmt>", view_func=list_views.download)
