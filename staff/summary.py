@@ -27,6 +27,7 @@ from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
 from sheets.rows import neutralise
 from sheets.sink import Sink, SinkError, SummaryTable
+from staff.question_summary import answer_counts
 from store import Store
 
 
@@ -44,6 +45,8 @@ class Summary:
     diet_notes: list[tuple[str, str]]
     special_needs: list[tuple[str, str]]
     waiting_list: list[tuple[str, str]]  # name, enterprise, in the order they move up
+    # The event's own questions' counts: (label, rows of [answer, people]) each.
+    answers: Sequence[tuple[str, list[list[str | int]]]] = ()
 
     @property
     def confirmed(self) -> int:
@@ -59,6 +62,7 @@ def summarise(
     registrations: Sequence[SummaryRow],
     made_at: datetime,
     closed_at: datetime | None = None,
+    answers: Sequence[tuple[str, list[list[str | int]]]] = (),
 ) -> Summary:
     """Counts over confirmed participants (who travel); the other statuses are counted apart.
 
@@ -90,6 +94,7 @@ def summarise(
         waiting_list=[
             (r.full_name, r.enterprise_name) for r in ordered if r.status == Status.WAITLISTED
         ],
+        answers=answers,
     )
 
 
@@ -143,6 +148,9 @@ def summary_sections(summary: Summary, *, numbers_only: bool = False) -> list[Su
         notes = _pairs(summary.diet_notes)
         sections.append(SummarySection("Uwagi do diety", ("Uczestnik", "Uwagi"), notes))
     sections.append(SummarySection("Powiat", ("Powiat", "Liczba osób"), _pairs(summary.per_powiat)))
+    sections += [
+        SummarySection(label, (label, "Liczba osób"), rows) for label, rows in summary.answers
+    ]
     if numbers_only:
         count: list[list[str | int]] = [
             ["Przedsiębiorstwa społeczne (liczba)", len(summary.per_enterprise)]
@@ -287,6 +295,12 @@ def registrations_of(store: Store, event: Event) -> list[SummaryRow]:
         return summary_rows(session, event)
 
 
+def answers_of(store: Store, event: Event) -> list[tuple[str, list[list[str | int]]]]:
+    """The counts of the event's own questions (`staff.question_summary`), from a snapshot."""
+    with store.reading() as session:
+        return answer_counts(session, event)
+
+
 class LiveSummary:
     """The worker's job: the summary worksheet follows the counts as they change."""
 
@@ -318,7 +332,13 @@ class LiveSummary:
         if kept is not None:
             table: Summary | SummaryTable = json.loads(kept)
         else:
-            table = summarise(event, registrations, self.clock(), closed_at=closed_at)
+            table = summarise(
+                event,
+                registrations,
+                self.clock(),
+                closed_at=closed_at,
+                answers=answers_of(self.store, event),
+            )
         mark = fingerprint(table)
         if mark == known:
             return False

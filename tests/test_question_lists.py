@@ -181,3 +181,36 @@ def test_the_lists_page_gives_the_list_per_choice(app: Flask, answered: list[str
         ).status_code
         == 404
     )
+
+
+def test_the_summary_counts_every_choice_and_yes_no_answer_with_seats_left(
+    app: Flask, answered: list[str], clock: FakeClock
+) -> None:
+    from staff.summary import LiveSummary, answers_of, registrations_of, summarise, summary_table
+
+    services = app.extensions["owes"]
+    event = services.events[KLASTER]
+    table = summary_table(
+        summarise(
+            event,
+            registrations_of(services.store, event),
+            clock.now,
+            answers=answers_of(services.store, event),
+        )
+    )
+    start = table.index(["Miejsce wsiadania", "Liczba osób"])
+    assert table[start + 1 : start + 4] == [
+        ["Żary, dworzec PKP (wolne miejsca: 8 z 10)", 2],
+        ["Zielona Góra, Dworcowa", 1],
+        ["Nowa Sól", 0],
+    ]
+    meals = table.index(["Posiłki", "Liczba osób"])
+    assert table[meals + 1 : meals + 3] == [["obiad", 2], ["kolacja", 1]]
+    back = table.index(["Autokar z powrotem", "Liczba osób"])
+    assert table[back + 1 : back + 3] == [["tak", 2], ["nie", 1]]
+    # The live summary worksheet of the workbook carries them.
+    import logging
+
+    assert LiveSummary(
+        services.store, services.sink, services.clock, logging.getLogger("t")
+    ).refresh(event)
