@@ -113,23 +113,14 @@ def choice_document(
     from staff import printouts  # fpdf2 only when printing
     from staff.pdf import Block, Section
 
+    def table(group: Group) -> Table:
+        rows: Table = [HEADER]
+        for n, r in enumerate(group.people, start=1):
+            rows.append([n, r.first_name, r.last_name, r.enterprise_name, r.phone])
+        return rows
+
     sections = tuple(
-        Section(
-            nbsp(group.heading),
-            (
-                Block(
-                    printouts.printable_table(
-                        [
-                            HEADER,
-                            *[
-                                [n, r.first_name, r.last_name, r.enterprise_name, r.phone]
-                                for n, r in enumerate(group.people, start=1)
-                            ],
-                        ]
-                    )
-                ),
-            ),
-        )
+        Section(nbsp(group.heading), (Block(printouts.printable_table(table(group))),))
         for group in found
     )
     return printouts._document(f"{CHOICE_TITLE}: {question.label}", event, made_at, sections)

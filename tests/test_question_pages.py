@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from config.settings import Settings
 from tests.conftest import KLASTER, shown
@@ -24,7 +25,7 @@ def office(app: Flask) -> FlaskClient:
     return sign_in(app.test_client())
 
 
-def _post(client: FlaskClient, **data: str) -> object:
+def _post(client: FlaskClient, **data: str) -> TestResponse:
     token = page(client.get(PATH).data).find("input", {"name": "csrf_token"})
     assert token is not None
     return client.post(PATH, data={"csrf_token": str(token["value"]), **data})
