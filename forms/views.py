@@ -129,7 +129,7 @@ def registration_form(slug: str) -> ResponseReturnValue:
     if request.form.get(HONEYPOT):
         return _form(event, values, errors={GENERAL: HONEYPOT_FILLED}, status=400)
     payload = form_payload(request.form)
-    questions = svc.registrations.questions(event, visible=True)
+    questions = svc.registrations.intake_questions(event)  # checked again under the lock
     payload["answers"] = own_questions.answers_from_form(request.form, questions)
     values.update(own_questions.form_values(request.form, questions))
     try:

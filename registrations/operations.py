@@ -55,7 +55,13 @@ from registrations.models import (
 )
 from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.powiaty import fold
-from registrations.questions import Question, check_answers, chosen_keys, full_message
+from registrations.questions import (
+    ERROR_PREFIX,
+    Question,
+    check_answers,
+    chosen_keys,
+    full_message,
+)
 from registrations.schema import RegistrationIn
 from registrations.status import Status
 from registrations.tokens import LinkTokens
@@ -321,6 +327,10 @@ class Registrations:
         self.notify = notify
         self.events = events
         self._intake: GroupCommit[_Submission, Registered] = GroupCommit()
+        # Each event's questions as this process last read them: registering reads them once
+        # per batch under the event's lock (and puts right what was checked against older
+        # ones), not once per request.
+        self._known_questions: dict[str, tuple[Question, ...]] = {}
 
     def _again(self, event: Event, run: Callable[[Event], T]) -> T:
         """`run(event)`, again with the event in force when it met a newer version."""
@@ -382,6 +392,14 @@ class Registrations:
         with _stored(), self.store.reading() as session:
             return questions_of(session, event.slug, visible=visible)
 
+    def intake_questions(self, event: Event) -> tuple[Question, ...]:
+        """The event's questions as this process last read them (read when it has not yet):
+        what a registration is checked against before the lock, which checks them again."""
+        known = self._known_questions.get(event.slug)
+        if known is None:
+            known = self._known_questions[event.slug] = tuple(self.questions(event))
+        return known
+
     def answers(self, registration: Registration) -> dict[str, Any]:
         """A registration's answers to the event's questions, `{key: value}`."""
         with _stored(), self.store.reading() as session:
@@ -415,9 +433,19 @@ class Registrations:
         if state is not RegistrationState.OPEN:
             self._still_in_force(event)
             raise RegistrationClosed(state)
-        questions = self.questions(event)
+        questions = self.intake_questions(event)
         try:  # before the lock: it is held while seats are counted, not while fields are checked
-            data, answers = validate_all(event, questions, payload, now)
+            try:
+                data, answers = validate_all(event, questions, payload, now)
+            except Invalid as invalid:
+                if not any(name.startswith(ERROR_PREFIX) for name in invalid.errors):
+                    raise
+                # Refused by the questions this process knew: by those of now, if they changed.
+                fresh = tuple(self.questions(event))
+                if fresh == questions:
+                    raise
+                self._known_questions[event.slug] = questions = fresh
+                data, answers = validate_all(event, questions, payload, now)
         except Invalid:
             state = self.window(event, now).state  # a close-off begun is told before mistakes
             if state is not RegistrationState.OPEN:
@@ -500,7 +528,9 @@ class Registrations:
         taken = read_taken(session, event, rows)
         outcomes: list[Registered | Exception] = []
         notices: list[Notice] = []
-        limited = [q for q in batch[0].questions if q.limited]
+        questions = tuple(questions_of(session, event.slug))
+        self._known_questions[event.slug] = questions
+        limited = [q for q in questions if q.limited]
         counts = (
             {k: t.counts for k, t in tallies(session, event.slug, limited).items()}
             if limited
@@ -513,6 +543,11 @@ class Registrations:
                 outcomes.append(AlreadyRegistered() if known.active else WithdrawnBefore())
                 continue
             answers = item.answers or {}
+            if item.questions != questions:  # staff changed them since it was checked
+                answers, errors = check_answers(questions, item.data.answers)
+                if errors:
+                    outcomes.append(Invalid(errors))
+                    continue
             if limited and (full := _full_choices(limited, answers, counts)):
                 outcomes.append(Invalid(full))
                 continue
@@ -526,7 +561,7 @@ class Registrations:
                 for key in chosen_keys(answers.get(question.key)):
                     mine = counts.setdefault(question.key, {})
                     mine[key] = mine.get(key, 0) + 1
-            answer_rows += new_answer_rows(registration.id, event.slug, item.questions, answers)
+            answer_rows += new_answer_rows(registration.id, event.slug, questions, answers)
             position = None
             if taken.confirmed < event.capacity:
                 registration.status = Status.CONFIRMED

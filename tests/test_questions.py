@@ -354,3 +354,22 @@ def test_the_private_link_changes_an_answer(
     assert answers["miejsce_wsiadania"] == "zielona_gora_dworcowa"
     assert answers["posilki"] == ["obiad"]
     assert "Zielona Góra, Dworcowa" in shown(client.get(f"{link}/moje-dane.html"))
+
+
+def test_questions_changed_by_another_process_are_the_ones_a_registration_meets(
+    app: Flask, client: FlaskClient, store: Store, clock: FakeClock
+) -> None:
+    """This process keeps the questions it read; staff changing them elsewhere (another
+    gunicorn worker) are found before a refusal, and under the lock before a commit."""
+    assert client.post(URL, json=valid_payload(email="a@example.pl")).status_code == 201
+    other = QuestionEditor(Store(store.url), HEADERS)  # another process's view of the store
+    event, by = event_of(app), "koordynatorka@example.pl"
+    other.add(event, QuestionForm("Posiłki", "wiele", choices="obiad"), by=by, now=clock.now)
+    answered = client.post(
+        URL, json=valid_payload(email="b@example.pl", answers={"posilki": ["obiad"]})
+    )
+    assert answered.status_code == 201, answered.get_json()
+    other.add(event, QuestionForm("Pokój", "tekst", required=True), by=by, now=clock.now)
+    unanswered = client.post(URL, json=valid_payload(email="c@example.pl"))
+    assert unanswered.status_code == 422
+    assert unanswered.get_json()["errors"] == {"answers.pokoj": "To pole jest wymagane."}
