@@ -23,11 +23,11 @@ from tests.test_questions import (  # noqa: F401
 
 @pytest.fixture
 def settings(tmp_path: Path, events_dir: Path, database_url: str) -> Settings:
-    return Settings(
+    settings = Settings(
         instance_path=tmp_path / "instance",
         events_dir=events_dir,
         database_url=database_url,
         run_worker=False,
         secret_key="t",  # type: ignore[arg-type]
-        **STAFF_LISTS,
     )
+    return settings.model_copy(update=STAFF_LISTS)
