@@ -96,9 +96,7 @@ def questions_of(session: Session, slug: str, *, visible: bool = False) -> list[
     return [row.as_question() for row in rows]
 
 
-def answers_for(
-    session: Session, registration_ids: Iterable[str], questions: Sequence[Question] | None = None
-) -> dict[str, dict[str, Any]]:
+def answers_for(session: Session, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Each registration's answers as `{registration id: {question key: value}}` (one query;
     registrations without answers are left out). For the sheet, lists and the staff's table."""
     ids = list(dict.fromkeys(registration_ids))
