@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -330,7 +330,7 @@ class Registrations:
         # Each event's questions as this process last read them: registering reads them once
         # per batch under the event's lock (and puts right what was checked against older
         # ones), not once per request.
-        self._known_questions: dict[str, tuple[Question, ...]] = {}
+        self._known_questions: dict[str, tuple[int, tuple[Question, ...]]] = {}
 
     def _again(self, event: Event, run: Callable[[Event], T]) -> T:
         """`run(event)`, again with the event in force when it met a newer version."""
@@ -397,7 +397,19 @@ class Registrations:
         what a registration is checked against before the lock, which checks them again."""
         known = self._known_questions.get(event.slug)
         if known is None:
-            known = self._known_questions[event.slug] = tuple(self.questions(event))
+            known = self._read_questions(event.slug)
+        return known[1]
+
+    def _read_questions(
+        self, slug: str, session: Session | None = None
+    ) -> tuple[int, tuple[Question, ...]]:
+        """The event's `questions_version` and questions, read in that order (a change in
+        between leaves the older version with the newer questions: read again under the lock),
+        and kept."""
+        with _stored(), self.store.reading() if session is None else nullcontext(session) as db:
+            version = db.scalar(select(EventState.questions_version).where(EventState.slug == slug))
+            known = (version or 0, tuple(questions_of(db, slug)))
+        self._known_questions[slug] = known
         return known
 
     def answers(self, registration: Registration) -> dict[str, Any]:
@@ -441,10 +453,10 @@ class Registrations:
                 if not any(name.startswith(ERROR_PREFIX) for name in invalid.errors):
                     raise
                 # Refused by the questions this process knew: by those of now, if they changed.
-                fresh = tuple(self.questions(event))
+                fresh = self._read_questions(event.slug)[1]
                 if fresh == questions:
                     raise
-                self._known_questions[event.slug] = questions = fresh
+                questions = fresh
                 data, answers = validate_all(event, questions, payload, now)
         except Invalid:
             state = self.window(event, now).state  # a close-off begun is told before mistakes
@@ -514,22 +526,28 @@ class Registrations:
         current = [item for item in batch if in_force(item.event, lock)]
         if not current:
             return [StaleEvent(item.event.slug) for item in batch]
-        allocated = iter(self._allocate(session, current[0].event, current))
+        allocated = iter(self._allocate(session, current[0].event, current, lock))
         return [
             next(allocated) if in_force(item.event, lock) else StaleEvent(item.event.slug)
             for item in batch
         ]
 
     def _allocate(
-        self, session: Session, event: Event, batch: Sequence[_Submission]
+        self,
+        session: Session,
+        event: Event,
+        batch: Sequence[_Submission],
+        lock: EventState | None = None,
     ) -> list[Registered | Exception]:
         """Seats in arrival order; the caller holds the event's lock."""
         rows = [item.registration for item in batch]
         taken = read_taken(session, event, rows)
         outcomes: list[Registered | Exception] = []
         notices: list[Notice] = []
-        questions = tuple(questions_of(session, event.slug))
-        self._known_questions[event.slug] = questions
+        read = self._known_questions.get(event.slug)
+        if read is None or lock is None or read[0] != lock.questions_version:
+            read = self._read_questions(event.slug, session)
+        questions = read[1]
         limited = [q for q in questions if q.limited]
         counts = (
             {k: t.counts for k, t in tallies(session, event.slug, limited).items()}

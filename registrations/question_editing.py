@@ -61,8 +61,14 @@ def _kind(value: str) -> Kind:
 
 
 def _lock(session: Session, slug: str) -> None:
-    """The event's state row, locked: a registration counting a choice's seats waits."""
-    session.scalar(select(EventState).where(EventState.slug == slug).with_for_update())
+    """The event's state row, locked (a registration counting a choice's seats waits), its
+    `questions_version` moved on (registering reads the questions again)."""
+    state = session.scalar(select(EventState).where(EventState.slug == slug).with_for_update())
+    if state is None:  # an event file added since the store was prepared
+        state = EventState(slug=slug, questions_version=0)
+        session.add(state)
+    state.questions_version = (state.questions_version or 0) + 1
+    session.flush()
 
 
 class QuestionEditor:

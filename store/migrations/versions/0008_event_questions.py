@@ -1,5 +1,6 @@
 """The event's own questions and the answers to them: two tables of their own (the answers are
-personal data: PostgreSQL keeps their values out of the planner's statistics, as 0006 does).
+personal data: PostgreSQL keeps their values out of the planner's statistics, as 0006 does),
+and the event state's `questions_version`, which registering compares under the event's lock.
 
 Revision ID: 0008
 Revises: 0007
@@ -58,11 +59,17 @@ def upgrade() -> None:
         ["event_slug", "question_id"],
         unique=False,
     )
+    with op.batch_alter_table("event_state") as batch:
+        batch.add_column(
+            sa.Column("questions_version", sa.Integer(), server_default="0", nullable=False)
+        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute('ALTER TABLE registration_answers ALTER COLUMN "value" SET STATISTICS 0')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("event_state") as batch:
+        batch.drop_column("questions_version")
     op.drop_index("ix_answer_event_question", table_name="registration_answers")
     op.drop_table("registration_answers")
     op.drop_index(op.f("ix_event_questions_event_slug"), table_name="event_questions")
