@@ -548,7 +548,12 @@ class Registrations:
         if read is None or lock is None or read[0] != lock.questions_version:
             read = self._read_questions(event.slug, session)
         questions = read[1]
-        limited = [q for q in questions if q.limited]
+        # A choice with more seats than the event has active registrations, this batch's
+        # included, cannot be full: its takers are counted only when it might be.
+        reach = taken.confirmed + taken.waitlisted + len(batch)
+        limited = [
+            q for q in questions if any(c.seats is not None and c.seats <= reach for c in q.choices)
+        ]
         counts = (
             {k: t.counts for k, t in tallies(session, event.slug, limited).items()}
             if limited
