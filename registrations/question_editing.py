@@ -38,9 +38,6 @@ from registrations.questions import (
 )
 from registrations.window import Transactions
 
-# History entries name the question's key in `fields` (never its text).
-QUESTION_ADDED = Action.EVENT_SAVED
-
 
 @dataclass(frozen=True)
 class QuestionForm:

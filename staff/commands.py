@@ -93,10 +93,11 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
 LIST_HELP = (
     "participants: everyone; insurance: PESEL or birth date; catering: portions per meal and "
     "diet; rooming: who stays the night; attendance: a list to sign for each day; badges: name "
-    "badges, 8 to an A4 sheet."
+    "badges, 8 to an A4 sheet; choice (with --question): the people per choice of a question."
 )
 FORMAT_HELP = (
     "; ".join(f"{kind}: {', '.join(formats)}" for kind, formats in exports.FORMATS.items())
+    + f"; choice: {', '.join(question_lists.CHOICE_FORMATS)}"
     + ". The first is the default."
 )
 
