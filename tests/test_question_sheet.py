@@ -53,3 +53,29 @@ def test_answers_are_columns_after_the_service_columns_and_a_relabel_renames_in_
     assert setup.column("Przystanek autokaru") == ["Żary, dworzec PKP"]
     assert setup.column("Posiłki") == ["obiad, kolacja"]  # a hidden question's answers stay
     assert grid[1][0] == registration_id
+
+
+def test_the_erase_command_removes_the_answers_from_the_store_and_the_row_from_the_sheet(
+    setup: Setup,  # noqa: F811
+) -> None:
+    from sqlalchemy import func, select
+
+    from registrations.answers import Answer
+
+    clock = setup.app.extensions["owes"].clock
+    add_questions(setup.app, clock)
+    [gone, kept] = setup.register(
+        2, answers=ANSWERS | {"miejsce_wsiadania": "zielona_gora_dworcowa"}
+    )
+    assert setup.sync()
+    result = setup.app.test_cli_runner().invoke(args=["erase", "--id", gone, "--wait", "0"])
+    assert result.exit_code == 0, result.output
+    assert setup.sync()
+    grid = setup.grid()
+    assert [row[0] for row in grid[1:]] == [kept]
+    assert setup.column("Miejsce wsiadania") == ["Zielona Góra, Dworcowa"]
+    store = setup.app.extensions["owes"].store
+    with store.reading() as session:
+        ids = set(session.scalars(select(Answer.registration_id)))
+        assert ids == {kept}
+        assert session.scalar(select(func.count()).select_from(Answer)) == 3
