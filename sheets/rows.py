@@ -124,13 +124,19 @@ def missing_headers(header_row: Sequence[str]) -> list[str]:
     return [name for name in HEADERS if _key(name) not in present]
 
 
+_NOT_DATA = frozenset({" ".join(n.split()).casefold() for n in (DECISION_HEADER, NOTES_HEADER)})
+
+
 def data_runs(header_row: Sequence[str], values: Mapping[str, str]) -> list[tuple[int, list[str]]]:
     """The row's values under our data columns only, as runs of adjacent cells (start, values).
 
     Staff's own columns, the decision and the system notes are never part of a run, so an
     update in place leaves them as they are.
     """
-    by_key = {_key(name): value for name, value in values.items() if _key(name) in DATA_KEYS}
+    # The event's own questions' columns are the service's data too (their labels never equal
+    # a service header: the staff pages refuse it); the decision and notes columns never are.
+    by_key = {name: value for name, value in values.items() if _key(name) not in _NOT_DATA}
+    by_key = {_key(name): value for name, value in by_key.items()}
     runs: list[tuple[int, list[str]]] = []
     seen: set[str] = set()
     for index, cell in enumerate(header_row):

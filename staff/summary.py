@@ -28,6 +28,7 @@ from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
 from sheets.rows import neutralise
 from sheets.sink import Sink, SinkError, SummaryTable
+from staff.question_summary import answer_counts
 from store import Store
 
 
@@ -47,6 +48,8 @@ class Summary:
     waiting_list: list[tuple[str, str]]  # name, enterprise, in the order they move up
     # `Potwierdzenie udziału` counted (issue 19): answers and open offers; empty before any.
     participation: dict[str, int] = field(default_factory=dict)
+    # The event's own questions' counts: (label, rows of [answer, people]) each.
+    answers: Sequence[tuple[str, list[list[str | int]]]] = ()
 
     @property
     def confirmed(self) -> int:
@@ -62,6 +65,7 @@ def summarise(
     registrations: Sequence[SummaryRow],
     made_at: datetime,
     closed_at: datetime | None = None,
+    answers: Sequence[tuple[str, list[list[str | int]]]] = (),
 ) -> Summary:
     """Counts over confirmed participants (who travel); the other statuses are counted apart.
 
@@ -94,6 +98,7 @@ def summarise(
             (r.full_name, r.enterprise_name) for r in ordered if r.status == Status.WAITLISTED
         ],
         participation=dict(Counter(r.participation for r in ordered if r.participation)),
+        answers=answers,
     )
 
 
@@ -149,6 +154,9 @@ def summary_sections(summary: Summary, *, numbers_only: bool = False) -> list[Su
         notes = _pairs(summary.diet_notes)
         sections.append(SummarySection("Uwagi do diety", ("Uczestnik", "Uwagi"), notes))
     sections.append(SummarySection("Powiat", ("Powiat", "Liczba osób"), _pairs(summary.per_powiat)))
+    sections += [
+        SummarySection(label, (label, "Liczba osób"), rows) for label, rows in summary.answers
+    ]
     if numbers_only:
         count: list[list[str | int]] = [
             ["Przedsiębiorstwa społeczne (liczba)", len(summary.per_enterprise)]
@@ -308,6 +316,12 @@ def registrations_of(store: Store, event: Event) -> list[SummaryRow]:
         return summary_rows(session, event)
 
 
+def answers_of(store: Store, event: Event) -> list[tuple[str, list[list[str | int]]]]:
+    """The counts of the event's own questions (`staff.question_summary`), from a snapshot."""
+    with store.reading() as session:
+        return answer_counts(session, event)
+
+
 class LiveSummary:
     """The worker's job: the summary worksheet follows the counts as they change."""
 
@@ -339,7 +353,13 @@ class LiveSummary:
         if kept is not None:
             table: Summary | SummaryTable = json.loads(kept)
         else:
-            table = summarise(event, registrations, self.clock(), closed_at=closed_at)
+            table = summarise(
+                event,
+                registrations,
+                self.clock(),
+                closed_at=closed_at,
+                answers=answers_of(self.store, event),
+            )
         mark = fingerprint(table)
         if mark == known:
             return False
