@@ -12,6 +12,7 @@ from backoffice import (
     history_views,
     list_views,
     message_views,
+    question_views,
     registration_views,
     signin_views,
 )
@@ -59,6 +60,9 @@ bp.add_url_rule(f"{EVENT}/otwarcie", view_func=event_views.reopen_registration, 
 bp.add_url_rule(f"{EVENT}/podglad", view_func=event_views.preview)
 bp.add_url_rule(f"{EVENT}/arkusz", view_func=event_views.workbook)
 bp.add_url_rule(f"{EVENT}/listy", view_func=list_views.lists_page)
+bp.add_url_rule(
+    f"{EVENT}/pytania", view_func=question_views.questions_page, methods=["GET", "POST"]
+)
 bp.add_url_rule(f"{EVENT}/listy/<kind>.<fmt>", view_func=list_views.download)
 
 # Registrations handled in the staff pages (issue 18).

@@ -33,7 +33,7 @@ from catalogue.editing import (
 from config.images import find_image
 from config.services import Services, services
 from forms.views import form_context
-from registrations.answers import to_phone
+from registrations.before_event import to_phone
 from registrations.errors import GENERAL
 from registrations.event import Event
 from registrations.history import Action, record

@@ -10,7 +10,7 @@ from backoffice.access import current_staff, full_staff
 from backoffice.overview import entry_or_404, overview_of
 from config.services import services
 from registrations.history import Action, record
-from staff import exports, lists
+from staff import exports, lists, question_lists
 
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -39,6 +39,10 @@ def lists_page(slug: str) -> ResponseReturnValue:
         formats=exports.FORMATS,
         titles=exports.TITLES,
         descriptions=DESCRIPTIONS,
+        choice_questions=[
+            q for q in svc.registrations.questions(entry.event) if q.kind.has_choices
+        ],
+        choice_formats=question_lists.CHOICE_FORMATS,
     )
 
 
@@ -46,18 +50,25 @@ def lists_page(slug: str) -> ResponseReturnValue:
 def download(slug: str, kind: str, fmt: str) -> ResponseReturnValue:
     svc = services()
     entry = entry_or_404(slug)
-    if fmt not in exports.FORMATS.get(kind, ()):
+    if fmt not in exports.FORMATS.get(kind, ()) and not (
+        kind == question_lists.CHOICE_LIST and fmt in question_lists.CHOICE_FORMATS
+    ):
         abort(404)
+    question = request.args.get("pytanie") if kind == question_lists.CHOICE_LIST else None
     marked = kind == "attendance" and request.args.get("obecnosc") == "tak"  # issue 20
-    data, _ = lists.build(
-        svc.store,
-        kind,
-        fmt,
-        entry.event,
-        svc.now(),
-        organisation_logo=svc.organisation.logo_strip,
-        marked=marked,
-    )
+    try:
+        data, _ = lists.build(
+            svc.store,
+            kind,
+            fmt,
+            entry.event,
+            svc.now(),
+            organisation_logo=svc.organisation.logo_strip,
+            question=question,
+            marked=marked,
+        )
+    except question_lists.NotAChoiceQuestion:
+        abort(404)
     staff = current_staff()
     assert staff is not None
     with svc.store.transaction() as session:
@@ -69,8 +80,9 @@ def download(slug: str, kind: str, fmt: str) -> ResponseReturnValue:
             event_slug=slug,
             detail=f"{kind}.{fmt}",
         )
+    name = f"{kind}-{question}" if question else kind
     return Response(
         data,
         mimetype=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{slug}-{kind}.{fmt}"'},
+        headers={"Content-Disposition": f'attachment; filename="{slug}-{name}.{fmt}"'},
     )

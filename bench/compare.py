@@ -43,8 +43,11 @@ from sqlalchemy import make_url
 from bench.load import Answer, flood, paced, send_all
 from bench.servers import PROJECT, Emulator, Gunicorn, run_measured
 from config.events import load_events
+from registrations.question_editing import QuestionEditor, QuestionForm
 from registrations.status import Status
+from sheets.rows import HEADERS
 from sheets.transport import emulator_session
+from store import Store
 from tests.conftest import valid_payload, write_open_event
 
 T = TypeVar("T")
@@ -128,9 +131,50 @@ def percentile(values: Sequence[float], q: int) -> float:
     return ordered[rank]
 
 
+# The bench event's own questions (issue 17): one of each kind but `tekst_dlugi`, the stop with
+# a seat limit, so every batch counts its takers under the event's lock as a real event would.
+QUESTIONS = [
+    QuestionForm(
+        "Miejsce wsiadania",
+        "wybor",
+        required=True,
+        choices="Żary, dworzec PKP | 100000 | odjazd 7:00\nZielona Góra | | odjazd 8:00\nNowa Sól",
+    ),
+    QuestionForm("Posiłki", "wiele", choices="obiad\nkolacja\nśniadanie"),
+    QuestionForm("Z kim chcę dzielić pokój", "tekst"),
+    QuestionForm("Autokar z powrotem", "tak_nie"),
+    QuestionForm("Dzień przyjazdu", "data"),
+]
+ANSWERS = {
+    "miejsce_wsiadania": "zary_dworzec_pkp",
+    "posilki": ["obiad", "kolacja"],
+    "z_kim_chce_dzielic_pokoj": "Anna Kowalska",
+    "autokar_z_powrotem": True,
+    "dzien_przyjazdu": "2018-08-27",
+}
+
+
 def payloads(prefix: str, count: int) -> list[dict[str, Any]]:
-    """Registrations every rule accepts, one e-mail each (the service allows one per e-mail)."""
-    return [valid_payload(email=f"{prefix}{i}@example.pl") for i in range(count)]
+    """Registrations every rule accepts, one e-mail each (the service allows one per e-mail),
+    with the answers to the bench event's 5 questions (every system gets the same bodies)."""
+    return [valid_payload(email=f"{prefix}{i}@example.pl", answers=ANSWERS) for i in range(count)]
+
+
+def add_questions(env: dict[str, str]) -> None:
+    """The 5 questions of the bench event, added as the staff page adds them, once the
+    service has created its database (its workers read them with every registration)."""
+    url = (
+        env.get("DATABASE_URL")
+        or f"sqlite:///{Path(env['INSTANCE_PATH']) / 'registrations.sqlite3'}"
+    )
+    store = Store(url)
+    try:
+        event = load_events(Path(env["EVENTS_DIR"]))[SLUG]
+        editor = QuestionEditor(store, HEADERS)
+        for form in QUESTIONS:
+            editor.add(event, form, by="bench", now=datetime.now(UTC))
+    finally:
+        store.dispose()
 
 
 # -- the databases and the sheet --------------------------------------------------------------
@@ -298,6 +342,7 @@ def intake_service(
     title = worksheet_title(env)
     emails = submitted_emails(options, name)
     with gunicorn(options, SERVICE_CONFIG, None, env, logs / f"{name}.log") as server:
+        add_questions(env)
         emulator.clear_stats()
         warm, answers, seconds = drive(options, server, f"/api/events/{SLUG}/registrations", name)
         last_answer = max(a.answered for a in answers)
@@ -340,6 +385,7 @@ def row_delay(options: Options, emulator: Emulator, tmp: Path, logs: Path, resul
     load = payloads("delay", options.delay_n)
     seen: dict[str, float] = {}
     with gunicorn(options, SERVICE_CONFIG, None, env, logs / "delay.log") as server:
+        add_questions(env)
         url = f"{server.url}/api/events/{SLUG}/registrations"
         answers: list[Answer] = []
         sender = threading.Thread(
@@ -373,6 +419,7 @@ def closeoff(options: Options, emulator: Emulator, tmp: Path, logs: Path, result
     load = payloads("closeoff", options.closeoff_n)
     log = logs / "closeoff.log"
     with gunicorn(options, SERVICE_CONFIG, None, env, log, graceful=True) as server:
+        add_questions(env)
         url = f"{server.url}/api/events/{SLUG}/registrations"
         answers = flood(url, load, options.concurrency)
         result.setup_refused = errors_of(answers)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from catalogue.catalogue import Entry, EventCatalogue, Snapshot, bump, stored_data
 from registrations.allocation import waiting_list
+from registrations.answers import EventQuestion
 from registrations.erasure import purge_on
 from registrations.event import Event
 from registrations.history import Action, record
@@ -529,6 +530,10 @@ def _rename_slug(session: Session, state: EventState, old: str, new: str) -> Eve
     session.flush()
     session.execute(update(EventVersion).where(EventVersion.slug == old).values(slug=new))
     session.execute(update(EventState).where(EventState.slug == old).values(slug=new))
+    # Its own questions go with it (it has no registrations, so no answers).
+    session.execute(
+        update(EventQuestion).where(EventQuestion.event_slug == old).values(event_slug=new)
+    )
     session.expunge(state)
     moved = session.get(EventState, new, with_for_update=True)
     assert moved is not None

@@ -28,10 +28,13 @@ from forms.api_models import (
     HTTP_ERRORS,
     ApiError,
     ChangeNotAllowedError,
+    ChoiceOut,
+    EventDetail,
     EventList,
     EventOut,
     InvalidJsonError,
     NotFoundError,
+    QuestionOut,
     RefusedError,
     RegistrationClosedError,
     RegistrationCreated,
@@ -49,6 +52,7 @@ from forms.messages import (
     store_unavailable_message,
 )
 from privacy.own_data import own_data
+from registrations.answers import questions_of, tallies
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import (
@@ -103,6 +107,48 @@ def list_events() -> ResponseReturnValue:
                 )
                 for event in svc.events.values()
             ]
+        )
+    )
+
+
+@bp.get("/events/<slug>")
+def get_event(slug: str) -> ResponseReturnValue:
+    """The event with its own questions and the free seats of each choice."""
+    svc = services()
+    event = svc.event(slug)
+    now = svc.now()
+    with svc.store.reading() as session:
+        questions = questions_of(session, event.slug, visible=True)
+        counted = tallies(session, event.slug, questions)
+    return _answer(
+        EventDetail(
+            slug=event.slug,
+            title=event.title,
+            starts_on=event.starts_on,
+            ends_on=event.ends_on,
+            registration_deadline=event.registration_deadline,
+            registration=svc.registrations.window(event, now).state,
+            url=url_for("api.create_registration", slug=event.slug),
+            questions=[
+                QuestionOut(
+                    key=q.key,
+                    label=q.label,
+                    kind=q.kind.value,
+                    required=q.required,
+                    help_text=q.help_text,
+                    choices=[
+                        ChoiceOut(
+                            key=c.key,
+                            label=c.label,
+                            description=c.description,
+                            seats=c.seats,
+                            free_seats=counted[q.key].free(c) if q.key in counted else None,
+                        )
+                        for c in q.visible_choices
+                    ],
+                )
+                for q in questions
+            ],
         )
     )
 
@@ -237,7 +283,9 @@ def _representation(event: Event, registration: Registration) -> RegistrationVie
         can_change=status.active and window.changes_allowed,
         can_cancel=status.active and window.cancellation_allowed,
         offer_expires_at=open_offer_expiry(registration),
-        data=RegistrationData.model_validate(payload_of(registration)),
+        data=RegistrationData.model_validate(
+            {**payload_of(registration), "answers": svc.registrations.answers(registration)}
+        ),
         manage_url=svc.link_for(registration),
     )
 

@@ -34,6 +34,36 @@ class EventList(RootModel[list[EventOut]]):
     """Every event of the service."""
 
 
+class ChoiceOut(_Answer):
+    """One answer of a `wybor`/`wiele` question."""
+
+    key: str = Field(description="What `answers` names it by.")
+    label: str
+    description: str | None
+    seats: int | None = Field(description="The seat limit; null: none.")
+    free_seats: int | None = Field(
+        description="Seats left (confirmed and waitlisted registrations count); null: no limit. "
+        "A choice with 0 is refused."
+    )
+
+
+class QuestionOut(_Answer):
+    """One of the event's own questions, as `answers` answers it."""
+
+    key: str
+    label: str
+    kind: Literal["tekst", "tekst_dlugi", "tak_nie", "wybor", "wiele", "data"]
+    required: bool
+    help_text: str | None
+    choices: list[ChoiceOut] = Field(description="For `wybor` and `wiele`; else empty.")
+
+
+class EventDetail(EventOut):
+    """An event with its own questions (the hidden ones left out)."""
+
+    questions: list[QuestionOut]
+
+
 class RegistrationCreated(_Answer):
     """A registration just stored: its ID, status and private link."""
 

@@ -1,7 +1,7 @@
 """The one-click answer to a reminder or an offer: `…/zgloszenie/<token>/udzial?odpowiedz=tak`.
 
 The link in the e-mail opens a page with one button (GET changes nothing: mail scanners and link
-previews open links); the button's POST records the answer (`registrations.answers`). Under the
+previews open links); the button's POST records the answer (`registrations.before_event`). Under the
 private link, so the page is no-store and no-referrer, its POST in the private-link rate-limit
 bucket (`forms.limits`).
 """
@@ -19,7 +19,7 @@ from forms.manage import CANCELLED, _find
 from forms.messages import STORE_UNAVAILABLE, change_not_allowed
 from forms.views import csrf_problem
 from jobs.participation import participations
-from registrations.answers import AnswerRefused, Outcome
+from registrations.before_event import AnswerRefused, Outcome
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import ChangeNotAllowed, NotFound, StoreUnavailable

@@ -15,9 +15,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound as HttpNotFound
 
 from config.services import services
+from forms import questions as own_questions
 from forms.messages import STORE_UNAVAILABLE, change_not_allowed, refusal
 from forms.own_data_page import readable
-from forms.views import TEXT_FIELDS, csrf_problem, form_context, form_payload
+from forms.views import TEXT_FIELDS, csrf_problem, form_context, form_payload, with_questions
 from privacy.own_data import own_data
 from registrations.errors import GENERAL
 from registrations.event import Event
@@ -47,11 +48,20 @@ def registration(slug: str, token: str) -> ResponseReturnValue:
     event, found = _find(slug, token)
     window = svc.registrations.window(event, svc.now())
     if request.method == "GET":
-        return _page(event, found, window, values=_values(found))
+        values = {
+            **_values(found),
+            **own_questions.stored_values(
+                svc.registrations.answers(found), svc.registrations.questions(event)
+            ),
+        }
+        return _page(event, found, window, values=values)
     values = request.form.to_dict()
     if problem := csrf_problem():
         return _page(event, found, window, values, errors={GENERAL: problem}, status=400)
     changes = form_payload(request.form, CHANGE_FIELDS, checkboxes=("consent_image",))
+    questions = svc.registrations.questions(event, visible=True)
+    changes["answers"] = own_questions.answers_from_form(request.form, questions)
+    values.update(own_questions.form_values(request.form, questions))
     try:
         changed = svc.registrations.change(event, token, changes, now=svc.now())
     except ChangeNotAllowed as refused:
@@ -126,7 +136,7 @@ def own_data_page(slug: str, token: str) -> ResponseReturnValue:
         "my_data.html",
         event=event,
         registration=found,
-        data=readable(document, event),
+        data=readable(document, event, svc.registrations.questions(event)),
         prepared_at=datetime_pl(event.local(document.prepared_at)),
     )
 
@@ -192,5 +202,9 @@ def _page(
         can_cancel=active and window.cancellation_allowed,
         refusal=None if active else change_not_allowed(event, "inactive"),
         window=window,
+        answered=own_questions.answered(
+            svc.registrations.questions(event), svc.registrations.answers(registration)
+        ),
     )
+    with_questions(context, svc.store, event)
     return render_template("manage.html", **context), status

@@ -20,6 +20,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from forms.api_models import (
     ApiError,
     ChangeNotAllowedError,
+    EventDetail,
     EventList,
     InvalidJsonError,
     NotFoundError,
@@ -44,6 +45,7 @@ PARTIAL_CHANGE = "RegistrationChange"
 _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (RegistrationIn, "validation"),
     (EventList, "serialization"),
+    (EventDetail, "serialization"),
     (RegistrationCreated, "serialization"),
     (RegistrationView, "serialization"),
     (OwnData, "serialization"),
@@ -188,6 +190,14 @@ PATHS: dict[str, dict[str, Any]] = {
             "list_events",
             "Events and whether each takes registrations now.",
             {"200": _json("The events.", _ref("EventList"))},
+        )
+    },
+    "/api/events/{slug}": {
+        "get": _operation(
+            "get_event",
+            "The event with its own questions and each choice's free seats.",
+            {"200": _json("The event.", _ref("EventDetail")), "404": UNKNOWN_EVENT},
+            parameters=[SLUG],
         )
     },
     "/api/events/{slug}/registrations": {

@@ -3,6 +3,7 @@ Polish labels, and values as the form shows them (the powiat by its name, the di
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,6 +14,7 @@ from registrations.notices import NoticeKind
 from registrations.participation import RECORD_LABELS
 from registrations.polish import date_text, datetime_pl, span_text
 from registrations.powiaty import POWIATY
+from registrations.questions import Question, display
 from registrations.schema import DIET_LABELS
 from registrations.status import STATUS_WORDS, Status
 
@@ -70,8 +72,9 @@ class Readable:
     before_event: list[tuple[str, str]]  # when, what (reminders, answers, offers)
 
 
-def readable(document: OwnData, event: Event) -> Readable:
-    """The same content as the JSON download, worded for a person."""
+def readable(document: OwnData, event: Event, questions: Sequence[Question] = ()) -> Readable:
+    """The same content as the JSON download, worded for a person (answers under their
+    questions' labels)."""
     registration = document.registration.model_dump()
     first = ("id", "status", "received_at", "updated_at", "source")
     ordered = [*first, *(name for name in registration if name not in first)]
@@ -83,6 +86,11 @@ def readable(document: OwnData, event: Event) -> Readable:
         if name == "gender" and not event.ask_gender:
             continue
         if name == "status_label":
+            continue
+        if name == "answers":
+            rows += [
+                (q.label, display(q, value[q.key])) for q in questions if q.key in (value or {})
+            ]
             continue
         label = MORE_LABELS.get(name) or FIELD_LABELS.get(name, name)
         rows.append((label, _value(name, value, event)))

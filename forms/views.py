@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfError
 
 from config.services import services
+from forms import questions as own_questions
 from forms.messages import (
     ERROR_PAGES,
     FIELD_LABELS,
@@ -42,6 +43,7 @@ from registrations.operations import (
 from registrations.powiaty import POWIATY, describe_area
 from registrations.schema import DIET_LABELS
 from registrations.window import RegistrationState
+from store import Store
 
 HONEYPOT = "website"
 HONEYPOT_FILLED = "Pole „Strona WWW” powinno pozostać puste."
@@ -128,6 +130,9 @@ def registration_form(slug: str) -> ResponseReturnValue:
     if request.form.get(HONEYPOT):
         return _form(event, values, errors={GENERAL: HONEYPOT_FILLED}, status=400)
     payload = form_payload(request.form)
+    questions = svc.registrations.intake_questions(event)  # checked again under the lock
+    payload["answers"] = own_questions.answers_from_form(request.form, questions)
+    values.update(own_questions.form_values(request.form, questions))
     try:
         registration = svc.registrations.submit(event, payload, source="form", now=svc.now())
     except NotFound:  # unpublished or deleted a moment ago
@@ -173,6 +178,9 @@ def confirmation(slug: str) -> ResponseReturnValue:
         registration=registration,
         position=svc.registrations.waiting_position(registration),
         link=svc.link_for(registration),
+        answered=own_questions.answered(
+            svc.registrations.questions(event), svc.registrations.answers(registration)
+        ),
     )
 
 
@@ -237,7 +245,14 @@ def _form(
     with svc.store.transaction() as db:
         free = seats_left(db, event)
     context = form_context(event, values, errors or {})
+    with_questions(context, svc.store, event)
     return render_template("form.html", seats_left=free, honeypot=HONEYPOT, **context), status
+
+
+def with_questions(context: dict[str, Any], store: Store, event: Event) -> None:
+    """The event's own questions added to a form's context (their labels for the errors)."""
+    extra = own_questions.context(store, event.slug)
+    context.update(extra, labels={**context["labels"], **extra["question_labels"]})
 
 
 def closed_page(event: Event, state: RegistrationState) -> ResponseReturnValue:

@@ -1,5 +1,5 @@
 """The sheet worker's job before each event: reminders due, offers opened, expired and passed
-on, and the contact's list of those who have not answered (`registrations.answers`)."""
+on, and the contact's list of those who have not answered (`registrations.before_event`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from config.services import Services
 from mail.outbox import enqueue
 from mail.participants import ParticipantMail
 from mail.participation import STAFF_UNANSWERED, offer_mail_state
-from registrations.answers import Participations, send_unanswered_list
+from registrations.before_event import Participations, send_unanswered_list
 from registrations.event import Event
 from registrations.models import Registration
 

@@ -37,6 +37,7 @@ from registrations.operations import ErasureOutcome
 from sheets.factory import make_syncer
 from sheets.sink import SinkError
 from staff import export_files
+from staff.question_summary import answer_counts
 from staff.summary import LiveSummary, summarise, summary_rows, summary_table
 from store.models import Erasure
 
@@ -201,7 +202,13 @@ def _keep_summary(session: Session, event: Event, now: datetime) -> None:
     state = session.get(EventState, event.slug)
     if state is None or state.kept_summary is not None:
         return
-    summary = summarise(event, summary_rows(session, event), now, state.summary_written_at)
+    summary = summarise(
+        event,
+        summary_rows(session, event),
+        now,
+        state.summary_written_at,
+        answers=answer_counts(session, event),
+    )
     state.kept_summary = json.dumps(summary_table(summary, numbers_only=True), ensure_ascii=False)
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from checkin.erasure import presence_and_certificate
+from registrations.answers import answers_of
 from registrations.event import Event
 from registrations.models import Registration, StatusChange
 from registrations.notices import NoticeKind
@@ -125,6 +126,7 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
                 .order_by(StatusChange.id)
             )
         )
+        answers = answers_of(session, registration.id)
         messages = list(
             session.scalars(
                 select(OutboxMessage)
@@ -159,6 +161,7 @@ def own_data(store: Store, event: Event, registration: Registration, now: dateti
                 "updated_at": registration.updated_at,
                 "source": registration.source,
                 **payload_of(registration),
+                "answers": answers,
                 "consent_version": registration.consent_version,
                 "consent_given_at": registration.consent_given_at,
                 "link_sent_at": registration.link_sent_at,

@@ -1,358 +1,290 @@
-"""The operations before the event: a participant's one-click answer (`tak`/`nie`), the
-reminders' and offers' rounds, each one transaction under the event's lock.
+"""The event's questions and the answers to them, as the store keeps them.
 
-`nie` is the private link's cancellation itself (`Registrations.cancel`), with the answer
-recorded in its transaction; `tak` records the confirmation, or takes the seat an open offer
-holds. The rules are in `registrations.participation`.
+Two tables of their own (nothing added to `registrations`): `event_questions` (one row per
+question of an event, its choices as JSON) and `registration_answers` (one row per answered
+question of a registration, the value as JSON; personal data, erased with the person).
+
+The functions below are what the other parts read: the operations (seats under the lock), the
+pages and the API, the sheet, the lists, and the staff's table, messages and reminders
+(`answers_for`, `registrations_choosing`, `choice_of`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
-
-from checkin.codes import codes_for
-from registrations.allocation import count, lock_event
-from registrations.event import Event
-from registrations.models import Participation, ParticipationEvent, Registration
-from registrations.notices import Notice, NoticeKind
-from registrations.operations import Registrations, StoreUnavailable
-from registrations.participation import (
-    HOLDING,
-    Answer,
-    OfferState,
-    Tell,
-    anyone_to_offer,
-    first_reminder_at,
-    free_seats,
-    make_offers,
-    offer_handed_over,
-    offer_undelivered,
-    offers_window,
-    row_of,
-    second_reminder_at,
-    settle,
-    told_of,
-    unanswered_list_at,
+from sqlalchemy import (
+    Boolean,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
 )
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from registrations.models import Base, Registration, UTCDateTime
+from registrations.questions import Choice, Kind, Question, Tally, chosen_keys, decode, encode
 from registrations.status import Status
-from registrations.window import Transactions
 
-# What the outbox says of a registration's latest offer e-mail: when it was handed to SMTP,
-# and whether it was given up (None: still waiting to be sent, or none queued).
-OfferMailState = Callable[[Session, str], tuple[datetime | None, bool]]
+ACTIVE = (Status.CONFIRMED.value, Status.WAITLISTED.value)
 
 
-def _no_mail_state(session: Session, registration_id: str) -> tuple[datetime | None, bool]:
-    return None, False
+class EventQuestion(Base):
+    """One question staff added to an event; `key` is fixed when it is created."""
+
+    __tablename__ = "event_questions"
+    __table_args__ = (UniqueConstraint("event_slug", "key", name="uq_event_question_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_slug: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    help_text: Mapped[str | None] = mapped_column(Text)
+    required: Mapped[bool] = mapped_column(Boolean)
+    hidden: Mapped[bool] = mapped_column(Boolean)
+    choices: Mapped[str] = mapped_column(Text)  # JSON list of Choice.as_dict()
+    former_labels: Mapped[str] = mapped_column(Text)  # JSON list: the sheet renames them
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def as_question(self) -> Question:
+        return Question(
+            key=self.key,
+            label=self.label,
+            kind=Kind(self.kind),
+            required=self.required,
+            help_text=self.help_text,
+            hidden=self.hidden,
+            position=self.position,
+            choices=tuple(Choice(**c) for c in json.loads(self.choices)),
+            former_labels=tuple(json.loads(self.former_labels)),
+            created_at=self.created_at,
+            id=self.id,
+        )
 
 
-class Outcome(StrEnum):
-    CONFIRMED = "confirmed"  # `tak` recorded (again: nothing changed)
-    ACCEPTED = "accepted"  # `tak` took the offered seat
-    CANCELLED = "cancelled"  # `nie`: cancelled as by the private link
+class Answer(Base):
+    """One registration's answer to one question (JSON: text, bool, key or list of keys)."""
+
+    __tablename__ = "registration_answers"
+    __table_args__ = (
+        UniqueConstraint("registration_id", "question_id", name="uq_answer_registration_question"),
+        Index("ix_answer_event_question", "event_slug", "question_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    registration_id: Mapped[str] = mapped_column(String(16))
+    event_slug: Mapped[str] = mapped_column(String(64))
+    question_id: Mapped[int] = mapped_column(Integer)
+    value: Mapped[str] = mapped_column(Text)
 
 
-class AnswerRefused(Exception):
-    """`tak` cannot be taken: `reason` is `expired`, `no_offer`, `full`, `inactive` or
-    `started`."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Reminded:
-    """One reminder queued: to whom, and whether it was the second."""
-
-    registration_id: str
-    second: bool
+def questions_of(session: Session, slug: str, *, visible: bool = False) -> list[Question]:
+    """The event's questions in their order (hidden ones too unless `visible`)."""
+    query = select(EventQuestion).where(EventQuestion.event_slug == slug)
+    if visible:
+        query = query.where(EventQuestion.hidden.is_(False))
+    rows = session.scalars(query.order_by(EventQuestion.position, EventQuestion.id))
+    return [row.as_question() for row in rows]
 
 
-class Participations:
-    """Answers, reminders and offers over the same store, lock and notices as `Registrations`."""
-
-    def __init__(
-        self, registrations: Registrations, offer_mail: OfferMailState = _no_mail_state
-    ) -> None:
-        self.registrations = registrations
-        self.store = registrations.store
-        self.offer_mail = offer_mail
-
-    # -- a participant -------------------------------------------------------------------
-
-    def answer(self, event: Event, token: str, answer: Answer, *, now: datetime) -> Outcome:
-        """The one-click answer; `nie` cancels, `tak` confirms or takes an offered seat."""
-        if answer is Answer.NO:
-            return self._decline(event, token, now)
-        try:
-            with self.store.transaction() as session:
-                lock_event(session, event, check=False)
-                registration = self.registrations._own(session, event, token)
-                outcome = self._accept(session, event, registration, now)
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(str(exc)) from None
-        if isinstance(outcome, AnswerRefused):
-            raise outcome
-        return outcome
-
-    def _accept(
-        self, session: Session, event: Event, registration: Registration, now: datetime
-    ) -> Outcome | AnswerRefused:
-        """`tak` under the lock; a refusal is returned, so what it settled is committed."""
-        if now >= event.starts_at:
-            return AnswerRefused("started")
-        status = Status(registration.status)
-        row = row_of(session, registration.id, event.slug)
-        if status is Status.CONFIRMED:
-            if row.answer != Answer.YES.value:
-                row.answer, row.answered_at = Answer.YES.value, now
-                registration.touch(now)
-            return Outcome.CONFIRMED
-        if status is not Status.WAITLISTED:
-            return AnswerRefused("inactive")
-        self._open_handed_over(session, event, row, now)
-        if row.offer_state == OfferState.EXPIRED.value or (
-            row.offer_state == OfferState.OPEN.value
-            and row.offer_expires_at is not None
-            and now >= row.offer_expires_at
+def answers_for(session: Session, registration_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Each registration's answers as `{registration id: {question key: value}}` (one query;
+    registrations without answers are left out). For the sheet, lists and the staff's table."""
+    ids = list(dict.fromkeys(registration_ids))
+    if not ids:
+        return {}
+    query = select(Answer.registration_id, EventQuestion.key, Answer.value).join(
+        EventQuestion, EventQuestion.id == Answer.question_id
+    )
+    result: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for registration_id, key, value in session.execute(
+            query.where(Answer.registration_id.in_(chunk))
         ):
-            self._pass_on(session, event, now)  # the next person's offer goes at once
-            return AnswerRefused("expired")
-        if row.offer_state != OfferState.OPEN.value:
-            return AnswerRefused("no_offer")
-        # An offer never confirms above capacity: staff may have confirmed someone meanwhile.
-        if count(session, event, status=Status.CONFIRMED) >= event.capacity:
-            row.offer_state, row.offer_closed_at = OfferState.CLOSED.value, now
-            registration.touch(now)
-            return AnswerRefused("full")
-        row.offer_state, row.offer_closed_at = OfferState.ACCEPTED.value, now
-        row.answer, row.answered_at = Answer.YES.value, now
-        regs = self.registrations
-        sequence = regs._set_status(
-            session, event, registration, Status.CONFIRMED, now, "participant"
+            result.setdefault(registration_id, {})[key] = decode(value)
+    return result
+
+
+def answers_of(session: Session, registration_id: str) -> dict[str, Any]:
+    """One registration's answers, `{key: value}`."""
+    return answers_for(session, [registration_id]).get(registration_id, {})
+
+
+def registrations_choosing(
+    session: Session, event_slug: str, key: str, choice_key: str, *, active_only: bool = True
+) -> list[str]:
+    """IDs of the registrations whose answer to question `key` holds `choice_key` (a `wybor`
+    or `wiele` answer): e.g. everyone boarding at one stop, for a message to them."""
+    query = (
+        select(Answer.registration_id, Answer.value)
+        .join(EventQuestion, EventQuestion.id == Answer.question_id)
+        .join(Registration, Registration.id == Answer.registration_id)
+        .where(EventQuestion.event_slug == event_slug, EventQuestion.key == key)
+        .where(Registration.erased_at.is_(None))
+        .order_by(Registration.seq)
+    )
+    if active_only:
+        query = query.where(Registration.status.in_(ACTIVE))
+    return [
+        rid for rid, value in session.execute(query) if choice_key in chosen_keys(decode(value))
+    ]
+
+
+def choice_of(session: Session, registration: Registration, key: str) -> Choice | None:
+    """The choice (label, seats, description) a registration picked for the `wybor` question
+    `key` (e.g. `miejsce_wsiadania`: the stop and its time for a reminder); None unanswered."""
+    row = session.scalar(
+        select(EventQuestion).where(
+            EventQuestion.event_slug == registration.event_slug, EventQuestion.key == key
         )
-        regs._tell(session, NoticeKind.PROMOTED, event, registration, sequence)
-        return Outcome.ACCEPTED
-
-    def _decline(self, event: Event, token: str, now: datetime) -> Outcome:
-        def record(session: Session, registration: Registration) -> None:
-            row = row_of(session, registration.id, event.slug)
-            row.answer, row.answered_at = Answer.NO.value, now
-            if row.offer_state in HOLDING:
-                row.offer_state, row.offer_closed_at = OfferState.DECLINED.value, now
-
-        self.registrations.cancel(event, token, now=now, also=record)
-        return Outcome.CANCELLED
-
-    # -- the worker's rounds -------------------------------------------------------------
-
-    def run_offers(self, event: Event, now: datetime) -> bool:
-        """Open the offers whose e-mail was handed over, close the expired ones and pass their
-        seats on; only when something is due (most rounds take no lock). True when it wrote."""
-        if not offers_window(event, now) and not self._holding(event):
-            return False
-        with self.store.reading() as session:
-            due = self._offers_due(session, event, now)
-        if not due:
-            return False
-        with self.store.transaction() as session:
-            lock_event(session, event, check=False)
-            for row in self._holding_rows(session, event):
-                self._open_handed_over(session, event, row, now)
-            self._pass_on(session, event, now)
-        return True
-
-    def _holding(self, event: Event) -> bool:
-        with self.store.reading() as session:
-            query = select(Participation.registration_id).where(
-                Participation.event_slug == event.slug, Participation.offer_state.in_(HOLDING)
-            )
-            return session.scalar(query.limit(1)) is not None
-
-    def _holding_rows(self, session: Session, event: Event) -> list[Participation]:
-        query = select(Participation).where(
-            Participation.event_slug == event.slug, Participation.offer_state.in_(HOLDING)
+    )
+    if row is None:
+        return None
+    value = session.scalar(
+        select(Answer.value).where(
+            Answer.registration_id == registration.id, Answer.question_id == row.id
         )
-        return list(session.scalars(query))
-
-    def _offers_due(self, session: Session, event: Event, now: datetime) -> bool:
-        """Whether the offers need a write: one handed over or given up, one expired, or a
-        free seat while someone waits who was not offered one."""
-        for row in self._holding_rows(session, event):
-            if row.offer_state == OfferState.PENDING.value:
-                if self.offer_mail(session, row.registration_id) != (None, False):
-                    return True
-            elif row.offer_expires_at is not None and now >= row.offer_expires_at:
-                return True
-            status = session.scalar(
-                select(Registration.status).where(Registration.id == row.registration_id)
-            )
-            if status != Status.WAITLISTED.value:
-                return True
-        if now >= event.starts_at or not offers_window(event, now):
-            return False
-        free = free_seats(session, event)
-        if free <= 0 or not anyone_to_offer(session, event):
-            return False
-        told = session.get(ParticipationEvent, event.slug)  # read only: none is none told
-        return free > (told.seats_not_offered or 0 if told is not None else 0)
-
-    def _open_handed_over(
-        self, session: Session, event: Event, row: Participation, now: datetime
-    ) -> None:
-        """A queued offer whose e-mail SMTP took is open from that moment; one given up is
-        no offer (the seat stays free, the contact is told)."""
-        if row.offer_state != OfferState.PENDING.value:
-            return
-        sent_at, gave_up = self.offer_mail(session, row.registration_id)
-        if sent_at is not None:
-            offer_handed_over(session, event, row.registration_id, sent_at)
-            if row.offer_expires_at is not None and now >= row.offer_expires_at:
-                row.offer_state, row.offer_closed_at = OfferState.EXPIRED.value, now
-        elif gave_up:
-            offer_undelivered(session, event, row.registration_id, now, self._tell(session))
-
-    def _pass_on(self, session: Session, event: Event, now: datetime) -> None:
-        settle(session, event, now)
-        if offers_window(event, now):
-            make_offers(session, event, now, self._tell(session))
-
-    def _tell(self, session: Session) -> Tell:
-        return lambda notices: self.registrations.notify(session, notices)
-
-    def send_reminders(self, event: Event, now: datetime) -> list[Reminded]:
-        """Queue the reminders that are due: the first to every confirmed person with an
-        address who has had none (a missed moment too, until 00:00 of `starts_on`; a seat
-        confirmed later gets it at once), the second the day before to those who have not
-        answered and had their first on an earlier day. Each at most once per person: the
-        row's moment is written with the e-mail, under the event's lock."""
-        first = first_reminder_at(event)
-        if first is None or now < first or now >= event.starts_at:
-            return []
-        with self.store.reading() as session:
-            if not self._reminders_due(session, event, now):
-                return []
-        reminded: list[Reminded] = []
-        with self.store.transaction() as session:
-            lock_event(session, event, check=False)
-            for registration, second in self._reminders_due(session, event, now):
-                row = row_of(session, registration.id, event.slug)
-                if second:
-                    row.second_reminder_at = now
-                else:
-                    row.first_reminder_at = now
-                registration.touch(now)
-                reminded.append(Reminded(registration.id, second))
-                kind = "second" if second else "first"
-                if row.answer == Answer.YES.value:
-                    kind = "details"  # confirmed already: the details, and the way out
-                notice = Notice(
-                    NoticeKind.REMINDER, event, registration, Status.CONFIRMED, detail=kind
-                )
-                self.registrations.notify(session, [notice])
-                # The reminder carries the check-in QR code (issue 20): made now if missing.
-                codes_for(session, [registration], now)
-        return reminded
-
-    def _reminders_due(
-        self, session: Session, event: Event, now: datetime
-    ) -> list[tuple[Registration, bool]]:
-        query = (
-            select(Registration, Participation)
-            .outerjoin(Participation, Participation.registration_id == Registration.id)
-            .where(
-                Registration.event_slug == event.slug,
-                Registration.status == Status.CONFIRMED.value,
-                Registration.erased_at.is_(None),
-                Registration.email != "",
-            )
-            .order_by(Registration.seq)
-        )
-        second = second_reminder_at(event)
-        day_before = event.starts_at - timedelta(days=1)
-        due: list[tuple[Registration, bool]] = []
-        for registration, row in session.execute(query).all():
-            if row is None or row.first_reminder_at is None:
-                # One who said `tak` before (an offer taken) still gets the details, once.
-                due.append((registration, False))
-            elif (
-                second is not None
-                and now >= second
-                and row.second_reminder_at is None
-                and row.answer is None
-                and row.first_reminder_at < day_before
-            ):
-                due.append((registration, True))
-        return due
+    )
+    if value is None:
+        return None
+    keys = chosen_keys(decode(value))
+    return row.as_question().choice(keys[0]) if keys else None
 
 
-def send_unanswered_list(
-    store: Transactions,
-    event: Event,
-    now: datetime,
-    queue: Callable[[Session, list[Registration]], None],
+def tallies(
+    session: Session,
+    event_slug: str,
+    questions: Sequence[Question],
+    *,
+    excluding: str | None = None,
+    statuses: Sequence[str] = ACTIVE,
+) -> dict[str, Tally]:
+    """How many registrations (confirmed and waitlisted by default) chose each choice, per
+    question key, for the `wybor`/`wiele` questions given."""
+    wanted = {q.id: q for q in questions if q.kind.has_choices and q.id is not None}
+    result = {q.key: Tally(q) for q in wanted.values()}
+    if not wanted:
+        return result
+    # Counted by the database per distinct answer (a few for a question with a few choices),
+    # not row by row: this runs under the event's lock with every batch of registrations.
+    query = (
+        select(Answer.question_id, Answer.value, func.count())
+        .join(Registration, Registration.id == Answer.registration_id)
+        .where(Answer.event_slug == event_slug, Answer.question_id.in_(list(wanted)))
+        .where(Registration.status.in_(list(statuses)), Registration.erased_at.is_(None))
+        .group_by(Answer.question_id, Answer.value)
+    )
+    if excluding is not None:
+        query = query.where(Answer.registration_id != excluding)
+    for question_id, value, taken in session.execute(query):
+        counts = result[wanted[question_id].key].counts
+        for key in chosen_keys(decode(value)):
+            counts[key] = counts.get(key, 0) + taken
+    return result
+
+
+def yes_no_counts(
+    session: Session, event_slug: str, questions: Sequence[Question]
+) -> dict[str, dict[bool, int]]:
+    """`tak`/`nie` counts of active registrations per `tak_nie` question key."""
+    wanted = {q.id: q for q in questions if q.kind is Kind.YES_NO and q.id is not None}
+    result: dict[str, dict[bool, int]] = {q.key: {True: 0, False: 0} for q in wanted.values()}
+    if not wanted:
+        return result
+    query = (
+        select(Answer.question_id, Answer.value)
+        .join(Registration, Registration.id == Answer.registration_id)
+        .where(Answer.event_slug == event_slug, Answer.question_id.in_(list(wanted)))
+        .where(Registration.status.in_(list(ACTIVE)), Registration.erased_at.is_(None))
+    )
+    for question_id, value in session.execute(query):
+        result[wanted[question_id].key][bool(decode(value))] += 1
+    return result
+
+
+def answered_questions(session: Session, event_slug: str) -> set[int]:
+    """IDs of the event's questions someone answered (their kind is locked)."""
+    query = select(Answer.question_id).where(Answer.event_slug == event_slug).distinct()
+    return set(session.scalars(query))
+
+
+def chosen_choices(session: Session, question: Question) -> set[str]:
+    """Choice keys of `question` someone chose (at any status): they can be hidden, not
+    deleted."""
+    query = select(Answer.value).where(Answer.question_id == question.id)
+    return {key for value in session.scalars(query) for key in chosen_keys(decode(value))}
+
+
+def save_answers(
+    session: Session,
+    registration_id: str,
+    event_slug: str,
+    questions: Sequence[Question],
+    answers: Mapping[str, Any],
+    *,
+    before: Mapping[str, Any] | None = None,
 ) -> bool:
-    """The day before, once: `queue` the contact's list of those who have not answered (in
-    the transaction that records it was sent). True when it was queued now."""
-    moment = unanswered_list_at(event)
-    if moment is None or now < moment or now >= event.starts_at:
-        return False
-    with store.reading() as session:
-        told = session.get(ParticipationEvent, event.slug)
-        if told is not None and told.unanswered_sent_at is not None:
-            return False
-    with store.transaction() as session:
-        lock_event(session, event, check=False)
-        told = told_of(session, event)
-        if told.unanswered_sent_at is not None:
-            return False
-        told.unanswered_sent_at = now
-        people = unanswered(session, event)
-        if people:
-            queue(session, people)
-    return True
+    """Write the registration's answers as `answers` says (a key absent: no answer); True when
+    anything changed. `before`: the stored answers, when the caller read them already."""
+    if before is None:
+        before = answers_of(session, registration_id)
+    by_key = {q.key: q for q in questions}
+    changed = False
+    for key in set(before) | set(answers):
+        question = by_key.get(key)
+        if question is None or question.id is None or before.get(key) == answers.get(key):
+            continue
+        changed = True
+        where = (Answer.registration_id == registration_id, Answer.question_id == question.id)
+        if key not in answers:
+            session.execute(delete(Answer).where(*where))
+        elif key in before:
+            row = session.scalar(select(Answer).where(*where))
+            if row is not None:
+                row.value = encode(answers[key])
+        else:
+            session.add(
+                Answer(
+                    registration_id=registration_id,
+                    event_slug=event_slug,
+                    question_id=question.id,
+                    value=encode(answers[key]),
+                )
+            )
+    if changed:
+        session.flush()
+    return changed
 
 
-def to_phone(session: Session, event: Event, now: datetime) -> list[Registration]:
-    """Confirmed people without an address, once the reminders are due: staff phone them
-    (`do obdzwonienia` in the digest and on the event's staff page)."""
-    first = first_reminder_at(event)
-    if first is None or now < first:
-        return []
-    query = (
-        select(Registration)
-        .outerjoin(Participation, Participation.registration_id == Registration.id)
-        .where(
-            Registration.event_slug == event.slug,
-            Registration.status == Status.CONFIRMED.value,
-            Registration.erased_at.is_(None),
-            or_(Registration.email.is_(None), Registration.email == ""),
-            Participation.answer.is_(None),
-        )
-        .order_by(Registration.last_name, Registration.first_name)
-    )
-    return list(session.scalars(query))
+def new_answer_rows(
+    registration_id: str, event_slug: str, questions: Sequence[Question], answers: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Rows for a Core INSERT of a new registration's answers (the batch of an intake)."""
+    ids = {q.key: q.id for q in questions}
+    return [
+        {
+            "registration_id": registration_id,
+            "event_slug": event_slug,
+            "question_id": ids[key],
+            "value": encode(value),
+        }
+        for key, value in answers.items()
+        if ids.get(key) is not None
+    ]
 
 
-def unanswered(session: Session, event: Event) -> list[Registration]:
-    """Confirmed people who have not answered `tak` (the list the contact gets the day before)."""
-    query = (
-        select(Registration)
-        .outerjoin(Participation, Participation.registration_id == Registration.id)
-        .where(
-            Registration.event_slug == event.slug,
-            Registration.status == Status.CONFIRMED.value,
-            Registration.erased_at.is_(None),
-            or_(Participation.answer.is_(None), Participation.answer != Answer.YES.value),
-        )
-        .order_by(Registration.last_name, Registration.first_name)
-    )
-    return list(session.scalars(query))
+def erase_answers(session: Session, registration_ids: Iterable[str]) -> None:
+    """Delete the registrations' answers (erasure: they are the person's data)."""
+    ids = list(registration_ids)
+    if ids:
+        session.execute(delete(Answer).where(Answer.registration_id.in_(ids)))

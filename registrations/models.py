@@ -238,6 +238,9 @@ class EventState(Base):
     summary_renamed_from: Mapped[str | None] = mapped_column(String(100))
     renamed_target_from: Mapped[str | None] = mapped_column(String(300))
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every change of the event's own questions (`registrations.question_editing`):
+    # registering reads the questions again under the lock only when it moved.
+    questions_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A save that brought the retention purge near (confirmed by staff): no purge before this.
     purge_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

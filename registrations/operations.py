@@ -13,7 +13,7 @@ import functools
 import json
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -31,6 +31,15 @@ from registrations.allocation import (
     promote_waiting,
     read_taken,
     waiting_position,
+)
+from registrations.answers import (
+    Answer,
+    answers_of,
+    erase_answers,
+    new_answer_rows,
+    questions_of,
+    save_answers,
+    tallies,
 )
 from registrations.decisions import Decision
 from registrations.enterprise import enterprise_key, nip_key
@@ -50,6 +59,13 @@ from registrations.models import (
 )
 from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.participation import free_seats, make_offers, offers_window
+from registrations.questions import (
+    ERROR_PREFIX,
+    Question,
+    check_answers,
+    chosen_keys,
+    full_message,
+)
 from registrations.schema import RegistrationIn
 from registrations.status import Status
 from registrations.tokens import LinkTokens
@@ -209,6 +225,44 @@ def validate(event: Event, payload: dict[str, Any], now: datetime) -> Registrati
         raise Invalid(polish_errors(exc)) from None
 
 
+def validate_all(
+    event: Event,
+    questions: Sequence[Question],
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    stored: dict[str, Any] | None = None,
+    received_at: datetime | None = None,
+) -> tuple[RegistrationIn, dict[str, Any]]:
+    """The fields and the answers to the event's questions, every mistake in one round."""
+    answers, errors = check_answers(
+        questions, payload.get("answers"), stored=stored, received_at=received_at
+    )
+    try:
+        data = validate(event, payload, now)
+    except Invalid as invalid:
+        raise Invalid({**invalid.errors, **errors}) from None
+    if errors:
+        raise Invalid(errors)
+    return data, answers
+
+
+def _full_choices(
+    questions: Sequence[Question], answers: dict[str, Any], counts: dict[str, dict[str, int]]
+) -> dict[str, str]:
+    """`answers.<key>` errors for each chosen choice that has no seat left (`counts`: the
+    takers so far), else nothing."""
+    errors: dict[str, str] = {}
+    for question in questions:
+        for key in chosen_keys(answers.get(question.key)) if question.kind.has_choices else []:
+            choice = question.choice(key)
+            taken = counts.get(question.key, {}).get(key, 0)
+            if choice is not None and choice.seats is not None and taken >= choice.seats:
+                errors[f"answers.{question.key}"] = full_message(choice)
+                break
+    return errors
+
+
 @contextmanager
 def _stored() -> Iterator[None]:
     """A database failure becomes StoreUnavailable (its message has no parameters)."""
@@ -235,9 +289,19 @@ class _Submission:
     source: str
     now: datetime
     registration: Registration
+    questions: tuple[Question, ...] = ()
+    answers: dict[str, Any] | None = None
 
     def renewed(self, registration: Registration) -> _Submission:
-        return _Submission(self.event, self.data, self.source, self.now, registration)
+        return _Submission(
+            self.event,
+            self.data,
+            self.source,
+            self.now,
+            registration,
+            self.questions,
+            self.answers,
+        )
 
 
 def _with_event_in_force(
@@ -284,6 +348,10 @@ class Registrations:
         self.notify = notify
         self.events = events
         self._intake: GroupCommit[_Submission, Registered] = GroupCommit()
+        # Each event's questions as this process last read them: registering reads them once
+        # per batch under the event's lock (and puts right what was checked against older
+        # ones), not once per request.
+        self._known_questions: dict[str, tuple[int, tuple[Question, ...]]] = {}
 
     def _again(self, event: Event, run: Callable[[Event], T]) -> T:
         """`run(event)`, again with the event in force when it met a newer version."""
@@ -340,6 +408,36 @@ class Registrations:
         with _stored():
             return read_window(self.store, event, now)
 
+    def questions(self, event: Event, *, visible: bool = False) -> list[Question]:
+        """The event's own questions (`registrations.answers`)."""
+        with _stored(), self.store.reading() as session:
+            return questions_of(session, event.slug, visible=visible)
+
+    def intake_questions(self, event: Event) -> tuple[Question, ...]:
+        """The event's questions as this process last read them (read when it has not yet):
+        what a registration is checked against before the lock, which checks them again."""
+        known = self._known_questions.get(event.slug)
+        if known is None:
+            known = self._read_questions(event.slug)
+        return known[1]
+
+    def _read_questions(
+        self, slug: str, session: Session | None = None
+    ) -> tuple[int, tuple[Question, ...]]:
+        """The event's `questions_version` and questions, read in that order (a change in
+        between leaves the older version with the newer questions: read again under the lock),
+        and kept."""
+        with _stored(), self.store.reading() if session is None else nullcontext(session) as db:
+            version = db.scalar(select(EventState.questions_version).where(EventState.slug == slug))
+            known = (version or 0, tuple(questions_of(db, slug)))
+        self._known_questions[slug] = known
+        return known
+
+    def answers(self, registration: Registration) -> dict[str, Any]:
+        """A registration's answers to the event's questions, `{key: value}`."""
+        with _stored(), self.store.reading() as session:
+            return answers_of(session, registration.id)
+
     # -- a participant -------------------------------------------------------------------
 
     def submit(
@@ -368,15 +466,34 @@ class Registrations:
         if state is not RegistrationState.OPEN:
             self._still_in_force(event)
             raise RegistrationClosed(state)
+        questions = self.intake_questions(event)
         try:  # before the lock: it is held while seats are counted, not while fields are checked
-            data = validate(event, payload, now)
+            try:
+                data, answers = validate_all(event, questions, payload, now)
+            except Invalid as invalid:
+                if not any(name.startswith(ERROR_PREFIX) for name in invalid.errors):
+                    raise
+                # Refused by the questions this process knew: by those of now, if they changed.
+                fresh = self._read_questions(event.slug)[1]
+                if fresh == questions:
+                    raise
+                questions = fresh
+                data, answers = validate_all(event, questions, payload, now)
         except Invalid:
             state = self.window(event, now).state  # a close-off begun is told before mistakes
             if state is not RegistrationState.OPEN:
                 raise RegistrationClosed(state) from None
             self._still_in_force(event)
             raise
-        submission = _Submission(event, data, source, now, self._new_row(event, data, source, now))
+        submission = _Submission(
+            event,
+            data,
+            source,
+            now,
+            self._new_row(event, data, source, now),
+            tuple(questions),
+            answers,
+        )
         return self._intake.run(event.slug, submission, lambda take: self._register(event, take))
 
     def _new_row(
@@ -430,14 +547,18 @@ class Registrations:
         current = [item for item in batch if in_force(item.event, lock)]
         if not current:
             return [StaleEvent(item.event.slug) for item in batch]
-        allocated = iter(self._allocate(session, current[0].event, current))
+        allocated = iter(self._allocate(session, current[0].event, current, lock))
         return [
             next(allocated) if in_force(item.event, lock) else StaleEvent(item.event.slug)
             for item in batch
         ]
 
     def _allocate(
-        self, session: Session, event: Event, batch: Sequence[_Submission]
+        self,
+        session: Session,
+        event: Event,
+        batch: Sequence[_Submission],
+        lock: EventState | None = None,
     ) -> list[Registered | Exception]:
         """Seats in arrival order; the caller holds the event's lock."""
         rows = [item.registration for item in batch]
@@ -447,7 +568,23 @@ class Registrations:
         taken.confirmed = max(taken.confirmed, event.capacity - seats)
         outcomes: list[Registered | Exception] = []
         notices: list[Notice] = []
-        for registration in rows:
+        read = self._known_questions.get(event.slug)
+        if read is None or lock is None or read[0] != lock.questions_version:
+            read = self._read_questions(event.slug, session)
+        questions = read[1]
+        # A choice with more seats than the event has active registrations, this batch's
+        # included, cannot be full: its takers are counted only when it might be.
+        reach = taken.confirmed + taken.waitlisted + len(batch)
+        limited = [
+            q for q in questions if any(c.seats is not None and c.seats <= reach for c in q.choices)
+        ]
+        counts = (
+            {k: t.counts for k, t in tallies(session, event.slug, limited).items()}
+            if limited
+            else {}
+        )
+        answer_rows: list[dict[str, Any]] = []
+        for item, registration in zip(batch, rows, strict=True):
             person = (registration.email_key, registration.name_key)
             known = taken.statuses.get(person)
             if known is not None:
@@ -455,6 +592,15 @@ class Registrations:
                 continue
             if taken.per_email.get(registration.email_key, 0) >= event.max_per_email:
                 outcomes.append(EmailLimitReached())
+                continue
+            answers = item.answers or {}
+            if item.questions != questions:  # staff changed them since it was checked
+                answers, errors = check_answers(questions, item.data.answers)
+                if errors:
+                    outcomes.append(Invalid(errors))
+                    continue
+            if limited and (full := _full_choices(limited, answers, counts)):
+                outcomes.append(Invalid(full))
                 continue
             if event.max_per_enterprise is not None:
                 if taken.per_enterprise[registration.enterprise_key] >= event.max_per_enterprise:
@@ -465,6 +611,11 @@ class Registrations:
             taken.per_email[registration.email_key] = (
                 taken.per_email.get(registration.email_key, 0) + 1
             )
+            for question in limited:
+                for key in chosen_keys(answers.get(question.key)):
+                    mine = counts.setdefault(question.key, {})
+                    mine[key] = mine.get(key, 0) + 1
+            answer_rows += new_answer_rows(registration.id, event.slug, questions, answers)
             position = None
             if taken.confirmed < event.capacity:
                 registration.status = Status.CONFIRMED
@@ -484,6 +635,8 @@ class Registrations:
         if notices:  # one INSERT of the rows, one of their e-mails: the lock is held meanwhile
             stored = [n.registration for n in notices if n.kind is NoticeKind.REGISTERED]
             session.execute(insert(Registration), [new_row_values(r) for r in stored])
+            if answer_rows:
+                session.execute(insert(Answer), answer_rows)
             self.notify(session, notices)
         return outcomes
 
@@ -504,7 +657,16 @@ class Registrations:
                 raise ChangeNotAllowed("closed" if window.cancellation_allowed else "started")
             if not Status(registration.status).active:
                 raise ChangeNotAllowed("inactive")
-            data = validate(event, {**payload_of(registration), **changes}, now)
+            questions = questions_of(session, event.slug)
+            stored = answers_of(session, registration.id)
+            data, answers = validate_all(
+                event,
+                questions,
+                {**payload_of(registration), **changes},
+                now,
+                stored=stored,
+                received_at=registration.received_at,
+            )
             if data.email_key != registration.email_key:
                 raise Invalid({"email": EMAIL_IS_IDENTITY})
             new_name = name_key(data.first_name, data.last_name)
@@ -515,8 +677,24 @@ class Registrations:
             new_enterprise = enterprise_key_of(event, data)
             if new_enterprise != registration.enterprise_key:
                 _check_enterprise(session, event, new_enterprise, excluding=registration.id)
+            limited = [q for q in questions if q.limited]
+            if limited:
+                others = tallies(session, event.slug, limited, excluding=registration.id)
+                # A choice kept as it was is never refused (seats lowered below the takers).
+                new_picks = {
+                    k: v for k, v in answers.items() if _new_picks(v, stored.get(k)) is not None
+                }
+                if full := _full_choices(
+                    limited,
+                    {k: _new_picks(v, stored.get(k)) for k, v in new_picks.items()},
+                    {k: t.counts for k, t in others.items()},
+                ):
+                    raise Invalid(full)
             needs_before = registration.special_needs
-            if not _apply(registration, event, data):
+            answered = save_answers(
+                session, registration.id, event.slug, questions, answers, before=stored
+            )
+            if not _apply(registration, event, data) and not answered:
                 return registration
             registration.touch(now)
             self._tell(session, NoticeKind.CHANGED, event, registration)
@@ -779,6 +957,7 @@ class Registrations:
             ]
             if before_scrub is not None and fresh:
                 before_scrub(session, fresh)
+            erase_answers(session, [r.id for r in fresh])
             freed = False
             for registration in fresh:
                 pending = session.get(PendingDecision, registration.id)
@@ -964,6 +1143,15 @@ def _change(
         decision=decision.value if decision is not None else None,
         changed_at=now,
     )
+
+
+def _new_picks(value: Any, before: Any) -> Any:
+    """The choices of an answer that were not chosen before (None: nothing new)."""
+    old = set(chosen_keys(before))
+    new = [k for k in chosen_keys(value) if k not in old]
+    if not new:
+        return None
+    return new if isinstance(value, list) else new[0]
 
 
 def _check_enterprise(

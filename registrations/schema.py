@@ -208,6 +208,14 @@ class RegistrationIn(BaseModel):
     ) = None
     consent_personal_data: StrictBool
     consent_image: StrictBool = False
+    answers: dict[str, Any] | None = Field(
+        default=None,
+        description="Answers to the event's own questions (`GET /api/events/{slug}`), by "
+        "question key: `wybor` a choice key, `wiele` a list of them, `tak_nie` a boolean, "
+        "`data` `RRRR-MM-DD`, `tekst` (200) and `tekst_dlugi` (2000) text. Checked against the "
+        "event's questions; errors are keyed `answers.<key>`. In a `PATCH`, only the keys "
+        "named change; `null` clears an optional answer.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -340,3 +348,6 @@ class RegistrationData(BaseModel):
     special_needs: str | None
     consent_personal_data: bool
     consent_image: bool
+    answers: dict[str, Any] = Field(
+        description="Answers to the event's own questions by key (none: `{}`)."
+    )

@@ -92,14 +92,6 @@ HEADERS: list[str] = [
 ]
 
 
-def is_presence_key(key: str) -> bool:
-    """A day's presence column (`Obecność 27.08`, issue 20): written by the service beside its
-    data, yet outside its protection (staff type `tak` / `nie` there on the day)."""
-    from checkin.sheet import is_presence_key as presence
-
-    return presence(key)
-
-
 def registration_row(registration: Registration, event: Event) -> dict[str, str]:
     """The registration as header → text."""
     return {header: get(registration, event) for header, get in COLUMNS.items()}
@@ -132,17 +124,19 @@ def missing_headers(header_row: Sequence[str]) -> list[str]:
     return [name for name in HEADERS if _key(name) not in present]
 
 
+_NOT_DATA = frozenset({" ".join(n.split()).casefold() for n in (DECISION_HEADER, NOTES_HEADER)})
+
+
 def data_runs(header_row: Sequence[str], values: Mapping[str, str]) -> list[tuple[int, list[str]]]:
     """The row's values under our data columns only, as runs of adjacent cells (start, values).
 
     Staff's own columns, the decision and the system notes are never part of a run, so an
     update in place leaves them as they are.
     """
-    by_key = {
-        _key(name): value
-        for name, value in values.items()
-        if _key(name) in DATA_KEYS or is_presence_key(_key(name))
-    }
+    # The event's own questions' columns are the service's data too (their labels never equal
+    # a service header: the staff pages refuse it); the decision and notes columns never are.
+    by_key = {name: value for name, value in values.items() if _key(name) not in _NOT_DATA}
+    by_key = {_key(name): value for name, value in by_key.items()}
     runs: list[tuple[int, list[str]]] = []
     seen: set[str] = set()
     for index, cell in enumerate(header_row):

@@ -42,7 +42,7 @@ from registrations.decision_grace import SHEET_SOURCE, DecisionGrace, due_note
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.operations import RACED, DecisionOutcome, NotFound, Registrations
-from sheets import reconcile
+from sheets import question_columns, reconcile
 from sheets.pull import RACED as RACED_NOTE
 from sheets.pull import Pulled, note_runs, pull, stray_decision_columns
 from sheets.reconcile import Written
@@ -301,7 +301,15 @@ class Syncer:
             if not batch and not runs:
                 return False
             positions = reconcile.id_positions(table)
-            expected = {r.id: registration_row(r, event) for r in batch}
+            questions = question_columns.read_questions(self.store, event.slug)
+            answers = question_columns.read_answers(self.store, batch) if questions else {}
+            expected = {
+                r.id: {
+                    **registration_row(r, event),
+                    **question_columns.question_cells(questions, answers.get(r.id, {})),
+                }
+                for r in batch
+            }
             add_presence_cells(self.store, event, expected, presence.keep)
             written: list[Written] = []
             appends: list[list[str]] = []
@@ -444,6 +452,16 @@ class Syncer:
         ):
             done = sheet.add_headers(missing, len(header))
             report.repairs += [f"added {what}" for what in done]
+            header = header + missing
+        questions = question_columns.read_questions(self.store, event.slug)
+        if renamed := question_columns.renamed_question_headers(header, questions):
+            header = list(header)
+            sheet.write([CellRun(0, column, [name]) for column, name in renamed])
+            for column, name in renamed:
+                report.repairs.append(f"renamed question column {header[column]!r} to {name!r}")
+                header[column] = name
+        if missing := question_columns.missing_question_headers(header, questions):
+            sheet.add_headers(missing, len(header))
             header = header + missing
         assert header_index(header, ID_HEADER) is not None  # added above when missing
         return [header, *table[1:]]

@@ -32,6 +32,7 @@ from sheets.syncer import Syncer
 from staff.links import staff_event_url
 from staff.summary import (
     Summary,
+    answers_of,
     fingerprint,
     registrations_of,
     sheet_rows,
@@ -148,7 +149,13 @@ class CloseOff:
         if not self.syncer.sync_event(event, raise_errors=True, check_sheet=True):
             raise CloseOffFailed("another process took over syncing")
         self._ensure_leader()
-        summary = summarise(event, registrations_of(self.store, event), now, closed_at=now)
+        summary = summarise(
+            event,
+            registrations_of(self.store, event),
+            now,
+            closed_at=now,
+            answers=answers_of(self.store, event),
+        )
         # One write for both: the summary is a rewrite (repeating it is harmless) and an
         # existing protection is kept.
         self.sink.close_off(event, sheet_rows(summary))

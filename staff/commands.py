@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.services import services
 from jobs.worker import StoreAway
 from registrations.history import COMMAND, Action, record_alone
-from staff import export_files, exports, lists
+from staff import export_files, exports, lists, question_lists
 from staff.closeoff import CloseOffFailed, Outcome, make_closeoff
 from store.commands import needs_current_schema
 
@@ -93,10 +93,11 @@ def close_off_command(slug: str | None, force: bool, wait: float) -> None:
 LIST_HELP = (
     "participants: everyone; insurance: PESEL or birth date; catering: portions per meal and "
     "diet; rooming: who stays the night; attendance: a list to sign for each day; badges: name "
-    "badges, 8 to an A4 sheet."
+    "badges, 8 to an A4 sheet; choice (with --question): the people per choice of a question."
 )
 FORMAT_HELP = (
     "; ".join(f"{kind}: {', '.join(formats)}" for kind, formats in exports.FORMATS.items())
+    + f"; choice: {', '.join(question_lists.CHOICE_FORMATS)}"
     + ". The first is the default."
 )
 
@@ -105,7 +106,11 @@ FORMAT_HELP = (
 @with_appcontext
 @click.option("--event", "slug", required=True, help="The event's slug.")
 @click.option(
-    "--list", "kind", required=True, type=click.Choice(list(exports.FORMATS)), help=LIST_HELP
+    "--list",
+    "kind",
+    required=True,
+    type=click.Choice([*exports.FORMATS, question_lists.CHOICE_LIST]),
+    help=LIST_HELP,
 )
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "pdf"]), help=FORMAT_HELP)
 @click.option(
@@ -115,6 +120,11 @@ FORMAT_HELP = (
     "instance folder's exports/.",
 )
 @click.option(
+    "--question",
+    help="With --list choice: the key of a wybor or wiele question (the people per choice, "
+    "e.g. the bus list per pick-up point).",
+)
+@click.option(
     "--marked",
     is_flag=True,
     help="attendance: with the presence recorded on the day filled in (time, or nieobecność "
@@ -122,7 +132,12 @@ FORMAT_HELP = (
 )
 @needs_current_schema
 def export_command(
-    slug: str, kind: str, fmt: str | None, output: Path | None, marked: bool = False
+    slug: str,
+    kind: str,
+    fmt: str | None,
+    output: Path | None,
+    question: str | None,
+    marked: bool = False,
 ) -> None:
     """Write a list staff need: a spreadsheet (XLSX, CSV) or a PDF to print."""
     svc = services()
@@ -139,23 +154,29 @@ def export_command(
             "instance folder, where it is yours to delete)",
             param_hint="--output",
         )
-    formats = exports.FORMATS[kind]
+    formats = exports.FORMATS.get(kind, question_lists.CHOICE_FORMATS)
     fmt = fmt or formats[0]
     if fmt not in formats:
         raise click.BadParameter(
             f"the {kind} list comes as {' or '.join(formats)}, not {fmt}", param_hint="--format"
         )
+    if kind == question_lists.CHOICE_LIST and not question:
+        raise click.BadParameter("the choice list needs --question KEY", param_hint="--question")
     if marked and kind != "attendance":
         raise click.BadParameter("only the attendance list comes marked", param_hint="--marked")
-    data, what = lists.build(
-        svc.store,
-        kind,
-        fmt,
-        event,
-        svc.now(),
-        organisation_logo=svc.organisation.logo_strip,
-        marked=marked,
-    )
+    try:
+        data, what = lists.build(
+            svc.store,
+            kind,
+            fmt,
+            event,
+            svc.now(),
+            organisation_logo=svc.organisation.logo_strip,
+            question=question,
+            marked=marked,
+        )
+    except question_lists.NotAChoiceQuestion as exc:
+        raise click.BadParameter(str(exc), param_hint="--question") from None
     record_alone(
         svc.store,
         actor=COMMAND,
@@ -164,7 +185,7 @@ def export_command(
         event_slug=slug,
         detail=f"{kind}.{fmt}",
     )
-    title = exports.TITLES[kind]
+    title = exports.TITLES.get(kind, question_lists.CHOICE_TITLE)
     if output == Path("-"):
         if fmt != "csv" and sys.stdout.isatty():
             raise click.UsageError(f"{fmt.upper()} is binary: redirect standard output to a file")
@@ -172,7 +193,8 @@ def export_command(
         sys.stdout.buffer.flush()
         click.echo(f"{title}: {what} written to standard output", err=True)
         return
-    path = output or folder / f"{slug}-{kind}.{fmt}"
+    name = f"{kind}-{question}" if kind == question_lists.CHOICE_LIST else kind
+    path = output or folder / f"{slug}-{name}.{fmt}"
     tracked = export_files.inside(folder, path)
     if output is None or (tracked and path.resolve().parent == folder.resolve()):
         folder.mkdir(parents=True, exist_ok=True)

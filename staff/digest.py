@@ -20,7 +20,7 @@ from config.services import Services
 from mail.html import document
 from mail.outbox import enqueue
 from mail.transport import compose
-from registrations.answers import to_phone
+from registrations.before_event import to_phone
 from registrations.erasure import ERASED, ErasedBy
 from registrations.event import Event
 from registrations.models import EventState, Registration, StatusChange

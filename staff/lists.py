@@ -13,11 +13,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registrations.answers import answers_for, questions_of
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.status import Status
 from registrations.window import Transactions
-from staff import exports
+from staff import exports, question_lists
 
 
 def build(
@@ -28,10 +29,12 @@ def build(
     now: datetime,
     *,
     organisation_logo: Path | None = None,
+    question: str | None = None,
     marked: bool = False,
 ) -> tuple[bytes, str]:
     """The list's bytes in `fmt` (one of `exports.FORMATS[kind]`), and what it holds in a few
-    words for the operator. `organisation_logo`: the logo strip of an event that has none."""
+    words for the operator. `organisation_logo`: the logo strip of an event that has none.
+    `question`: the key of the `wybor`/`wiele` question of the list per choice (`choice`)."""
     if kind in PRINTED_NAMES:
         with store.reading() as session:
             names = entrants(session, event.slug)
@@ -58,6 +61,14 @@ def build(
             Registration.event_slug == event.slug, Registration.erased_at.is_(None)
         )
         registrations = list(session.scalars(query.order_by(Registration.seq)))
+        questions = questions_of(session, event.slug)
+        answers = answers_for(session, [r.id for r in registrations]) if questions else {}
+    if kind == question_lists.CHOICE_LIST:
+        chosen = question_lists.choice_question(questions, question or "")
+        return question_lists.render_choice(fmt, event, chosen, registrations, answers, now)
+    if kind == "participants" and questions:
+        table = question_lists.participants_with_answers(event, registrations, questions, answers)
+        return render(kind, fmt, event, registrations, now, table=table)
     return render(kind, fmt, event, registrations, now)
 
 
@@ -100,10 +111,18 @@ def render_names(
 
 
 def render(
-    kind: str, fmt: str, event: Event, registrations: list[Registration], now: datetime
+    kind: str,
+    fmt: str,
+    event: Event,
+    registrations: list[Registration],
+    now: datetime,
+    *,
+    table: exports.Table | None = None,
 ) -> tuple[bytes, str]:
-    """The list's bytes in `fmt`, and what it holds in a few words for the operator."""
-    table = exports.LISTS[kind](event, registrations)
+    """The list's bytes in `fmt`, and what it holds in a few words for the operator (`table`:
+    the list's table made already, e.g. with the answers' columns)."""
+    if table is None:
+        table = exports.LISTS[kind](event, registrations)
     caption = exports.CAPTIONS[kind](event) if kind in exports.CAPTIONS else None
     rows = f"{len(table) - 1} row(s)"
     if fmt == "csv":
@@ -112,4 +131,5 @@ def render(
         return exports.to_xlsx(table, exports.TITLES[kind], caption), rows
     from staff import pdf, printouts  # fpdf2: see render_names
 
-    return pdf.render_document(printouts.table_document(kind, event, registrations, now)), rows
+    document = printouts.table_document(kind, event, registrations, now, table=table)
+    return pdf.render_document(document), rows

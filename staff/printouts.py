@@ -73,10 +73,15 @@ def attendance_document(
 
 
 def table_document(
-    kind: str, event: Event, registrations: Sequence[Registration], made_at: datetime
+    kind: str,
+    event: Event,
+    registrations: Sequence[Registration],
+    made_at: datetime,
+    table: Table | None = None,
 ) -> Document:
-    """One of the lists that also come as CSV and XLSX, with the same table."""
-    table = exports.LISTS[kind](event, registrations)
+    """One of the lists that also come as CSV and XLSX, with the same table (given, or made)."""
+    if table is None:
+        table = exports.LISTS[kind](event, registrations)
     caption = exports.CAPTIONS[kind](event) if kind in exports.CAPTIONS else None
     blocks = tuple(Block(printable_table(part)) for part in split_tables(table))
     return _document(

@@ -28,6 +28,7 @@ from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
 from sheets.rows import neutralise
 from sheets.sink import Sink, SinkError, SummaryTable
+from staff.question_summary import answer_counts
 from store import Store
 
 
@@ -49,6 +50,8 @@ class Summary:
     participation: dict[str, int] = field(default_factory=dict)
     # (day, present, absent) of each day of the event that has ended (`checkin.absences`).
     attendance: list[tuple[date, int, int]] = field(default_factory=list)
+    # The event's own questions' counts: (label, rows of [answer, people]) each.
+    answers: Sequence[tuple[str, list[list[str | int]]]] = ()
 
     @property
     def confirmed(self) -> int:
@@ -64,6 +67,7 @@ def summarise(
     registrations: Sequence[SummaryRow],
     made_at: datetime,
     closed_at: datetime | None = None,
+    answers: Sequence[tuple[str, list[list[str | int]]]] = (),
 ) -> Summary:
     """Counts over confirmed participants (who travel); the other statuses are counted apart.
 
@@ -96,6 +100,7 @@ def summarise(
             (r.full_name, r.enterprise_name) for r in ordered if r.status == Status.WAITLISTED
         ],
         participation=dict(Counter(r.participation for r in ordered if r.participation)),
+        answers=answers,
     )
 
 
@@ -155,6 +160,9 @@ def summary_sections(summary: Summary, *, numbers_only: bool = False) -> list[Su
         from checkin.absences import attendance_section
 
         sections.append(attendance_section(summary.attendance) or SummarySection(None, None, []))
+    sections += [
+        SummarySection(label, (label, "Liczba osób"), rows) for label, rows in summary.answers
+    ]
     if numbers_only:
         count: list[list[str | int]] = [
             ["Przedsiębiorstwa społeczne (liczba)", len(summary.per_enterprise)]
@@ -314,6 +322,12 @@ def registrations_of(store: Store, event: Event) -> list[SummaryRow]:
         return summary_rows(session, event)
 
 
+def answers_of(store: Store, event: Event) -> list[tuple[str, list[list[str | int]]]]:
+    """The counts of the event's own questions (`staff.question_summary`), from a snapshot."""
+    with store.reading() as session:
+        return answer_counts(session, event)
+
+
 class LiveSummary:
     """The worker's job: the summary worksheet follows the counts as they change."""
 
@@ -345,7 +359,13 @@ class LiveSummary:
         if kept is not None:
             table: Summary | SummaryTable = json.loads(kept)
         else:
-            table = summarise(event, registrations, self.clock(), closed_at=closed_at)
+            table = summarise(
+                event,
+                registrations,
+                self.clock(),
+                closed_at=closed_at,
+                answers=answers_of(self.store, event),
+            )
             with self.store.reading() as session:
                 table = with_attendance(table, session, self.clock())
         mark = fingerprint(table)

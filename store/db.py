@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from registrations import answers as _answers  # noqa: F401  (the questions and answers)
 from registrations import desk_models as _desk  # noqa: F401  (the staff desk's tables)
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
 
@@ -35,6 +36,7 @@ PERSONAL_TABLES = (
     "staff_message_recipients",
     "pending_decisions",
     "participation",
+    "registration_answers",
     "checkin_codes",
     "presence",
     "certificates",

@@ -276,7 +276,7 @@ def test_with_the_store_down_every_api_endpoint_answers_the_documented_503(
             assert response.get_json() == {"error": "unavailable", "message": message}
             schema = operation["responses"]["503"]["content"][JSON]["schema"]
             assert _conforms(response.get_json(), schema) == [], (method, path)
-    assert len(answered) == 6
+    assert len(answered) == 7  # GET /api/events/{slug} too
 
 
 def test_the_own_data_answer_is_documented_field_by_field(client: FlaskClient) -> None:
@@ -346,6 +346,26 @@ def test_the_readme_links_the_docs_page() -> None:
 # --- schemathesis against the running app ---------------------------------------------------
 
 
+def add_every_kind_of_question(app: Flask, slug: str) -> None:
+    """One optional question of each kind, the stop with a seat limit (issue 17)."""
+    from datetime import UTC, datetime
+
+    from registrations.question_editing import QuestionEditor, QuestionForm
+    from sheets.rows import HEADERS
+
+    editor = QuestionEditor(app.extensions["owes"].store, HEADERS)
+    event, now = app.extensions["owes"].events[slug], datetime.now(UTC)
+    for form in (
+        QuestionForm("Miejsce wsiadania", "wybor", choices="Żary | 2 | 7:00\nZielona Góra"),
+        QuestionForm("Posiłki", "wiele", choices="obiad\nkolacja"),
+        QuestionForm("Z kim pokój", "tekst"),
+        QuestionForm("Uwagi do przejazdu", "tekst_dlugi"),
+        QuestionForm("Autokar z powrotem", "tak_nie"),
+        QuestionForm("Dzień przyjazdu", "data"),
+    ):
+        editor.add(event, form, by="test", now=now)
+
+
 @pytest.fixture
 def api_schema(app: Flask, live_server: LiveServer) -> BaseSchema:
     """The served document, loaded by schemathesis, fuzzing the app over real HTTP.
@@ -354,6 +374,7 @@ def api_schema(app: Flask, live_server: LiveServer) -> BaseSchema:
     random ones, and the events' slugs are offered besides random text, so a POST reaches
     the real validation rather than only 404.
     """
+    add_every_kind_of_question(app, OPEN)  # the event's own questions are fuzzed too
     created = app.test_client().post(
         f"/api/events/{OPEN}/registrations", json=valid_payload(email="fuzz@example.pl")
     )

@@ -12,6 +12,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import MetaData, TypeDecorator
 
+from registrations import answers as _answers  # noqa: F401  (the questions and answers)
 from registrations import desk_models as _desk  # noqa: F401  (the staff desk's tables)
 from registrations.models import Base
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)

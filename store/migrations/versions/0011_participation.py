@@ -2,7 +2,7 @@
 limited time (issue 19). One row per registration; erased with the person.
 
 Revision ID: 0011
-Revises: 0010 (the chain of the parallel branches is fixed when they are merged)
+Revises: 0010
 Create Date: 2026-12-07 08:10:00.000000
 """
 
