@@ -7,6 +7,7 @@ Thin views over `registrations.desk.Desk` and `Registrations`; full staff only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -23,6 +24,7 @@ from forms.views import form_context, form_payload
 from mail.participants import _SUBJECTS
 from privacy.erasure import Eraser
 from registrations.allocation import waiting_position
+from registrations.answers import answers_for, questions_of
 from registrations.desk import (
     FIELD_LABELS,
     STALE,
@@ -50,6 +52,7 @@ from registrations.operations import (
 from registrations.participation import records_of
 from registrations.polish import plural
 from registrations.powiaty import POWIATY
+from registrations.questions import Question, display
 from registrations.staff_messages import message_of
 from registrations.status import STATUS_LABELS, Status
 from registrations.window import RegistrationState
@@ -142,6 +145,8 @@ def registrations_table(slug: str) -> ResponseReturnValue:
         positions = {
             r.id: waiting_position(session, r) for r in rows if r.status == Status.WAITLISTED
         }
+        questions = questions_of(session, slug, visible=True)
+        answers = answers_for(session, [r.id for r in rows]) if questions else {}
     if query_text:
         needle = query_text.casefold()
         rows = [r for r in rows if needle in _haystack(r)]
@@ -158,9 +163,19 @@ def registrations_table(slug: str) -> ResponseReturnValue:
         Status=Status,
         has_address=has_address,
         powiat_labels={code: powiat.label for code, powiat in POWIATY.items()},
-        # Issue 17 (questions): its answers' columns go here, as (header, answer of a row).
-        answer_columns=[],
+        answer_columns=_answer_columns(questions, answers),
     )
+
+
+def _answer_columns(
+    questions: list[Question], answers: dict[str, dict[str, Any]]
+) -> list[tuple[str, Callable[[Registration], str]]]:
+    """A column per visible question, (header, the row's answer as the sheet shows it)."""
+
+    def column(question: Question) -> Callable[[Registration], str]:
+        return lambda r: display(question, answers.get(r.id, {}).get(question.key))
+
+    return [(q.label, column(q)) for q in questions]
 
 
 def _haystack(registration: Registration) -> str:
