@@ -18,9 +18,10 @@ from backoffice.access import current_staff, full_staff
 from backoffice.decision_views import decision_context
 from backoffice.overview import entry_or_404
 from config.services import Services, services
+from forms import questions as own_questions
 from forms.messages import FIELD_LABELS as FORM_LABELS
 from forms.messages import refusal
-from forms.views import form_context, form_payload
+from forms.views import form_context, form_payload, with_questions
 from mail.participants import _SUBJECTS
 from privacy.erasure import Eraser
 from registrations.allocation import waiting_position
@@ -33,6 +34,7 @@ from registrations.desk import (
     ExistingAddress,
     Overrides,
     StaleVersion,
+    answer_field,
     entries_of,
     has_address,
     shown_value,
@@ -216,6 +218,7 @@ def registration_page(registration_id: str) -> ResponseReturnValue:
         )
         position = waiting_position(session, registration)
         subjects = _subjects(session, emails)
+        answer_labels = {answer_field(q): q.label for q in questions_of(session, event.slug)}
     return render_template(
         "obsluga/registration.html",
         **decision_context(registration, event),  # the decision's part: its registration, event
@@ -227,7 +230,7 @@ def registration_page(registration_id: str) -> ResponseReturnValue:
         status_labels=STATUS_LABELS,
         actors=ACTORS,
         entry_kinds=ENTRY_KINDS,
-        field_labels=FIELD_LABELS,
+        field_labels={**FIELD_LABELS, **answer_labels},
         data=_data_rows(event, registration),
         has_address=has_address(registration),
         Status=Status,
@@ -288,6 +291,10 @@ def add_registration(slug: str) -> ResponseReturnValue:
         return _add_form(event, {"diet": "standard"})
     values = request.form.to_dict()
     payload = form_payload(request.form, TEXT_FIELDS)
+    questions = svc.registrations.questions(event)
+    if questions:  # asked as on the public form (checked again under the lock)
+        payload["answers"] = own_questions.answers_from_form(request.form, questions)
+        values.update(own_questions.form_values(request.form, questions))
     overrides = Overrides(
         deadline=request.form.get("override_deadline") == "tak",
         area=request.form.get("override_area") == "tak",
@@ -335,6 +342,7 @@ def _add_form(
     svc = services()
     context = form_context(event, values, errors or {})
     context["labels"] = STAFF_LABELS
+    with_questions(context, svc.store, event)
     state = svc.registrations.window(event, svc.now()).state
     page = render_template(
         "obsluga/registration_add.html",
@@ -357,12 +365,21 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
     event = _live_event(svc, registration.event_slug)
     if request.method == "GET":
         values = _values_of(registration)
+        values.update(
+            own_questions.stored_values(
+                svc.registrations.answers(registration), svc.registrations.questions(event)
+            )
+        )
         if has_address(registration):
             values["notify"] = "tak"  # ticked by default, as for an event's changes
         return _correct_form(event, registration, values)
     values = request.form.to_dict()
     changes = form_payload(request.form, TEXT_FIELDS, ("consent_image",))
     changes.pop("email", None)
+    questions = svc.registrations.questions(event)
+    if questions:  # every visible question's field is on the form; a hidden one's answer stays
+        changes["answers"] = own_questions.answers_from_form(request.form, questions)
+        values.update(own_questions.form_values(request.form, questions))
     try:
         version = int(request.form.get("version", ""))
     except ValueError:
@@ -379,7 +396,13 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
         )
     except StaleVersion:  # as it is now (the refused transaction's copy is gone)
         current = _registration(svc, registration.id)
-        return _correct_form(event, current, _values_of(current), {"_": STALE}, 409)
+        shown = _values_of(current)
+        shown.update(
+            own_questions.stored_values(
+                svc.registrations.answers(current), svc.registrations.questions(event)
+            )
+        )
+        return _correct_form(event, current, shown, {"_": STALE}, 409)
     except NotFound:
         abort(404)
     except Invalid as invalid:
@@ -387,8 +410,8 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
     except StoreUnavailable:
         return _correct_form(event, registration, values, {"_": STORE_AWAY}, 503)
     svc.wake_workers()
-    if corrected.fields:
-        names = ", ".join(FIELD_LABELS[name] for name in corrected.fields)
+    if corrected.changed:
+        names = ", ".join([FIELD_LABELS[name] for name in corrected.fields] + corrected.answers)
         flash(f"Zapisano poprawki: {names}.")
     else:
         flash("Nic się nie zmieniło – nic nie zapisano.")
@@ -413,6 +436,7 @@ def _correct_form(
 ) -> ResponseReturnValue:
     context = form_context(event, values, errors or {})
     context["labels"] = STAFF_LABELS
+    with_questions(context, services().store, event)
     page = render_template(
         "obsluga/registration_correct.html",
         staff_entry="correct",

@@ -21,6 +21,7 @@ from registrations.question_editing import QuestionEditor, QuestionForm
 from sheets.rows import HEADERS
 from tests.conftest import OPEN, FakeClock, shown, valid_payload
 from tests.staff_support import COORDINATOR, STAFF_LISTS, csrf, page, sign_in
+from tests.test_staff_registrations import _correct, _phone_form, _rounds, _sheet_rows, _text
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -223,3 +224,166 @@ def test_a_choice_nobody_picked_or_that_is_not_there_is_refused_in_polish(
     assert wrong.status_code == 422
     assert "Miejsce wsiadania: Nie ma takiej odpowiedzi" in page(wrong.data).get_text(" ")
     assert 'option value="zary_dworzec_pkp"' in shown(wrong)
+
+
+# -- 3. Dodaj zgłoszenie and corrections -----------------------------------------------------
+
+ADD = f"/obsluga/wydarzenia/{OPEN}/zgloszenia/nowe"
+FULL = "Brak miejsc: „Zielona Góra, Dworcowa”. Prosimy wybrać inną odpowiedź."
+
+
+def _require_room(app: Flask, clock: FakeClock) -> None:
+    svc = services(app)
+    QuestionEditor(svc.store, HEADERS).add(
+        svc.events[OPEN],
+        QuestionForm("Z kim chcę dzielić pokój", "tekst", required=True),
+        by=COORDINATOR,
+        now=clock.now,
+    )
+
+
+def _add(office: FlaskClient, **changes: Any) -> Any:
+    form = _phone_form(**changes)
+    form["csrf_token"] = csrf(office, ADD)
+    return office.post(ADD, data=form)
+
+
+def _entries(office: FlaskClient, rid: str) -> str:
+    return page(office.get(f"/obsluga/zgloszenia/{rid}").data).get_text(" ", strip=True)
+
+
+def test_dodaj_zgloszenie_asks_the_questions_checks_them_like_the_form_and_stores_the_answers(
+    app: Flask, office: FlaskClient, questions: None, clock: FakeClock
+) -> None:
+    _require_room(app, clock)
+    form = page(office.get(ADD).data)
+    for name in (f"answers.{STOP}", "answers.posilki", "answers.dzien_przyjazdu"):
+        assert form.find("input", {"name": name}) is not None, name
+    assert form.find("input", {"name": "answers.ukryte_pytanie"}) is not None  # not hidden yet
+    assert "Z kim chcę dzielić pokój (wymagane)" in form.get_text(" ", strip=True)
+
+    # Required, a wrong date, a choice that is not there: Polish messages beside the fields.
+    wrong = _add(office, **{f"answers.{STOP}": "berlin", "answers.dzien_przyjazdu": "jutro"})
+    assert wrong.status_code == 422
+    text = page(wrong.data).get_text(" ", strip=True)
+    assert "Z kim chcę dzielić pokój: To pole jest wymagane." in text
+    assert "Dzień przyjazdu: Datę należy podać w formacie RRRR-MM-DD." in text
+    assert "Miejsce wsiadania: Należy wybrać jedną z odpowiedzi" in text
+    assert page(wrong.data).find("input", {"name": "answers.dzien_przyjazdu"})["value"] == "jutro"  # type: ignore[index]
+
+    # The one seat at Dworcowa taken through the API: staff are refused it with the form's
+    # message, even with `ponad limit miejsc` (that is the event's seats, not the stop's).
+    _register(
+        app, 0, "Ewa", miejsce_wsiadania="zielona_gora_dworcowa", z_kim_chce_dzielic_pokoj="sama"
+    )
+    full = _add(
+        office,
+        override_capacity="tak",
+        override_reason="telefon od prezeski",
+        **{f"answers.{STOP}": "zielona_gora_dworcowa", "answers.z_kim_chce_dzielic_pokoj": "Ewa"},
+    )
+    assert full.status_code == 422 and FULL in page(full.data).get_text(" ", strip=True)
+    assert "Zielona Góra, Dworcowa – odjazd 8:00 (brak miejsc)" in shown(office.get(ADD))
+
+    added = _add(
+        office,
+        **{
+            f"answers.{STOP}": "zary_dworzec_pkp",
+            "answers.posilki": ["obiad", "kolacja"],
+            "answers.autokar_z_powrotem": "tak",
+            "answers.dzien_przyjazdu": "2030-03-04",
+            "answers.z_kim_chce_dzielic_pokoj": "z Ewą",
+        },
+    )
+    assert added.status_code == 303, shown(added)
+    rid = str(added.headers["Location"]).rsplit("/", 1)[1]
+    svc = services(app)
+    assert svc.registrations.answers(svc.registrations.by_id(rid)) == {
+        STOP: "zary_dworzec_pkp",
+        "posilki": ["obiad", "kolacja"],
+        "autokar_z_powrotem": True,
+        "dzien_przyjazdu": "2030-03-04",
+        "z_kim_chce_dzielic_pokoj": "z Ewą",
+    }
+    _rounds(app)
+    row = next(r for r in _sheet_rows(app, OPEN) if r["ID zgłoszenia"] == rid)
+    assert row["Miejsce wsiadania"] == "Żary, dworzec PKP"
+    assert row["Posiłki"] == "obiad, kolacja" and row["Dzień przyjazdu"] == "04.03.2030"
+
+
+def test_a_correction_of_answers_is_checked_recorded_mailed_and_reaches_the_sheet(
+    app: Flask, office: FlaskClient, questions: None, clock: FakeClock
+) -> None:
+    rid = _register(app, 0, "Żaneta", miejsce_wsiadania="zary_dworzec_pkp", posilki=["obiad"])
+    _register(app, 1, "Ewa", miejsce_wsiadania="zielona_gora_dworcowa")  # the stop's one seat
+    _rounds(app)
+    path = f"/obsluga/zgloszenia/{rid}/poprawki"
+    form = page(office.get(path).data)
+    checked = form.find("input", {"name": f"answers.{STOP}", "checked": True})
+    assert checked is not None and checked["value"] == "zary_dworzec_pkp"
+    assert form.find("input", {"name": "answers.posilki", "value": "obiad", "checked": True})
+
+    refused = _correct(office, rid, **{f"answers.{STOP}": "zielona_gora_dworcowa"})
+    assert refused.status_code == 422 and FULL in page(refused.data).get_text(" ", strip=True)
+    wrong = _correct(office, rid, **{"answers.dzien_przyjazdu": "31.02.2030"})
+    assert wrong.status_code == 422
+    svc = services(app)
+    assert svc.registrations.answers(svc.registrations.by_id(rid)) == {
+        STOP: "zary_dworzec_pkp",
+        "posilki": ["obiad"],
+    }
+
+    corrected = _correct(
+        office,
+        rid,
+        notify="tak",
+        **{
+            f"answers.{STOP}": "nowa_sol",
+            "answers.posilki": ["obiad", "kolacja"],
+            "answers.dzien_przyjazdu": "2030-03-05",
+        },
+    )
+    assert corrected.status_code == 303, shown(corrected)
+    flashed = shown(office.get(corrected.headers["Location"]))
+    assert "Zapisano poprawki: Miejsce wsiadania, Posiłki, Dzień przyjazdu." in flashed
+    assert svc.registrations.answers(svc.registrations.by_id(rid)) == {
+        STOP: "nowa_sol",
+        "posilki": ["obiad", "kolacja"],
+        "dzien_przyjazdu": "2030-03-05",
+    }
+    history = _entries(office, rid)
+    assert (
+        f"poprawienie: Miejsce wsiadania (Żary, dworzec PKP → Nowa Sól) – {COORDINATOR}" in history
+    )
+    assert "poprawienie: Posiłki (obiad → obiad, kolacja)" in history
+    assert "poprawienie: Dzień przyjazdu (– → 05.03.2030)" in history
+
+    _rounds(app)
+    row = next(r for r in _sheet_rows(app, OPEN) if r["ID zgłoszenia"] == rid)
+    assert row["Miejsce wsiadania"] == "Nowa Sól" and row["Posiłki"] == "obiad, kolacja"
+    mails = [m for m in _mails(app) if str(m["Subject"]).startswith("Poprawione dane")]
+    assert len(mails) == 1
+    body = _text(mails[0])
+    assert "Miejsce wsiadania: Nowa Sól" in body and "Dzień przyjazdu: 05.03.2030" in body
+
+    # Nothing changed: nothing recorded; a cleared optional answer is a correction too.
+    # (the helper reads one value per name: the `wiele` answer is given whole)
+    same = _correct(office, rid, **{"answers.posilki": ["obiad", "kolacja"]})
+    assert "Nic się nie zmieniło" in shown(office.get(same.headers["Location"]))
+    cleared = _correct(
+        office, rid, **{"answers.dzien_przyjazdu": "", "answers.posilki": ["obiad", "kolacja"]}
+    )
+    assert cleared.status_code == 303
+    assert "poprawienie: Dzień przyjazdu (05.03.2030 → –)" in _entries(office, rid)
+
+
+def test_a_hidden_questions_answer_stays_through_a_correction(
+    app: Flask, office: FlaskClient, questions: None, clock: FakeClock
+) -> None:
+    rid = _register(app, 0, "Żaneta", ukryte_pytanie="zostaje")
+    _hide(app, "ukryte_pytanie", clock)
+    form = page(office.get(f"/obsluga/zgloszenia/{rid}/poprawki").data)
+    assert not form.select("[name='answers.ukryte_pytanie']")
+    assert _correct(office, rid, diet="vegan").status_code == 303
+    svc = services(app)
+    assert svc.registrations.answers(svc.registrations.by_id(rid)) == {"ukryte_pytanie": "zostaje"}
