@@ -54,7 +54,7 @@ from registrations.operations import (
 from registrations.participation import records_of
 from registrations.polish import plural
 from registrations.powiaty import POWIATY
-from registrations.questions import Question, display
+from registrations.questions import Kind, Question, chosen_keys, display
 from registrations.staff_messages import message_of
 from registrations.status import STATUS_LABELS, Status
 from registrations.window import RegistrationState
@@ -218,7 +218,10 @@ def registration_page(registration_id: str) -> ResponseReturnValue:
         )
         position = waiting_position(session, registration)
         subjects = _subjects(session, emails)
-        answer_labels = {answer_field(q): q.label for q in questions_of(session, event.slug)}
+        questions = questions_of(session, event.slug)
+        answer_labels = {answer_field(q): q.label for q in questions}
+        answers = answers_for(session, [registration.id]).get(registration.id, {})
+        answer_rows = [(q.label, display(q, answers[q.key])) for q in questions if q.key in answers]
     return render_template(
         "obsluga/registration.html",
         **decision_context(registration, event),  # the decision's part: its registration, event
@@ -231,7 +234,7 @@ def registration_page(registration_id: str) -> ResponseReturnValue:
         actors=ACTORS,
         entry_kinds=ENTRY_KINDS,
         field_labels={**FIELD_LABELS, **answer_labels},
-        data=_data_rows(event, registration),
+        data=_data_rows(event, registration) + answer_rows,
         has_address=has_address(registration),
         Status=Status,
         timezone=event.timezone,
@@ -378,7 +381,11 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
     changes.pop("email", None)
     questions = svc.registrations.questions(event)
     if questions:  # every visible question's field is on the form; a hidden one's answer stays
-        changes["answers"] = own_questions.answers_from_form(request.form, questions)
+        changes["answers"] = _with_hidden_choices(
+            own_questions.answers_from_form(request.form, questions),
+            svc.registrations.answers(registration),
+            questions,
+        )
         values.update(own_questions.form_values(request.form, questions))
     try:
         version = int(request.form.get("version", ""))
@@ -416,6 +423,30 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
     else:
         flash("Nic się nie zmieniło – nic nie zapisano.")
     return redirect(url_for("backoffice.registration_page", registration_id=registration.id), 303)
+
+
+def _with_hidden_choices(
+    answers: dict[str, Any], stored: dict[str, Any], questions: list[Question]
+) -> dict[str, Any]:
+    """The form's answers with the hidden choices the person holds: the form does not show a
+    choice staff hid, so it stays chosen (a visible one picked on the form replaces it in a
+    `wybor`)."""
+    for question in questions:
+        if question.hidden or not question.kind.has_choices or question.key not in answers:
+            continue
+        held = [
+            key
+            for key in chosen_keys(stored.get(question.key))
+            if (choice := question.choice(key)) is not None and choice.hidden
+        ]
+        given = answers[question.key]
+        if not held:
+            continue
+        if question.kind is Kind.CHOICE:
+            answers[question.key] = given or held[0]
+        else:
+            answers[question.key] = list(dict.fromkeys([*chosen_keys(given), *held]))
+    return answers
 
 
 def _values_of(registration: Registration) -> dict[str, str]:

@@ -387,3 +387,44 @@ def test_a_hidden_questions_answer_stays_through_a_correction(
     assert _correct(office, rid, diet="vegan").status_code == 303
     svc = services(app)
     assert svc.registrations.answers(svc.registrations.by_id(rid)) == {"ukryte_pytanie": "zostaje"}
+
+
+def test_a_hidden_choice_stays_chosen_through_a_correction_and_the_page_shows_the_answers(
+    app: Flask, office: FlaskClient, questions: None, clock: FakeClock
+) -> None:
+    rid = _register(app, 0, "Żaneta", miejsce_wsiadania="nowa_sol", posilki=["obiad"])
+    svc = services(app)
+    editor = QuestionEditor(svc.store, HEADERS)
+    kept = STOPS.rsplit("\n", 1)[0]  # Nowa Sól left out: chosen, so hidden, not deleted
+    editor.edit(
+        svc.events[OPEN],
+        STOP,
+        QuestionForm("Miejsce wsiadania", "wybor", choices=kept),
+        by=COORDINATOR,
+        now=clock.now,
+    )
+    editor.edit(
+        svc.events[OPEN],
+        "posilki",
+        QuestionForm("Posiłki", "wiele", choices="kolacja"),
+        by=COORDINATOR,
+        now=clock.now,
+    )
+    form = page(office.get(f"/obsluga/zgloszenia/{rid}/poprawki").data)
+    assert not form.select("input[value='nowa_sol']") and not form.select("input[value='obiad']")
+
+    corrected = _correct(office, rid, diet="vegan", **{"answers.posilki": ["kolacja"]})
+    assert corrected.status_code == 303, shown(corrected)
+    assert svc.registrations.answers(svc.registrations.by_id(rid)) == {
+        STOP: "nowa_sol",
+        "posilki": ["kolacja", "obiad"],  # in the question's order: the hidden one last
+    }
+    data = _entries(office, rid)
+    assert "Miejsce wsiadania Nowa Sól" in data and "Posiłki kolacja, obiad" in data
+    assert "poprawienie: Miejsce wsiadania" not in data
+
+    # A visible stop picked on the form replaces the hidden one.
+    moved = _correct(office, rid, **{f"answers.{STOP}": "zary_dworzec_pkp", "answers.posilki": []})
+    assert moved.status_code == 303, shown(moved)
+    assert svc.registrations.answers(svc.registrations.by_id(rid))[STOP] == "zary_dworzec_pkp"
+    assert "poprawienie: Miejsce wsiadania (Nowa Sól → Żary, dworzec PKP)" in _entries(office, rid)
