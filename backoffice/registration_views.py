@@ -96,6 +96,7 @@ TEXT_FIELDS = (
     "special_needs",
 )
 KINDS = frozenset(kind.value for kind in NoticeKind)
+ANSWER_SHOWN = 120  # a longer answer is cut in the table (a row stays readable on a phone)
 STORE_AWAY = "Baza danych nie odpowiada – nic nie zapisano. Prosimy spróbować za chwilę."
 
 
@@ -172,10 +173,15 @@ def registrations_table(slug: str) -> ResponseReturnValue:
 def _answer_columns(
     questions: list[Question], answers: dict[str, dict[str, Any]]
 ) -> list[tuple[str, Callable[[Registration], str]]]:
-    """A column per visible question, (header, the row's answer as the sheet shows it)."""
+    """A column per visible question, (header, the row's answer as the sheet shows it); a long
+    text is cut at `ANSWER_SHOWN` characters, whole on the registration's page."""
 
     def column(question: Question) -> Callable[[Registration], str]:
-        return lambda r: display(question, answers.get(r.id, {}).get(question.key))
+        def answer(registration: Registration) -> str:
+            text = display(question, answers.get(registration.id, {}).get(question.key))
+            return text if len(text) <= ANSWER_SHOWN else text[: ANSWER_SHOWN - 1].rstrip() + "…"
+
+        return answer
 
     return [(q.label, column(q)) for q in questions]
 

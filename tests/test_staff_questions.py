@@ -428,3 +428,17 @@ def test_a_hidden_choice_stays_chosen_through_a_correction_and_the_page_shows_th
     assert moved.status_code == 303, shown(moved)
     assert svc.registrations.answers(svc.registrations.by_id(rid))[STOP] == "zary_dworzec_pkp"
     assert "poprawienie: Miejsce wsiadania (Nowa Sól → Żary, dworzec PKP)" in _entries(office, rid)
+
+
+def test_a_long_answer_is_cut_in_the_table_and_whole_on_the_registrations_page(
+    app: Flask, office: FlaskClient, clock: FakeClock
+) -> None:
+    svc = services(app)
+    QuestionEditor(svc.store, HEADERS).add(
+        svc.events[OPEN], QuestionForm("Uwagi", "tekst_dlugi"), by=COORDINATOR, now=clock.now
+    )
+    note = "Proszę o pokój na parterze, blisko windy. " * 8
+    rid = _register(app, 0, "Żaneta", uwagi=note)
+    cell = page(office.get(TABLE).data).select("tbody tr td")[-1].get_text(strip=True)
+    assert len(cell) <= 120 and cell.endswith("…") and note.startswith(cell[:-1])
+    assert note.strip() in _entries(office, rid)
