@@ -476,7 +476,7 @@ class Desk:
     ) -> Registration:
         """A colleague from the same enterprise takes the seat: the old registration is
         cancelled without promoting anyone, the new one confirmed in its place (its other
-        answers as the old one had them); both are e-mailed."""
+        answers, the event's questions' too, as the old one had them); both are e-mailed."""
         regs = self.registrations
         with _stored(), regs.store.reading() as session:
             old = _by_id(session, registration_id, event)
@@ -530,6 +530,16 @@ class Desk:
             new.status = Status.CONFIRMED
             new_sequence = revise_calendar(new, None, Status.CONFIRMED)
             session.add(new)
+            # The seat's answers go with it (the stop on the bus, the meals); staff or the
+            # colleague's link correct them.
+            save_answers(
+                session,
+                new.id,
+                event.slug,
+                questions_of(session, event.slug),
+                answers_of(session, current.id),
+                before={},
+            )
             session.add(_entry(current, "swapped_out", actor, now, note=new.id))
             session.add(
                 _entry(new, "swapped_in", actor, now, note=f"w miejsce {current.id}; zgoda ustna")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from config.services import services
 from config.settings import Settings
+from registrations.answers import registrations_choosing
 from registrations.desk_models import StaffMessageRecipient
 from registrations.question_editing import QuestionEditor, QuestionForm
 from sheets.rows import HEADERS
@@ -442,3 +443,28 @@ def test_a_long_answer_is_cut_in_the_table_and_whole_on_the_registrations_page(
     cell = page(office.get(TABLE).data).select("tbody tr td")[-1].get_text(strip=True)
     assert len(cell) <= 120 and cell.endswith("…") and note.startswith(cell[:-1])
     assert note.strip() in _entries(office, rid)
+
+
+def test_a_colleague_taking_the_seat_takes_its_answers(
+    app: Flask, office: FlaskClient, questions: None
+) -> None:
+    rid = _register(app, 0, "Żaneta", miejsce_wsiadania="zary_dworzec_pkp", posilki=["obiad"])
+    path = f"/obsluga/zgloszenia/{rid}/zamiana"
+    form = {
+        "first_name": "Maria",
+        "last_name": "Lis",
+        "email": "maria@example.pl",
+        "phone": "601 200 300",
+        "pesel": "",
+        "birth_date": "1985-03-02",
+        "consent_personal_data": "tak",
+        "csrf_token": csrf(office, path),
+    }
+    answer = office.post(path, data=form)
+    assert answer.status_code == 303, shown(answer)
+    new = str(answer.headers["Location"]).rsplit("/", 1)[1]
+    svc = services(app)
+    expected = {STOP: "zary_dworzec_pkp", "posilki": ["obiad"]}
+    assert svc.registrations.answers(svc.registrations.by_id(new)) == expected
+    with svc.store.reading() as session:
+        assert registrations_choosing(session, OPEN, STOP, "zary_dworzec_pkp") == [new]
