@@ -54,7 +54,7 @@ from registrations.operations import (
 from registrations.participation import records_of
 from registrations.polish import plural
 from registrations.powiaty import POWIATY
-from registrations.questions import Kind, Question, chosen_keys, display
+from registrations.questions import Question, display
 from registrations.staff_messages import message_of
 from registrations.status import STATUS_LABELS, Status
 from registrations.window import RegistrationState
@@ -387,7 +387,7 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
     changes.pop("email", None)
     questions = svc.registrations.questions(event)
     if questions:  # every visible question's field is on the form; a hidden one's answer stays
-        changes["answers"] = _with_hidden_choices(
+        changes["answers"] = own_questions.with_hidden_choices(
             own_questions.answers_from_form(request.form, questions),
             svc.registrations.answers(registration),
             questions,
@@ -429,30 +429,6 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
     else:
         flash("Nic się nie zmieniło – nic nie zapisano.")
     return redirect(url_for("backoffice.registration_page", registration_id=registration.id), 303)
-
-
-def _with_hidden_choices(
-    answers: dict[str, Any], stored: dict[str, Any], questions: list[Question]
-) -> dict[str, Any]:
-    """The form's answers with the hidden choices the person holds: the form does not show a
-    choice staff hid, so it stays chosen (a visible one picked on the form replaces it in a
-    `wybor`)."""
-    for question in questions:
-        if question.hidden or not question.kind.has_choices or question.key not in answers:
-            continue
-        held = [
-            key
-            for key in chosen_keys(stored.get(question.key))
-            if (choice := question.choice(key)) is not None and choice.hidden
-        ]
-        given = answers[question.key]
-        if not held:
-            continue
-        if question.kind is Kind.CHOICE:
-            answers[question.key] = given or held[0]
-        else:
-            answers[question.key] = list(dict.fromkeys([*chosen_keys(given), *held]))
-    return answers
 
 
 def _values_of(registration: Registration) -> dict[str, str]:
