@@ -7,6 +7,7 @@ Thin views over `registrations.desk.Desk` and `Registrations`; full staff only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,12 +18,14 @@ from backoffice.access import current_staff, full_staff
 from backoffice.decision_views import decision_context
 from backoffice.overview import entry_or_404
 from config.services import Services, services
+from forms import questions as own_questions
 from forms.messages import FIELD_LABELS as FORM_LABELS
 from forms.messages import refusal
-from forms.views import form_context, form_payload
+from forms.views import form_context, form_payload, with_questions
 from mail.participants import _SUBJECTS
 from privacy.erasure import Eraser
 from registrations.allocation import waiting_position
+from registrations.answers import answers_for, questions_of
 from registrations.desk import (
     FIELD_LABELS,
     STALE,
@@ -31,6 +34,7 @@ from registrations.desk import (
     ExistingAddress,
     Overrides,
     StaleVersion,
+    answer_field,
     entries_of,
     has_address,
     shown_value,
@@ -50,6 +54,7 @@ from registrations.operations import (
 from registrations.participation import records_of
 from registrations.polish import plural
 from registrations.powiaty import POWIATY
+from registrations.questions import Question, display
 from registrations.staff_messages import message_of
 from registrations.status import STATUS_LABELS, Status
 from registrations.window import RegistrationState
@@ -91,6 +96,7 @@ TEXT_FIELDS = (
     "special_needs",
 )
 KINDS = frozenset(kind.value for kind in NoticeKind)
+ANSWER_SHOWN = 120  # a longer answer is cut in the table (a row stays readable on a phone)
 STORE_AWAY = "Baza danych nie odpowiada – nic nie zapisano. Prosimy spróbować za chwilę."
 
 
@@ -142,6 +148,8 @@ def registrations_table(slug: str) -> ResponseReturnValue:
         positions = {
             r.id: waiting_position(session, r) for r in rows if r.status == Status.WAITLISTED
         }
+        questions = questions_of(session, slug, visible=True)
+        answers = answers_for(session, [r.id for r in rows]) if questions else {}
     if query_text:
         needle = query_text.casefold()
         rows = [r for r in rows if needle in _haystack(r)]
@@ -158,9 +166,24 @@ def registrations_table(slug: str) -> ResponseReturnValue:
         Status=Status,
         has_address=has_address,
         powiat_labels={code: powiat.label for code, powiat in POWIATY.items()},
-        # Issue 17 (questions): its answers' columns go here, as (header, answer of a row).
-        answer_columns=[],
+        answer_columns=_answer_columns(questions, answers),
     )
+
+
+def _answer_columns(
+    questions: list[Question], answers: dict[str, dict[str, Any]]
+) -> list[tuple[str, Callable[[Registration], str]]]:
+    """A column per visible question, (header, the row's answer as the sheet shows it); a long
+    text is cut at `ANSWER_SHOWN` characters, whole on the registration's page."""
+
+    def column(question: Question) -> Callable[[Registration], str]:
+        def answer(registration: Registration) -> str:
+            text = display(question, answers.get(registration.id, {}).get(question.key))
+            return text if len(text) <= ANSWER_SHOWN else text[: ANSWER_SHOWN - 1].rstrip() + "…"
+
+        return answer
+
+    return [(q.label, column(q)) for q in questions]
 
 
 def _haystack(registration: Registration) -> str:
@@ -201,6 +224,10 @@ def registration_page(registration_id: str) -> ResponseReturnValue:
         )
         position = waiting_position(session, registration)
         subjects = _subjects(session, emails)
+        questions = questions_of(session, event.slug)
+        answer_labels = {answer_field(q): q.label for q in questions}
+        answers = answers_for(session, [registration.id]).get(registration.id, {})
+        answer_rows = [(q.label, display(q, answers[q.key])) for q in questions if q.key in answers]
     return render_template(
         "obsluga/registration.html",
         **decision_context(registration, event),  # the decision's part: its registration, event
@@ -212,8 +239,8 @@ def registration_page(registration_id: str) -> ResponseReturnValue:
         status_labels=STATUS_LABELS,
         actors=ACTORS,
         entry_kinds=ENTRY_KINDS,
-        field_labels=FIELD_LABELS,
-        data=_data_rows(event, registration),
+        field_labels={**FIELD_LABELS, **answer_labels},
+        data=_data_rows(event, registration) + answer_rows,
         has_address=has_address(registration),
         Status=Status,
         timezone=event.timezone,
@@ -273,6 +300,10 @@ def add_registration(slug: str) -> ResponseReturnValue:
         return _add_form(event, {"diet": "standard"})
     values = request.form.to_dict()
     payload = form_payload(request.form, TEXT_FIELDS)
+    questions = svc.registrations.questions(event)
+    if questions:  # asked as on the public form (checked again under the lock)
+        payload["answers"] = own_questions.answers_from_form(request.form, questions)
+        values.update(own_questions.form_values(request.form, questions))
     overrides = Overrides(
         deadline=request.form.get("override_deadline") == "tak",
         area=request.form.get("override_area") == "tak",
@@ -320,6 +351,7 @@ def _add_form(
     svc = services()
     context = form_context(event, values, errors or {})
     context["labels"] = STAFF_LABELS
+    with_questions(context, svc.store, event)
     state = svc.registrations.window(event, svc.now()).state
     page = render_template(
         "obsluga/registration_add.html",
@@ -342,12 +374,25 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
     event = _live_event(svc, registration.event_slug)
     if request.method == "GET":
         values = _values_of(registration)
+        values.update(
+            own_questions.stored_values(
+                svc.registrations.answers(registration), svc.registrations.questions(event)
+            )
+        )
         if has_address(registration):
             values["notify"] = "tak"  # ticked by default, as for an event's changes
         return _correct_form(event, registration, values)
     values = request.form.to_dict()
     changes = form_payload(request.form, TEXT_FIELDS, ("consent_image",))
     changes.pop("email", None)
+    questions = svc.registrations.questions(event)
+    if questions:  # every visible question's field is on the form; a hidden one's answer stays
+        changes["answers"] = own_questions.with_hidden_choices(
+            own_questions.answers_from_form(request.form, questions),
+            svc.registrations.answers(registration),
+            questions,
+        )
+        values.update(own_questions.form_values(request.form, questions))
     try:
         version = int(request.form.get("version", ""))
     except ValueError:
@@ -364,7 +409,13 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
         )
     except StaleVersion:  # as it is now (the refused transaction's copy is gone)
         current = _registration(svc, registration.id)
-        return _correct_form(event, current, _values_of(current), {"_": STALE}, 409)
+        shown = _values_of(current)
+        shown.update(
+            own_questions.stored_values(
+                svc.registrations.answers(current), svc.registrations.questions(event)
+            )
+        )
+        return _correct_form(event, current, shown, {"_": STALE}, 409)
     except NotFound:
         abort(404)
     except Invalid as invalid:
@@ -372,8 +423,8 @@ def correct_registration(registration_id: str) -> ResponseReturnValue:
     except StoreUnavailable:
         return _correct_form(event, registration, values, {"_": STORE_AWAY}, 503)
     svc.wake_workers()
-    if corrected.fields:
-        names = ", ".join(FIELD_LABELS[name] for name in corrected.fields)
+    if corrected.changed:
+        names = ", ".join([FIELD_LABELS[name] for name in corrected.fields] + corrected.answers)
         flash(f"Zapisano poprawki: {names}.")
     else:
         flash("Nic się nie zmieniło – nic nie zapisano.")
@@ -398,6 +449,7 @@ def _correct_form(
 ) -> ResponseReturnValue:
     context = form_context(event, values, errors or {})
     context["labels"] = STAFF_LABELS
+    with_questions(context, services().store, event)
     page = render_template(
         "obsluga/registration_correct.html",
         staff_entry="correct",

@@ -60,7 +60,11 @@ def registration(slug: str, token: str) -> ResponseReturnValue:
         return _page(event, found, window, values, errors={GENERAL: problem}, status=400)
     changes = form_payload(request.form, CHANGE_FIELDS, checkboxes=("consent_image",))
     questions = svc.registrations.questions(event, visible=True)
-    changes["answers"] = own_questions.answers_from_form(request.form, questions)
+    changes["answers"] = own_questions.with_hidden_choices(
+        own_questions.answers_from_form(request.form, questions),
+        svc.registrations.answers(found),
+        questions,
+    )
     values.update(own_questions.form_values(request.form, questions))
     try:
         changed = svc.registrations.change(event, token, changes, now=svc.now())

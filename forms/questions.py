@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from registrations.answers import questions_of, tallies
-from registrations.questions import ERROR_PREFIX, Kind, Question, Tally, display
+from registrations.questions import ERROR_PREFIX, Kind, Question, Tally, chosen_keys, display
 from store import Store
 
 YES_NO = {"tak": True, "nie": False}
@@ -76,3 +76,27 @@ def context(store: Store, slug: str) -> dict[str, Any]:
 def answered(questions: Sequence[Question], answers: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The answers given, as (label, text), for the confirmation and the private page."""
     return [(q.label, display(q, answers[q.key])) for q in questions if q.key in answers]
+
+
+def with_hidden_choices(
+    answers: dict[str, Any], stored: dict[str, Any], questions: list[Question]
+) -> dict[str, Any]:
+    """The form's answers with the hidden choices the person holds: the form (the private
+    link's, the staff's corrections) does not show a choice staff hid, so it stays chosen (a
+    visible one picked on the form replaces it in a `wybor`)."""
+    for question in questions:
+        if question.hidden or not question.kind.has_choices or question.key not in answers:
+            continue
+        held = [
+            key
+            for key in chosen_keys(stored.get(question.key))
+            if (choice := question.choice(key)) is not None and choice.hidden
+        ]
+        given = answers[question.key]
+        if not held:
+            continue
+        if question.kind is Kind.CHOICE:
+            answers[question.key] = given or held[0]
+        else:
+            answers[question.key] = list(dict.fromkeys([*chosen_keys(given), *held]))
+    return answers

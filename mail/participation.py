@@ -21,17 +21,21 @@ from sqlalchemy.orm import Session
 from checkin.codes import CHECKIN_SENTENCE, checkin_attachment
 from mail.html import document
 from mail.transport import Attachment, compose
+from registrations.answers import choice_of, questions_of
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.notices import Notice, NoticeKind
 from registrations.participation import OFFER_MIN_TIME, OfferState, offer_deadline
 from registrations.polish import datetime_pl, event_when
+from registrations.questions import Kind, folded
 from registrations.status import Status
 from registrations.validators import ascii_address
 from staff.links import staff_event_url, staff_registration_url
 from store.models import OutboxMessage
 
 GREETING = "Dzień dobry,"
+BOARDING_KEY = "miejsce_wsiadania"  # the transport set's question (`question_editing._transport`)
+BOARDING_LABEL = "Miejsce wsiadania"
 ANSWER_PATH = "/udzial"
 STAFF_SEAT_NOT_OFFERED = "staff_seat_not_offered"  # outbox kinds of the contact's e-mails
 STAFF_UNANSWERED = "staff_unanswered"
@@ -52,10 +56,27 @@ def answer_url(manage_link: str, answer: str) -> str:
 
 
 def boarding_point_of(session: Session, event: Event, registration: Registration) -> str | None:
-    """ISSUE 17 HOOK (`Miejsce wsiadania`): the description of the pick-up point the person
-    chose, where the event asks that question; None here (no questions on this branch), so
-    the reminder lists every line of the event's `departure`. Wire it when merging issue 17."""
-    return None
+    """The pick-up point the person chose, `label – description` (`Żary, dworzec PKP – odjazd
+    7:00`), where the event asks `Miejsce wsiadania`; None when it does not or they have not
+    answered, so the reminder lists every line of the event's `departure`.
+
+    The transport set's question is keyed `miejsce_wsiadania` (its label folded, fixed at
+    creation); a `wybor` question relabelled to it later keeps its own key, so it is found by
+    its label too."""
+    key = _boarding_key(session, event.slug)
+    choice = choice_of(session, registration, key) if key is not None else None
+    if choice is None:
+        return None
+    return f"{choice.label} – {choice.description}" if choice.description else choice.label
+
+
+def _boarding_key(session: Session, slug: str) -> str | None:
+    questions = [q for q in questions_of(session, slug) if q.kind is Kind.CHOICE]
+    for question in questions:
+        if question.key == BOARDING_KEY:
+            return question.key
+    wanted = folded(BOARDING_LABEL)
+    return next((q.key for q in questions if folded(q.label) == wanted), None)
 
 
 def departure_lines(session: Session, event: Event, registration: Registration) -> list[str]:

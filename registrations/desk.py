@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registrations.allocation import count, lock_event
+from registrations.answers import answers_of, questions_of, save_answers, tallies
 from registrations.desk_models import DeskEntry
 from registrations.event import Event
 from registrations.history import Action, record
@@ -33,6 +34,8 @@ from registrations.operations import (
     Registrations,
     _by_id,
     _check_enterprise,
+    _full_choices,
+    _new_picks,
     _stored,
     _values,
     new_registration_id,
@@ -43,6 +46,7 @@ from registrations.operations import (
 from registrations.participation import free_seats
 from registrations.polish import date_text
 from registrations.powiaty import POWIATY
+from registrations.questions import ERROR_PREFIX, Question, check_answers, display
 from registrations.schema import DIET_LABELS, Diet
 from registrations.status import Status
 from registrations.window import RegistrationState
@@ -78,6 +82,9 @@ FIELD_LABELS: dict[str, str] = {
 # Never in an e-mail (the person's identity numbers).
 NOT_MAILED = frozenset({"pesel", "birth_date"})
 SWAPPED_FIELDS = ("first_name", "last_name", "email", "phone", "pesel", "birth_date")
+# A corrected answer's history entry names its question by ID (`DeskEntry.field` is short; a
+# label is up to 200 characters): the page shows the question's label.
+ANSWER_FIELD_PREFIX = "answers."
 
 
 class StaleVersion(Exception):
@@ -134,6 +141,56 @@ class Overrides:
 class Corrected:
     registration: Registration
     fields: list[str] = field(default_factory=list)  # in FIELD_LABELS' order
+    answers: list[str] = field(default_factory=list)  # the corrected questions' labels
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fields or self.answers)
+
+
+def answer_field(question: Question) -> str:
+    """A corrected answer's `DeskEntry.field`."""
+    return f"{ANSWER_FIELD_PREFIX}{question.id}"
+
+
+def shown_answer(question: Question, value: Any) -> str:
+    """An answer as the sheet shows it, `–` when there is none (as `shown_value`)."""
+    return display(question, value) or "–"
+
+
+def _answers_checked(
+    questions: list[Question],
+    given: Any,
+    *,
+    stored: dict[str, Any] | None = None,
+    received_at: datetime | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The answers as the public form checks them; nothing asked, nothing to check."""
+    if given is None:
+        return dict(stored or {}), {}
+    return check_answers(questions, given, stored=stored, received_at=received_at)
+
+
+def _no_seat_left(
+    session: Session,
+    event: Event,
+    questions: list[Question],
+    answers: dict[str, Any],
+    stored: dict[str, Any],
+    registration_id: str,
+) -> dict[str, str]:
+    """`answers.<key>` errors for a newly chosen choice without a seat (the public form's
+    message); a choice kept as it was is never refused."""
+    limited = [q for q in questions if q.limited]
+    if not limited:
+        return {}
+    others = tallies(session, event.slug, limited, excluding=registration_id)
+    picks = {k: _new_picks(v, stored.get(k)) for k, v in answers.items()}
+    return _full_choices(
+        limited,
+        {k: v for k, v in picks.items() if v is not None},
+        {k: t.counts for k, t in others.items()},
+    )
 
 
 def has_address(registration: Registration) -> bool:
@@ -206,6 +263,9 @@ class Desk:
             )
         address = str(payload.get("email") or "").strip()
         checked = {**payload, "email": address or _STAND_IN_ADDRESS}
+        questions = self.registrations.questions(event)
+        answers, wrong = _answers_checked(questions, payload.get("answers"))
+        errors = {**errors, **wrong}
         try:
             data = validate(_relaxed(event) if overrides.area else event, checked, now)
         except Invalid as invalid:
@@ -243,6 +303,15 @@ class Desk:
                     raise DuplicateWithoutAddress(twin)
             if not overrides.enterprise:
                 _check_enterprise(session, event, registration.enterprise_key)
+            if payload.get("answers") is not None:
+                fresh = questions_of(session, event.slug)
+                if fresh != questions:  # staff changed them meanwhile: checked again
+                    questions = fresh
+                    answers, wrong = _answers_checked(questions, payload.get("answers"))
+                    if wrong:
+                        raise Invalid(wrong)
+                if full := _no_seat_left(session, event, questions, answers, {}, registration.id):
+                    raise Invalid(full)
             # As on the form: a seat held by an open offer is taken, and while anyone waits
             # nobody new is confirmed, unless staff tick `ponad limit miejsc`.
             waiting = count(session, event, status=Status.WAITLISTED)
@@ -250,6 +319,7 @@ class Desk:
             registration.status = Status.CONFIRMED if seat else Status.WAITLISTED
             sequence = revise_calendar(registration, None, Status(registration.status))
             session.add(registration)
+            save_answers(session, registration.id, event.slug, questions, answers, before={})
             note = "zgoda przekazana ustnie, przyjęta przez " + actor
             if overrides.names():
                 note += "; " + ", ".join(overrides.names()) + ": " + reason
@@ -307,15 +377,44 @@ class Desk:
                     }
                 )
             same_area = str(merged.get("powiat", "")).strip() == registration.powiat
-            data = validate(_relaxed(event) if same_area else event, merged, now)
+            questions = questions_of(session, event.slug)
+            stored = answers_of(session, registration.id)
+            answers, wrong = _answers_checked(
+                questions,
+                changes.get("answers"),
+                stored=stored,
+                received_at=registration.received_at,
+            )
+            try:
+                data = validate(_relaxed(event) if same_area else event, merged, now)
+            except Invalid as invalid:
+                raise Invalid({**invalid.errors, **wrong}) from None
+            if wrong:
+                raise Invalid(wrong)
+            if full := _no_seat_left(session, event, questions, answers, stored, registration.id):
+                raise Invalid(full)
             new_values = _values(event, data)
             changed = [
                 name
                 for name in FIELD_LABELS
                 if name in new_values and getattr(registration, name) != new_values[name]
             ]
-            if not changed:
+            answered = [q for q in questions if stored.get(q.key) != answers.get(q.key)]
+            if not changed and not answered:
                 return Corrected(registration, [])
+            for question in answered:
+                session.add(
+                    _entry(
+                        registration,
+                        "corrected",
+                        actor,
+                        now,
+                        field=answer_field(question),
+                        old=shown_answer(question, stored.get(question.key)),
+                        new=shown_answer(question, answers.get(question.key)),
+                    )
+                )
+            save_answers(session, registration.id, event.slug, questions, answers, before=stored)
             needs_before = registration.special_needs
             for name in changed:
                 old, new = getattr(registration, name), new_values[name]
@@ -339,6 +438,7 @@ class Desk:
                     for name in changed
                     if name not in NOT_MAILED
                 }
+                mailed.update((q.label, shown_answer(q, answers.get(q.key))) for q in answered)
                 if mailed:
                     session.flush()
                     notice = Notice(
@@ -358,9 +458,9 @@ class Desk:
                 at=now,
                 event_slug=event.slug,
                 registration_ids=[registration.id],
-                fields=changed,
+                fields=changed + [f"{ERROR_PREFIX}{q.key}" for q in answered],
             )
-        return Corrected(registration, changed)
+        return Corrected(registration, changed, [q.label for q in answered])
 
     # -- Zamiana osoby -------------------------------------------------------------------
 
@@ -376,7 +476,7 @@ class Desk:
     ) -> Registration:
         """A colleague from the same enterprise takes the seat: the old registration is
         cancelled without promoting anyone, the new one confirmed in its place (its other
-        answers as the old one had them); both are e-mailed."""
+        answers, the event's questions' too, as the old one had them); both are e-mailed."""
         regs = self.registrations
         with _stored(), regs.store.reading() as session:
             old = _by_id(session, registration_id, event)
@@ -430,6 +530,16 @@ class Desk:
             new.status = Status.CONFIRMED
             new_sequence = revise_calendar(new, None, Status.CONFIRMED)
             session.add(new)
+            # The seat's answers go with it (the stop on the bus, the meals); staff or the
+            # colleague's link correct them.
+            save_answers(
+                session,
+                new.id,
+                event.slug,
+                questions_of(session, event.slug),
+                answers_of(session, current.id),
+                before={},
+            )
             session.add(_entry(current, "swapped_out", actor, now, note=new.id))
             session.add(
                 _entry(new, "swapped_in", actor, now, note=f"w miejsce {current.id}; zgoda ustna")

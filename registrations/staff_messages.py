@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registrations.allocation import lock_event
+from registrations.answers import registrations_choosing
 from registrations.desk import has_address
 from registrations.desk_models import StaffMessage, StaffMessageRecipient
 from registrations.event import Event
@@ -151,9 +152,16 @@ def new_send_key() -> str:
 
 
 def recipients(
-    session: Session, event: Event, group: str, ticked: Sequence[str] = ()
+    session: Session,
+    event: Event,
+    group: str,
+    ticked: Sequence[str] = (),
+    choices: Mapping[str, str] | None = None,
 ) -> list[Registration]:
-    """The event's registrations a message goes to, in the order they registered."""
+    """The event's registrations a message goes to, in the order they registered.
+
+    `choices` (`{question key: choice key}`) narrows the status group to those whose answer
+    holds each choice: everyone boarding in Żary, of the confirmed."""
     statuses = GROUPS.get(group, GROUPS[DEFAULT_GROUP])[1]
     query = select(Registration).where(
         Registration.event_slug == event.slug,
@@ -162,7 +170,13 @@ def recipients(
     )
     if group == "zaznaczone":
         query = query.where(Registration.id.in_(list(ticked)))
-    return list(session.scalars(query.order_by(Registration.seq)))
+    people = list(session.scalars(query.order_by(Registration.seq)))
+    for key, choice_key in (choices or {}).items():
+        chosen = set(
+            registrations_choosing(session, event.slug, key, choice_key, active_only=False)
+        )
+        people = [person for person in people if person.id in chosen]
+    return people
 
 
 @dataclass(frozen=True)
@@ -218,6 +232,7 @@ def send(
     *,
     group: str,
     ticked: Sequence[str],
+    choices: Mapping[str, str] | None = None,
     send_key: str,
     repeat_confirmed: bool,
     actor: str,
@@ -235,6 +250,7 @@ def send(
             draft,
             group=group,
             ticked=ticked,
+            choices=choices,
             send_key=send_key,
             repeat_confirmed=repeat_confirmed,
             actor=actor,
@@ -250,6 +266,7 @@ def _send_once(
     *,
     group: str,
     ticked: Sequence[str],
+    choices: Mapping[str, str] | None = None,
     send_key: str,
     repeat_confirmed: bool,
     actor: str,
@@ -260,7 +277,7 @@ def _send_once(
         done = session.scalar(select(StaffMessage).where(StaffMessage.send_key == send_key))
         if done is not None:
             return _sent_before(session, done)
-        people = recipients(session, event, group, ticked)
+        people = recipients(session, event, group, ticked, choices)
         ids = [person.id for person in people]
         repeat = earlier_same(session, event, draft, ids, now)
         if repeat is not None and not repeat_confirmed:

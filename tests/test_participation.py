@@ -25,6 +25,8 @@ from config.services import Services
 from config.settings import Settings
 from registrations.decisions import Decision
 from registrations.models import Participation, Registration
+from registrations.question_editing import QuestionEditor, QuestionForm
+from sheets.rows import HEADERS
 from tests.conftest import FakeClock, Mailbox, shown, valid_payload, write_event
 
 BASE = "https://zapisy.owes.example.pl"
@@ -467,6 +469,43 @@ def test_an_offer_whose_email_did_not_go_in_time_is_no_offer_the_seat_stays_free
     assert status(app, third["id"]) == status(app, fourth["id"]) == "waitlisted"
     round_(app, smtp_server)
     assert participation(app, fourth["id"]) is None
+
+
+def test_the_reminder_names_the_persons_own_pick_up_point_where_the_event_asks_it(
+    app: Flask, client: FlaskClient, clock: FakeClock, smtp_server: Mailbox
+) -> None:
+    """The transport set added with one click and its stops filled in: each reminder names
+    the stop the person chose (`label – description`), not every line of `departure`."""
+    editor = QuestionEditor(svc(app).store, HEADERS)
+    event = svc(app).events[EVENT]
+    by = "koordynatorka@example.pl"
+    added = editor.add_set(event, "transport", by=by, now=clock.now)
+    assert added.key == "miejsce_wsiadania"
+    stops = "Żary, dworzec PKP | 20 | odjazd 7:00\nNowa Sól, rynek | 20\nDojazd we własnym zakresie"
+    form = QuestionForm(added.label, added.kind.value, added.help_text or "", True, stops)
+    question = editor.edit(event, added.key, form, by=by, now=clock.now)
+    keys = [c.key for c in question.visible_choices]
+    people = []
+    for i, stop in enumerate(keys):
+        payload = valid_payload(
+            email=f"osoba{i}@example.pl",
+            first_name=f"Osoba{chr(65 + i)}",
+            last_name="Testowa",
+            answers={"miejsce_wsiadania": stop},
+        )
+        response = client.post(URL, json=payload)
+        assert response.status_code == 201, response.get_json()
+        people.append(response.get_json())
+    assert [p["status"] for p in people] == ["confirmed", "confirmed", "waitlisted"]
+    round_(app, smtp_server)
+    clock.set("2018-08-24T10:00:00+02:00")
+    reminders = {to(m): text_of(m) for m in round_(app, smtp_server)}
+    assert set(reminders) == {"osoba0@example.pl", "osoba1@example.pl"}
+    zary, nowa_sol = reminders["osoba0@example.pl"], reminders["osoba1@example.pl"]
+    assert "Wyjazd: Żary, dworzec PKP – odjazd 7:00\r\n" in zary
+    assert "Wyjazd: Nowa Sól, rynek\r\n" in nowa_sol  # a stop without a description: its name
+    for text in (zary, nowa_sol):
+        assert "Świebodzin, rynek" not in text and "Zielona Góra, dworzec PKP" not in text
 
 
 def test_the_reminder_carries_the_check_in_qr_code(

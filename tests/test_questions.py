@@ -373,3 +373,39 @@ def test_questions_changed_by_another_process_are_the_ones_a_registration_meets(
     unanswered = client.post(URL, json=valid_payload(email="c@example.pl"))
     assert unanswered.status_code == 422
     assert unanswered.get_json()["errors"] == {"answers.pokoj": "To pole jest wymagane."}
+
+
+def test_the_private_link_keeps_a_hidden_choice_the_person_holds(
+    app: Flask, client: FlaskClient, store: Store, clock: FakeClock
+) -> None:
+    """Staff dropped the person's stop from the list (it is hidden, not deleted): the private
+    link's form does not show it, and saving the form keeps it chosen."""
+    from tests.test_form import page
+
+    editor = add_questions(app, clock)
+    created = client.post(URL, json=valid_payload(answers=ANSWERS)).get_json()
+    editor.edit(
+        event_of(app),
+        "miejsce_wsiadania",
+        QuestionForm("Miejsce wsiadania", "wybor", choices="Zielona Góra, Dworcowa"),
+        by="koordynatorka@example.pl",
+        now=clock.now,
+    )
+    link = created["manage_url"].replace("http://localhost", "")
+    soup = page(client.get(link).data)
+    assert soup.find("input", {"value": "zary_dworzec_pkp"}) is None  # not offered any more
+    fields: dict[str, Any] = {
+        str(i["name"]): i.get("value", "")
+        for i in soup.select("form input[name]")
+        if i.get("type") not in ("radio", "checkbox") or i.has_attr("checked")
+    }
+    fields.update({str(t["name"]): t.text for t in soup.select("form textarea")})
+    fields.update({str(s["name"]): "0809" for s in soup.select("form select")})
+    fields["phone"] = "600 700 801"
+    changed = client.post(link, data=fields)
+    assert changed.status_code in (200, 303)
+    with store.reading() as session:
+        answers = answers_for(session, [created["id"]])[created["id"]]
+        phone = session.scalar(select(Registration.phone).where(Registration.id == created["id"]))
+    assert answers["miejsce_wsiadania"] == "zary_dworzec_pkp"
+    assert phone is not None and phone.endswith("801")  # the rest of the form was saved

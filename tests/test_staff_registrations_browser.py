@@ -94,7 +94,7 @@ def test_a_coordinator_takes_a_registration_by_phone_corrects_it_and_writes_to_e
     measured(browser, "staff-registration")
 
     # A correction: the diet.
-    tap(browser, browser.find_element(By.LINK_TEXT, "Popraw dane"))
+    tap(browser, browser.find_element(By.LINK_TEXT, "Poprawki danych"))
     measured(browser, "staff-registration-correct")
     click_label(browser, "diet-vegan")
     tap(browser, browser.find_element(By.XPATH, "//button[text()='Zapisz poprawki']"))
