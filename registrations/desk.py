@@ -47,7 +47,7 @@ from registrations.participation import free_seats
 from registrations.polish import date_text
 from registrations.powiaty import POWIATY
 from registrations.questions import ERROR_PREFIX, Question, check_answers, display
-from registrations.schema import DIET_LABELS, Diet
+from registrations.schema import DIET_LABELS, Diet, RegistrationIn
 from registrations.status import Status
 from registrations.window import RegistrationState
 
@@ -273,20 +273,7 @@ class Desk:
             raise Invalid(errors) from None
         if errors:
             raise Invalid(errors)
-        registration = Registration(
-            id=new_registration_id(),
-            event_slug=event.slug,
-            received_at=now,
-            source=STAFF_SOURCE if address else PHONE_SOURCE,
-            email=data.email if address else "",
-            email_key=data.email_key if address else "",
-            consent_personal_data=True,
-            consent_version=event.consent_version,
-            consent_given_at=now,
-            version=1,
-            event_version=event.version,
-            **_values(event, data),
-        )
+        registration = _taken_by_staff(event, data, address, now)
         if not address:
             registration.email_key = NO_ADDRESS_PREFIX + registration.id
         else:
@@ -493,20 +480,7 @@ class Desk:
         payload["consent_personal_data"] = bool(person.get("consent_personal_data"))
         payload["email"] = address or _STAND_IN_ADDRESS
         data = validate(_relaxed(event), payload, now)
-        new = Registration(
-            id=new_registration_id(),
-            event_slug=event.slug,
-            received_at=now,
-            source=STAFF_SOURCE if address else PHONE_SOURCE,
-            email=data.email if address else "",
-            email_key=data.email_key if address else "",
-            consent_personal_data=True,
-            consent_version=event.consent_version,
-            consent_given_at=now,
-            version=1,
-            event_version=event.version,
-            **_values(event, data),
-        )
+        new = _taken_by_staff(event, data, address, now)
         new.enterprise_key = old.enterprise_key  # the same enterprise, however it was typed
         if address:
             regs.tokens.issue(new)
@@ -555,6 +529,27 @@ class Desk:
                 registration_ids=[current.id, new.id],
             )
         return new
+
+
+def _taken_by_staff(
+    event: Event, data: RegistrationIn, address: str, now: datetime
+) -> Registration:
+    """A registration staff take down (added or swapped in): consent given to them, the source
+    `organizator` with an address and `telefonicznie` without one."""
+    return Registration(
+        id=new_registration_id(),
+        event_slug=event.slug,
+        received_at=now,
+        source=STAFF_SOURCE if address else PHONE_SOURCE,
+        email=data.email if address else "",
+        email_key=data.email_key if address else "",
+        consent_personal_data=True,
+        consent_version=event.consent_version,
+        consent_given_at=now,
+        version=1,
+        event_version=event.version,
+        **_values(event, data),
+    )
 
 
 def _relaxed(event: Event) -> Event:
