@@ -225,7 +225,7 @@ def test_the_days_list_marks_and_undoes_presence_with_counts(
     path = f"/obsluga/wydarzenia/{KLASTER}/obecnosc"
     first = page(client.get(path).data)
     assert "Obecność 27.08" in tag(first, "h1").text
-    assert "Obecnych: 0 z 3" in tag(first, class_="checkin-count").get_text(" ", strip=True)
+    assert _count(first) == "Obecnych: 0 z 3 oczekiwanych osób"
     buttons = [b.get_text(" ", strip=True) for b in first.select(".checkin-people button")]
     assert buttons == ["Obecność – Zofia Ćwik", "Obecność – Anna Nowak", "Obecność – Łukasz Żak"]
 
@@ -239,11 +239,11 @@ def test_the_days_list_marks_and_undoes_presence_with_counts(
     )
     assert marked.status_code == 303
     after = page(client.get(path).data)
-    assert "Obecnych: 1 z 3" in tag(after, class_="checkin-count").get_text(" ", strip=True)
+    assert _count(after) == "Obecnych: 1 z 3 oczekiwanych osób"
     assert "obecność 08:42" in tag(after, id=f"osoba-{on_the_day[1]}").get_text(" ", strip=True)
     # The second day counts apart.
     second = page(client.get(path, query_string={"dzien": "2018-08-28"}).data)
-    assert "Obecnych: 0 z 3" in tag(second, class_="checkin-count").get_text(" ", strip=True)
+    assert _count(second) == "Obecnych: 0 z 3 oczekiwanych osób"
 
     client.post(
         path,
@@ -394,3 +394,9 @@ def test_my_data_page_lists_the_days_present(app: Flask, on_the_day: list[str]) 
     assert "Obecność" in readable and "27 sierpnia 2018 r." in readable
     document = app.test_client().get(f"{private}/moje-dane").get_json()
     assert document["presence"] == ["2018-08-27"] and document["certificate_number"] is None
+
+
+def _count(response: Any) -> str:
+    """The day's count as read (one number, the phrase declined with it)."""
+    text = tag(response, class_="checkin-count").get_text(" ", strip=True)
+    return " ".join(text.replace("\u00a0", " ").split())
