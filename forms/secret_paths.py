@@ -46,7 +46,10 @@ _PATTERNS = tuple(_pattern(rule) for rule in SECRET_PATHS)
 
 # Paths whose query string is a search staff typed (a name, an e-mail address): the request
 # logs show the path, never the query (`/obsluga/wydarzenia/x/zgloszenia?…`).
-SEARCH_PATHS = ("/obsluga/wydarzenia/<slug>/zgloszenia",)
+SEARCH_PATHS = (
+    "/obsluga/wydarzenia/<slug>/zgloszenia",
+    "/obsluga/wydarzenia/<slug>/obecnosc",
+)
 _SEARCHES = tuple(
     re.compile(
         f"(?P<before>{_LEAD}"

@@ -400,3 +400,12 @@ def _count(response: Any) -> str:
     """The day's count as read (one number, the phrase declined with it)."""
     text = tag(response, class_="checkin-count").get_text(" ", strip=True)
     return " ".join(text.replace("\u00a0", " ").split())
+
+
+def test_a_search_on_the_check_in_page_never_reaches_a_request_log() -> None:
+    from forms.secret_paths import mask
+
+    line = (
+        '127.0.0.1 - - "GET /obsluga/wydarzenia/w/obecnosc?dzien=2018-08-27&szukaj=Nowak HTTP/1.1"'
+    )
+    assert mask(line) == '127.0.0.1 - - "GET /obsluga/wydarzenia/w/obecnosc?… HTTP/1.1"'
