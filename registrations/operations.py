@@ -58,7 +58,7 @@ from registrations.models import (
     new_row_values,
 )
 from registrations.notices import Notice, NoticeKind, Notify, nobody
-from registrations.participation import free_seats, make_offers, offers_window
+from registrations.participation import make_offers, offers_window
 from registrations.questions import (
     ERROR_PREFIX,
     Question,
@@ -562,9 +562,9 @@ class Registrations:
     ) -> list[Registered | Exception]:
         """Seats in arrival order; the caller holds the event's lock."""
         rows = [item.registration for item in batch]
-        taken = read_taken(session, event, rows)
+        taken = read_taken(session, event, rows)  # the offers holding a seat too: one statement
         # A seat held by an open offer is taken; while anyone waits, nobody new is confirmed.
-        seats = free_seats(session, event) if taken.waitlisted == 0 else 0
+        seats = taken.free_seats(event) if taken.waitlisted == 0 else 0
         taken.confirmed = max(taken.confirmed, event.capacity - seats)
         outcomes: list[Registered | Exception] = []
         notices: list[Notice] = []
