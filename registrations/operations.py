@@ -56,6 +56,7 @@ from registrations.models import (
     Registration,
     StatusChange,
     new_row_values,
+    table_of,
 )
 from registrations.notices import Notice, NoticeKind, Notify, nobody
 from registrations.participation import make_offers, offers_window
@@ -633,10 +634,12 @@ class Registrations:
                 notices.append(Notice(NoticeKind.SPECIAL_NEEDS, event, registration, status))
             outcomes.append(Registered(registration, position))
         if notices:  # one INSERT of the rows, one of their e-mails: the lock is held meanwhile
+            # Into the tables (Core), not the mapped classes: the ORM's bulk INSERT spent more
+            # CPU per row than the executemany itself, with the lock held (bench/RESULTS.md).
             stored = [n.registration for n in notices if n.kind is NoticeKind.REGISTERED]
-            session.execute(insert(Registration), [new_row_values(r) for r in stored])
+            session.execute(insert(table_of(Registration)), [new_row_values(r) for r in stored])
             if answer_rows:
-                session.execute(insert(Answer), answer_rows)
+                session.execute(insert(table_of(Answer)), answer_rows)
             self.notify(session, notices)
         return outcomes
 
