@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from mail.transport import Transport
@@ -178,7 +178,8 @@ def enqueue_notices(session: Session, notices: Sequence[QueuedNotice], now: date
         }
         for notice in notices
     ]
-    session.execute(insert(OutboxMessage), rows)
+    # Into the table (Core): the ORM's bulk INSERT costs more CPU per row than the statement.
+    session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from registrations.event import Event
-from registrations.models import EventState, Registration
-from registrations.participation import free_seats
+from registrations.models import EventState, Participation, Registration
+from registrations.participation import HOLDING, free_seats
 from registrations.status import Status
 
 
@@ -93,11 +93,17 @@ class Taken:
     waitlisted: int
     per_enterprise: dict[str, int]  # enterprise key -> active registrations (those asked for)
     per_email: dict[str, int] = field(default_factory=dict)  # e-mail key -> active registrations
+    holding: int = 0  # offers that hold a seat (issue 19), counted as `free_seats` counts them
+
+    def free_seats(self, event: Event) -> int:
+        """Seats neither confirmed nor held by an offer (`participation.free_seats`, from the
+        counts read in the same statement)."""
+        return max(event.capacity - self.confirmed - self.holding, 0)
 
 
 def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> Taken:
     """The batch's people already registered (by address and name), the active registrations
-    of its addresses, the seats taken and the enterprises' counts.
+    of its addresses, the seats taken, the offers holding a seat and the enterprises' counts.
 
     One statement, built once: the lock is held while it runs, and every round trip and every
     millisecond of the holder is a wait for everyone else submitting to the event.
@@ -117,6 +123,8 @@ def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> T
                 taken.per_email[email_key] = taken.per_email.get(email_key, 0) + 1
         elif kind == "enterprise":
             taken.per_enterprise[key] = n
+        elif kind == "offers":
+            taken.holding = n
         elif status == Status.CONFIRMED.value:
             taken.confirmed = n
         else:
@@ -130,8 +138,8 @@ _KEY_SEPARATOR = "\n"  # neither an address nor a name key holds it
 @cache
 def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
     """(kind, key, status, n) rows: `email` rows of the addresses asked for (key: the e-mail
-    key and the name key), `seats` counts by status, and `enterprise` counts of active
-    registrations when the event limits them."""
+    key and the name key), `seats` counts by status, one `offers` row counting the offers that
+    hold a seat, and `enterprise` counts of active registrations when the event limits them."""
     of_event = Registration.event_slug == bindparam("slug")
     emails = select(
         literal_column("'email'", String).label("kind"),
@@ -152,8 +160,14 @@ def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
         )
         .group_by(Registration.status)
     )
+    offers = select(
+        literal_column("'offers'", String),
+        literal_column("''", String),
+        literal_column("''", String),
+        func.count(),
+    ).where(Participation.event_slug == bindparam("slug"), Participation.offer_state.in_(HOLDING))
     if not per_enterprise:
-        return union_all(emails, seats)
+        return union_all(emails, seats, offers)
     enterprises = (
         select(
             literal_column("'enterprise'", String),
@@ -168,7 +182,7 @@ def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
         )
         .group_by(Registration.enterprise_key)
     )
-    return union_all(emails, seats, enterprises)
+    return union_all(emails, seats, offers, enterprises)
 
 
 def seats_left(session: Session, event: Event) -> int:

@@ -56,9 +56,10 @@ from registrations.models import (
     Registration,
     StatusChange,
     new_row_values,
+    table_of,
 )
 from registrations.notices import Notice, NoticeKind, Notify, nobody
-from registrations.participation import free_seats, make_offers, offers_window
+from registrations.participation import make_offers, offers_window
 from registrations.questions import (
     ERROR_PREFIX,
     Question,
@@ -562,9 +563,9 @@ class Registrations:
     ) -> list[Registered | Exception]:
         """Seats in arrival order; the caller holds the event's lock."""
         rows = [item.registration for item in batch]
-        taken = read_taken(session, event, rows)
+        taken = read_taken(session, event, rows)  # the offers holding a seat too: one statement
         # A seat held by an open offer is taken; while anyone waits, nobody new is confirmed.
-        seats = free_seats(session, event) if taken.waitlisted == 0 else 0
+        seats = taken.free_seats(event) if taken.waitlisted == 0 else 0
         taken.confirmed = max(taken.confirmed, event.capacity - seats)
         outcomes: list[Registered | Exception] = []
         notices: list[Notice] = []
@@ -633,10 +634,12 @@ class Registrations:
                 notices.append(Notice(NoticeKind.SPECIAL_NEEDS, event, registration, status))
             outcomes.append(Registered(registration, position))
         if notices:  # one INSERT of the rows, one of their e-mails: the lock is held meanwhile
+            # Into the tables (Core), not the mapped classes: the ORM's bulk INSERT spent more
+            # CPU per row than the executemany itself, with the lock held (bench/RESULTS.md).
             stored = [n.registration for n in notices if n.kind is NoticeKind.REGISTERED]
-            session.execute(insert(Registration), [new_row_values(r) for r in stored])
+            session.execute(insert(table_of(Registration)), [new_row_values(r) for r in stored])
             if answer_rows:
-                session.execute(insert(Answer), answer_rows)
+                session.execute(insert(table_of(Answer)), answer_rows)
             self.notify(session, notices)
         return outcomes
 
