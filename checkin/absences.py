@@ -8,7 +8,6 @@ queued once per event and day (`absence_reports`), in the transaction that recor
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -16,70 +15,23 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from checkin.models import AbsenceReport, Presence
-from checkin.presence import confirmed, day_ends_at, presence_by_registration
+from checkin.models import AbsenceReport
+from checkin.presence import absentees
 from mail.html import document
 from mail.outbox import enqueue
 from mail.transport import compose
 from registrations.event import Event
 from registrations.models import Registration
 from registrations.polish import date_text, plural
-from registrations.window import Transactions
-from staff.summary import Summary, SummarySection
 from store import Store
 
 if TYPE_CHECKING:
     from config.services import Services
 
-ABSENT = "nieobecność"
 REPORT_HOUR = time(7, 0)  # the next morning, in the event's time zone
 REPORT_WITHIN = timedelta(days=7)  # a day older than that is not reported any more
 KIND = "staff_absences"
-
-
-def ended_days(event: Event, now: datetime) -> list[date]:
-    """The days of the event that have ended by `now`."""
-    return [day for day in event.days if now >= day_ends_at(event, day)]
-
-
-def absentees(session: Session, event: Event, day: date) -> list[Registration]:
-    """Confirmed participants with no presence on `day`, in Polish alphabetical order."""
-    people = confirmed(session, event.slug)
-    present = presence_by_registration(session, event.slug, [p.id for p in people])
-    return [p for p in people if day not in present.get(p.id, {})]
-
-
-def attendance_counts(session: Session, event: Event, now: datetime) -> list[tuple[date, int, int]]:
-    """(day, present, absent) for each day that has ended."""
-    counts = []
-    for day in ended_days(event, now):
-        present = session.scalar(
-            select(func.count())
-            .select_from(Presence)
-            .where(Presence.event_slug == event.slug, Presence.day == day)
-        )
-        counts.append((day, int(present or 0), len(absentees(session, event, day))))
-    return counts
-
-
-def attendance_section(counts: Sequence[tuple[date, int, int]]) -> SummarySection | None:
-    """The summary's `Obecność` section: present and absent per day that has ended."""
-    if not counts:
-        return None
-    rows: list[list[str | int]] = []
-    for day, present, absent in counts:
-        rows.append([f"Obecni {day:%d.%m}", present])
-        rows.append([f"Nieobecni {day:%d.%m}", absent])
-    return SummarySection("Obecność", None, rows)
-
-
-def with_attendance(summary: Summary, session: Session, now: datetime) -> Summary:
-    """The summary with the days' presence counts (the summary worksheet and e-mails)."""
-    counts = attendance_counts(session, summary.event, now)
-    return dataclasses.replace(summary, attendance=counts) if counts else summary
 
 
 def report_due(event: Event, day: date) -> datetime:
@@ -162,27 +114,3 @@ def make_absence_reports(svc: Services, logger: logging.Logger) -> AbsenceReport
         sender=svc.settings.mail_from,
         base_url=svc.settings.public_base_url,
     )
-
-
-def attendance_marks(
-    store: Transactions, event: Event, now: datetime
-) -> dict[int, dict[date, str]]:
-    """What the marked attendance list says per person (`seq`) and day: `obecność 08:42`, or
-    `nieobecność` on a day that has ended; nothing on a day still to come."""
-    ended = set(ended_days(event, now))
-    with store.reading() as session:
-        people = confirmed(session, event.slug)
-        present = presence_by_registration(session, event.slug, [p.id for p in people])
-        marks: dict[int, dict[date, str]] = {}
-        for person in people:
-            days = present.get(person.id, {})
-            marks[person.seq] = {}
-            for day in event.days:
-                found = days.get(day)
-                if found is not None:
-                    at = found.recorded_at
-                    time_of = f" {event.local(at):%H:%M}" if at is not None else ""
-                    marks[person.seq][day] = f"obecność{time_of}"
-                elif day in ended:
-                    marks[person.seq][day] = ABSENT
-    return marks

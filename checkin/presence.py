@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from checkin.models import Presence
@@ -21,7 +21,10 @@ from registrations.event import Event
 from registrations.history import Action, record
 from registrations.models import Registration
 from registrations.status import Status
+from registrations.window import Transactions
 from store import Store
+
+ABSENT = "nieobecność"  # a confirmed participant without presence on a day that ended
 
 # How a presence was recorded (the `source` column).
 SCAN = "skan"
@@ -168,3 +171,52 @@ def forget_times(session: Session, registration_ids: list[str]) -> None:
         .where(Presence.registration_id.in_(registration_ids))
         .values(recorded_at=None, recorded_by=None, source=None)
     )
+
+
+def ended_days(event: Event, now: datetime) -> list[date]:
+    """The days of the event that have ended by `now`."""
+    return [day for day in event.days if now >= day_ends_at(event, day)]
+
+
+def absentees(session: Session, event: Event, day: date) -> list[Registration]:
+    """Confirmed participants with no presence on `day`, in Polish alphabetical order."""
+    people = confirmed(session, event.slug)
+    present = presence_by_registration(session, event.slug, [p.id for p in people])
+    return [p for p in people if day not in present.get(p.id, {})]
+
+
+def attendance_counts(session: Session, event: Event, now: datetime) -> list[tuple[date, int, int]]:
+    """(day, present, absent) for each day that has ended."""
+    counts = []
+    for day in ended_days(event, now):
+        present = session.scalar(
+            select(func.count())
+            .select_from(Presence)
+            .where(Presence.event_slug == event.slug, Presence.day == day)
+        )
+        counts.append((day, int(present or 0), len(absentees(session, event, day))))
+    return counts
+
+
+def attendance_marks(
+    store: Transactions, event: Event, now: datetime
+) -> dict[int, dict[date, str]]:
+    """What the marked attendance list says per person (`seq`) and day: `obecność 08:42`, or
+    `nieobecność` on a day that has ended; nothing on a day still to come."""
+    ended = set(ended_days(event, now))
+    with store.reading() as session:
+        people = confirmed(session, event.slug)
+        present = presence_by_registration(session, event.slug, [p.id for p in people])
+        marks: dict[int, dict[date, str]] = {}
+        for person in people:
+            days = present.get(person.id, {})
+            marks[person.seq] = {}
+            for day in event.days:
+                found = days.get(day)
+                if found is not None:
+                    at = found.recorded_at
+                    time_of = f" {event.local(at):%H:%M}" if at is not None else ""
+                    marks[person.seq][day] = f"obecność{time_of}"
+                elif day in ended:
+                    marks[person.seq][day] = ABSENT
+    return marks

@@ -13,6 +13,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checkin.codes import badge_codes
+from checkin.presence import attendance_marks
 from registrations.answers import answers_for, questions_of
 from registrations.event import Event
 from registrations.models import Registration
@@ -40,12 +42,8 @@ def build(
             names = entrants(session, event.slug)
         codes = marks = None
         if kind == "attendance" and marked:  # presence filled in (issue 20)
-            from checkin.absences import attendance_marks
-
             marks = attendance_marks(store, event, now)
         if kind == "badges":  # each badge carries its check-in QR code (made when missing)
-            from checkin.codes import badge_codes
-
             codes = badge_codes(store, event.slug, now)
         return render_names(
             kind,

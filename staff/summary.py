@@ -6,6 +6,7 @@ close-off, with the closing time.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -19,6 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checkin.presence import attendance_counts
 from registrations.event import Event
 from registrations.models import EventState, Participation, Registration
 from registrations.participation import COUNTED, participation_count_key
@@ -157,8 +159,6 @@ def summary_sections(summary: Summary, *, numbers_only: bool = False) -> list[Su
         sections.append(SummarySection("Uwagi do diety", ("Uczestnik", "Uwagi"), notes))
     sections.append(SummarySection("Powiat", ("Powiat", "Liczba osób"), _pairs(summary.per_powiat)))
     if summary.attendance:  # the days that have ended: present and absent (issue 20)
-        from checkin.absences import attendance_section
-
         sections.append(attendance_section(summary.attendance) or SummarySection(None, None, []))
     sections += [
         SummarySection(label, (label, "Liczba osób"), rows) for label, rows in summary.answers
@@ -376,10 +376,21 @@ class LiveSummary:
         return True
 
 
-def with_attendance(summary: Summary, session: Session, now: datetime) -> Summary:
-    from checkin.absences import with_attendance as add
+def attendance_section(counts: Sequence[tuple[date, int, int]]) -> SummarySection | None:
+    """The summary's `Obecność` section: present and absent per day that has ended."""
+    if not counts:
+        return None
+    rows: list[list[str | int]] = []
+    for day, present, absent in counts:
+        rows.append([f"Obecni {day:%d.%m}", present])
+        rows.append([f"Nieobecni {day:%d.%m}", absent])
+    return SummarySection("Obecność", None, rows)
 
-    return add(summary, session, now)
+
+def with_attendance(summary: Summary, session: Session, now: datetime) -> Summary:
+    """The summary with the days' presence counts (the summary worksheet and e-mails)."""
+    counts = attendance_counts(session, summary.event, now)
+    return dataclasses.replace(summary, attendance=counts) if counts else summary
 
 
 def record_fingerprint(store: Store, event: Event, mark: str) -> None:

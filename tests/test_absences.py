@@ -13,9 +13,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from checkin.absences import attendance_marks
 from checkin.models import AbsenceReport
-from checkin.presence import record_presence
+from checkin.presence import attendance_marks, record_presence
 from config.services import services
 from config.settings import Settings
 from registrations.models import Registration
