@@ -76,7 +76,8 @@ def certificates_command(slug: str, send: bool) -> None:
             raise click.ClickException(str(early)) from None
         click.echo(f"sent: {len(sent)}")
     needed = min_days(event)
-    for found in certificates.listed(event):
+    listed = list(certificates.listed(event))
+    for found in listed:
         c = found.certificate
         state = (
             f"nr {c.label}" + (" (unieważnione)" if c.revoked_at else "")
@@ -87,6 +88,12 @@ def certificates_command(slug: str, send: bool) -> None:
             f"{found.registration.id}\t{found.registration.full_name}\t"
             f"{found.days_present}/{needed}\t{state}"
         )
+    qualifying = sum(found.qualifies for found in listed)
+    issued = sum(found.certificate is not None for found in listed)
+    click.echo(  # a line, also when the list is empty (before anyone was present)
+        f"{qualifying} of {len(listed)} listed qualify (present on at least {needed} day(s)); "
+        f"{issued} certificate(s) issued"
+    )
 
 
 def init_app(app: Flask) -> None:

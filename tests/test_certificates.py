@@ -117,6 +117,9 @@ def test_nothing_before_the_end_then_listed_sent_once_as_a_one_page_pdf(
     lines = {line.split("\t")[0]: line for line in listed.output.splitlines() if "\t" in line}
     assert lines[attended[0]].endswith("2/2\tdo wysłania")
     assert lines[attended[1]].endswith("1/2\tbez prawa do zaświadczenia")
+    assert "1 of 3 listed qualify (present on at least 2 day(s)); 0 certificate(s) issued" in (
+        listed.output
+    )
     assert certificate_mails(app) == []  # nothing is sent by itself
 
     sent = runner.invoke(args=["certificates", "--event", KLASTER, "--send"])
