@@ -119,15 +119,7 @@ class QuestionEditor:
             )
             session.add(row)
             session.flush()
-            record(
-                session,
-                actor=by,
-                action=Action.EVENT_SAVED,
-                at=now,
-                event_slug=event.slug,
-                fields=[f"pytanie:{key}"],
-                detail="question_added",
-            )
+            _recorded(session, event, key, "question_added", by=by, now=now)
             return row.as_question()
 
     def edit(
@@ -162,15 +154,7 @@ class QuestionEditor:
             row.help_text = check_help(form.help_text)
             row.required = form.required
             row.choices = _choices_json(choices)
-            record(
-                session,
-                actor=by,
-                action=Action.EVENT_SAVED,
-                at=now,
-                event_slug=event.slug,
-                fields=[f"pytanie:{key}"],
-                detail="question_changed",
-            )
+            _recorded(session, event, key, "question_changed", by=by, now=now)
             return row.as_question()
 
     def set_hidden(self, event: Event, key: str, hidden: bool, *, by: str, now: datetime) -> None:
@@ -179,14 +163,13 @@ class QuestionEditor:
             _lock(session, event.slug)
             row = _row(session, event.slug, key)
             row.hidden = hidden
-            record(
+            _recorded(
                 session,
-                actor=by,
-                action=Action.EVENT_SAVED,
-                at=now,
-                event_slug=event.slug,
-                fields=[f"pytanie:{key}"],
-                detail="question_hidden" if hidden else "question_shown",
+                event,
+                key,
+                "question_hidden" if hidden else "question_shown",
+                by=by,
+                now=now,
             )
 
     def delete(self, event: Event, key: str, *, by: str, now: datetime) -> None:
@@ -201,15 +184,7 @@ class QuestionEditor:
                     "Na to pytanie są już odpowiedzi – można je ukryć, ale nie usunąć.",
                 )
             session.execute(delete(EventQuestion).where(EventQuestion.id == row.id))
-            record(
-                session,
-                actor=by,
-                action=Action.EVENT_SAVED,
-                at=now,
-                event_slug=event.slug,
-                fields=[f"pytanie:{key}"],
-                detail="question_deleted",
-            )
+            _recorded(session, event, key, "question_deleted", by=by, now=now)
 
     def move(self, event: Event, key: str, step: int, *, by: str, now: datetime) -> None:
         """One place up (`-1`) or down (`1`) in the form's order."""
@@ -290,3 +265,18 @@ READY_MADE_LABELS = {
     "pokoj": "Zakwaterowanie – z kim dzielić pokój",
     "posilki": "Posiłki",
 }
+
+
+def _recorded(
+    session: Session, event: Event, key: str, what: str, *, by: str, now: datetime
+) -> None:
+    """A change of a question in the staff history, under the event's `saved` entry."""
+    record(
+        session,
+        actor=by,
+        action=Action.EVENT_SAVED,
+        at=now,
+        event_slug=event.slug,
+        fields=[f"pytanie:{key}"],
+        detail=what,
+    )
