@@ -20,12 +20,13 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Table, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from mail.transport import Transport
+from registrations.models import insert_rows
 from store import Store
 from store.models import OutboxMessage
 
@@ -179,7 +180,7 @@ def enqueue_notices(session: Session, notices: Sequence[QueuedNotice], now: date
         for notice in notices
     ]
     # Into the table (Core): the ORM's bulk INSERT costs more CPU per row than the statement.
-    session.execute(insert(cast(Table, OutboxMessage.__table__)), rows)
+    insert_rows(session, OutboxMessage, rows)
 
 
 @dataclass(frozen=True)

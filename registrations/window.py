@@ -83,6 +83,8 @@ class Transactions(Protocol):
 
     def reading(self) -> AbstractContextManager[Session]: ...
 
+    def commit_with(self, session: Session) -> AbstractContextManager[None]: ...
+
 
 def read_window(store: Transactions, event: Event, now: datetime) -> Window:
     """`window()` in a transaction of its own, for pages and commands."""

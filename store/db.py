@@ -204,6 +204,35 @@ class Store:
             self._writers.release()
 
     @contextmanager
+    def commit_with(self, session: Session) -> Iterator[None]:
+        """The block's writes and the transaction's commit, sent to the database together.
+
+        On PostgreSQL they go out in one round trip (psycopg's pipeline mode) instead of one
+        each: a transaction holding a lock others wait for (the event's) holds it that much
+        shorter. Only statements that return nothing belong in the block (Core INSERTs made
+        `.inline()`, so that none reads back a key): a result read inside it comes back empty.
+        What the ORM has pending is flushed before it; objects added in it, after it, with the
+        commit. A statement's error is raised at the block's end, as SQLAlchemy's.
+        """
+        raw = session.connection().connection.driver_connection
+        if isinstance(raw, psycopg.Connection):
+            session.flush()  # the ORM reads back keys: not in the pipeline
+            try:
+                with raw.pipeline():
+                    yield
+                    if not (session.new or session.dirty or session.deleted):
+                        raw.commit()  # queued behind the block's statements
+            except psycopg.Error as exc:
+                raise DBAPIError.instance(
+                    None, None, exc, psycopg.Error, hide_parameters=True
+                ) from exc
+        else:
+            yield
+        # SQLAlchemy's own commit: its bookkeeping, the connection back to the pool (never
+        # while in pipeline mode), and a commit of whatever the block added to the session.
+        session.commit()
+
+    @contextmanager
     def reading(self) -> Iterator[Session]:
         """A transaction that only reads: on SQLite it does not queue behind the writers.
 

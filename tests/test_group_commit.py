@@ -6,12 +6,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from config.services import services
+from config.settings import Settings
 from registrations import operations
 from registrations.allocation import lock_event
 from registrations.group_commit import GroupCommit, Take
@@ -21,6 +23,18 @@ from registrations.operations import AlreadyRegistered, Registrations
 from registrations.status import Status
 from registrations.tokens import LinkTokens
 from tests.conftest import OPEN, valid_payload
+
+
+@pytest.fixture
+def settings(tmp_path: Path, events_dir: Path, database_url: str) -> Settings:
+    """On SQLite and PostgreSQL: there a batch's writes ride with its commit (`commit_with`)."""
+    return Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=events_dir,
+        database_url=database_url,
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+    )
 
 
 def wait_until(condition: Callable[[], bool]) -> None:

@@ -1,0 +1,81 @@
+"""`Store.commit_with`: a transaction's last writes sent with its commit, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from config.services import services
+from config.settings import Settings
+from registrations.models import table_of
+from store.db import Store
+from store.models import OutboxMessage
+
+NOW = datetime(2018, 8, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, events_dir: Path, database_url: str) -> Settings:
+    return Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=events_dir,
+        database_url=database_url,
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def store(app: Flask) -> Store:
+    return services(app).store
+
+
+def message(message_id: str) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "kind": "test",
+        "created_at": NOW,
+        "attempts": 0,
+        "next_attempt_at": NOW,
+        "priority": 0,
+    }
+
+
+def stored_ids(store: Store) -> list[str]:
+    with store.reading() as session:
+        query = select(OutboxMessage.message_id).where(OutboxMessage.kind == "test")
+        return sorted(session.scalars(query))
+
+
+def test_the_blocks_writes_and_what_it_added_to_the_session_are_committed(store: Store) -> None:
+    with store.transaction() as session:
+        session.add(OutboxMessage(**message("<added-before>")))
+        with store.commit_with(session):
+            rows = [message("<a>"), message("<b>")]
+            session.execute(insert(table_of(OutboxMessage)).inline(), rows)
+            session.add(OutboxMessage(**message("<added-inside>")))
+
+    assert stored_ids(store) == ["<a>", "<added-before>", "<added-inside>", "<b>"]
+
+
+def test_a_write_the_database_refuses_fails_the_block_with_sqlalchemys_error_and_stores_nothing(
+    store: Store,
+) -> None:
+    with pytest.raises(IntegrityError), store.transaction() as session:
+        with store.commit_with(session):
+            table = table_of(OutboxMessage)
+            session.execute(insert(table).inline(), [message("<a>"), message("<b>")])
+            session.execute(insert(table).inline(), [message("<a>")])  # the same Message-ID
+
+    assert stored_ids(store) == []
+    with store.transaction() as session:  # the connection went back to the pool usable
+        with store.commit_with(session):
+            session.execute(insert(table_of(OutboxMessage)).inline(), [message("<c>")])
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
