@@ -197,22 +197,23 @@ def _inserted_keys(table: FromClause) -> tuple[str, ...]:
 
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
-    """New rows of `model` in one statement, nothing read back (every row has the same keys).
+    """New rows of `model`, nothing read back (every row has the same keys).
 
     A batch of registrations is written with the event's lock held, so its CPU counts for
-    everyone waiting. PostgreSQL gets one `INSERT … SELECT unnest(…)` with an array per
-    column: psycopg's executemany sends and reads a row at a time, which cost about four
-    times as much (bench/RESULTS.md). SQLite, in the process, gets Core's executemany. Neither
-    reads a key back, so the statement can ride with the commit (`Store.commit_with`). It
-    goes through SQLAlchemy either way: column types (`UTCDateTime`) and defaults apply.
+    everyone waiting. On PostgreSQL, many narrow rows (a batch's answers and e-mails) go as one
+    `INSERT … SELECT unnest(…)` with an array per column: psycopg's executemany sends and reads
+    a row at a time, which cost twice as much for them; a few wide rows (the registrations)
+    cost less that way than as arrays, so they keep the executemany (bench/RESULTS.md). Neither
+    reads a key back, so both can ride with the commit (`Store.commit_with`), and both go
+    through SQLAlchemy: column types (`UTCDateTime`) and defaults apply.
     """
     if not rows:
         return
     table = table_of(model)
-    if session.get_bind().dialect.name != "postgresql":
+    keys = tuple(rows[0])
+    if session.get_bind().dialect.name != "postgresql" or len(rows) <= len(keys):
         session.execute(insert(table).inline(), rows)
         return
-    keys = tuple(rows[0])
     session.execute(_unnest_insert(table, keys), {key: [row[key] for row in rows] for key in keys})
 
 
