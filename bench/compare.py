@@ -23,6 +23,7 @@ import os
 import re
 import signal
 import sqlite3
+import statistics
 import sys
 import tempfile
 import threading
@@ -64,6 +65,7 @@ EMAIL_HEADER = "E-mail"
 class Options:
     n: int
     warmup: int
+    rounds: int
     concurrency: int
     workers: int
     threads: int
@@ -93,6 +95,7 @@ class Intake:
     write_calls: int | None = None
     to_sheet_seconds: float | None = None  # after the last answer, until every row is there
     errors: Counter[int] = field(default_factory=Counter)
+    ratios: list[float] = field(default_factory=list)  # to its floor, one per round
 
     @property
     def throughput(self) -> float:
@@ -361,6 +364,44 @@ def intake_service(
     )  # fmt: skip
 
 
+def round_steps(
+    options: Options, emulator: Emulator, folder: Path, logs: Path
+) -> list[tuple[str, Callable[[], Intake]]]:
+    """One round: each floor, then the service on the same database, in a fresh folder."""
+    return [
+        ("floor_sqlite", lambda: intake_floor_sqlite(options, folder, logs)),
+        (
+            "service_sqlite",
+            lambda: intake_service(options, emulator, folder, logs, "service_sqlite"),
+        ),
+        ("floor_postgres", lambda: intake_floor_postgres(options, logs)),
+        (
+            "service_postgres",
+            lambda: intake_service(options, emulator, folder, logs, "service_postgres"),
+        ),
+    ]
+
+
+def combined(runs: Sequence[Intake], floors: Sequence[Intake] = ()) -> Intake:
+    """One row for the table from a system's rounds: its median round's timings, the peak
+    memory of any, the rows lost and duplicated in all; with its floor's rounds (run just
+    before each), the ratio of each round."""
+    middle = sorted(runs, key=lambda r: r.throughput)[len(runs) // 2]
+    return Intake(
+        middle.system,
+        middle.answers,
+        middle.seconds,
+        sum(r.submitted for r in runs),
+        sum(r.lost for r in runs),
+        sum(r.duplicated for r in runs),
+        max(r.peak_worker_mib for r in runs),
+        None if middle.write_calls is None else sum(r.write_calls or 0 for r in runs),
+        None if middle.to_sheet_seconds is None else max(r.to_sheet_seconds or 0 for r in runs),
+        sum((r.errors for r in runs), Counter()),
+        [r.throughput / f.throughput for r, f in zip(runs, floors, strict=True)] if floors else [],
+    )
+
+
 @contextmanager
 def gunicorn(
     options: Options,
@@ -497,7 +538,11 @@ def intake_row(result: Intake, floors: dict[str, Intake]) -> str:
     throughput = f"{number(result.throughput)} /s"
     p99 = f"{number(result.percentile(99) * 1000)} ms"
     if floor is not None:
-        throughput += f" ({result.throughput / floor.throughput:.2f} × floor)"
+        ratios = result.ratios or [result.throughput / floor.throughput]
+        throughput += f" ({statistics.median(ratios):.2f} × floor"
+        if len(ratios) > 1:
+            throughput += "; rounds " + ", ".join(f"{r:.2f}" for r in ratios)
+        throughput += ")"
         p99 += f" ({result.percentile(99) / floor.percentile(99):.1f} × floor)"
     errors = ", ".join(f"{n} × HTTP {code or 'none'}" for code, n in sorted(result.errors.items()))
     lost = f"{number(result.lost)} of {number(result.submitted)}" + (
@@ -537,7 +582,11 @@ def report(
         f"{options.latency * 1000:.0f} ms with a quota of {options.quota} writes a minute. "
         "Lost and duplicated rows are counted in the sheet afterwards (the floors: in their "
         "table), over warm-up and measured submissions; write calls are all the non-GET calls "
-        "the emulator saw during the run, refused ones included.",
+        "the emulator saw during the run, refused ones included. The floors and the service "
+        f"ran {options.rounds} rounds, each floor just before the service on its database "
+        "(the machine's speed drifts between runs): a row shows the round of median "
+        "throughput, the ratio to the floor is the median of the rounds' ratios (each round's "
+        "in brackets), lost and duplicated rows and peak memory are those of all rounds.",
         "",
         "| system | throughput | p50 | p99 | lost | duplicated | write calls "
         "| every row in the sheet | peak RSS per worker |",
@@ -576,7 +625,8 @@ def report(
 
 def options_line(options: Options) -> str:
     return (
-        f"`--n {options.n} --warmup {options.warmup} --concurrency {options.concurrency} "
+        f"`--n {options.n} --warmup {options.warmup} --rounds {options.rounds} "
+        f"--concurrency {options.concurrency} "
         f"--closeoff-n {options.closeoff_n}`"
     )
 
@@ -612,6 +662,12 @@ def parse(argv: Sequence[str] | None) -> tuple[Options, Path]:
     add = parser.add_argument
     add("--n", type=int, default=1000, help="measured registrations per system")
     add("--warmup", type=int, default=50, help="warm-up registrations before them")
+    add(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of each floor and the service after it (the median ratio is reported)",
+    )
     add("--concurrency", type=int, default=200, help="concurrent connections")
     add("--workers", type=int, default=4, help="gunicorn workers of every system")
     add("--threads", type=int, default=8, help="gunicorn threads per worker")
@@ -645,18 +701,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         logs.mkdir()
         emulator = Emulator(logs / "emulator.log")
         try:
+            naive = timed("naive peer", lambda: intake_naive(options, emulator, logs))
+            # Each floor and the service after it, round by round: the machine's speed drifts
+            # between runs (the floors by a quarter from one minute to the next).
+            runs: dict[str, list[Intake]] = {name: [] for name in LABELS if name != "naive"}
+            for round_ in range(1, options.rounds + 1):
+                own = tmp / f"round{round_}"
+                own.mkdir()
+                for name, step in round_steps(options, emulator, own, logs):
+                    runs[name].append(timed(f"{LABELS[name]}, round {round_}", step))
             intakes = [
-                timed("naive peer", lambda: intake_naive(options, emulator, logs)),
-                timed("SQLite floor", lambda: intake_floor_sqlite(options, tmp, logs)),
-                timed("PostgreSQL floor", lambda: intake_floor_postgres(options, logs)),
-                timed(
-                    "service on SQLite",
-                    lambda: intake_service(options, emulator, tmp, logs, "service_sqlite"),
-                ),
-                timed(
-                    "service on PostgreSQL",
-                    lambda: intake_service(options, emulator, tmp, logs, "service_postgres"),
-                ),
+                naive,
+                combined(runs["floor_sqlite"]),
+                combined(runs["floor_postgres"]),
+                combined(runs["service_sqlite"], runs["floor_sqlite"]),
+                combined(runs["service_postgres"], runs["floor_postgres"]),
             ]
             service = Service()
             timed("delay into the sheet", lambda: row_delay(options, emulator, tmp, logs, service))

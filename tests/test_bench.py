@@ -19,7 +19,7 @@ from bench.compare import BEGIN, END, LABELS
 from tests.conftest import POSTGRES_URL, PROJECT, postgres_available
 
 TINY = [
-    "--n", "20", "--warmup", "5", "--concurrency", "10", "--workers", "2", "--threads", "4",
+    "--n", "20", "--warmup", "5", "--rounds", "2", "--concurrency", "10", "--workers", "2", "--threads", "4",
     "--latency", "0.05", "--healthy-latency", "0.02", "--delay-n", "5", "--per-second", "20",
     "--closeoff-n", "30", "--burst", "5", "--sheet-timeout", "60",
 ]  # fmt: skip
@@ -59,9 +59,9 @@ def test_benchmark_runs_every_system_and_rewrites_only_its_part_of_the_results(
         _, throughput, p50, p99, lost, duplicated, writes, *_ = table_row(text, label)
         assert " /s" in throughput and p50.endswith(" ms") and " ms" in p99
         if system != "naive":
-            assert (lost, duplicated) == ("0 of 25", "0")
+            assert (lost, duplicated) == ("0 of 50", "0")  # two rounds of 5 + 20
         if system.startswith("service"):
-            assert "× floor" in throughput and "× floor" in p99
+            assert "× floor; rounds " in throughput and "× floor" in p99
             assert "per submission" in writes
     assert "| a row's delay into the sheet, 5 submissions" in text
     assert re.search(r"\| a burst of 5 cancellations .* \| [1-9]\d* write calls", text)
