@@ -19,7 +19,8 @@ from bench.compare import BEGIN, END, LABELS
 from tests.conftest import POSTGRES_URL, PROJECT, postgres_available
 
 TINY = [
-    "--n", "20", "--warmup", "5", "--rounds", "2", "--concurrency", "10", "--workers", "2", "--threads", "4",
+    "--n", "20", "--warmup", "5", "--rounds", "2", "--concurrency", "10",
+    "--workers", "2", "--threads", "4",
     "--latency", "0.05", "--healthy-latency", "0.02", "--delay-n", "5", "--per-second", "20",
     "--closeoff-n", "30", "--burst", "5", "--sheet-timeout", "60",
 ]  # fmt: skip
