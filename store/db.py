@@ -218,7 +218,7 @@ class Store:
         if isinstance(raw, psycopg.Connection):
             session.flush()  # the ORM reads back keys: not in the pipeline
             try:
-                with raw.pipeline():
+                with raw.pipeline(), session.no_autoflush:  # what is added waits for the end
                     yield
                     if not (session.new or session.dirty or session.deleted):
                         raw.commit()  # queued behind the block's statements

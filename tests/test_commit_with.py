@@ -58,8 +58,9 @@ def test_the_blocks_writes_and_what_it_added_to_the_session_are_committed(store:
         session.add(OutboxMessage(**message("<added-before>")))
         with store.commit_with(session):
             rows = [message("<a>"), message("<b>")]
-            session.execute(insert(table_of(OutboxMessage)).inline(), rows)
             session.add(OutboxMessage(**message("<added-inside>")))
+            # A statement after an object was added: not an autoflush inside the pipeline.
+            session.execute(insert(table_of(OutboxMessage)).inline(), rows)
 
     assert stored_ids(store) == ["<a>", "<added-before>", "<added-inside>", "<b>"]
 
