@@ -165,6 +165,13 @@ class Gunicorn:
         self._sampling.set()
         self._sampler.join()
         stop(self.process, self.graceful)
+        for pid in self.peaks:  # a worker the master left behind on a quick stop: not for long
+            try:
+                worker = psutil.Process(pid)
+                if "gunicorn" in " ".join(worker.cmdline()):
+                    worker.kill()
+            except psutil.Error:
+                pass
 
     def _wait_for_workers(self, timeout: float) -> None:
         """gunicorn answers as soon as one worker is up; the load waits for all of them."""
