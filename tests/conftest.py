@@ -282,6 +282,18 @@ def events_dir(tmp_path: Path) -> Path:
     return own_events(tmp_path / "events")
 
 
+def settings_on(tmp_path: Path, events_dir: Path, database_url: str) -> Settings:
+    """A module's `settings` on the store `database_url` names (with the `database_url` fixture:
+    each test on SQLite and on PostgreSQL), without the background threads."""
+    return Settings(
+        instance_path=tmp_path / "instance",
+        events_dir=events_dir,
+        database_url=database_url,
+        run_worker=False,
+        secret_key="t",  # type: ignore[arg-type]
+    )
+
+
 @pytest.fixture
 def settings(tmp_path: Path, events_dir: Path) -> Settings:
     return Settings(

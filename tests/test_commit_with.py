@@ -16,19 +16,14 @@ from config.settings import Settings
 from registrations.models import table_of
 from store.db import Store
 from store.models import OutboxMessage
+from tests.conftest import settings_on
 
 NOW = datetime(2018, 8, 20, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def settings(tmp_path: Path, events_dir: Path, database_url: str) -> Settings:
-    return Settings(
-        instance_path=tmp_path / "instance",
-        events_dir=events_dir,
-        database_url=database_url,
-        run_worker=False,
-        secret_key="t",  # type: ignore[arg-type]
-    )
+    return settings_on(tmp_path, events_dir, database_url)
 
 
 @pytest.fixture

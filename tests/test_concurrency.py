@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from config.settings import Settings
 from registrations.models import Registration
 from store import Store
-from tests.conftest import LiveServer, gunicorn, valid_payload, write_event
+from tests.conftest import LiveServer, gunicorn, settings_on, valid_payload, write_event
 
 CAPACITY = 5
 SUBMISSIONS = 40
@@ -38,13 +38,7 @@ def events_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, events_dir: Path, database_url: str) -> Settings:
-    return Settings(
-        instance_path=tmp_path / "instance",
-        events_dir=events_dir,
-        database_url=database_url,
-        run_worker=False,
-        secret_key="t",  # type: ignore[arg-type]
-    )
+    return settings_on(tmp_path, events_dir, database_url)
 
 
 def post_all(base_url: str, emails: list[str]) -> list[requests.Response]:

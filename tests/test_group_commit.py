@@ -22,19 +22,13 @@ from registrations.notices import Notice
 from registrations.operations import AlreadyRegistered, Registrations
 from registrations.status import Status
 from registrations.tokens import LinkTokens
-from tests.conftest import OPEN, valid_payload
+from tests.conftest import OPEN, settings_on, valid_payload
 
 
 @pytest.fixture
 def settings(tmp_path: Path, events_dir: Path, database_url: str) -> Settings:
     """On SQLite and PostgreSQL: there a batch's writes ride with its commit (`commit_with`)."""
-    return Settings(
-        instance_path=tmp_path / "instance",
-        events_dir=events_dir,
-        database_url=database_url,
-        run_worker=False,
-        secret_key="t",  # type: ignore[arg-type]
-    )
+    return settings_on(tmp_path, events_dir, database_url)
 
 
 def wait_until(condition: Callable[[], bool]) -> None:

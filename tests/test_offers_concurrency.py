@@ -20,7 +20,7 @@ from registrations.decisions import Decision
 from registrations.models import Participation, Registration
 from registrations.operations import ChangeNotAllowed, NotFound
 from registrations.participation import HOLDING
-from tests.conftest import FakeClock, LiveServer, valid_payload, write_event
+from tests.conftest import FakeClock, LiveServer, settings_on, valid_payload, write_event
 
 CAPACITY = 5
 EVENT = "autobus"
@@ -43,13 +43,7 @@ def events_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, events_dir: Path, database_url: str) -> Settings:
-    return Settings(
-        instance_path=tmp_path / "instance",
-        events_dir=events_dir,
-        database_url=database_url,
-        run_worker=False,
-        secret_key="t",  # type: ignore[arg-type]
-    )
+    return settings_on(tmp_path, events_dir, database_url)
 
 
 def svc(app: Flask) -> Services:
