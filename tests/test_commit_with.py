@@ -1,4 +1,5 @@
-"""`Store.commit_with`: a transaction's last writes sent with its commit, on both databases."""
+"""`Store.commit_with` (a transaction's last writes sent with its commit) and `insert_rows` (many
+new rows in one statement), on both databases."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from config.services import services
 from config.settings import Settings
-from registrations.models import table_of
+from registrations.models import insert_rows, table_of
 from store.db import Store
 from store.models import OutboxMessage
 from tests.conftest import settings_on
@@ -75,3 +76,24 @@ def test_a_write_the_database_refuses_fails_the_block_with_sqlalchemys_error_and
             session.execute(insert(table_of(OutboxMessage)).inline(), [message("<c>")])
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_many_narrow_rows_are_inserted_whole_with_their_types_and_defaults(store: Store) -> None:
+    later = datetime(2018, 8, 21, 9, 30, tzinfo=UTC)
+    rows = [  # more rows than columns: on PostgreSQL one INSERT of an array per column
+        {**message(f"<{n:02d}>"), "next_attempt_at": later, "attempts": n} for n in range(12)
+    ]
+    for row in rows:
+        del row["priority"]  # the column's default applies
+    with store.transaction() as session, store.commit_with(session):
+        insert_rows(session, OutboxMessage, rows)
+
+    with store.reading() as session:
+        query = select(
+            OutboxMessage.message_id,
+            OutboxMessage.attempts,
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.priority,
+        ).order_by(OutboxMessage.message_id)
+        stored = [tuple(row) for row in session.execute(query)]
+    assert stored == [(f"<{n:02d}>", n, later, 0) for n in range(12)]
