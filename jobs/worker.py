@@ -75,6 +75,7 @@ class Worker:
         self.failures = 0  # rounds failed in a row, for the backoff
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
+        self._woken_at = 0.0  # when `wake` was last called (monotonic)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -131,6 +132,7 @@ class Worker:
 
     def wake(self) -> None:
         """Ask for a round now (a registration was just committed)."""
+        self._woken_at = time.monotonic()
         self._wake.set()
 
     def start(self) -> None:
@@ -194,15 +196,18 @@ class Worker:
     def _settle(self) -> None:
         """After a wake, wait for `settle_seconds` without one, `settle_max_seconds` at most.
 
-        The mail sender's rounds are CPU work in the process that takes the registrations
-        (composing MIME): during a burst they wait for a quiet moment, so the requests of the
-        burst are answered first, and the burst's e-mails go out together a few seconds later.
+        A round is CPU work in the process that takes the registrations (composing MIME,
+        building sheet rows): during a burst it waits for a quiet moment, so the requests of
+        the burst are answered first, and what they queued goes out together a little later.
+        The wait sleeps until the last wake is `settle_seconds` old instead of being woken by
+        each request of the burst.
         """
+        if self.settle_seconds <= 0 or not self._wake.is_set():
+            return
         deadline = time.monotonic() + self.settle_max_seconds
-        while self._wake.is_set() and not self._stop.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
+        while not self._stop.is_set():
+            now = time.monotonic()
+            quiet_at = self._woken_at + self.settle_seconds
+            if now >= min(quiet_at, deadline):
                 return
-            self._wake.clear()
-            if not self._wake.wait(min(self.settle_seconds, left)):
-                return  # quiet
+            self._stop.wait(min(quiet_at, deadline) - now)

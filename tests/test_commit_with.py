@@ -80,7 +80,7 @@ def test_a_write_the_database_refuses_fails_the_block_with_sqlalchemys_error_and
 
 def test_many_narrow_rows_are_inserted_whole_with_their_types_and_defaults(store: Store) -> None:
     later = datetime(2018, 8, 21, 9, 30, tzinfo=UTC)
-    rows = [  # more rows than columns: on PostgreSQL one INSERT of an array per column
+    rows = [  # on PostgreSQL: one INSERT of one JSON document
         {**message(f"<{n:02d}>"), "next_attempt_at": later, "attempts": n} for n in range(12)
     ]
     for row in rows:
@@ -97,3 +97,23 @@ def test_many_narrow_rows_are_inserted_whole_with_their_types_and_defaults(store
         ).order_by(OutboxMessage.message_id)
         stored = [tuple(row) for row in session.execute(query)]
     assert stored == [(f"<{n:02d}>", n, later, 0) for n in range(12)]
+
+
+def test_rows_keep_every_character_byte_and_microsecond_as_given(store: Store) -> None:
+    tricky = 'Łódź „cudzysłów” \\ "x" \u2028 \U0001f600 \t koniec'  # escapes JSON must carry
+    sent_at = datetime(2018, 8, 21, 9, 30, 15, 123456, tzinfo=UTC)
+    rows = [
+        {**message("<tricky>"), "detail": tricky, "body": b"\x00\xffMIME", "sent_at": sent_at},
+        {**message("<plain>"), "detail": None, "body": None, "sent_at": None},
+    ]
+    with store.transaction() as session, store.commit_with(session):
+        insert_rows(session, OutboxMessage, rows)
+
+    with store.reading() as session:
+        columns = (OutboxMessage.detail, OutboxMessage.body, OutboxMessage.sent_at)
+        query = select(OutboxMessage.message_id, *columns).order_by(OutboxMessage.message_id)
+        stored = [tuple(row) for row in session.execute(query)]
+    assert stored == [
+        ("<plain>", None, None, None),
+        ("<tricky>", tricky, b"\x00\xffMIME", sent_at),
+    ]

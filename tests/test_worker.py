@@ -98,6 +98,31 @@ def test_the_background_thread_syncs_soon_after_a_registration(
     assert (svc.instance_path / f"{KLASTER}.xlsx").exists()
 
 
+def test_the_sheet_worker_takes_a_burst_of_registrations_up_in_one_round_after_it(
+    app: Flask,
+) -> None:
+    svc: Services = app.extensions["owes"]
+    rounds: list[float] = []
+    svc.worker.jobs = [lambda: rounds.append(time.monotonic())]
+    svc.worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not rounds and time.monotonic() < deadline:  # the first round, at start
+            time.sleep(0.01)
+        for _ in range(20):  # a registration every 20 ms, as svc.wake_workers() is called
+            svc.worker.wake()
+            time.sleep(0.02)
+        burst_ended = time.monotonic()
+        while len(rounds) < 2 and time.monotonic() < deadline + 5:
+            time.sleep(0.01)
+        time.sleep(0.3)  # no further round follows
+    finally:
+        svc.worker.stop()
+
+    assert len(rounds) == 2
+    assert rounds[1] >= burst_ended
+
+
 def test_a_settling_worker_waits_for_a_burst_of_wakes_to_pause_before_its_round(
     store: Store,
 ) -> None:
