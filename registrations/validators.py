@@ -23,8 +23,16 @@ def _refused(ch: str, allowed: str) -> bool:
     return ch not in allowed and unicodedata.category(ch) in _REFUSED_CATEGORIES
 
 
+def _has_refused(value: str, allowed: str) -> bool:
+    # `isprintable` (in C) is False for every refused category and more (spaces other than
+    # U+0020, private use): only such a value is looked at character by character.
+    return not value.isprintable() and any(_refused(ch, allowed) for ch in value)
+
+
 def printable(value: str, allowed: str = "\t\n") -> str:
     """The text without the characters a field refuses: for values stored before they were."""
+    if not _has_refused(value, allowed):
+        return value
     return "".join(ch for ch in value if not _refused(ch, allowed))
 
 
@@ -39,7 +47,7 @@ def no_hidden_characters(value: str) -> str:
     For fields whose parser would drop them silently (phone numbers, powiat names): a value
     is refused the same way in every field, not cleaned in some and refused in others.
     """
-    if any(_refused(ch, "") for ch in value):
+    if _has_refused(value, ""):
         raise ValueError(REFUSED_CHARACTERS)
     return value
 
@@ -47,7 +55,7 @@ def no_hidden_characters(value: str) -> str:
 def clean_text(value: str) -> str:
     """Single-line text: NFC, trimmed, inner whitespace collapsed, no control characters."""
     value = unicodedata.normalize("NFC", value)
-    if any(_refused(ch, " \t") for ch in value):
+    if _has_refused(value, " \t"):
         raise ValueError(REFUSED_CHARACTERS)
     return " ".join(value.split())
 
@@ -55,7 +63,7 @@ def clean_text(value: str) -> str:
 def clean_multiline(value: str) -> str:
     """Free text that may span lines; other control characters are refused."""
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
-    if any(_refused(ch, "\n\t") for ch in value):
+    if _has_refused(value, "\n\t"):
         raise ValueError(REFUSED_CHARACTERS)
     return "\n".join(" ".join(line.split()) for line in value.strip().split("\n"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from config.services import Services
 from config.settings import Settings
 from forms.messages import STORE_UNAVAILABLE, STORE_UNREADABLE
 from registrations.models import EventState, Registration
-from registrations.validators import pesel_birth_date
+from registrations.validators import _has_refused, _refused, pesel_birth_date
 from store import Store
 from tests.conftest import OPEN, FakeClock, gunicorn, own_events, shown, valid_payload
 from tests.sheet_harness import Google
@@ -76,6 +77,14 @@ def break_workbook(path: Path) -> None:
 
 
 # -- noncharacters --------------------------------------------------------------------------
+
+
+def test_text_is_refused_for_exactly_the_characters_the_rule_names_whole_or_one_by_one() -> None:
+    # A value every character of which is printable is passed without a look at each one.
+    every_bmp_and_some_beyond = [*range(0x10000), *range(0x10000, sys.maxunicode + 1, 251)]
+    for allowed in ("", " \t", "\t\n"):
+        for ch in map(chr, [*every_bmp_and_some_beyond, 0x1FFFF, 0xE0001, 0xF0000]):
+            assert _has_refused(f"Ann{ch}a", allowed) == _refused(ch, allowed), hex(ord(ch))
 
 
 @pytest.mark.parametrize(
