@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from typing import Protocol
 
 from sqlalchemy import (
     CompoundSelect,
     Integer,
+    Select,
     String,
     bindparam,
     func,
@@ -34,7 +36,33 @@ class StaleEvent(Exception):
     it is no longer published: the caller reads it again and retries (see `in_force`)."""
 
 
-def in_force(event: Event, state: EventState) -> bool:
+class LockedState(Protocol):
+    """What the event's state row says, read under its lock (an `EventState` says it too)."""
+
+    @property
+    def closing_started_at(self) -> datetime | None: ...
+    @property
+    def closed_off_at(self) -> datetime | None: ...
+    @property
+    def event_version(self) -> int | None: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def questions_version(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class IntakeLock:
+    """The state row's columns a batch of new registrations reads (`lock_for_intake`)."""
+
+    closing_started_at: datetime | None
+    closed_off_at: datetime | None
+    event_version: int | None
+    published_at: datetime | None
+    questions_version: int
+
+
+def in_force(event: Event, state: LockedState) -> bool:
     """Whether `event` is the version in force, as the event's state row (read under its lock)
     says: an event file's is always; one made in the staff pages while it is published."""
     if state.event_version != event.version:
@@ -59,6 +87,33 @@ def lock_event(session: Session, event: Event, *, check: bool = True) -> EventSt
     if check and not in_force(event, state):
         raise StaleEvent(event.slug)
     return state
+
+
+def lock_for_intake(session: Session, event: Event) -> LockedState:
+    """`lock_event` for a batch of new registrations: the lock and the five columns the batch
+    reads, not the whole row loaded as an object. That loading is CPU spent after the lock is
+    granted, which everyone submitting to the event waits for (half of the 0.55 ms it took)."""
+    row = session.execute(_intake_lock_query(), {"slug": event.slug}).one_or_none()
+    if row is None:  # an event file added since the store was prepared: its row is made
+        return lock_event(session, event, check=False)
+    return IntakeLock(*row)
+
+
+@cache
+def _intake_lock_query() -> Select[
+    datetime | None, datetime | None, int | None, datetime | None, int
+]:
+    return (
+        select(
+            EventState.closing_started_at,
+            EventState.closed_off_at,
+            EventState.event_version,
+            EventState.published_at,
+            EventState.questions_version,
+        )
+        .where(EventState.slug == bindparam("slug"))
+        .with_for_update()
+    )
 
 
 def count(

@@ -24,10 +24,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from registrations.allocation import (
+    LockedState,
     StaleEvent,
     count,
     in_force,
     lock_event,
+    lock_for_intake,
     promote_waiting,
     read_taken,
     waiting_position,
@@ -520,7 +522,7 @@ class Registrations:
         with _stored():
             try:
                 with self.store.transaction() as session:
-                    lock = lock_event(session, event, check=False)  # each item's is checked
+                    lock = lock_for_intake(session, event)  # each item's version is checked
                     batch = take()
                     if lock.closing_started_at is not None or lock.closed_off_at is not None:
                         return [
@@ -544,7 +546,7 @@ class Registrations:
         return outcomes
 
     def _allocate_in_force(
-        self, session: Session, lock: EventState, batch: Sequence[_Submission]
+        self, session: Session, lock: LockedState, batch: Sequence[_Submission]
     ) -> list[Registered | Exception]:
         """Allocate the submissions made under the version in force; the others (read before a
         save) are told to run again."""
@@ -562,7 +564,7 @@ class Registrations:
         session: Session,
         event: Event,
         batch: Sequence[_Submission],
-        lock: EventState | None = None,
+        lock: LockedState | None = None,
     ) -> list[Registered | Exception]:
         """Seats in arrival order; the caller holds the event's lock."""
         rows = [item.registration for item in batch]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from config.services import services
@@ -17,7 +18,7 @@ from config.settings import Settings
 from registrations import operations
 from registrations.allocation import lock_event
 from registrations.group_commit import GroupCommit, Take
-from registrations.models import Registration
+from registrations.models import EventState, Registration
 from registrations.notices import Notice
 from registrations.operations import AlreadyRegistered, Registrations
 from registrations.status import Status
@@ -280,3 +281,16 @@ def test_registrations_that_queue_while_the_event_is_locked_are_committed_togeth
     assert {session for session, _ in notify.sessions} == {notify.sessions[0][0]}
     assert sorted(email for _, email in notify.sessions) == emails
     assert [r.status for r in answers] == [Status.CONFIRMED] * 3
+
+
+def test_an_event_without_its_state_row_gets_one_with_its_first_registration(app: Flask) -> None:
+    svc = services(app)
+    with svc.store.transaction() as session:  # an event file added since the store was prepared
+        session.execute(delete(EventState).where(EventState.slug == OPEN))
+    event = svc.events[OPEN]
+
+    registered = svc.registrations.submit(event, valid_payload(), source="api", now=svc.now())
+
+    assert registered.status == Status.CONFIRMED
+    with svc.store.reading() as session:
+        assert session.get(EventState, OPEN) is not None
