@@ -14,7 +14,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -297,6 +297,8 @@ class _Submission:
     registration: Registration
     questions: tuple[Question, ...] = ()
     answers: dict[str, Any] | None = None
+    # The answers' rows, built before the lock for `questions` (the CPU under it is everyone's).
+    answer_rows: list[dict[str, Any]] = field(default_factory=list)
 
     def renewed(self, registration: Registration) -> _Submission:
         return _Submission(
@@ -307,6 +309,7 @@ class _Submission:
             registration,
             self.questions,
             self.answers,
+            new_answer_rows(registration.id, self.event.slug, self.questions, self.answers or {}),
         )
 
 
@@ -491,14 +494,16 @@ class Registrations:
                 raise RegistrationClosed(state) from None
             self._still_in_force(event)
             raise
+        registration = self._new_row(event, data, source, now)
         submission = _Submission(
             event,
             data,
             source,
             now,
-            self._new_row(event, data, source, now),
+            registration,
             tuple(questions),
             answers,
+            new_answer_rows(registration.id, event.slug, questions, answers),
         )
         return self._intake.run(event.slug, submission, lambda take: self._register(event, take))
 
@@ -599,12 +604,13 @@ class Registrations:
             if taken.per_email.get(registration.email_key, 0) >= event.max_per_email:
                 outcomes.append(EmailLimitReached())
                 continue
-            answers = item.answers or {}
+            answers, rows_of_answers = item.answers or {}, item.answer_rows
             if item.questions != questions:  # staff changed them since it was checked
                 answers, errors = check_answers(questions, item.data.answers)
                 if errors:
                     outcomes.append(Invalid(errors))
                     continue
+                rows_of_answers = new_answer_rows(registration.id, event.slug, questions, answers)
             if limited and (full := _full_choices(limited, answers, counts)):
                 outcomes.append(Invalid(full))
                 continue
@@ -621,7 +627,7 @@ class Registrations:
                 for key in chosen_keys(answers.get(question.key)):
                     mine = counts.setdefault(question.key, {})
                     mine[key] = mine.get(key, 0) + 1
-            answer_rows += new_answer_rows(registration.id, event.slug, questions, answers)
+            answer_rows += rows_of_answers
             position = None
             if taken.confirmed < event.capacity:
                 registration.status = Status.CONFIRMED

@@ -6,11 +6,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from config.services import services
@@ -20,10 +21,14 @@ from registrations.allocation import lock_event
 from registrations.group_commit import GroupCommit, Take
 from registrations.models import EventState, Registration
 from registrations.notices import Notice
-from registrations.operations import AlreadyRegistered, Registrations
+from registrations.operations import AlreadyRegistered, Invalid, Registrations
+from registrations.question_editing import QuestionEditor, QuestionForm
 from registrations.status import Status
 from registrations.tokens import LinkTokens
+from sheets.rows import HEADERS
 from tests.conftest import OPEN, settings_on, valid_payload
+
+NOW = datetime(2018, 8, 20, 12, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -294,3 +299,35 @@ def test_an_event_without_its_state_row_gets_one_with_its_first_registration(app
     assert registered.status == Status.CONFIRMED
     with svc.store.reading() as session:
         assert session.get(EventState, OPEN) is not None
+
+
+def test_questions_staff_changed_after_a_submission_was_checked_are_applied_under_the_lock(
+    app: Flask,
+) -> None:
+    svc = services(app)
+    event = svc.events[OPEN]
+    editor = QuestionEditor(svc.store, HEADERS)
+    editor.add(event, QuestionForm("Posiłki", "wiele", choices="obiad\nkolacja"), by="t", now=NOW)
+    registrations = Registrations(svc.store, LinkTokens("t"))
+    registrations.intake_questions(event)  # what this process checks submissions against
+
+    # Another process saves the questions: the meals asked anew (the same key, another
+    # question), and one more, optional.
+    editor.delete(event, "posilki", by="t", now=NOW)
+    editor.add(event, QuestionForm("Posiłki", "wiele", choices="obiad\nkolacja"), by="t", now=NOW)
+    editor.add(event, QuestionForm("Z kim chcę dzielić pokój", "tekst"), by="t", now=NOW)
+    answers = {"posilki": ["obiad"], "z_kim_chce_dzielic_pokoj": "Anna Kowalska"}
+    kept = registrations.submit(
+        event, valid_payload(answers={"posilki": ["obiad"]}), source="api", now=svc.now()
+    )
+    assert registrations.answers(kept) == {"posilki": ["obiad"]}
+
+    # And then a required one: a submission checked against the earlier questions is refused.
+    editor.add(event, QuestionForm("Parking", "tak_nie", required=True), by="t", now=NOW)
+    with pytest.raises(Invalid) as refused:
+        registrations.submit(
+            event, valid_payload(email="b@example.pl", answers=answers), source="api", now=svc.now()
+        )
+    assert set(refused.value.errors) == {"answers.parking"}
+    with svc.store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Registration)) == 1
