@@ -154,10 +154,14 @@ def status(app: Flask, registration_id: str) -> str:
 def sheet_column(app: Flask, header: str) -> dict[str, str]:
     """The workbook's column `header` by registration ID."""
     path = Path(app.instance_path) / f"{EVENT}.xlsx"
-    sheet = load_workbook(path, read_only=True)["Zgłoszenia – Wyjazd"]
-    rows = [
-        [str(c) if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)
-    ]
+    workbook = load_workbook(path, read_only=True)  # read-only keeps the file open until closed
+    try:
+        rows = [
+            [str(c) if c is not None else "" for c in row]
+            for row in workbook["Zgłoszenia – Wyjazd"].iter_rows(values_only=True)
+        ]
+    finally:
+        workbook.close()
     head = rows[0]
     return {row[head.index("ID zgłoszenia")]: row[head.index(header)] for row in rows[1:]}
 
@@ -380,10 +384,12 @@ def test_records_show_in_my_data_the_summary_counts_the_contact_hears_and_erasur
     assert "Przypomnienia, odpowiedzi i oferty miejsc" in page
     assert "Odpowiedź „tak” – udział potwierdzony" in page
 
-    summary = load_workbook(Path(app.instance_path) / f"{EVENT}.xlsx", read_only=True)[
-        "Podsumowanie"
-    ]
-    counts = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row and row[0]}
+    workbook = load_workbook(Path(app.instance_path) / f"{EVENT}.xlsx", read_only=True)
+    try:
+        rows = workbook["Podsumowanie"].iter_rows(values_only=True)
+        counts = {row[0]: row[1] for row in rows if row and row[0]}
+    finally:
+        workbook.close()
     assert counts["Udział potwierdzony (odpowiedź „tak”)"] == 1
     assert counts["Bez odpowiedzi na przypomnienie"] == 1
     assert counts["Otwarte oferty miejsc z listy rezerwowej"] == 0
