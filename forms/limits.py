@@ -125,6 +125,8 @@ def init_app(
     _StorageLog.forward_to(app.logger)
     limiter.init_app(app)
     app.extensions[EXTENSION_KEY] = limiter
+    if not settings.ratelimit_enabled:  # its decorator would sort each request's limits anyway
+        return limiter
     for endpoint, (methods, bucket) in LIMITED.items():
         limit = limiter.shared_limit(
             settings.ratelimit_registrations,

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from config.settings import ConfigurationError, Settings
+from forms import limits
 from forms.limits import client_key
 from forms.messages import ERROR_PAGES
 from registrations.models import Registration
@@ -508,3 +509,20 @@ def test_a_redis_outage_is_logged_once_each_way_and_healthz_says_so(
     assert "answers again" in warnings[1].getMessage()
     assert not [r for r in caplog.records if r.exc_info]
     assert after["ratelimit"] == "ok"
+
+
+def test_with_the_limits_off_a_request_is_not_even_looked_at(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(
+        ratelimit_enabled=False, ratelimit_storage_uri=f"redis://127.0.0.1:{free_port()}/0"
+    )
+    checked: list[object] = []
+    limiter = app.extensions[limits.EXTENSION_KEY]
+    monkeypatch.setattr(limiter, "_check_request_limit", lambda *a, **k: checked.append(a))
+
+    response = app.test_client().post(API, json=person(0))
+
+    assert response.status_code == 201
+    assert checked == []  # Flask-Limiter's decorator sorts a request's limits even when off
+    assert "RATELIMIT_STORAGE_URI" not in caplog.text
