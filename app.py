@@ -42,6 +42,7 @@ from forms import api, formatting, limits, secret_paths, security, views
 from forms.blueprint import bp as forms_bp
 from forms.blueprint import event_url, manage_url
 from forms.body_limit import BoundedBody
+from forms.session_cookie import CookieSessionInterface
 from jobs import health
 from jobs.participation import BeforeEvent
 from jobs.worker import Worker
@@ -91,6 +92,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
+    app.session_interface = CookieSessionInterface()
     app.wsgi_app = BoundedBody(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
     app.logger.setLevel(settings.log_level)
     if unfilled := placeholder_warning(organisation, settings.organisation_file):
