@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from typing import Protocol
+from functools import cache, lru_cache
+from typing import Any, Protocol
 
 from sqlalchemy import (
     CompoundSelect,
@@ -49,6 +49,10 @@ class LockedState(Protocol):
     def published_at(self) -> datetime | None: ...
     @property
     def questions_version(self) -> int: ...
+    @property
+    def confirmed_count(self) -> int: ...
+    @property
+    def waitlisted_count(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class IntakeLock:
     event_version: int | None
     published_at: datetime | None
     questions_version: int
+    confirmed_count: int
+    waitlisted_count: int
 
 
 def in_force(event: Event, state: LockedState) -> bool:
@@ -90,9 +96,9 @@ def lock_event(session: Session, event: Event, *, check: bool = True) -> EventSt
 
 
 def lock_for_intake(session: Session, event: Event) -> LockedState:
-    """`lock_event` for a batch of new registrations: the lock and the five columns the batch
-    reads, not the whole row loaded as an object. That loading is CPU spent after the lock is
-    granted, which everyone submitting to the event waits for (half of the 0.55 ms it took)."""
+    """`lock_event` for a batch of new registrations: the lock and the columns the batch reads
+    (the seats taken among them), not the whole row loaded as an object. That loading is CPU
+    spent after the lock is granted, which everyone submitting to the event waits for."""
     row = session.execute(_intake_lock_query(), {"slug": event.slug}).one_or_none()
     if row is None:  # an event file added since the store was prepared: its row is made
         return lock_event(session, event, check=False)
@@ -101,7 +107,7 @@ def lock_for_intake(session: Session, event: Event) -> LockedState:
 
 @cache
 def _intake_lock_query() -> Select[
-    datetime | None, datetime | None, int | None, datetime | None, int
+    datetime | None, datetime | None, int | None, datetime | None, int, int, int
 ]:
     return (
         select(
@@ -110,6 +116,8 @@ def _intake_lock_query() -> Select[
             EventState.event_version,
             EventState.published_at,
             EventState.questions_version,
+            EventState.confirmed_count,
+            EventState.waitlisted_count,
         )
         .where(EventState.slug == bindparam("slug"))
         .with_for_update()
@@ -156,21 +164,31 @@ class Taken:
         return max(event.capacity - self.confirmed - self.holding, 0)
 
 
-def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> Taken:
+def read_taken(
+    session: Session, event: Event, new: Sequence[Registration], lock: LockedState
+) -> Taken:
     """The batch's people already registered (by address and name), the active registrations
-    of its addresses, the seats taken, the offers holding a seat and the enterprises' counts.
+    of its addresses, the offers holding a seat and the enterprises' counts; the seats taken
+    come with the lock (`EventState.confirmed_count`, kept by the database's triggers).
 
-    One statement, built once: the lock is held while it runs, and every round trip and every
-    millisecond of the holder is a wait for everyone else submitting to the event.
+    One statement, built once per number of addresses: the lock is held while it runs, and
+    every round trip and every millisecond of the holder is a wait for everyone else
+    submitting to the event. Each address is looked up by the unique index on (event, address,
+    name), which PostgreSQL does even before it has statistics of the table (a new database):
+    a list of addresses made it read every registration of the event instead.
     """
-    enterprises = {r.enterprise_key for r in new} if event.max_per_enterprise is not None else set()
-    parameters = {
-        "slug": event.slug,
-        "emails": sorted({r.email_key for r in new}),
-        "enterprises": sorted(enterprises),
-    }
-    taken = Taken({}, 0, 0, dict.fromkeys(enterprises, 0))
-    for kind, key, status, n in session.execute(_taken_query(bool(enterprises)), parameters):
+    emails = sorted({r.email_key for r in new})
+    active = lock.confirmed_count + lock.waitlisted_count
+    # Nobody can reach the per-enterprise limit while the event has fewer active registrations,
+    # this batch's included, than the limit: then they are not counted.
+    limit = event.max_per_enterprise
+    enterprises = {r.enterprise_key for r in new} if limit is not None else set()
+    counted = sorted(enterprises) if limit is not None and active + len(new) > limit else []
+    parameters: dict[str, Any] = {"slug": event.slug, "enterprises": counted}
+    parameters.update((f"email_{i}", email) for i, email in enumerate(emails))
+    taken = Taken({}, lock.confirmed_count, lock.waitlisted_count, dict.fromkeys(enterprises, 0))
+    query = _taken_query(len(emails), bool(counted))
+    for kind, key, status, n in session.execute(query, parameters):
         if kind == "email":
             email_key, _, name = key.partition(_KEY_SEPARATOR)
             taken.statuses[email_key, name] = Status(status)
@@ -178,43 +196,29 @@ def read_taken(session: Session, event: Event, new: Sequence[Registration]) -> T
                 taken.per_email[email_key] = taken.per_email.get(email_key, 0) + 1
         elif kind == "enterprise":
             taken.per_enterprise[key] = n
-        elif kind == "offers":
-            taken.holding = n
-        elif status == Status.CONFIRMED.value:
-            taken.confirmed = n
         else:
-            taken.waitlisted = n
+            taken.holding = n
     return taken
 
 
 _KEY_SEPARATOR = "\n"  # neither an address nor a name key holds it
 
 
-@cache
-def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
-    """(kind, key, status, n) rows: `email` rows of the addresses asked for (key: the e-mail
-    key and the name key), `seats` counts by status, one `offers` row counting the offers that
-    hold a seat, and `enterprise` counts of active registrations when the event limits them."""
+@lru_cache(maxsize=64)
+def _taken_query(emails: int, per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
+    """(kind, key, status, n) rows: `email` rows of each address asked for (`email_0` …; key:
+    the e-mail key and the name key), one `offers` row counting the offers that hold a seat,
+    and `enterprise` counts of active registrations of those asked for."""
     of_event = Registration.event_slug == bindparam("slug")
-    emails = select(
-        literal_column("'email'", String).label("kind"),
-        (Registration.email_key + _KEY_SEPARATOR + Registration.name_key).label("key"),
-        Registration.status.label("status"),
-        literal_column("1", Integer).label("n"),
-    ).where(of_event, Registration.email_key.in_(bindparam("emails", expanding=True)))
-    seats = (
+    by_address = [
         select(
-            literal_column("'seats'", String),
-            Registration.status,
-            Registration.status,
-            func.count(),
-        )
-        .where(
-            of_event,
-            Registration.status.in_([Status.CONFIRMED.value, Status.WAITLISTED.value]),
-        )
-        .group_by(Registration.status)
-    )
+            literal_column("'email'", String).label("kind"),
+            (Registration.email_key + _KEY_SEPARATOR + Registration.name_key).label("key"),
+            Registration.status.label("status"),
+            literal_column("1", Integer).label("n"),
+        ).where(of_event, Registration.email_key == bindparam(f"email_{i}"))
+        for i in range(emails)
+    ]
     offers = select(
         literal_column("'offers'", String),
         literal_column("''", String),
@@ -222,7 +226,7 @@ def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
         func.count(),
     ).where(Participation.event_slug == bindparam("slug"), Participation.offer_state.in_(HOLDING))
     if not per_enterprise:
-        return union_all(emails, seats, offers)
+        return union_all(*by_address, offers)
     enterprises = (
         select(
             literal_column("'enterprise'", String),
@@ -237,7 +241,7 @@ def _taken_query(per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
         )
         .group_by(Registration.enterprise_key)
     )
-    return union_all(emails, seats, offers, enterprises)
+    return union_all(*by_address, offers, enterprises)
 
 
 def seats_left(session: Session, event: Event) -> int:

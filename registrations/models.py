@@ -323,6 +323,11 @@ class EventState(Base):
     questions_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A save that brought the retention purge near (confirmed by staff): no purge before this.
     purge_not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The event's confirmed and waitlisted registrations, kept by the database's own triggers on
+    # `registrations` (revision 0013) whatever writes them: a batch of new registrations reads
+    # them with the lock instead of counting the event's rows while everyone waits for it.
+    confirmed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waitlisted_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def draft(self) -> bool:

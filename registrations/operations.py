@@ -569,18 +569,18 @@ class Registrations:
         session: Session,
         event: Event,
         batch: Sequence[_Submission],
-        lock: LockedState | None = None,
+        lock: LockedState,
     ) -> list[Registered | Exception]:
         """Seats in arrival order; the caller holds the event's lock."""
         rows = [item.registration for item in batch]
-        taken = read_taken(session, event, rows)  # the offers holding a seat too: one statement
+        taken = read_taken(session, event, rows, lock)  # the offers holding a seat too
         # A seat held by an open offer is taken; while anyone waits, nobody new is confirmed.
         seats = taken.free_seats(event) if taken.waitlisted == 0 else 0
         taken.confirmed = max(taken.confirmed, event.capacity - seats)
         outcomes: list[Registered | Exception] = []
         notices: list[Notice] = []
         read = self._known_questions.get(event.slug)
-        if read is None or lock is None or read[0] != lock.questions_version:
+        if read is None or read[0] != lock.questions_version:
             read = self._read_questions(event.slug, session)
         questions = read[1]
         # A choice with more seats than the event has active registrations, this batch's

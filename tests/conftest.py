@@ -240,12 +240,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def reset_postgres() -> None:
-    """An empty test database: the models' tables and the migrations' version table dropped."""
+    """An empty test database: the models' tables, the migrations' version table and the
+    triggers' functions dropped."""
     engine = create_engine(POSTGRES_URL)
     try:
         Base.metadata.drop_all(engine)
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            for function in (
+                "registrations_seat_counts_inserted",
+                "registrations_seat_counts_changed",
+            ):
+                connection.execute(text(f"DROP FUNCTION IF EXISTS {function}() CASCADE"))
     finally:
         engine.dispose()
 

@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import func, select
 
 from config.settings import Settings
-from registrations.models import Registration
+from registrations.models import EventState, Registration
 from store import Store
 from tests.conftest import LiveServer, gunicorn, settings_on, valid_payload, write_event
 
@@ -60,6 +60,21 @@ def count_by_status(database_url: str) -> Counter[str]:
         store.dispose()
 
 
+def counted_on_the_state_row(database_url: str) -> tuple[int, int]:
+    """The seats taken as the batches read them (kept by the database's triggers)."""
+    store = Store(database_url)
+    try:
+        with store.transaction() as session:
+            row = session.execute(
+                select(EventState.confirmed_count, EventState.waitlisted_count).where(
+                    EventState.slug == "male"
+                )
+            ).one()
+            return row[0], row[1]
+    finally:
+        store.dispose()
+
+
 def test_many_threads_at_once_never_oversell(live_server: LiveServer, database_url: str) -> None:
     answers = post_all(live_server.url, [f"p{i}@example.pl" for i in range(SUBMISSIONS)])
 
@@ -67,6 +82,7 @@ def test_many_threads_at_once_never_oversell(live_server: LiveServer, database_u
     assert [a.status_code for a in answers] == [201] * SUBMISSIONS
     assert statuses == {"confirmed": CAPACITY, "waitlisted": SUBMISSIONS - CAPACITY}
     assert count_by_status(database_url) == statuses
+    assert counted_on_the_state_row(database_url) == (CAPACITY, SUBMISSIONS - CAPACITY)
 
 
 def test_the_same_email_sent_many_times_at_once_is_registered_once(

@@ -204,6 +204,27 @@ def assert_every_row_reads_back(url: str) -> None:
         store.dispose()
 
 
+def assert_seats_counted(url: str) -> None:
+    """Revision 0013 counted the seats of the rows already there on their events' state rows."""
+    expected: dict[str, list[int]] = {}
+    for record in ROWS["registrations"]:
+        counts = expected.setdefault(record["event_slug"], [0, 0])
+        if record["status"] in ("confirmed", "waitlisted"):
+            counts[record["status"] == "waitlisted"] += 1
+    store = Store(url)
+    try:
+        with store.transaction() as session:
+            found = {
+                slug: [confirmed, waitlisted]
+                for slug, confirmed, waitlisted in session.execute(
+                    select(EventState.slug, EventState.confirmed_count, EventState.waitlisted_count)
+                )
+            }
+    finally:
+        store.dispose()
+    assert {slug: found[slug] for slug in expected} == expected
+
+
 def assert_rows_untouched(url: str) -> None:
     """Every row as it was written, read with the tables as they are (not through the models,
     which describe a later schema)."""
@@ -283,6 +304,7 @@ def test_db_upgrade_keeps_every_row_of_a_database_of_the_release_before_migratio
     assert f"Now at revision {head()} (head)." in output
     assert "Added the state rows of 1 event(s)." in output  # przyklad-otwarte; klaster had one
     assert_every_row_reads_back(database_url)
+    assert_seats_counted(database_url)
     app = create_app(settings_for(database_url, tmp_path))  # the service starts on it again
     app.extensions["owes"].store.dispose()
 
