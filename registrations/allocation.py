@@ -10,12 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import (
-    CompoundSelect,
     Integer,
-    Select,
     String,
     bindparam,
     func,
@@ -25,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from registrations.driver import DriverStatement
 from registrations.event import Event
 from registrations.models import EventState, Participation, Registration
 from registrations.participation import HOLDING, free_seats
@@ -99,17 +98,15 @@ def lock_for_intake(session: Session, event: Event) -> LockedState:
     """`lock_event` for a batch of new registrations: the lock and the columns the batch reads
     (the seats taken among them), not the whole row loaded as an object. That loading is CPU
     spent after the lock is granted, which everyone submitting to the event waits for."""
-    row = session.execute(_intake_lock_query(), {"slug": event.slug}).one_or_none()
-    if row is None:  # an event file added since the store was prepared: its row is made
+    rows = _intake_lock_query().rows(session, {"slug": event.slug})
+    if not rows:  # an event file added since the store was prepared: its row is made
         return lock_event(session, event, check=False)
-    return IntakeLock(*row)
+    return IntakeLock(*rows[0])
 
 
 @cache
-def _intake_lock_query() -> Select[
-    datetime | None, datetime | None, int | None, datetime | None, int, int, int
-]:
-    return (
+def _intake_lock_query() -> DriverStatement:
+    return DriverStatement(
         select(
             EventState.closing_started_at,
             EventState.closed_off_at,
@@ -184,11 +181,12 @@ def read_taken(
     limit = event.max_per_enterprise
     enterprises = {r.enterprise_key for r in new} if limit is not None else set()
     counted = sorted(enterprises) if limit is not None and active + len(new) > limit else []
-    parameters: dict[str, Any] = {"slug": event.slug, "enterprises": counted}
+    parameters = {"slug": event.slug}
     parameters.update((f"email_{i}", email) for i, email in enumerate(emails))
+    parameters.update((f"enterprise_{i}", key) for i, key in enumerate(counted))
     taken = Taken({}, lock.confirmed_count, lock.waitlisted_count, dict.fromkeys(enterprises, 0))
-    query = _taken_query(len(emails), bool(counted))
-    for kind, key, status, n in session.execute(query, parameters):
+    query = _taken_query(len(emails), len(counted))
+    for kind, key, status, n in query.rows(session, parameters):
         if kind == "email":
             email_key, _, name = key.partition(_KEY_SEPARATOR)
             taken.statuses[email_key, name] = Status(status)
@@ -204,11 +202,11 @@ def read_taken(
 _KEY_SEPARATOR = "\n"  # neither an address nor a name key holds it
 
 
-@lru_cache(maxsize=64)
-def _taken_query(emails: int, per_enterprise: bool) -> CompoundSelect[str, str, str, int]:
+@lru_cache(maxsize=256)
+def _taken_query(emails: int, enterprises: int) -> DriverStatement:
     """(kind, key, status, n) rows: `email` rows of each address asked for (`email_0` …; key:
     the e-mail key and the name key), one `offers` row counting the offers that hold a seat,
-    and `enterprise` counts of active registrations of those asked for."""
+    and `enterprise` counts of active registrations of those asked for (`enterprise_0` …)."""
     of_event = Registration.event_slug == bindparam("slug")
     by_address = [
         select(
@@ -225,9 +223,9 @@ def _taken_query(emails: int, per_enterprise: bool) -> CompoundSelect[str, str, 
         literal_column("''", String),
         func.count(),
     ).where(Participation.event_slug == bindparam("slug"), Participation.offer_state.in_(HOLDING))
-    if not per_enterprise:
-        return union_all(*by_address, offers)
-    enterprises = (
+    if not enterprises:
+        return DriverStatement(union_all(*by_address, offers))
+    per_enterprise = (
         select(
             literal_column("'enterprise'", String),
             Registration.enterprise_key,
@@ -236,12 +234,14 @@ def _taken_query(emails: int, per_enterprise: bool) -> CompoundSelect[str, str, 
         )
         .where(
             of_event,
-            Registration.enterprise_key.in_(bindparam("enterprises", expanding=True)),
+            Registration.enterprise_key.in_(
+                [bindparam(f"enterprise_{i}") for i in range(enterprises)]
+            ),
             Registration.status.in_([s.value for s in Status if s.active]),
         )
         .group_by(Registration.enterprise_key)
     )
-    return union_all(*by_address, offers, enterprises)
+    return DriverStatement(union_all(*by_address, offers, per_enterprise))
 
 
 def seats_left(session: Session, event: Event) -> int:

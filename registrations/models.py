@@ -35,7 +35,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
-from sqlalchemy.sql import ColumnElement, FromClause, Insert
+from sqlalchemy.sql import ColumnElement, FromClause
+
+from registrations.driver import DriverStatement
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -226,7 +228,7 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
             for row in rows
         ]
     document = json.dumps(rows, default=_json_scalar, separators=(",", ":"))
-    session.execute(_recordset_insert(table, keys), {"rows": document})
+    _recordset_insert(table, keys).execute(session, {"rows": document})
 
 
 @cache
@@ -246,15 +248,15 @@ def _json_scalar(value: object) -> str:
 
 
 @cache
-def _recordset_insert(table: Table, keys: tuple[str, ...]) -> Insert:
+def _recordset_insert(table: Table, keys: tuple[str, ...]) -> DriverStatement:
     """`INSERT INTO t (keys…) SELECT keys… FROM json_populate_recordset(NULL::t, :rows)`; the
-    other columns get their defaults."""
+    other columns get their defaults. Sent by the driver itself (`registrations.driver`)."""
     record_type: ColumnElement[Any] = literal_column(f"NULL::{table.name}")
     document = bindparam("rows", type_=Text()).cast(JSON)
     records = func.json_populate_recordset(record_type, document).table_valued(
         *(column(key) for key in keys)
     )
-    return insert(table).from_select(list(keys), select(*records.c)).inline()
+    return DriverStatement(insert(table).from_select(list(keys), select(*records.c)).inline())
 
 
 class StatusChange(Base):

@@ -3,19 +3,31 @@ new rows in one statement), on both databases."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, insert, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from config.services import services
 from config.settings import Settings
+from registrations.driver import DriverStatement
 from registrations.models import insert_rows, table_of
-from store.db import Store
+from store.db import Store, failure_kind
 from store.models import OutboxMessage
 from tests.conftest import settings_on
 
@@ -117,3 +129,68 @@ def test_rows_keep_every_character_byte_and_microsecond_as_given(store: Store) -
         ("<plain>", None, None, None),
         ("<tricky>", tricky, b"\x00\xffMIME", sent_at),
     ]
+
+
+def test_a_row_the_database_refuses_in_insert_rows_is_sqlalchemys_error_without_its_values(
+    store: Store,
+) -> None:
+    """`insert_rows` goes through the driver itself on PostgreSQL (`registrations.driver`): a
+    refusal is still SQLAlchemy's IntegrityError, which the intake retries on, and the line a
+    failure is logged by carries no value of the rows."""
+    with pytest.raises(IntegrityError) as refused, store.transaction() as session:
+        with store.commit_with(session):
+            insert_rows(session, OutboxMessage, [message("<tajny@example.pl>")] * 2)
+
+    assert "tajny@example.pl" not in failure_kind(refused.value)
+    assert stored_ids(store) == []
+
+
+@pytest.fixture
+def probe(store: Store) -> Iterator[Table]:
+    """A table of the test's own, with defaults given in Python."""
+    table = Table(
+        "driver_probe",
+        MetaData(),
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("label", String(20), default="bez nazwy"),
+        Column("weight", Integer, default=lambda: 7),
+    )
+    table.create(store.engine)
+    yield table
+    table.drop(store.engine)
+
+
+def test_a_driver_statement_fills_in_defaults_and_reads_rows_on_both_databases(
+    store: Store, probe: Table
+) -> None:
+    insert_some = DriverStatement(
+        insert(probe).values(id=bindparam("id"), weight=bindparam("weight")).inline()
+    )  # `label` left out: its default
+    read_some = DriverStatement(
+        select(probe.c.id, probe.c.label, probe.c.weight)
+        .where(probe.c.id.in_([1, 2]), probe.c.weight != bindparam("not_weight"))
+        .order_by(probe.c.id)
+    )
+    with store.transaction() as session:
+        for n in (1, 2, 3):
+            insert_some.execute(session, {"id": n, "weight": 10 * n})
+        assert read_some.rows(session, {"not_weight": 20}) == [(1, "bez nazwy", 10)]
+        assert read_some.rows(session, {"not_weight": 0}) == [
+            (1, "bez nazwy", 10),
+            (2, "bez nazwy", 20),
+        ]
+
+
+def test_a_default_computed_in_python_is_refused_by_the_driver_not_sent_wrong(
+    store: Store, probe: Table
+) -> None:
+    """On PostgreSQL it would be computed once for every row: refused. On SQLite the session
+    runs the statement, and SQLAlchemy computes it."""
+    computed = DriverStatement(insert(probe).values(id=bindparam("id")).inline())  # `weight`
+    with store.transaction() as session:
+        if store.engine.dialect.name == "postgresql":
+            with pytest.raises(TypeError, match="weight"):
+                computed.execute(session, {"id": 1})
+        else:
+            computed.execute(session, {"id": 1})
+            assert session.scalar(select(probe.c.weight)) == 7
