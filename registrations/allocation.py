@@ -9,23 +9,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, lru_cache
-from typing import Protocol
+from functools import cache
+from typing import Any, Protocol
 
 from sqlalchemy import (
+    ARRAY,
     Integer,
     String,
+    any_,
     bindparam,
     func,
     literal_column,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, FromClause
 
 from registrations.driver import DriverStatement
 from registrations.event import Event
-from registrations.models import EventState, Participation, Registration
+from registrations.models import EventState, Participation, Registration, table_of
 from registrations.participation import HOLDING, free_seats
 from registrations.status import Status
 
@@ -168,24 +172,22 @@ def read_taken(
     of its addresses, the offers holding a seat and the enterprises' counts; the seats taken
     come with the lock (`EventState.confirmed_count`, kept by the database's triggers).
 
-    One statement, built once per number of addresses: the lock is held while it runs, and
-    every round trip and every millisecond of the holder is a wait for everyone else
-    submitting to the event. Each address is looked up by the unique index on (event, address,
-    name), which PostgreSQL does even before it has statistics of the table (a new database):
-    a list of addresses made it read every registration of the event instead.
+    One statement, built once: the lock is held while it runs, and every round trip and every
+    millisecond of the holder is a wait for everyone else submitting to the event.
     """
-    emails = sorted({r.email_key for r in new})
     active = lock.confirmed_count + lock.waitlisted_count
     # Nobody can reach the per-enterprise limit while the event has fewer active registrations,
     # this batch's included, than the limit: then they are not counted.
     limit = event.max_per_enterprise
     enterprises = {r.enterprise_key for r in new} if limit is not None else set()
     counted = sorted(enterprises) if limit is not None and active + len(new) > limit else []
-    parameters = {"slug": event.slug}
-    parameters.update((f"email_{i}", email) for i, email in enumerate(emails))
-    parameters.update((f"enterprise_{i}", key) for i, key in enumerate(counted))
+    parameters = {
+        "slug": event.slug,
+        "emails": sorted({r.email_key for r in new}),
+        "enterprises": counted,
+    }
     taken = Taken({}, lock.confirmed_count, lock.waitlisted_count, dict.fromkeys(enterprises, 0))
-    query = _taken_query(len(emails), len(counted))
+    query = _taken_query(session.get_bind().dialect.name == "postgresql", bool(counted))
     for kind, key, status, n in query.rows(session, parameters):
         if kind == "email":
             email_key, _, name = key.partition(_KEY_SEPARATOR)
@@ -202,30 +204,58 @@ def read_taken(
 _KEY_SEPARATOR = "\n"  # neither an address nor a name key holds it
 
 
-@lru_cache(maxsize=256)
-def _taken_query(emails: int, enterprises: int) -> DriverStatement:
-    """(kind, key, status, n) rows: `email` rows of each address asked for (`email_0` …; key:
-    the e-mail key and the name key), one `offers` row counting the offers that hold a seat,
-    and `enterprise` counts of active registrations of those asked for (`enterprise_0` …)."""
+@cache
+def _taken_query(postgres: bool, per_enterprise: bool) -> DriverStatement:
+    """(kind, key, status, n) rows: `email` rows of the addresses asked for (key: the e-mail
+    key and the name key), one `offers` row counting the offers that hold a seat, and
+    `enterprise` counts of active registrations of those asked for.
+
+    On PostgreSQL the addresses and enterprises are arrays, and each address is one probe of
+    the index on the e-mail key, whatever PostgreSQL knows of the table: without statistics (a
+    new database) it took the event's rows for one or two and read all of them, by any index
+    led by the event, for a list of addresses (`IN`, `= ANY`) and for each address alike. The
+    probe names only the address, and `OFFSET 0` keeps the event's condition out of it.
+    """
     of_event = Registration.event_slug == bindparam("slug")
-    by_address = [
+    table = table_of(Registration)
+    source: FromClause
+    asking: list[ColumnElement[bool]]
+    if postgres:
+        asked = (
+            func.unnest(bindparam("emails", type_=ARRAY(String)))
+            .table_valued("email_key")
+            .render_derived(name="asked")
+        )
+        probe = (
+            select(table.c.event_slug, table.c.email_key, table.c.name_key, table.c.status)
+            .where(table.c.email_key == asked.c.email_key)
+            .offset(0)
+            .lateral("known")
+        )
+        known, source = probe.c, asked.join(probe, true())
+        asking = [probe.c.event_slug == bindparam("slug")]
+    else:
+        known, source = table.c, table
+        asking = [of_event, table.c.email_key.in_(bindparam("emails", expanding=True))]
+    by_address = (
         select(
             literal_column("'email'", String).label("kind"),
-            (Registration.email_key + _KEY_SEPARATOR + Registration.name_key).label("key"),
-            Registration.status.label("status"),
+            (known.email_key + _KEY_SEPARATOR + known.name_key).label("key"),
+            known.status.label("status"),
             literal_column("1", Integer).label("n"),
-        ).where(of_event, Registration.email_key == bindparam(f"email_{i}"))
-        for i in range(emails)
-    ]
+        )
+        .select_from(source)
+        .where(*asking)
+    )
     offers = select(
         literal_column("'offers'", String),
         literal_column("''", String),
         literal_column("''", String),
         func.count(),
     ).where(Participation.event_slug == bindparam("slug"), Participation.offer_state.in_(HOLDING))
-    if not enterprises:
-        return DriverStatement(union_all(*by_address, offers))
-    per_enterprise = (
+    if not per_enterprise:
+        return DriverStatement(union_all(by_address, offers))
+    enterprises = (
         select(
             literal_column("'enterprise'", String),
             Registration.enterprise_key,
@@ -234,14 +264,20 @@ def _taken_query(emails: int, enterprises: int) -> DriverStatement:
         )
         .where(
             of_event,
-            Registration.enterprise_key.in_(
-                [bindparam(f"enterprise_{i}") for i in range(enterprises)]
-            ),
+            _among(Registration.enterprise_key, "enterprises", postgres),
             Registration.status.in_([s.value for s in Status if s.active]),
         )
         .group_by(Registration.enterprise_key)
     )
-    return DriverStatement(union_all(*by_address, offers, per_enterprise))
+    return DriverStatement(union_all(by_address, offers, enterprises))
+
+
+def _among(column: Any, name: str, postgres: bool) -> Any:
+    """`column` is one of the list `name`: an array on PostgreSQL (one text for any length),
+    a list written out by SQLAlchemy elsewhere."""
+    if postgres:
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def seats_left(session: Session, event: Event) -> int:

@@ -107,7 +107,8 @@ class Registration(Base):
     powiat: Mapped[str] = mapped_column(String(4))
     role: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254))
-    email_key: Mapped[str] = mapped_column(String(254))
+    # Indexed alone too: a batch of new registrations looks its addresses up by it (`read_taken`).
+    email_key: Mapped[str] = mapped_column(String(254), index=True)
     # First and last name as they identify a person at a shared address (`identity.name_key`).
     name_key: Mapped[str] = mapped_column(String(254), server_default="")
     phone: Mapped[str] = mapped_column(String(30))

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
 from config.settings import Settings
+from registrations.allocation import _taken_query
 from registrations.models import EventState, Registration
 from store import Store
 from tests.conftest import settings_on, valid_payload, write_event
@@ -156,3 +157,60 @@ def test_a_batch_is_allocated_against_the_counts(app: Flask, client: FlaskClient
 
     assert register(client, 1)["status"] == "confirmed"
     assert register(client, 2)["status"] == "waitlisted"
+
+
+def test_a_batch_reads_only_its_addresses_rows_not_the_events(
+    app: Flask, client: FlaskClient
+) -> None:
+    """With the event's 300 registrations and no statistics of the table (a new PostgreSQL
+    database), looking up a batch's addresses reads their rows through the unique index, not
+    every registration of the event under the lock."""
+    store = store_of(app)
+    register(client, 0)
+    columns = [
+        c.name
+        for c in Registration.__table__.columns
+        if c.name not in ("seq", "id", "token_lookup")
+    ]
+    copied = ", ".join(c for c in columns if c != "email_key")
+    with store.transaction() as session:
+        for n in range(1, 300):
+            session.execute(
+                text(
+                    f"INSERT INTO registrations (id, token_lookup, email_key, {copied}) "
+                    f"SELECT 'K{n}', NULL, 'k{n}' || email_key, {copied} FROM registrations "
+                    "WHERE id NOT LIKE 'K%'"
+                )
+            )
+    asked = ["k7osoba0@example.pl", "osoba0@example.pl", "nikt@example.pl"]
+    query = _taken_query(store.engine.dialect.name == "postgresql", False)
+    with store.transaction() as session:
+        if store.engine.dialect.name == "postgresql":
+            compiled = query._compiled_for(store.engine.dialect)
+            raw = session.connection().connection.driver_connection
+            parameters = {**compiled.fixed, "slug": "male", "emails": asked}
+            plan = raw.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.text}", parameters)
+            tree = plan.fetchone()[0][0]["Plan"]
+            read = rows_read_from(tree, "registrations")
+            assert read <= len(asked)  # at most a row per address (the plan rounds per loop)
+        else:
+            literal = query.statement.params(slug="male", emails=asked).compile(
+                dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}
+            )
+            plan = session.execute(text(f"EXPLAIN QUERY PLAN {literal}")).all()
+            steps = " / ".join(row[-1] for row in plan)
+            # The unique constraint's index, by both its leading columns.
+            assert re.search(
+                r"SEARCH registrations USING INDEX \S+ \(event_slug=\? AND email_key=\?", steps
+            )
+        found = query.rows(session, {"slug": "male", "emails": asked})
+        addresses = sorted(key.partition("\n")[0] for kind, key, *_ in found if kind == "email")
+        assert addresses == ["k7osoba0@example.pl", "osoba0@example.pl"]
+
+
+def rows_read_from(node: dict[str, Any], table: str) -> int:
+    """Rows the plan's scans of `table` read (those a filter removed included)."""
+    own = 0
+    if node.get("Relation Name") == table:
+        own = (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+    return own + sum(rows_read_from(child, table) for child in node.get("Plans", []))
