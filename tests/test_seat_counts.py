@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, text
+from sqlalchemy import CompoundSelect, func, select, text
 
 from config.settings import Settings
 from registrations.allocation import _taken_query
@@ -188,13 +189,16 @@ def test_a_batch_reads_only_its_addresses_rows_not_the_events(
         if store.engine.dialect.name == "postgresql":
             compiled = query._compiled_for(store.engine.dialect)
             raw = session.connection().connection.driver_connection
+            assert isinstance(raw, psycopg.Connection)
             parameters = {**compiled.fixed, "slug": "male", "emails": asked}
-            plan = raw.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.text}", parameters)
-            tree = plan.fetchone()[0][0]["Plan"]
+            explained = raw.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.text}", parameters)
+            tree = explained.fetchall()[0][0][0]["Plan"]
             read = rows_read_from(tree, "registrations")
             assert read <= len(asked)  # at most a row per address (the plan rounds per loop)
         else:
-            literal = query.statement.params(slug="male", emails=asked).compile(
+            statement = query.statement
+            assert isinstance(statement, CompoundSelect)
+            literal = statement.params(slug="male", emails=asked).compile(
                 dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}
             )
             plan = session.execute(text(f"EXPLAIN QUERY PLAN {literal}")).all()
