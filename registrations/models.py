@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Boolean,
@@ -182,6 +182,20 @@ class Registration(Base):
 def table_of(model: type[Base]) -> Table:
     """A mapped class's table (for a Core statement)."""
     return cast(Table, model.__table__)
+
+
+B = TypeVar("B", bound="Base")
+
+
+def new_object(model: type[B], values: Mapping[str, Any]) -> B:
+    """A new row's object holding `values`, made without the ORM's instrumented constructor,
+    for a row `insert_rows` writes: the constructor's bookkeeping (an event per attribute, for
+    a flush that never comes) was the largest part of building a registration, in every
+    request (bench/RESULTS.md). Its attributes read and change as usual; should it be added to
+    a session after all, the flush inserts it with them."""
+    made = model.__mapper__.class_manager.new_instance()
+    vars(made).update(values)
+    return cast(B, made)
 
 
 def new_row_values(row: Base) -> dict[str, Any]:

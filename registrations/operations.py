@@ -58,6 +58,7 @@ from registrations.models import (
     Registration,
     StatusChange,
     insert_rows,
+    new_object,
     new_row_values,
 )
 from registrations.notices import Notice, NoticeKind, Notify, nobody
@@ -1213,17 +1214,21 @@ def _apply(registration: Registration, event: Event, data: RegistrationIn) -> bo
 
 
 def _new_row(event: Event, data: RegistrationIn, *, source: str, now: datetime) -> Registration:
-    return Registration(
-        id=new_registration_id(),
-        event_slug=event.slug,
-        received_at=now,
-        source=source,
-        email=data.email,
-        email_key=data.email_key,
-        consent_personal_data=data.consent_personal_data,
-        consent_version=event.consent_version,
-        consent_given_at=now,
-        version=1,
-        event_version=event.version,
-        **_values(event, data),
+    """A new registration, written by `insert_rows` (so made by `new_object`)."""
+    return new_object(
+        Registration,
+        {
+            "id": new_registration_id(),
+            "event_slug": event.slug,
+            "received_at": now,
+            "source": source,
+            "email": data.email,
+            "email_key": data.email_key,
+            "consent_personal_data": data.consent_personal_data,
+            "consent_version": event.consent_version,
+            "consent_given_at": now,
+            "version": 1,
+            "event_version": event.version,
+            **_values(event, data),
+        },
     )

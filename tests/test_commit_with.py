@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from config.services import services
 from config.settings import Settings
 from registrations.driver import DriverStatement
-from registrations.models import insert_rows, table_of
+from registrations.models import insert_rows, new_object, new_row_values, table_of
 from store.db import Store, failure_kind
 from store.models import OutboxMessage
 from tests.conftest import settings_on
@@ -194,3 +194,18 @@ def test_a_default_computed_in_python_is_refused_by_the_driver_not_sent_wrong(
         else:
             computed.execute(session, {"id": 1})
             assert session.scalar(select(probe.c.weight)) == 7
+
+
+def test_an_object_made_without_the_orms_constructor_reads_changes_and_stores_as_usual(
+    store: Store,
+) -> None:
+    made = new_object(OutboxMessage, message("<bez-konstruktora>"))
+    made.attempts = 2  # through the ORM's attribute, as any change
+
+    assert (made.message_id, made.attempts, made.kind) == ("<bez-konstruktora>", 2, "test")
+    assert new_row_values(made)["attempts"] == 2
+    with store.transaction() as session:
+        session.add(made)  # should it reach a session after all: inserted with its values
+    with store.reading() as session:
+        stored = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "test")).one()
+        assert (stored.message_id, stored.attempts) == ("<bez-konstruktora>", 2)
