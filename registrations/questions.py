@@ -363,7 +363,11 @@ def display(question: Question, value: Any) -> str:
 
 
 def encode(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODER.encode(value)
+
+
+# `json.dumps` with any option builds a new encoder per call: every answer of every submission.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def decode(text: str) -> Any:
