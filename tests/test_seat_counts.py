@@ -86,6 +86,13 @@ def token_of(body: dict[str, Any]) -> str:
     return match.group(1)
 
 
+def copied_columns(*given: str) -> str:
+    """The columns an `INSERT … SELECT` copies from a registration: all but its keys (`seq`,
+    `id`, the link's lookup) and those `given` anew."""
+    left_out = {"seq", "id", "token_lookup", *given}
+    return ", ".join(c.name for c in Registration.__table__.columns if c.name not in left_out)
+
+
 def test_the_counts_follow_registrations_cancellations_and_promotions(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -112,12 +119,7 @@ def test_the_counts_follow_rows_written_by_anyone(app: Flask, client: FlaskClien
     state row gets one."""
     store = store_of(app)
     register(client, 0)
-    columns = [
-        c.name
-        for c in Registration.__table__.columns
-        if c.name not in ("seq", "id", "token_lookup")
-    ]
-    copied = ", ".join(c for c in columns if c not in ("event_slug", "email_key", "status"))
+    copied = copied_columns("event_slug", "email_key", "status")
     with store.transaction() as session:  # three rows of a new event, in one statement
         session.execute(
             text(
@@ -168,12 +170,7 @@ def test_a_batch_reads_only_its_addresses_rows_not_the_events(
     every registration of the event under the lock."""
     store = store_of(app)
     register(client, 0)
-    columns = [
-        c.name
-        for c in Registration.__table__.columns
-        if c.name not in ("seq", "id", "token_lookup")
-    ]
-    copied = ", ".join(c for c in columns if c != "email_key")
+    copied = copied_columns("email_key")
     with store.transaction() as session:
         for n in range(1, 300):
             session.execute(

@@ -89,41 +89,29 @@ POSTGRES_TRIGGERS = (
     """,
 )
 # SQLite has row-level triggers only; an UPDATE counts only when the status or event changed.
+SQLITE_STATE_ROW = """
+    INSERT INTO event_state (slug) SELECT NEW.event_slug
+        WHERE NOT EXISTS (SELECT 1 FROM event_state WHERE slug = NEW.event_slug);"""
+
+
+def sqlite_count(row: str, sign: str) -> str:
+    """A SQLite trigger's statement: the seat of `row` (NEW or OLD) added (+) or taken (-)."""
+    return f"""
+    UPDATE event_state SET
+        confirmed_count = confirmed_count {sign} ({row}.status = 'confirmed'),
+        waitlisted_count = waitlisted_count {sign} ({row}.status = 'waitlisted')
+    WHERE slug = {row}.event_slug;"""
+
+
 SQLITE_TRIGGERS = (
-    """
-    CREATE TRIGGER registrations_seat_counts_insert AFTER INSERT ON registrations BEGIN
-        INSERT INTO event_state (slug) SELECT NEW.event_slug
-            WHERE NOT EXISTS (SELECT 1 FROM event_state WHERE slug = NEW.event_slug);
-        UPDATE event_state SET
-            confirmed_count = confirmed_count + (NEW.status = 'confirmed'),
-            waitlisted_count = waitlisted_count + (NEW.status = 'waitlisted')
-        WHERE slug = NEW.event_slug;
-    END
-    """,
-    """
-    CREATE TRIGGER registrations_seat_counts_update AFTER UPDATE OF status, event_slug
-    ON registrations
-    WHEN OLD.status IS NOT NEW.status OR OLD.event_slug IS NOT NEW.event_slug BEGIN
-        UPDATE event_state SET
-            confirmed_count = confirmed_count - (OLD.status = 'confirmed'),
-            waitlisted_count = waitlisted_count - (OLD.status = 'waitlisted')
-        WHERE slug = OLD.event_slug;
-        INSERT INTO event_state (slug) SELECT NEW.event_slug
-            WHERE NOT EXISTS (SELECT 1 FROM event_state WHERE slug = NEW.event_slug);
-        UPDATE event_state SET
-            confirmed_count = confirmed_count + (NEW.status = 'confirmed'),
-            waitlisted_count = waitlisted_count + (NEW.status = 'waitlisted')
-        WHERE slug = NEW.event_slug;
-    END
-    """,
-    """
-    CREATE TRIGGER registrations_seat_counts_delete AFTER DELETE ON registrations BEGIN
-        UPDATE event_state SET
-            confirmed_count = confirmed_count - (OLD.status = 'confirmed'),
-            waitlisted_count = waitlisted_count - (OLD.status = 'waitlisted')
-        WHERE slug = OLD.event_slug;
-    END
-    """,
+    "CREATE TRIGGER registrations_seat_counts_insert AFTER INSERT ON registrations BEGIN"
+    f"{SQLITE_STATE_ROW}{sqlite_count('NEW', '+')}\nEND",
+    "CREATE TRIGGER registrations_seat_counts_update AFTER UPDATE OF status, event_slug"
+    " ON registrations"
+    " WHEN OLD.status IS NOT NEW.status OR OLD.event_slug IS NOT NEW.event_slug BEGIN"
+    f"{sqlite_count('OLD', '-')}{SQLITE_STATE_ROW}{sqlite_count('NEW', '+')}\nEND",
+    "CREATE TRIGGER registrations_seat_counts_delete AFTER DELETE ON registrations BEGIN"
+    f"{sqlite_count('OLD', '-')}\nEND",
 )
 TRIGGERS = (
     "registrations_seat_counts_insert",
