@@ -18,7 +18,7 @@ from config.settings import Settings
 from registrations.allocation import _taken_query
 from registrations.models import EventState, Registration
 from store import Store
-from tests.conftest import settings_on, valid_payload, write_event
+from tests.conftest import settings_on, valid_payload, write_open_event
 
 URL = "/api/events/male/registrations"
 TOKEN_URL = re.compile(r".*/zgloszenie/([^/?#]+)")
@@ -26,16 +26,7 @@ TOKEN_URL = re.compile(r".*/zgloszenie/([^/?#]+)")
 
 @pytest.fixture
 def events_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "events"
-    write_event(
-        folder,
-        "male",
-        capacity=3,
-        starts_on="2099-06-01",
-        ends_on="2099-06-02",
-        registration_deadline="2099-05-20",
-    )
-    return folder
+    return write_open_event(tmp_path / "events", "male").parent  # 3 seats
 
 
 @pytest.fixture
