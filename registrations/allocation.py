@@ -236,7 +236,7 @@ def _taken_query(postgres: bool, per_enterprise: bool) -> DriverStatement:
         asking = [probe.c.event_slug == bindparam("slug")]
     else:
         known, source = table.c, table
-        asking = [of_event, table.c.email_key.in_(bindparam("emails", expanding=True))]
+        asking = [of_event, _among(table.c.email_key, "emails", postgres)]
     by_address = (
         select(
             literal_column("'email'", String).label("kind"),

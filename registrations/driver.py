@@ -13,7 +13,8 @@ values (str, int, lists of them) belong in them; rows come back as the driver's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,28 +41,27 @@ class DriverStatement:
 
     def rows(self, session: Session, parameters: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
         """The statement's rows (not in a pipeline: it waits for them)."""
-        raw = session.connection().connection.driver_connection
-        if not isinstance(raw, psycopg.Connection):
+        raw = _psycopg(session)
+        if raw is None:
             return [tuple(row) for row in session.execute(self.statement, dict(parameters))]
-        compiled = self._compiled_for(session.get_bind().dialect)
-        try:
-            cursor = raw.execute(compiled.text, {**compiled.fixed, **parameters})
-            return cursor.fetchall()
-        except psycopg.Error as exc:
-            raise _as_sqlalchemy(exc) from exc
+        with as_sqlalchemy_errors():
+            return self._send(raw, session, parameters).fetchall()
 
     def execute(self, session: Session, parameters: Mapping[str, Any]) -> None:
         """Run it for its effect; in `Store.commit_with`'s block it is queued with the commit
         and a failure is raised there."""
-        raw = session.connection().connection.driver_connection
-        if not isinstance(raw, psycopg.Connection):
+        raw = _psycopg(session)
+        if raw is None:
             session.execute(self.statement, dict(parameters))
             return
+        with as_sqlalchemy_errors():
+            self._send(raw, session, parameters)
+
+    def _send(
+        self, raw: psycopg.Connection[Any], session: Session, parameters: Mapping[str, Any]
+    ) -> psycopg.Cursor[Any]:
         compiled = self._compiled_for(session.get_bind().dialect)
-        try:
-            raw.execute(compiled.text, {**compiled.fixed, **parameters})
-        except psycopg.Error as exc:
-            raise _as_sqlalchemy(exc) from exc
+        return raw.execute(compiled.text, {**compiled.fixed, **parameters})
 
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
         if self._compiled is None:
@@ -92,7 +92,18 @@ def _defaults(compiled: SQLCompiler, dialect: Dialect) -> dict[str, Any]:
     return values
 
 
-def _as_sqlalchemy(exc: psycopg.Error) -> Exception:
-    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, …), so
-    that callers handle it as any other; its parameters never reach a message."""
-    return DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True)
+def _psycopg(session: Session) -> psycopg.Connection[Any] | None:
+    """The session's psycopg connection; None on another database."""
+    raw = session.connection().connection.driver_connection
+    return raw if isinstance(raw, psycopg.Connection) else None
+
+
+@contextmanager
+def as_sqlalchemy_errors() -> Iterator[None]:
+    """psycopg's errors raised as SQLAlchemy's (IntegrityError, OperationalError, …), for
+    statements sent by the driver itself: callers handle them as any other, and their
+    parameters never reach a message."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True) from exc

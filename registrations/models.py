@@ -224,9 +224,10 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
     `json_populate_recordset` unpacks into the table's own column types: psycopg's executemany
     converted every value of every row in Python, one statement per row, and a batch of 8
     registrations with their answers and e-mails took 1.5 ms more CPU that way
-    (bench/RESULTS.md). Elsewhere an executemany. Neither reads a key back, so both can ride
-    with the commit (`Store.commit_with`), and both go through SQLAlchemy: the columns' bind
-    processing (`UTCDateTime`) and defaults apply.
+    (bench/RESULTS.md); the statement is sent by psycopg itself (`registrations.driver`), the
+    columns' bind processing (`UTCDateTime`) applied here and their defaults there. Elsewhere
+    an executemany through SQLAlchemy. Neither reads a key back, so both can ride with the
+    commit (`Store.commit_with`).
     """
     if not rows:
         return

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registrations import answers as _answers  # noqa: F401  (the questions and answers)
 from registrations import desk_models as _desk  # noqa: F401  (the staff desk's tables)
+from registrations.driver import as_sqlalchemy_errors
 from store import models as _bookkeeping  # noqa: F401  (its tables join Base.metadata)
 
 DEFAULT_TIMEOUT_SECONDS = 5.0  # DATABASE_TIMEOUT_SECONDS
@@ -217,15 +218,11 @@ class Store:
         raw = session.connection().connection.driver_connection
         if isinstance(raw, psycopg.Connection):
             session.flush()  # the ORM reads back keys: not in the pipeline
-            try:
-                with raw.pipeline(), session.no_autoflush:  # what is added waits for the end
-                    yield
-                    if not (session.new or session.dirty or session.deleted):
-                        raw.commit()  # queued behind the block's statements
-            except psycopg.Error as exc:
-                raise DBAPIError.instance(
-                    None, None, exc, psycopg.Error, hide_parameters=True
-                ) from exc
+            # What is added waits for the end.
+            with as_sqlalchemy_errors(), raw.pipeline(), session.no_autoflush:
+                yield
+                if not (session.new or session.dirty or session.deleted):
+                    raw.commit()  # queued behind the block's statements
         else:
             yield
         # SQLAlchemy's own commit: its bookkeeping, the connection back to the pool (never
